@@ -1,0 +1,226 @@
+package commands
+
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
+// Error texts shared by many commands, exactly as Redis words them.
+const (
+	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrSyntax    = "ERR syntax error"
+	ErrNotInt    = "ERR value is not an integer or out of range"
+	ErrNotFloat  = "ERR value is not a valid float"
+	ErrOverflow  = "ERR increment or decrement would overflow"
+	ErrNoSuchKey = "ERR no such key"
+	ErrIndex     = "ERR index out of range"
+	ErrDBIndex   = "ERR DB index is out of range"
+)
+
+// Session is node-local, per-connection state a read may use (for example
+// SCAN's cursor cache). It is nil when a command runs inside the FSM.
+type Session interface {
+	ScanCache() *ScanCache
+}
+
+// Ctx is everything a handler sees. For writes it is built by the FSM from a
+// log entry: Now is the entry's timestamp and Rand is seeded from the entry, so
+// every node computes the same result. For reads it is built by the server with
+// the local clock, and it must not change the dataset.
+type Ctx struct {
+	Store   *Store
+	DB      *DB
+	Args    [][]byte
+	Now     int64 // unix milliseconds
+	R       *Reply
+	Prop    *Propagation // nil for reads
+	Rand    *rand.Rand   // deterministic per entry; nil for reads
+	Session Session
+
+	dirty      int
+	propagated bool
+	ready      []ReadyKey
+	block      *BlockRequest
+}
+
+// ReadyKey names a key that may now unblock a waiting client.
+type ReadyKey struct {
+	DB  int
+	Key string
+}
+
+// BlockRequest is set by a blocking command that found nothing to serve.
+type BlockRequest struct {
+	Keys    []string
+	Timeout int64 // milliseconds, 0 = forever
+}
+
+// Writable reports whether the handler runs inside the FSM.
+func (c *Ctx) Writable() bool { return c.Prop != nil }
+
+// Begin prepares the context for the next command of an entry or pipeline.
+func (c *Ctx) Begin(db *DB, args [][]byte) {
+	c.DB, c.Args = db, args
+	c.dirty, c.propagated, c.block = 0, false, nil
+}
+
+// Finish propagates the command as received when it changed the dataset and
+// the handler did not propagate a rewritten form itself.
+func (c *Ctx) Finish() {
+	if c.Prop != nil && c.dirty > 0 && !c.propagated {
+		c.Prop.Command(c.DB.ID, c.Args...)
+	}
+}
+
+// Dirty records that the dataset changed (so the command is propagated).
+func (c *Ctx) Dirty(n int) { c.dirty += n }
+func (c *Ctx) DirtyCount() int { return c.dirty }
+
+// Propagate records a rewritten, deterministic form of the command instead of
+// the command as received; it may be called several times.
+func (c *Ctx) Propagate(args ...[]byte) {
+	c.propagated = true
+	if c.Prop != nil {
+		c.Prop.Command(c.DB.ID, args...)
+	}
+}
+
+func (c *Ctx) PropagateStrings(args ...string) {
+	c.propagated = true
+	if c.Prop != nil {
+		c.Prop.CommandStrings(c.DB.ID, args...)
+	}
+}
+
+// Signal tells blocked clients that key may have something for them now.
+func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{c.DB.ID, key}) }
+
+// TakeReady returns and clears the signalled keys.
+func (c *Ctx) TakeReady() []ReadyKey {
+	r := c.ready
+	c.ready = nil
+	return r
+}
+
+// Block asks the server to park the client until one of keys is signalled.
+func (c *Ctx) Block(keys []string, timeoutMs int64) {
+	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs}
+}
+func (c *Ctx) Blocked() *BlockRequest { return c.block }
+
+// --- key access: the only way handlers see the dataset ---
+
+// expired handles a key whose TTL passed: a write deletes it and propagates the
+// DEL like a Redis primary does; a read simply doesn't see it.
+func (c *Ctx) expired(db *DB, key string) bool {
+	at, ok := db.expires[key]
+	if !ok || at > c.Now {
+		return false
+	}
+	if c.Prop != nil {
+		db.del(key)
+		c.Prop.CommandStrings(db.ID, "DEL", key)
+	}
+	return true
+}
+
+// Lookup returns the live value of key in the current db.
+func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
+
+func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
+	v, ok := db.keys[string(key)]
+	if !ok || c.expired(db, string(key)) {
+		return nil, false
+	}
+	return v, true
+}
+
+// LookupForUpdate returns a value the handler is about to change in place.
+func (c *Ctx) LookupForUpdate(key []byte) (any, bool) {
+	v, ok := c.Lookup(key)
+	if ok {
+		c.DB.store.snap.save(c.DB, string(key))
+	}
+	return v, ok
+}
+
+// Put stores v under key; keepTTL false clears any TTL (as SET does).
+func (c *Ctx) Put(key []byte, v any, keepTTL bool) { c.PutIn(c.DB, key, v, keepTTL) }
+
+func (c *Ctx) PutIn(db *DB, key []byte, v any, keepTTL bool) {
+	k := string(key)
+	db.set(k, v)
+	if !keepTTL {
+		db.persist(k)
+	}
+}
+
+// Delete removes key; reports whether a live key was removed.
+func (c *Ctx) Delete(key []byte) bool { return c.DeleteIn(c.DB, key) }
+
+func (c *Ctx) DeleteIn(db *DB, key []byte) bool {
+	if _, ok := c.LookupIn(db, key); !ok {
+		return false
+	}
+	return db.del(string(key))
+}
+
+// TTL returns the absolute expiry of a live key, if it has one.
+func (c *Ctx) TTL(key []byte) (int64, bool) {
+	at, ok := c.DB.expires[string(key)]
+	return at, ok
+}
+
+// SetExpire sets an absolute expiry (ms) on an existing key.
+func (c *Ctx) SetExpire(key []byte, at int64) { c.DB.setExpire(string(key), at) }
+
+// Persist removes the TTL; reports whether there was one.
+func (c *Ctx) Persist(key []byte) bool { return c.DB.persist(string(key)) }
+
+// FlushDB empties the current database; FlushAll every database.
+func (c *Ctx) FlushDB() { c.DB.flush() }
+func (c *Ctx) FlushAll() {
+	for _, db := range c.Store.DBs {
+		db.flush()
+	}
+}
+
+// --- replies and argument parsing helpers ---
+
+func (c *Ctx) Err(msg string) { c.R.Error(msg) }
+func (c *Ctx) WrongType()     { c.R.Error(ErrWrongType) }
+func (c *Ctx) SyntaxErr()     { c.R.Error(ErrSyntax) }
+
+// ArityErr writes Redis' wrong-number-of-arguments error for this command.
+func ArityErr(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+// ParseInt parses a Redis integer argument strictly (no spaces, no '+').
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 || b[0] == '+' || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	if len(b) > 1 && b[0] == '-' && b[1] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// EqualFold compares an argument to a lower-case keyword.
+func EqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}

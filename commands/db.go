@@ -1,0 +1,121 @@
+package commands
+
+// NumDBs is the number of logical databases, as in Redis' default config.
+const NumDBs = 16
+
+// Store is the whole dataset. It holds no lock of its own: the FSM owns the
+// lock, takes it exclusively to apply log entries and shared to serve reads.
+type Store struct {
+	DBs  [NumDBs]*DB
+	snap *Snapshot // point-in-time dump in progress, if any
+}
+
+// DB is one logical database: keys to values plus the keys that carry a TTL.
+// Values are string (immutable) or *List; more types arrive with later groups.
+type DB struct {
+	ID      int
+	keys    map[string]any
+	expires map[string]int64 // absolute unix ms
+	gen     uint64           // bumped by flush, so a snapshot knows its maps are frozen
+	store   *Store
+}
+
+func NewStore() *Store {
+	s := &Store{}
+	for i := range s.DBs {
+		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s}
+	}
+	return s
+}
+
+// Len counts keys including ones whose TTL has passed but that the log has not
+// deleted yet, like Redis' DBSIZE.
+func (db *DB) Len() int     { return len(db.keys) }
+func (db *DB) Expires() int { return len(db.expires) }
+
+// Peek returns a key's value and expiry without any expiry check or side effect.
+func (db *DB) Peek(key string) (v any, expireAt int64, ok bool) {
+	v, ok = db.keys[key]
+	if ok {
+		expireAt = db.expires[key]
+	}
+	return
+}
+
+// Range calls fn for every key until it returns false.
+func (db *DB) Range(fn func(key string, v any, expireAt int64) bool) {
+	for k, v := range db.keys {
+		if !fn(k, v, db.expires[k]) {
+			return
+		}
+	}
+}
+
+// ExpiredSample returns up to n keys whose TTL is at or before now; the leader
+// proposes their deletion through the log.
+func (db *DB) ExpiredSample(now int64, n int) []string {
+	var out []string
+	for k, at := range db.expires {
+		if at <= now {
+			out = append(out, k)
+			if len(out) >= n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// RandomKey returns some key (Go map iteration order is randomized per call).
+// Only used by reads, which are node-local.
+func (db *DB) RandomKey(now int64) (string, bool) {
+	tries := 0
+	for k := range db.keys {
+		if at, ok := db.expires[k]; ok && at <= now && tries < 100 {
+			tries++
+			continue
+		}
+		return k, true
+	}
+	return "", false
+}
+
+// The mutators below are the only way the dataset changes; each first lets an
+// in-progress snapshot save the key's before-image.
+
+func (db *DB) set(key string, v any) {
+	db.store.snap.save(db, key)
+	db.keys[key] = v
+}
+
+func (db *DB) del(key string) bool {
+	if _, ok := db.keys[key]; !ok {
+		return false
+	}
+	db.store.snap.save(db, key)
+	delete(db.keys, key)
+	delete(db.expires, key)
+	return true
+}
+
+func (db *DB) setExpire(key string, at int64) {
+	db.store.snap.save(db, key)
+	db.expires[key] = at
+}
+
+func (db *DB) persist(key string) bool {
+	if _, ok := db.expires[key]; !ok {
+		return false
+	}
+	db.store.snap.save(db, key)
+	delete(db.expires, key)
+	return true
+}
+
+// flush empties the database by swapping in new maps, so a snapshot that
+// captured the old ones keeps its point-in-time view without copying.
+func (db *DB) flush() {
+	db.gen++
+	db.keys = map[string]any{}
+	db.expires = map[string]int64{}
+}

@@ -1,0 +1,80 @@
+package commands
+
+import "strconv"
+
+// Propagation collects the deterministic form of what a write did, RESP
+// encoded, for the AOF. It is what Redis would feed to its AOF and replicas:
+// absolute expiry times, explicit DELs for keys that expired on access.
+type Propagation struct {
+	Buf []byte
+	db  int
+}
+
+func NewPropagation() *Propagation { return &Propagation{db: -1} }
+
+// Reset clears the buffer; the selected db is kept because the AOF stream continues.
+func (p *Propagation) Reset() { p.Buf = p.Buf[:0] }
+
+// ForgetDB makes the next command emit SELECT (after the AOF switched files).
+func (p *Propagation) ForgetDB() { p.db = -1 }
+
+func (p *Propagation) selectDB(db int) {
+	if db == p.db {
+		return
+	}
+	p.db = db
+	n := strconv.Itoa(db)
+	p.Buf = append(p.Buf, "*2\r\n$6\r\nSELECT\r\n$"...)
+	p.Buf = strconv.AppendInt(p.Buf, int64(len(n)), 10)
+	p.Buf = append(p.Buf, "\r\n"...)
+	p.Buf = append(p.Buf, n...)
+	p.Buf = append(p.Buf, "\r\n"...)
+}
+
+// Command appends one command run against db.
+func (p *Propagation) Command(db int, args ...[]byte) {
+	p.selectDB(db)
+	p.Buf = AppendCommand(p.Buf, args...)
+}
+
+// CommandStrings is Command for string arguments.
+func (p *Propagation) CommandStrings(db int, args ...string) {
+	p.selectDB(db)
+	p.Buf = AppendCommandStrings(p.Buf, args...)
+}
+
+// Annotate appends a '#' line, which Redis' AOF loader skips.
+func (p *Propagation) Annotate(line string) {
+	p.Buf = append(p.Buf, '#')
+	p.Buf = append(p.Buf, line...)
+	p.Buf = append(p.Buf, '\r', '\n')
+}
+
+// AppendCommand RESP-encodes a command as an array of bulk strings.
+func AppendCommand(b []byte, args ...[]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+func AppendCommandStrings(b []byte, args ...string) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}

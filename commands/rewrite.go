@@ -1,0 +1,34 @@
+package commands
+
+import "strconv"
+
+// rewriteBatch is how many elements one rewritten command carries, as Redis'
+// AOF_REWRITE_ITEMS_PER_CMD.
+const rewriteBatch = 64
+
+// AppendRewrite appends the commands that recreate key with value v (and its
+// absolute expiry, 0 for none) to buf, in a form a stock redis-server loads.
+func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
+	switch v := v.(type) {
+	case string:
+		buf = AppendCommandStrings(buf, "SET", key, v)
+	case *List:
+		buf = v.appendRewrite(buf, key)
+	default:
+		panic("rewrite: unknown value type")
+	}
+	if expireAt > 0 {
+		buf = AppendCommandStrings(buf, "PEXPIREAT", key, strconv.FormatInt(expireAt, 10))
+	}
+	return buf
+}
+
+// cloneValue returns a copy of v that later in-place changes to v don't affect.
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case *List:
+		return v.Clone()
+	default:
+		return v // strings are immutable
+	}
+}

@@ -1,0 +1,137 @@
+package commands
+
+import (
+	"iter"
+	"maps"
+	"strconv"
+)
+
+// Snapshot is a point-in-time dump taken while writes keep flowing. Instead of
+// copying the dataset up front, it walks the live maps a few keys at a time and
+// every mutator first saves the before-image of a key the walk may not have
+// reached yet (copy-on-write at key granularity). The caller holds the store's
+// lock exclusively around Begin, each Next and End, as it does around writes.
+type Snapshot struct {
+	store *Store
+	maps  [NumDBs]map[string]any   // the maps as they were at Begin
+	exps  [NumDBs]map[string]int64 // their expiry maps
+	gens  [NumDBs]uint64            // flush generation of each db at Begin
+	saved [NumDBs]map[string]*before
+	db    int
+	next  func() (string, any, bool)
+	stop  func()
+	tail  []pendingKey // saved keys the walk never met (deleted meanwhile)
+}
+
+type before struct {
+	v        any
+	expireAt int64
+	existed  bool
+	emitted  bool
+}
+
+type pendingKey struct {
+	db  int
+	key string
+	b   *before
+}
+
+// BeginSnapshot starts a dump of the current state. Only one runs at a time.
+func (s *Store) BeginSnapshot() *Snapshot {
+	sn := &Snapshot{store: s}
+	for i, db := range s.DBs {
+		sn.maps[i] = db.keys
+		sn.exps[i] = db.expires
+		sn.gens[i] = db.gen
+		sn.saved[i] = map[string]*before{}
+	}
+	s.snap = sn
+	return sn
+}
+
+// End detaches the snapshot so writes stop saving before-images.
+func (sn *Snapshot) End() {
+	if sn.stop != nil {
+		sn.stop()
+		sn.next, sn.stop = nil, nil
+	}
+	if sn.store.snap == sn {
+		sn.store.snap = nil
+	}
+}
+
+// save records key's state before its first change during the snapshot.
+func (sn *Snapshot) save(db *DB, key string) {
+	if sn == nil || sn.maps[db.ID] == nil {
+		return
+	}
+	if db.gen != sn.gens[db.ID] {
+		return // the db was flushed after Begin: the captured map is frozen
+	}
+	m := sn.maps[db.ID]
+	if _, done := sn.saved[db.ID][key]; done {
+		return
+	}
+	v, ok := m[key]
+	b := &before{existed: ok}
+	if ok {
+		b.v = cloneValue(v)
+		b.expireAt = sn.exps[db.ID][key]
+	}
+	sn.saved[db.ID][key] = b
+}
+
+// Next appends the RESP rewrite of up to max more keys to buf. It reports
+// false once everything has been written.
+func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
+	for n := 0; n < max; {
+		if sn.db >= NumDBs {
+			return sn.flushTail(buf), false
+		}
+		if sn.next == nil {
+			sn.next, sn.stop = iter.Pull2(maps.All(sn.maps[sn.db]))
+			buf = appendSelect(buf, sn.db)
+		}
+		key, v, ok := sn.next()
+		if !ok {
+			sn.stop()
+			sn.next, sn.stop = nil, nil
+			for k, b := range sn.saved[sn.db] {
+				if b.existed && !b.emitted {
+					sn.tail = append(sn.tail, pendingKey{sn.db, k, b})
+				}
+			}
+			sn.db++
+			continue
+		}
+		expireAt := sn.exps[sn.db][key]
+		if b, ok := sn.saved[sn.db][key]; ok {
+			if !b.existed || b.emitted {
+				continue
+			}
+			b.emitted = true
+			v, expireAt = b.v, b.expireAt
+		}
+		buf = AppendRewrite(buf, key, v, expireAt)
+		n++
+	}
+	return buf, true
+}
+
+func (sn *Snapshot) flushTail(buf []byte) []byte {
+	db := -1
+	for _, p := range sn.tail {
+		if p.db != db {
+			db = p.db
+			buf = appendSelect(buf, db)
+		}
+		buf = AppendRewrite(buf, p.key, p.b.v, p.b.expireAt)
+	}
+	sn.tail = nil
+	return buf
+}
+
+func appendSelect(buf []byte, db int) []byte {
+	return AppendCommandStrings(buf, "SELECT", strconv.Itoa(db))
+}
+

@@ -1,0 +1,3 @@
+module github.com/geomys/geomys
+
+go 1.26.8
