@@ -1,0 +1,41 @@
+GO    ?= go
+BIN   := bin/geomys
+ARGS  ?=
+
+.PHONY: all build run test unit deps bench fuzz vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+## run: one node on 127.0.0.1:6379 with data in ./data (override with ARGS="--port 7000 ...")
+run: build
+	./$(BIN) $(ARGS)
+
+## test: the whole suite — what CI runs. Installs redis-tools/redis-server when missing.
+test: deps build vet
+	$(GO) test -count=1 -timeout 14m ./...
+
+## unit: only the packages' unit tests, with the race detector
+unit:
+	$(GO) test -race -count=1 ./commands/ ./aof/ ./fsm/
+
+deps:
+	@scripts/ensure-deps.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+## bench: Geomys vs redis-server side by side (see scripts/bench.sh)
+bench: deps build
+	scripts/bench.sh
+
+## fuzz: run the connection-level fuzzer for FUZZTIME (default 60s)
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./server/ -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"time"
+
+	"github.com/geomys/geomys/fsm"
+)
+
+// expiryLoop is the leader's active expiry cycle: it samples keys whose TTL
+// passed and proposes their deletion through the log, the way a Redis primary
+// propagates DELs, so every node deletes the same keys at the same point.
+func (n *Node) expiryLoop() {
+	defer n.wg.Done()
+	const perDB = 64
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if !n.readable.Load() {
+			continue
+		}
+		deadline := time.Now().Add(25 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			byDB := n.fsm.ExpiredKeys(time.Now().UnixMilli(), perDB)
+			if len(byDB) == 0 {
+				break
+			}
+			var w fsm.EntryWriter
+			w.Reset(time.Now().UnixMilli())
+			full := false
+			for db, keys := range byDB {
+				args := make([][]byte, 0, len(keys)+1)
+				args = append(args, []byte(fsm.ExpireCommand))
+				for _, k := range keys {
+					args = append(args, []byte(k))
+				}
+				w.Add(db, 2, args)
+				full = full || len(keys) == perDB
+			}
+			if _, err := n.Apply(w.Bytes()); err != nil || !full {
+				break
+			}
+		}
+	}
+}
+
+// rewriteLoop triggers a snapshot (and AOF rewrite) when the AOF has grown as
+// auto-aof-rewrite-percentage / auto-aof-rewrite-min-size say.
+func (n *Node) rewriteLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if n.fsm.RewriteDue() {
+			if err := n.Snapshot(); err != nil {
+				n.log.Warn("automatic AOF rewrite failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,257 @@
+// Package cluster owns Raft: the log and stable store (raft-boltdb), the TCP
+// transport, snapshots, bootstrap, leadership and the write/read gates the
+// server goes through.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geomys/geomys/fsm"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// Errors the server turns into client replies. ErrNoLeader means the write was
+// certainly not applied; ErrUncertain that it was proposed and may have been.
+var (
+	ErrNoLeader  = errors.New("no leader available")
+	ErrUncertain = errors.New("write outcome unknown: leadership lost after the write was proposed")
+	ErrShutdown  = errors.New("node is shutting down")
+)
+
+// Options configure a node.
+type Options struct {
+	NodeID       string
+	RaftAddr     string // host:port the Raft transport binds and advertises
+	Dir          string // holds raft.db and snapshots/
+	Join         string // RESP address of an existing member (cluster mode)
+	Logger       *slog.Logger
+	LogLevel     string
+	ApplyTimeout time.Duration
+}
+
+// Node is one member of the Raft group.
+type Node struct {
+	opts  Options
+	log   *slog.Logger
+	raft  *raft.Raft
+	fsm   *fsm.FSM
+	bolt  *raftboltdb.BoltStore
+	trans *raft.NetworkTransport
+
+	readable atomic.Bool // leader whose own-term entry has been applied
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Open starts Raft over f. A node with no Raft state and no join target
+// bootstraps itself as a one-node cluster; a node with state just restarts.
+func Open(opts Options, f *fsm.FSM) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ApplyTimeout == 0 {
+		opts.ApplyTimeout = 10 * time.Second
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create raft dir: %w", err)
+	}
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{})}
+
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = raft.ServerID(opts.NodeID)
+	cfg.BatchApplyCh = true // group commit: many entries per log-store write
+	cfg.MaxAppendEntries = 512
+	cfg.NoSnapshotRestoreOnStart = true // the FSM recovers from its AOF
+	cfg.SnapshotThreshold = math.MaxInt64 >> 1
+	cfg.TrailingLogs = 10240
+	cfg.HeartbeatTimeout = 1000 * time.Millisecond
+	cfg.ElectionTimeout = 1000 * time.Millisecond
+	cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
+
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(opts.Dir, "raft.db")})
+	if err != nil {
+		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
+	}
+	n.bolt = bolt
+	logs, err := raft.NewLogCache(1024, bolt)
+	if err != nil {
+		bolt.Close()
+		return nil, fmt.Errorf("raft log cache: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
+	if err != nil {
+		bolt.Close()
+		return nil, fmt.Errorf("raft snapshot store: %w", err)
+	}
+	trans, err := raft.NewTCPTransportWithLogger(opts.RaftAddr, nil, 3, 10*time.Second, cfg.Logger)
+	if err != nil {
+		bolt.Close()
+		return nil, fmt.Errorf("raft transport on %s: %w", opts.RaftAddr, err)
+	}
+	n.trans = trans
+	hasState, err := raft.HasExistingState(logs, bolt, snaps)
+	if err != nil {
+		n.closeStores()
+		return nil, fmt.Errorf("inspect raft state: %w", err)
+	}
+	r, err := raft.NewRaft(cfg, f, logs, bolt, snaps, trans)
+	if err != nil {
+		n.closeStores()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	n.raft = r
+	if !hasState && opts.Join == "" {
+		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: trans.LocalAddr()}}}
+		if err := r.BootstrapCluster(boot).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			n.Close()
+			return nil, fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	n.wg.Add(3)
+	go n.watchLeadership()
+	go n.expiryLoop()
+	go n.rewriteLoop()
+	return n, nil
+}
+
+func raftLogLevel(l string) string {
+	switch l {
+	case "debug", "verbose":
+		return "info"
+	default:
+		return "warn"
+	}
+}
+
+func (n *Node) closeStores() {
+	if n.trans != nil {
+		n.trans.Close()
+	}
+	n.bolt.Close()
+}
+
+// watchLeadership opens reads only once a new leader has applied an entry of
+// its own term (the no-op raft appends on election), so it never serves a
+// state older than what a previous leader acknowledged.
+func (n *Node) watchLeadership() {
+	defer n.wg.Done()
+	ch := n.raft.LeaderCh()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case isLeader := <-ch:
+			n.readable.Store(false)
+			if !isLeader {
+				continue
+			}
+			if err := n.raft.Barrier(n.opts.ApplyTimeout).Error(); err != nil {
+				n.log.Warn("leader barrier failed", "err", err)
+				continue
+			}
+			if n.raft.State() == raft.Leader {
+				n.readable.Store(true)
+				n.log.Info("serving as leader", "node", n.opts.NodeID)
+			}
+		}
+	}
+}
+
+// WaitReady waits until this node can serve reads and writes.
+func (n *Node) WaitReady(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !n.readable.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Apply proposes an entry and returns the FSM's result once it is committed
+// and applied.
+func (n *Node) Apply(data []byte) (*fsm.Result, error) {
+	if n.raft.State() != raft.Leader {
+		return nil, ErrNoLeader
+	}
+	fut := n.raft.Apply(data, n.opts.ApplyTimeout)
+	if err := fut.Error(); err != nil {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
+			return nil, ErrNoLeader
+		case errors.Is(err, raft.ErrRaftShutdown):
+			return nil, ErrShutdown
+		default:
+			return nil, fmt.Errorf("%w (%v)", ErrUncertain, err)
+		}
+	}
+	res, _ := fut.Response().(*fsm.Result)
+	if res == nil {
+		return nil, fmt.Errorf("%w (entry was skipped)", ErrUncertain)
+	}
+	return res, nil
+}
+
+// ReadReady tells whether this node may serve a read from its local dataset.
+func (n *Node) ReadReady(ctx context.Context) error {
+	if n.readable.Load() {
+		return nil
+	}
+	if n.raft.State() != raft.Leader {
+		return ErrNoLeader
+	}
+	// A fresh leader is catching up; wait briefly rather than fail.
+	ctx, cancel := context.WithTimeout(ctx, n.opts.ApplyTimeout)
+	defer cancel()
+	if err := n.WaitReady(ctx); err != nil {
+		return ErrNoLeader
+	}
+	return nil
+}
+
+// Snapshot takes a Raft snapshot, which is also an AOF rewrite.
+func (n *Node) Snapshot() error {
+	err := n.raft.Snapshot().Error()
+	if errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		return nil
+	}
+	return err
+}
+
+// IsLeader reports whether this node currently leads.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Stats exposes raft's own counters for INFO.
+func (n *Node) Stats() map[string]string { return n.raft.Stats() }
+
+// Close stops the loops, Raft and the stores.
+func (n *Node) Close() error {
+	select {
+	case <-n.stop:
+		return nil
+	default:
+	}
+	close(n.stop)
+	n.wg.Wait()
+	var err error
+	if n.raft != nil {
+		err = n.raft.Shutdown().Error()
+	}
+	n.closeStores()
+	return err
+}

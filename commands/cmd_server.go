@@ -1,0 +1,28 @@
+package commands
+
+// Connection and server commands. They are declared here so COMMAND and
+// routing see one table, but they touch connection or node state, so the
+// server layer runs them (Flags include Server, Handler is nil).
+func init() {
+	const s = Server
+	register(
+		&Command{Name: "ping", Arity: -1, Flags: s | Fast | Stale, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Args: "[message]"},
+		&Command{Name: "echo", Arity: 2, Flags: s | Fast | Stale, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Args: "message"},
+		&Command{Name: "quit", Arity: -1, Flags: s | Fast | Stale | NoAuth, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
+		&Command{Name: "select", Arity: 2, Flags: s | Fast | Loading | Stale, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Args: "index"},
+		&Command{Name: "hello", Arity: -1, Flags: s | Fast | NoAuth | Loading | Stale, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the server.", Args: "[protover [AUTH username password] [SETNAME clientname]]"},
+		&Command{Name: "auth", Arity: -2, Flags: s | Fast | NoAuth | Loading | Stale, Group: "connection", Since: "1.0.0", Summary: "Authenticates the connection.", Args: "[username] password"},
+		&Command{Name: "client", Arity: -2, Flags: s | Loading | Stale, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.", Args: "subcommand [arguments]"},
+		&Command{Name: "reset", Arity: 1, Flags: s | Fast | NoAuth | Loading | Stale, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
+		&Command{Name: "command", Arity: -1, Flags: s | Loading | Stale, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.", Args: "[COUNT | DOCS | INFO | LIST] [arguments]"},
+		&Command{Name: "info", Arity: -1, Flags: s | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Returns information and statistics about the server.", Args: "[section [section ...]]"},
+		&Command{Name: "config", Arity: -2, Flags: s | Admin | Loading | Stale, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.", Args: "GET|SET|RESETSTAT|REWRITE [arguments]"},
+		&Command{Name: "time", Arity: 1, Flags: s | Fast | Loading | Stale, Group: "server", Since: "2.6.0", Summary: "Returns the server time."},
+		&Command{Name: "save", Arity: 1, Flags: s | Admin | NoScript, Group: "server", Since: "1.0.0", Summary: "Synchronously takes a snapshot (and rewrites the AOF)."},
+		&Command{Name: "bgsave", Arity: -1, Flags: s | Admin | NoScript, Group: "server", Since: "1.0.0", Summary: "Takes a snapshot (and rewrites the AOF) in the background.", Args: "[SCHEDULE]"},
+		&Command{Name: "bgrewriteaof", Arity: 1, Flags: s | Admin | NoScript, Group: "server", Since: "1.0.0", Summary: "Rewrites the append-only file in the background."},
+		&Command{Name: "lastsave", Arity: 1, Flags: s | Fast | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful snapshot."},
+		&Command{Name: "wait", Arity: 3, Flags: s | NoScript, Group: "generic", Since: "3.0.0", Summary: "Waits for replication acknowledgements; every write is already acknowledged by a Raft majority.", Args: "numreplicas timeout"},
+		&Command{Name: "shutdown", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Flushes the AOF and stops the server.", Args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
+	)
+}

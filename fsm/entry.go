@@ -1,0 +1,101 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// A log entry carries one pipeline's worth of write commands from one
+// connection plus the leader's clock, so that every node executes them with
+// the same notion of "now".
+//
+// Layout: 'G' version(1) uvarint(timeMs) uvarint(n) n×{db byte, proto byte,
+// uvarint(argc), argc×{uvarint(len), bytes}}.
+const (
+	entryMagic   = 'G'
+	entryVersion = 1
+)
+
+// Cmd is one decoded command. Args alias the log entry's data.
+type Cmd struct {
+	DB    int
+	Proto int
+	Args  [][]byte
+}
+
+// EntryWriter builds an entry incrementally without intermediate allocations.
+type EntryWriter struct {
+	buf   []byte
+	count int
+	hdr   int // offset where the count is patched in
+}
+
+// Reset starts a new entry stamped with timeMs.
+func (w *EntryWriter) Reset(timeMs int64) {
+	w.buf = append(w.buf[:0], entryMagic, entryVersion)
+	w.buf = binary.AppendUvarint(w.buf, uint64(timeMs))
+	w.hdr = len(w.buf)
+	w.buf = append(w.buf, 0, 0, 0, 0) // fixed-width count, patched in Bytes
+	w.count = 0
+}
+
+// Add appends a command.
+func (w *EntryWriter) Add(db, proto int, args [][]byte) {
+	w.buf = append(w.buf, byte(db), byte(proto))
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(args)))
+	for _, a := range args {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(a)))
+		w.buf = append(w.buf, a...)
+	}
+	w.count++
+}
+
+func (w *EntryWriter) Len() int  { return w.count }
+func (w *EntryWriter) Size() int { return len(w.buf) }
+
+// Bytes returns a copy of the encoded entry (raft keeps it after Apply returns).
+func (w *EntryWriter) Bytes() []byte {
+	binary.BigEndian.PutUint32(w.buf[w.hdr:], uint32(w.count))
+	return append([]byte(nil), w.buf...)
+}
+
+var errBadEntry = errors.New("fsm: malformed log entry")
+
+// decodeEntry parses data into cmds (reusing its backing array).
+func decodeEntry(data []byte, cmds []Cmd) (timeMs int64, out []Cmd, err error) {
+	if len(data) < 2 || data[0] != entryMagic || data[1] != entryVersion {
+		return 0, nil, errBadEntry
+	}
+	p := data[2:]
+	t, n := binary.Uvarint(p)
+	if n <= 0 || len(p) < n+4 {
+		return 0, nil, errBadEntry
+	}
+	p = p[n:]
+	count := int(binary.BigEndian.Uint32(p))
+	p = p[4:]
+	out = cmds[:0]
+	for i := 0; i < count; i++ {
+		if len(p) < 2 {
+			return 0, nil, errBadEntry
+		}
+		c := Cmd{DB: int(p[0]), Proto: int(p[1])}
+		p = p[2:]
+		argc, n := binary.Uvarint(p)
+		if n <= 0 || argc > uint64(len(p)) {
+			return 0, nil, errBadEntry
+		}
+		p = p[n:]
+		c.Args = make([][]byte, argc)
+		for j := range c.Args {
+			l, n := binary.Uvarint(p)
+			if n <= 0 || l > uint64(len(p)-n) {
+				return 0, nil, errBadEntry
+			}
+			c.Args[j] = p[n : n+int(l) : n+int(l)]
+			p = p[n+int(l):]
+		}
+		out = append(out, c)
+	}
+	return int64(t), out, nil
+}

@@ -1,0 +1,375 @@
+// Package fsm is the Raft state machine: it applies committed log entries to
+// the in-memory dataset, appends what they did to the AOF, and produces the
+// point-in-time dumps that serve both as Raft snapshots and as AOF rewrites.
+package fsm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geomys/geomys/aof"
+	"github.com/geomys/geomys/commands"
+	"github.com/hashicorp/raft"
+)
+
+// markerPrefix starts the annotation written after each applied batch: it
+// tells a restart which Raft index the AOF is complete up to.
+const markerPrefix = "geomys:applied "
+
+// Options configure an FSM.
+type Options struct {
+	Dir    string // AOF directory
+	Fsync  string // always | everysec | no
+	Logger *slog.Logger
+	// OnReady is told about keys that may unblock waiting clients, after the
+	// batch that changed them is visible to reads.
+	OnReady func([]commands.ReadyKey)
+	// RewritePercentage and RewriteMinSize trigger a rewrite (and Raft
+	// snapshot) like auto-aof-rewrite-percentage / auto-aof-rewrite-min-size.
+	RewritePercentage int
+	RewriteMinSize    int64
+}
+
+// Result is what Apply returns for a command entry: the encoded replies of its
+// commands, in order, and whether its (single, blocking) command must wait.
+type Result struct {
+	Reply []byte
+	Block *commands.BlockRequest
+}
+
+// FSM implements raft.FSM and raft.BatchingFSM.
+type FSM struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.RWMutex // exclusive for applying entries, shared for reads
+	store    *commands.Store
+	aof      *aof.AOF
+	prop     *commands.Propagation
+	ctx      commands.Ctx
+	cmds     []Cmd
+	pcg      rand.PCG
+	applied  uint64 // last Raft index whose effects are in the AOF
+	lastTime int64  // entry clocks never go backwards
+
+	dirty         atomic.Int64 // changes since the last completed rewrite
+	lastRewrite   atomic.Int64 // unix seconds
+	rewriting     atomic.Bool
+	lastRewriteOK atomic.Bool
+	aofWriteErr   atomic.Bool
+}
+
+// Open creates the FSM and loads the AOF in opts.Dir.
+func Open(opts Options) (*FSM, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a, err := aof.Open(aof.Options{Dir: opts.Dir, Fsync: opts.Fsync, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("open aof: %w", err)
+	}
+	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation()}
+	f.ctx.Prop = f.prop
+	f.ctx.Rand = rand.New(&f.pcg)
+	f.lastRewrite.Store(time.Now().Unix())
+	f.lastRewriteOK.Store(true)
+	start := time.Now()
+	if err := f.load(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	f.log.Info("dataset loaded from AOF", "keys", f.keyCount(), "applied_index", f.applied,
+		"seconds", time.Since(start).Seconds())
+	return f, nil
+}
+
+// load rebuilds the store from the AOF. Commands run in loading mode (time 0,
+// so nothing counts as expired: the AOF holds explicit DELs for expiries).
+func (f *FSM) load() error {
+	f.store = commands.NewStore()
+	f.applied, f.lastTime = 0, 0
+	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
+	c.Rand = rand.New(rand.NewPCG(0, 0))
+	db := 0
+	failed := 0
+	err := f.aof.Load(func(args [][]byte) error {
+		if len(args) == 0 {
+			return nil
+		}
+		if commands.EqualFold(args[0], "select") && len(args) == 2 {
+			n, ok := commands.ParseInt(args[1])
+			if !ok || n < 0 || n >= commands.NumDBs {
+				return fmt.Errorf("AOF selects invalid db %q", args[1])
+			}
+			db = int(n)
+			return nil
+		}
+		cmd := commands.Lookup(args[0])
+		if cmd == nil || cmd.Handler == nil || !cmd.Is(commands.Write) {
+			return fmt.Errorf("AOF contains unknown or non-write command %q", args[0])
+		}
+		c.R.Reset()
+		c.Prop.Reset()
+		c.Begin(f.store.DBs[db], args)
+		cmd.Handler(c)
+		if b := c.R.Bytes(); len(b) > 0 && b[0] == '-' {
+			failed++
+			if failed <= 10 {
+				f.log.Warn("AOF command failed on load", "command", string(args[0]), "reply", strings.TrimSpace(string(b)))
+			}
+		}
+		c.TakeReady()
+		return nil
+	}, func(note string) {
+		if rest, ok := strings.CutPrefix(note, markerPrefix); ok {
+			idx, ts, _ := strings.Cut(rest, " ")
+			if n, err := strconv.ParseUint(idx, 10, 64); err == nil {
+				f.applied = n
+			}
+			if n, err := strconv.ParseInt(ts, 10, 64); err == nil {
+				f.lastTime = n
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("load aof: %w", err)
+	}
+	return nil
+}
+
+func (f *FSM) keyCount() int {
+	n := 0
+	for _, db := range f.store.DBs {
+		n += db.Len()
+	}
+	return n
+}
+
+// Apply implements raft.FSM.
+func (f *FSM) Apply(l *raft.Log) interface{} {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch implements raft.BatchingFSM: one lock and one AOF write for
+// every entry raft committed together.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	out := make([]interface{}, len(logs))
+	f.mu.Lock()
+	for i, l := range logs {
+		if l.Index <= f.applied {
+			continue // already in the AOF we loaded at start
+		}
+		if l.Type == raft.LogCommand {
+			out[i] = f.applyEntry(l)
+		}
+		f.applied = l.Index
+	}
+	var buf []byte
+	if len(f.prop.Buf) > 0 {
+		f.prop.Annotate(markerPrefix + strconv.FormatUint(f.applied, 10) + " " + strconv.FormatInt(f.lastTime, 10))
+		buf = f.prop.Buf
+		f.prop.Buf = nil
+	}
+	ready := f.ctx.TakeReady()
+	f.mu.Unlock()
+
+	if buf != nil {
+		// Outside the lock: reads need not wait for the write() (the entry is
+		// already durable in the Raft log). Snapshot(), the only other user of
+		// the AOF's current file, runs on this same goroutine.
+		if err := f.aof.Append(buf); err != nil {
+			if !f.aofWriteErr.Swap(true) {
+				f.log.Error("AOF write failed; the Raft log still holds the data", "err", err)
+			}
+		} else {
+			f.aofWriteErr.Store(false)
+		}
+		f.prop.Buf = buf[:0]
+	}
+	if len(ready) > 0 && f.opts.OnReady != nil {
+		f.opts.OnReady(ready)
+	}
+	return out
+}
+
+func (f *FSM) applyEntry(l *raft.Log) *Result {
+	t, cmds, err := decodeEntry(l.Data, f.cmds)
+	if err != nil {
+		f.log.Error("skipping malformed log entry", "index", l.Index, "err", err)
+		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
+	}
+	f.cmds = cmds[:0]
+	f.lastTime = max(t, f.lastTime)
+	f.pcg.Seed(l.Index, l.Term)
+	c := &f.ctx
+	c.Store, c.Now = f.store, f.lastTime
+	r := &commands.Reply{}
+	c.R = r
+	res := &Result{}
+	for _, cmd := range cmds {
+		r.Proto = cmd.Proto
+		if cmd.DB < 0 || cmd.DB >= commands.NumDBs || len(cmd.Args) == 0 {
+			r.Error("ERR malformed command in log entry")
+			continue
+		}
+		db := f.store.DBs[cmd.DB]
+		if cmd.Args[0][0] == '.' {
+			f.internal(c, db, cmd.Args)
+			continue
+		}
+		def := commands.Lookup(cmd.Args[0])
+		if def == nil || def.Handler == nil || !def.Is(commands.Write) {
+			r.Error("ERR unknown command '" + string(cmd.Args[0]) + "'")
+			continue
+		}
+		c.Begin(db, cmd.Args)
+		def.Handler(c)
+		c.Finish()
+		if n := c.DirtyCount(); n > 0 {
+			f.dirty.Add(int64(n))
+		}
+		if b := c.Blocked(); b != nil {
+			res.Block = b
+		}
+	}
+	res.Reply = r.Bytes()
+	return res
+}
+
+// ExpireCommand is the internal command the leader's active expiry cycle
+// proposes: delete each listed key that is still expired at the entry's time.
+const ExpireCommand = ".expire"
+
+func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
+	switch string(args[0]) {
+	case ExpireCommand:
+		c.Begin(db, args)
+		for _, k := range args[1:] {
+			c.Lookup(k) // an expired key is deleted and its DEL propagated
+		}
+		c.R.Int(0)
+	default:
+		c.R.Error("ERR unknown internal command")
+	}
+}
+
+// View runs fn with the dataset under the read lock.
+func (f *FSM) View(fn func(s *commands.Store)) {
+	f.mu.RLock()
+	fn(f.store)
+	f.mu.RUnlock()
+}
+
+// AppliedIndex is the last Raft index applied to the dataset.
+func (f *FSM) AppliedIndex() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.applied
+}
+
+// ExpiredKeys samples up to max keys per db whose TTL passed at now.
+func (f *FSM) ExpiredKeys(now int64, max int) map[int][]string {
+	out := map[int][]string{}
+	f.View(func(s *commands.Store) {
+		for _, db := range s.DBs {
+			if db.Expires() == 0 {
+				continue
+			}
+			if keys := db.ExpiredSample(now, max); len(keys) > 0 {
+				out[db.ID] = keys
+			}
+		}
+	})
+	return out
+}
+
+// RewriteDue reports whether the AOF grew enough since the last rewrite.
+func (f *FSM) RewriteDue() bool {
+	if f.opts.RewritePercentage <= 0 || f.rewriting.Load() {
+		return false
+	}
+	base, incr := f.aof.Sizes()
+	if base+incr < f.opts.RewriteMinSize {
+		return false
+	}
+	return incr*100 >= max(base, 1)*int64(f.opts.RewritePercentage)
+}
+
+// Stats are the persistence figures INFO reports.
+type Stats struct {
+	AppliedIndex     uint64
+	Dirty            int64
+	LastRewrite      int64
+	Rewriting        bool
+	LastRewriteOK    bool
+	AOFWriteOK       bool
+	AOFBase, AOFIncr int64
+}
+
+func (f *FSM) Stats() Stats {
+	base, incr := f.aof.Sizes()
+	return Stats{
+		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
+		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
+		AOFBase: base, AOFIncr: incr,
+	}
+}
+
+// Close flushes and closes the AOF.
+func (f *FSM) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.aof.Close()
+}
+
+// Snapshot implements raft.FSM. It runs between applies: the AOF switches to a
+// new incremental file here, so the dump plus that file are exactly the state.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.rewriting.CompareAndSwap(false, true) {
+		return nil, errors.New("a rewrite is already in progress")
+	}
+	rw, err := f.aof.StartRewrite()
+	if err != nil {
+		f.rewriting.Store(false)
+		return nil, fmt.Errorf("start aof rewrite: %w", err)
+	}
+	f.prop.ForgetDB()
+	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime, started: time.Now()}, nil
+}
+
+// Restore implements raft.FSM: the dump becomes the new AOF base and the
+// dataset is rebuilt from it.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.aof.InstallBase(rc); err != nil {
+		return fmt.Errorf("install snapshot as aof base: %w", err)
+	}
+	f.prop.ForgetDB()
+	if err := f.load(); err != nil {
+		return err
+	}
+	f.log.Info("restored snapshot", "keys", f.keyCount(), "applied_index", f.applied)
+	return nil
+}
+
+// RLock takes the read lock and returns the dataset; pair with RUnlock. The
+// server uses it on the hot read path to avoid a closure per command.
+func (f *FSM) RLock() *commands.Store {
+	f.mu.RLock()
+	return f.store
+}
+
+// RUnlock releases the read lock taken by RLock.
+func (f *FSM) RUnlock() { f.mu.RUnlock() }

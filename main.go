@@ -1,0 +1,108 @@
+// Command geomys runs one node of Geomys: a Redis-compatible data store whose
+// writes are replicated through Raft and kept durable in an AOF.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/geomys/geomys/server"
+	flag "github.com/spf13/pflag"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "geomys:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var cfg server.Config
+	flag.StringVar(&cfg.Bind, "bind", "127.0.0.1", "address to listen on for clients")
+	flag.IntVar(&cfg.Port, "port", 6379, "port to listen on for clients")
+	flag.StringVar(&cfg.Dir, "dir", "./data", "data directory (AOF in <dir>/appendonlydir, Raft in <dir>/raft)")
+	flag.StringVar(&cfg.NodeID, "node-id", "", "Raft node id (default: node-<port>, stable across restarts)")
+	flag.StringVar(&cfg.RaftAddr, "raft-addr", "", "Raft transport address (default: <bind>:<port+10000>)")
+	flag.StringVar(&cfg.Join, "join", "", "RESP address (host:port) of any existing member to join")
+	flag.StringVar(&cfg.AppendFsync, "appendfsync", "everysec", "AOF fsync policy: always, everysec or no")
+	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")
+	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
+	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
+	version := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *version {
+		fmt.Printf("geomys %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
+		return nil
+	}
+	switch cfg.AppendFsync {
+	case "always", "everysec", "no":
+	default:
+		return fmt.Errorf("--appendfsync must be always, everysec or no, not %q", cfg.AppendFsync)
+	}
+	level, err := parseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.NodeID == "" {
+		cfg.NodeID = "node-" + strconv.Itoa(cfg.Port)
+	}
+	if cfg.RaftAddr == "" {
+		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port+10000))
+	}
+
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	cfg.Shutdown = func() { stop <- syscall.SIGTERM }
+
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	if cfg.Join == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := srv.WaitReady(ctx); err != nil {
+			cfg.Logger.Warn("not leader yet; serving anyway", "err", err)
+		}
+		cancel()
+	}
+	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,
+		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "version", server.Version)
+
+	select {
+	case sig := <-stop:
+		cfg.Logger.Info("shutting down", "signal", sig.String())
+	case err := <-served:
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	cfg.Logger.Info("bye")
+	return nil
+}
+
+func parseLevel(l string) (slog.Level, error) {
+	switch l {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "verbose", "notice", "info":
+		return slog.LevelInfo, nil
+	case "warning", "warn":
+		return slog.LevelWarn, nil
+	}
+	return 0, fmt.Errorf("--loglevel must be debug, verbose, notice or warning, not %q", l)
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Geomys vs redis-server, side by side in one run, interleaved per test.
+#
+#   scripts/bench.sh                 # -c 50, -n 200000, -P 1 and -P 16
+#   N=50000 TESTS=set,get scripts/bench.sh
+#
+# Servers: geomys (default flags: every write fsynced in the Raft log before
+# the reply), redis-server with appendfsync always (the fair comparison for
+# writes), with appendfsync everysec, and without persistence (for reads).
+# Prints requests/s per test and the ratios Geomys/Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-200000}
+CLIENTS=${CLIENTS:-50}
+PIPELINES=${PIPELINES:-"1 16"}
+TESTS=${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,lrange_100,mset}
+
+scripts/ensure-deps.sh
+make -s build
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_port() {
+  for _ in $(seq 1 300); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 did not come up" >&2; exit 1
+}
+
+start_geomys() {
+  local port; port=$(free_port)
+  mkdir -p "$work/geomys"
+  ./bin/geomys --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/geomys" --loglevel warning \
+    >"$work/geomys.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+  # wait for leadership (a write succeeds)
+  for _ in $(seq 1 100); do
+    [ "$(redis-cli -p "$port" set __bench_ready 1 2>/dev/null)" = "OK" ] && break
+    sleep 0.1
+  done
+  echo "$port"
+}
+
+start_redis() { # $1 = name, rest = extra args
+  local name=$1; shift
+  local port; port=$(free_port)
+  mkdir -p "$work/$name"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$work/$name" --save '' --daemonize no \
+    --logfile "$work/$name.log" "$@" &
+  pids+=($!)
+  wait_port "$port"
+  echo "$port"
+}
+
+geomys=$(start_geomys)
+always=$(start_redis always --appendonly yes --appendfsync always)
+everysec=$(start_redis everysec --appendonly yes --appendfsync everysec)
+none=$(start_redis none --appendonly no)
+
+rps() { # port test pipeline -> requests per second
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -t "$2" -r 100000 --csv 2>/dev/null \
+    | awk -F, 'NR==2 { gsub(/"/, "", $2); print $2 }'
+}
+
+printf '%-11s %3s %12s %12s %12s %12s %9s %9s\n' test P geomys redis-always redis-evsec redis-none "g/always" "g/none"
+IFS=',' read -ra tests <<<"$TESTS"
+for p in $PIPELINES; do
+  for t in "${tests[@]}"; do
+    g=$(rps "$geomys" "$t" "$p")
+    a=$(rps "$always" "$t" "$p")
+    e=$(rps "$everysec" "$t" "$p")
+    z=$(rps "$none" "$t" "$p")
+    awk -v t="$t" -v p="$p" -v g="$g" -v a="$a" -v e="$e" -v z="$z" 'BEGIN {
+      printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f\n", t, p, g, a, e, z, (a>0? g/a : 0), (z>0? g/z : 0) }'
+  done
+done

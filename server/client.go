@@ -1,0 +1,94 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+	"github.com/tidwall/redcon"
+)
+
+// Client is one connection's state. Only the connection's own goroutine
+// (redcon's handler) touches the mutable fields; others read the atomics.
+type Client struct {
+	ID      int64
+	Addr    string
+	LAddr   string
+	Created time.Time
+
+	conn redcon.Conn
+	// mu guards the fields other connections read (CLIENT LIST); the owner
+	// writes them under mu and reads them without it.
+	mu      sync.Mutex
+	db      int
+	proto   int
+	name    string
+	libName string
+	libVer  string
+	lastCmd atomic.Value // string
+	active  atomic.Int64 // unix ms of the last command
+	blocked atomic.Bool
+	closing bool
+
+	out     commands.Reply // replies of the pipeline being served
+	entry   fsm.EntryWriter
+	readCtx commands.Ctx
+	scan    commands.ScanCache
+}
+
+func newClient(id int64, rc redcon.Conn) *Client {
+	c := &Client{ID: id, Addr: rc.RemoteAddr(), Created: time.Now(), conn: rc, proto: 2}
+	if nc := rc.NetConn(); nc != nil {
+		c.LAddr = nc.LocalAddr().String()
+	}
+	c.out.Proto = 2
+	c.lastCmd.Store("NULL")
+	c.active.Store(time.Now().UnixMilli())
+	return c
+}
+
+// ScanCache implements commands.Session.
+func (c *Client) ScanCache() *commands.ScanCache { return &c.scan }
+
+func (c *Client) setProto(p int) {
+	c.mu.Lock()
+	c.proto = p
+	c.mu.Unlock()
+	c.out.Proto = p
+}
+
+func (c *Client) setDB(db int) {
+	c.mu.Lock()
+	c.db = db
+	c.mu.Unlock()
+}
+
+// netConn returns the guarded connection, if the listener produced one.
+func (c *Client) guard() *GuardConn {
+	if nc, ok := c.conn.NetConn().(*GuardConn); ok {
+		return nc
+	}
+	return nil
+}
+
+// info renders the CLIENT LIST / CLIENT INFO line.
+func (c *Client) info() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	flags := "N"
+	if c.blocked.Load() {
+		flags = "b"
+	}
+	cmd, _ := c.lastCmd.Load().(string)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
+		flags, c.db, strings.ToLower(cmd), c.proto, c.libName, c.libVer)
+}
+
+var _ net.Conn = (*GuardConn)(nil)

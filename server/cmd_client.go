@@ -1,0 +1,178 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/geomys/geomys/commands"
+)
+
+func clientCommand(s *Server, cl *Client, args [][]byte) {
+	sub := strings.ToLower(string(args[1]))
+	arity := func(ok bool) bool {
+		if !ok {
+			cl.out.Error("ERR wrong number of arguments for 'client|" + sub + "' command")
+		}
+		return ok
+	}
+	switch sub {
+	case "id":
+		if arity(len(args) == 2) {
+			cl.out.Int(cl.ID)
+		}
+	case "getname":
+		if arity(len(args) == 2) {
+			if cl.name == "" {
+				cl.out.Null()
+			} else {
+				cl.out.BulkString(cl.name)
+			}
+		}
+	case "setname":
+		if !arity(len(args) == 3) {
+			return
+		}
+		n := string(args[2])
+		if !validClientName(n) {
+			cl.out.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		cl.mu.Lock()
+		cl.name = n
+		cl.mu.Unlock()
+		cl.out.OK()
+	case "setinfo":
+		if !arity(len(args) == 4) {
+			return
+		}
+		v := string(args[3])
+		if !validClientName(v) && v != "" {
+			cl.out.Error("ERR " + strings.ToUpper(string(args[2])) + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		switch strings.ToLower(string(args[2])) {
+		case "lib-name":
+			cl.libName = v
+		case "lib-ver":
+			cl.libVer = v
+		default:
+			cl.out.Error("ERR Unrecognized option '" + string(args[2]) + "'")
+			return
+		}
+		cl.out.OK()
+	case "info":
+		if arity(len(args) == 2) {
+			cl.out.Verbatim(cl.info() + "\n")
+		}
+	case "list":
+		var b strings.Builder
+		for _, c := range s.clientsSnapshot() {
+			if !clientListMatch(c, args[2:]) {
+				continue
+			}
+			b.WriteString(c.info())
+			b.WriteByte('\n')
+		}
+		cl.out.Verbatim(b.String())
+	case "kill":
+		clientKill(s, cl, args)
+	case "no-evict", "no-touch":
+		if arity(len(args) == 3) {
+			cl.out.OK()
+		}
+	case "help":
+		lines := []string{
+			"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+			"GETNAME", "    Return the name of the current connection.",
+			"ID", "    Return the ID of the current connection.",
+			"INFO", "    Return information about the current client connection.",
+			"KILL <ip:port> | ID <client-id> | ADDR <ip:port>", "    Kill connections.",
+			"LIST [TYPE normal] [ID <id> ...]", "    Return information about client connections.",
+			"SETNAME <name>", "    Assign the name <name> to the current connection.",
+			"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+			"HELP", "    Print this help.",
+		}
+		cl.out.Array(len(lines))
+		for _, l := range lines {
+			cl.out.Simple(l)
+		}
+	default:
+		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try CLIENT HELP.")
+	}
+}
+
+func clientListMatch(c *Client, filter [][]byte) bool {
+	for i := 0; i+1 < len(filter); i += 2 {
+		switch strings.ToLower(string(filter[i])) {
+		case "id":
+			match := false
+			for _, v := range filter[i+1:] {
+				if id, ok := commands.ParseInt(v); ok && id == c.ID {
+					match = true
+				}
+			}
+			return match
+		case "type":
+			if !commands.EqualFold(filter[i+1], "normal") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func clientKill(s *Server, cl *Client, args [][]byte) {
+	var victims []*Client
+	switch {
+	case len(args) == 3:
+		for _, c := range s.clientsSnapshot() {
+			if c.Addr == string(args[2]) {
+				victims = append(victims, c)
+			}
+		}
+		if len(victims) == 0 {
+			cl.out.Error("ERR No such client")
+			return
+		}
+		s.kill(cl, victims)
+		cl.out.OK()
+		return
+	case len(args) == 4 && commands.EqualFold(args[2], "id"):
+		id, ok := commands.ParseInt(args[3])
+		if !ok {
+			cl.out.Error("ERR client-id should be greater than 0")
+			return
+		}
+		for _, c := range s.clientsSnapshot() {
+			if c.ID == id {
+				victims = append(victims, c)
+			}
+		}
+	case len(args) == 4 && (commands.EqualFold(args[2], "addr") || commands.EqualFold(args[2], "laddr")):
+		for _, c := range s.clientsSnapshot() {
+			if c.Addr == string(args[3]) || c.LAddr == string(args[3]) && commands.EqualFold(args[2], "laddr") {
+				victims = append(victims, c)
+			}
+		}
+	default:
+		cl.out.Error(commands.ErrSyntax)
+		return
+	}
+	s.kill(cl, victims)
+	cl.out.Int(int64(len(victims)))
+}
+
+// kill closes the victims' sockets; their own goroutines then clean up.
+func (s *Server) kill(self *Client, victims []*Client) {
+	for _, c := range victims {
+		if c == self {
+			self.closing = true
+			continue
+		}
+		c.conn.NetConn().Close()
+	}
+}
+
+var _ = strconv.Itoa

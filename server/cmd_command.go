@@ -1,0 +1,145 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/geomys/geomys/commands"
+)
+
+func commandCommand(s *Server, cl *Client, args [][]byte) {
+	if len(args) == 1 {
+		all := commands.All()
+		cl.out.Array(len(all))
+		for _, c := range all {
+			writeCommandInfo(cl, c)
+		}
+		return
+	}
+	switch strings.ToLower(string(args[1])) {
+	case "count":
+		cl.out.Int(int64(len(commands.All())))
+	case "list":
+		all := commands.All()
+		cl.out.Array(len(all))
+		for _, c := range all {
+			cl.out.BulkString(c.Name)
+		}
+	case "info":
+		names := args[2:]
+		if len(names) == 0 {
+			all := commands.All()
+			cl.out.Array(len(all))
+			for _, c := range all {
+				writeCommandInfo(cl, c)
+			}
+			return
+		}
+		cl.out.Array(len(names))
+		for _, n := range names {
+			if c := commands.Lookup(n); c != nil {
+				writeCommandInfo(cl, c)
+			} else {
+				cl.out.NullArray()
+			}
+		}
+	case "docs":
+		var list []*commands.Command
+		if len(args) == 2 {
+			list = commands.All()
+		} else {
+			for _, n := range args[2:] {
+				if c := commands.Lookup(n); c != nil {
+					list = append(list, c)
+				}
+			}
+		}
+		cl.out.Map(len(list))
+		for _, c := range list {
+			cl.out.BulkString(c.Name)
+			cl.out.Map(4)
+			cl.out.BulkString("summary")
+			cl.out.BulkString(c.Summary)
+			cl.out.BulkString("since")
+			cl.out.BulkString(c.Since)
+			cl.out.BulkString("group")
+			cl.out.BulkString(c.Group)
+			cl.out.BulkString("syntax")
+			cl.out.BulkString(strings.TrimSpace(strings.ToUpper(c.Name) + " " + c.Args))
+		}
+	case "getkeys":
+		if len(args) < 3 {
+			cl.out.Error("ERR wrong number of arguments for 'command|getkeys' command")
+			return
+		}
+		c := commands.Lookup(args[2])
+		if c == nil {
+			cl.out.Error("ERR Invalid command specified")
+			return
+		}
+		keys := c.Keys(args[2:])
+		if len(keys) == 0 {
+			cl.out.Error("ERR The command has no key arguments")
+			return
+		}
+		cl.out.Array(len(keys))
+		for _, k := range keys {
+			cl.out.Bulk(k)
+		}
+	case "help":
+		cl.out.Array(1)
+		cl.out.Simple("COMMAND [COUNT | DOCS [name ...] | INFO [name ...] | LIST | GETKEYS cmd [args ...]]")
+	default:
+		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try COMMAND HELP.")
+	}
+}
+
+// writeCommandInfo writes the 10-element entry Redis 7 returns per command.
+func writeCommandInfo(cl *Client, c *commands.Command) {
+	cl.out.Array(10)
+	cl.out.BulkString(c.Name)
+	cl.out.Int(int64(c.Arity))
+	flags := c.Flags.Names()
+	cl.out.Set(len(flags))
+	for _, f := range flags {
+		cl.out.Simple(f)
+	}
+	cl.out.Int(int64(c.FirstKey))
+	cl.out.Int(int64(c.LastKey))
+	cl.out.Int(int64(c.Step))
+	cats := aclCategories(c)
+	cl.out.Set(len(cats))
+	for _, cat := range cats {
+		cl.out.Simple(cat)
+	}
+	cl.out.Array(0) // tips
+	cl.out.Array(0) // key specs
+	cl.out.Array(0) // subcommands
+}
+
+func aclCategories(c *commands.Command) []string {
+	var cats []string
+	switch {
+	case c.Is(commands.Write):
+		cats = append(cats, "@write")
+	case c.Is(commands.ReadOnly):
+		cats = append(cats, "@read")
+	}
+	switch c.Group {
+	case "string", "list", "hash", "set", "sorted-set", "connection":
+		cats = append(cats, "@"+c.Group)
+	case "generic":
+		cats = append(cats, "@keyspace")
+	}
+	if c.Is(commands.Admin) {
+		cats = append(cats, "@admin", "@dangerous")
+	}
+	if c.Is(commands.Fast) {
+		cats = append(cats, "@fast")
+	} else {
+		cats = append(cats, "@slow")
+	}
+	if c.Is(commands.Blocking) {
+		cats = append(cats, "@blocking")
+	}
+	return cats
+}

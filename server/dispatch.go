@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/commands"
+	"github.com/tidwall/redcon"
+)
+
+// Limits on one log entry built from a pipeline: big pipelines are split so
+// one entry never grows without bound.
+const (
+	maxEntryCommands = 1024
+	maxEntryBytes    = 4 << 20
+)
+
+// serveRESP is redcon's handler. It takes the whole pipeline that arrived with
+// this read, so consecutive writes become one Raft log entry (one round trip,
+// one log-store write) instead of one each.
+func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
+	cl := rc.Context().(*Client)
+	rest := rc.ReadPipeline()
+	s.execute(cl, first.Args)
+	for i := 0; i < len(rest) && !cl.closing; i++ {
+		s.execute(cl, rest[i].Args)
+	}
+	s.flushWrites(cl)
+	if cl.out.Len() > 0 {
+		rc.WriteRaw(cl.out.Bytes())
+		cl.out.Reset()
+	}
+	if cl.closing {
+		rc.Close()
+	}
+}
+
+func (s *Server) execute(cl *Client, args [][]byte) {
+	s.stats.commands.Add(1)
+	cl.active.Store(time.Now().UnixMilli())
+	cmd := commands.Lookup(args[0])
+	if cmd == nil {
+		s.flushWrites(cl)
+		cl.out.Error(unknownCommand(args))
+		return
+	}
+	if cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
+		s.flushWrites(cl)
+		cl.out.Error(commands.ArityErr(cmd.Name))
+		return
+	}
+	switch {
+	case cmd.Is(commands.Server):
+		s.flushWrites(cl)
+		cl.lastCmd.Store(cmd.Name)
+		s.serverCommand(cl, cmd, args)
+	case cmd.Is(commands.Blocking):
+		s.flushWrites(cl)
+		cl.lastCmd.Store(cmd.Name)
+		s.blockingCommand(cl, cmd, args)
+	case cmd.Is(commands.Write):
+		s.queueWrite(cl, args)
+	default:
+		s.flushWrites(cl)
+		s.read(cl, cmd, args)
+	}
+}
+
+// unknownCommand words the error like Redis 7.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(clip(args[0]))
+	b.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		b.WriteString("'")
+		b.WriteString(clip(a))
+		b.WriteString("' ")
+	}
+	return b.String()
+}
+
+func clip(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+func (s *Server) queueWrite(cl *Client, args [][]byte) {
+	if cl.entry.Len() == 0 {
+		cl.entry.Reset(time.Now().UnixMilli())
+	}
+	cl.entry.Add(cl.db, cl.proto, args)
+	if cl.entry.Len() >= maxEntryCommands || cl.entry.Size() >= maxEntryBytes {
+		s.flushWrites(cl)
+	}
+}
+
+// flushWrites proposes the queued writes as one entry and appends their replies.
+func (s *Server) flushWrites(cl *Client) {
+	n := cl.entry.Len()
+	if n == 0 {
+		return
+	}
+	data := cl.entry.Bytes()
+	cl.entry.Reset(0)
+	res, err := s.node.Apply(data)
+	if err != nil {
+		msg := clusterError(err)
+		for i := 0; i < n; i++ {
+			cl.out.Error(msg)
+		}
+		return
+	}
+	cl.out.Raw(res.Reply)
+}
+
+// clusterError maps a write/read failure to a reply a client can act on:
+// TRYAGAIN means certainly not applied, retry; UNCERTAIN means it may have been.
+func clusterError(err error) string {
+	switch {
+	case errors.Is(err, cluster.ErrNoLeader):
+		return "TRYAGAIN no leader available, the write was not applied; retry"
+	case errors.Is(err, cluster.ErrShutdown):
+		return "TRYAGAIN server is shutting down, the write was not applied"
+	case errors.Is(err, cluster.ErrUncertain):
+		return "UNCERTAIN " + err.Error()
+	default:
+		return "ERR " + err.Error()
+	}
+}
+
+func (s *Server) read(cl *Client, cmd *commands.Command, args [][]byte) {
+	if err := s.node.ReadReady(context.Background()); err != nil {
+		cl.out.Error(clusterError(err))
+		return
+	}
+	c := &cl.readCtx
+	c.R, c.Session = &cl.out, cl
+	c.Now = time.Now().UnixMilli()
+	c.Store = s.fsm.RLock()
+	c.Begin(c.Store.DBs[cl.db], args)
+	cmd.Handler(c)
+	s.fsm.RUnlock()
+	c.Store, c.Args = nil, nil
+}

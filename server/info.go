@@ -1,0 +1,211 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+)
+
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"}
+
+func infoCommand(s *Server, cl *Client, args [][]byte) {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		switch sec := strings.ToLower(string(a)); sec {
+		case "all", "everything", "default":
+			for _, n := range infoSections {
+				want[n] = true
+			}
+		default:
+			want[sec] = true
+		}
+	}
+	if len(args) == 1 {
+		for _, n := range infoSections {
+			want[n] = true
+		}
+	}
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !want[sec] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		s.writeInfoSection(&b, sec)
+	}
+	cl.out.Verbatim(b.String())
+}
+
+func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
+	kv := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
+	b.WriteString("# " + strings.ToUpper(sec[:1]) + sec[1:] + "\r\n")
+	switch sec {
+	case "server":
+		up := time.Since(s.started)
+		exe, _ := os.Executable()
+		kv("redis_version", RedisVersion)
+		kv("geomys_version", Version)
+		kv("redis_mode", "standalone")
+		kv("os", runtime.GOOS+" "+runtime.GOARCH)
+		kv("arch_bits", strconv.Itoa(strconv.IntSize))
+		kv("go_version", runtime.Version())
+		kv("process_id", os.Getpid())
+		kv("run_id", s.runID)
+		kv("tcp_port", s.cfg.Port)
+		kv("server_time_usec", time.Now().UnixMicro())
+		kv("uptime_in_seconds", int64(up.Seconds()))
+		kv("uptime_in_days", int64(up.Hours()/24))
+		kv("hz", 10)
+		kv("executable", exe)
+		kv("config_file", "")
+		kv("node_id", s.cfg.NodeID)
+	case "clients":
+		kv("connected_clients", len(s.clientsSnapshot()))
+		kv("maxclients", 10000)
+		kv("blocked_clients", s.waiters.blocked())
+	case "memory":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		rss := readRSS()
+		kv("used_memory", ms.HeapAlloc)
+		kv("used_memory_human", humanBytes(int64(ms.HeapAlloc)))
+		kv("used_memory_rss", rss)
+		kv("used_memory_rss_human", humanBytes(rss))
+		kv("used_memory_peak", ms.HeapSys)
+		kv("total_system_memory", totalMemory())
+		kv("maxmemory", 0)
+		kv("maxmemory_policy", "noeviction")
+		kv("mem_allocator", "go")
+		if ms.HeapAlloc > 0 {
+			kv("mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(rss)/float64(ms.HeapAlloc)))
+		}
+	case "persistence":
+		st := s.fsm.Stats()
+		status := func(ok bool) string {
+			if ok {
+				return "ok"
+			}
+			return "err"
+		}
+		kv("loading", 0)
+		kv("async_loading", 0)
+		kv("rdb_changes_since_last_save", st.Dirty)
+		kv("rdb_bgsave_in_progress", b2i(st.Rewriting))
+		kv("rdb_last_save_time", st.LastRewrite)
+		kv("rdb_last_bgsave_status", status(st.LastRewriteOK))
+		kv("aof_enabled", 1)
+		kv("aof_rewrite_in_progress", b2i(st.Rewriting))
+		kv("aof_rewrite_scheduled", 0)
+		kv("aof_last_bgrewrite_status", status(st.LastRewriteOK))
+		kv("aof_last_write_status", status(st.AOFWriteOK))
+		kv("aof_current_size", st.AOFBase+st.AOFIncr)
+		kv("aof_base_size", st.AOFBase)
+		kv("aof_fsync", s.cfg.AppendFsync)
+		kv("raft_applied_index", st.AppliedIndex)
+	case "stats":
+		kv("total_connections_received", s.stats.connections.Load())
+		kv("total_commands_processed", s.stats.commands.Load())
+		kv("instantaneous_ops_per_sec", 0)
+		kv("rejected_connections", s.stats.rejected.Load())
+		kv("expired_keys", s.stats.expired.Load())
+		kv("evicted_keys", 0)
+		kv("keyspace_hits", 0)
+		kv("keyspace_misses", 0)
+		kv("pubsub_channels", 0)
+		kv("pubsub_patterns", 0)
+	case "replication":
+		rs := s.node.Stats()
+		role := "master"
+		if !s.node.IsLeader() {
+			role = "slave"
+		}
+		kv("role", role)
+		kv("connected_slaves", 0)
+		kv("master_replid", s.runID)
+		kv("master_repl_offset", s.fsm.AppliedIndex())
+		kv("raft_state", rs["state"])
+		kv("raft_term", rs["term"])
+		kv("raft_commit_index", rs["commit_index"])
+		kv("raft_applied_index", rs["applied_index"])
+	case "cpu":
+		kv("used_cpu_user", cpuSeconds())
+		kv("used_cpu_sys", 0)
+	case "keyspace":
+		st := s.fsm.RLock()
+		for _, db := range st.DBs {
+			if n := db.Len(); n > 0 {
+				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", db.ID, n, db.Expires())
+			}
+		}
+		s.fsm.RUnlock()
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// readRSS returns the resident set size from /proc (0 where unavailable).
+func readRSS() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func totalMemory() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func cpuSeconds() string {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return "0"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 15 {
+		return "0"
+	}
+	ut, _ := strconv.ParseInt(f[13], 10, 64)
+	return fmt.Sprintf("%.6f", float64(ut)/100)
+}
+
+var _ = commands.NumDBs

@@ -1,0 +1,197 @@
+// Package server is the network layer: a redcon listener (behind a RESP
+// guard), connection state, command dispatch and replies. It reaches the data
+// only through the cluster node (writes, read gates) and the FSM (reads).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+	"github.com/tidwall/redcon"
+)
+
+// Version is the Geomys release; RedisVersion is the Redis version whose
+// behaviour we implement, which clients read from HELLO and INFO.
+const (
+	Version      = "0.1.0"
+	RedisVersion = "7.2.4"
+)
+
+// Config is what main hands the server (from flags).
+type Config struct {
+	Bind        string
+	Port        int
+	Dir         string
+	NodeID      string
+	RaftAddr    string
+	Join        string
+	AppendFsync string
+	LogLevel    string
+	Logger      *slog.Logger
+	// AutoAOFRewritePercentage / AutoAOFRewriteMinSize as in redis.conf.
+	AutoAOFRewritePercentage int
+	AutoAOFRewriteMinSize    int64
+	// Shutdown is called when a client sends SHUTDOWN.
+	Shutdown func()
+}
+
+// Server is one Geomys node's client-facing side.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	fsm     *fsm.FSM
+	node    *cluster.Node
+	srv     *redcon.Server
+	ln      net.Listener
+	started time.Time
+	runID   string
+
+	mu      sync.Mutex
+	clients map[int64]*Client
+	nextID  atomic.Int64
+	waiters waiters
+	params  *params
+	stats   stats
+	closed  atomic.Bool
+	done    chan struct{} // closed on shutdown: wakes blocked clients
+}
+
+type stats struct {
+	connections atomic.Int64
+	commands    atomic.Int64
+	rejected    atomic.Int64
+	expired     atomic.Int64
+}
+
+// New opens the dataset (AOF), starts Raft and binds the listener.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{})}
+	s.runID = newRunID()
+	s.waiters.init()
+	s.params = newParams(&s.cfg)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := fsm.Open(fsm.Options{
+		Dir:               filepath.Join(cfg.Dir, "appendonlydir"),
+		Fsync:             cfg.AppendFsync,
+		Logger:            cfg.Logger,
+		OnReady:           s.waiters.signal,
+		RewritePercentage: cfg.AutoAOFRewritePercentage,
+		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.fsm = f
+	node, err := cluster.Open(cluster.Options{
+		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, Dir: filepath.Join(cfg.Dir, "raft"),
+		Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
+	}, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.node = node
+	addr := net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		node.Close()
+		f.Close()
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = GuardListener(ln, GuardLimits{})
+	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
+	return s, nil
+}
+
+// WaitReady blocks until the node can serve (a single node elects itself).
+func (s *Server) WaitReady(ctx context.Context) error { return s.node.WaitReady(ctx) }
+
+// Addr is the listening address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Close.
+func (s *Server) Serve() error {
+	err := s.srv.Serve(s.ln)
+	if s.closed.Load() {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting, disconnects clients, stops Raft and flushes the AOF.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.done)
+	errs := []error{s.srv.Close()}
+	errs = append(errs, s.node.Close())
+	errs = append(errs, s.fsm.Close())
+	return errors.Join(errs...)
+}
+
+func (s *Server) accept(rc redcon.Conn) bool {
+	if s.closed.Load() {
+		return false
+	}
+	cl := newClient(s.nextID.Add(1), rc)
+	rc.SetContext(cl)
+	s.mu.Lock()
+	s.clients[cl.ID] = cl
+	s.mu.Unlock()
+	s.stats.connections.Add(1)
+	return true
+}
+
+func (s *Server) closedConn(rc redcon.Conn, err error) {
+	cl, ok := rc.Context().(*Client)
+	if !ok {
+		return
+	}
+	if err != nil && s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("connection closed", "client", cl.ID, "addr", cl.Addr, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.clients, cl.ID)
+	s.mu.Unlock()
+}
+
+func newRunID() string {
+	b := make([]byte, 20)
+	f, err := os.Open("/dev/urandom")
+	if err == nil {
+		f.Read(b)
+		f.Close()
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+// clientsSnapshot returns the connected clients.
+func (s *Server) clientsSnapshot() []*Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+var _ = commands.NumDBs
