@@ -59,6 +59,8 @@ type FSM struct {
 	pcg      rand.PCG
 	applied  uint64 // last Raft index whose effects are in the AOF
 	lastTime int64  // entry clocks never go backwards
+	// aofPending is a batch whose AOF write failed, retried with the next one.
+	aofPending []byte
 
 	dirty         atomic.Int64 // changes since the last completed rewrite
 	lastRewrite   atomic.Int64 // unix seconds
@@ -185,19 +187,33 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		// Outside the lock: reads need not wait for the write() (the entry is
 		// already durable in the Raft log). Snapshot(), the only other user of
 		// the AOF's current file, runs on this same goroutine.
-		if err := f.aof.Append(buf); err != nil {
-			if !f.aofWriteErr.Swap(true) {
-				f.log.Error("AOF write failed; the Raft log still holds the data", "err", err)
-			}
-		} else {
-			f.aofWriteErr.Store(false)
-		}
+		f.appendAOF(buf)
 		f.prop.Buf = buf[:0]
 	}
 	if len(ready) > 0 && f.opts.OnReady != nil {
 		f.opts.OnReady(ready)
 	}
 	return out
+}
+
+// appendAOF writes a batch. A failed write leaves nothing of it in the file,
+// so the batch is kept and written again in front of the next one: a later
+// marker must never vouch for a batch that is missing.
+func (f *FSM) appendAOF(buf []byte) {
+	if len(f.aofPending) > 0 {
+		buf = append(f.aofPending, buf...)
+	}
+	if err := f.aof.Append(buf); err != nil {
+		f.aofPending = append(f.aofPending[:0:0], buf...)
+		if !f.aofWriteErr.Swap(true) {
+			f.log.Error("AOF write failed; will retry with the next batch (the Raft log still holds the data)", "err", err)
+		}
+		return
+	}
+	f.aofPending = nil
+	if f.aofWriteErr.Swap(false) {
+		f.log.Info("AOF writes succeed again")
+	}
 }
 
 func (f *FSM) applyEntry(l *raft.Log) *Result {
@@ -231,7 +247,7 @@ func (f *FSM) applyEntry(l *raft.Log) *Result {
 			continue
 		}
 		c.Begin(db, cmd.Args)
-		def.Handler(c)
+		f.run(def, c, l.Index)
 		c.Finish()
 		if n := c.DirtyCount(); n > 0 {
 			f.dirty.Add(int64(n))
@@ -242,6 +258,19 @@ func (f *FSM) applyEntry(l *raft.Log) *Result {
 	}
 	res.Reply = r.Bytes()
 	return res
+}
+
+// run executes a handler, turning a panic into an error reply: the same entry
+// panics the same way on every node and on every replay, so crashing would
+// only turn one bad command into a node that can never start again.
+func (f *FSM) run(def *commands.Command, c *commands.Ctx, index uint64) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.log.Error("command panicked while applying", "command", def.Name, "index", index, "panic", p)
+			c.R.Error("ERR internal error executing '" + def.Name + "'")
+		}
+	}()
+	def.Handler(c)
 }
 
 // ExpireCommand is the internal command the leader's active expiry cycle
@@ -335,6 +364,11 @@ func (f *FSM) Close() error {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.aofPending) > 0 {
+		// The dump would include the unwritten batch and the new incremental
+		// file would then replay it a second time.
+		return nil, errors.New("the AOF has a batch it could not write yet; not rewriting")
+	}
 	if !f.rewriting.CompareAndSwap(false, true) {
 		return nil, errors.New("a rewrite is already in progress")
 	}
