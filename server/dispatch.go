@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ const (
 // one log-store write) instead of one each.
 func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
+	defer s.recoverConn(cl)
 	rest := rc.ReadPipeline()
 	s.execute(cl, first.Args)
 	for i := 0; i < len(rest) && !cl.closing; i++ {
@@ -35,6 +37,16 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	}
 	if cl.closing {
 		rc.Close()
+	}
+}
+
+// recoverConn keeps a bug in one command from taking the process down: the
+// client gets an error and is disconnected, everyone else carries on.
+func (s *Server) recoverConn(cl *Client) {
+	if p := recover(); p != nil {
+		s.log.Error("panic serving client", "client", cl.ID, "addr", cl.Addr, "panic", p, "stack", string(debug.Stack()))
+		cl.conn.WriteError("ERR internal error")
+		cl.conn.Close()
 	}
 }
 
