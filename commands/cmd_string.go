@@ -1,11 +1,80 @@
 package commands
 
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
 func init() {
 	register(
 		&Command{Name: "get", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
 			Summary: "Returns the string value of a key.", Args: "key", Handler: getCommand},
+		&Command{Name: "set", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+			Args:    "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+			Handler: setCommand},
+		&Command{Name: "setnx", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Set the string value of a key only when the key doesn't exist.", Args: "key value", Handler: setnxCommand},
+		&Command{Name: "setex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.0.0",
+			Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+			Args:    "key seconds value", Handler: setexCommand},
+		&Command{Name: "psetex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.6.0",
+			Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+			Args:    "key milliseconds value", Handler: psetexCommand},
+		&Command{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Returns the previous string value of a key after setting it to a new value.", Args: "key value", Handler: getsetCommand},
+		&Command{Name: "getdel", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "6.2.0",
+			Summary: "Returns the string value of a key after deleting the key.", Args: "key", Handler: getdelCommand},
+		&Command{Name: "getex", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "6.2.0",
+			Summary: "Returns the string value of a key after setting its expiration time.",
+			Args:    "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
+			Handler: getexCommand},
+		&Command{Name: "mset", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1",
+			Summary: "Atomically creates or modifies the string values of one or more keys.", Args: "key value [key value ...]",
+			Handler: msetCommand},
+		&Command{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1",
+			Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+			Args:    "key value [key value ...]", Handler: msetnxCommand},
+		&Command{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Atomically returns the string values of one or more keys.", Args: "key [key ...]", Handler: mgetCommand},
+		&Command{Name: "append", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.0.0",
+			Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Args: "key value",
+			Handler: appendCommand},
+		&Command{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.2.0",
+			Summary: "Returns the length of a string value.", Args: "key", Handler: strlenCommand},
+		&Command{Name: "getrange", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.4.0",
+			Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Handler: getrangeCommand},
+		&Command{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.2.0",
+			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+			Args:    "key offset value", Handler: setrangeCommand},
+		&Command{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+			Args:    "key", Handler: incrCommand},
+		&Command{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+			Args:    "key", Handler: decrCommand},
+		&Command{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+			Args:    "key increment", Handler: incrbyCommand},
+		&Command{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+			Args:    "key decrement", Handler: decrbyCommand},
+		&Command{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.6.0",
+			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+			Args:    "key increment", Handler: incrbyfloatCommand},
 	)
 }
+
+// Argument words used in propagated forms.
+var (
+	wordSET       = []byte("SET")
+	wordDEL       = []byte("DEL")
+	wordPXAT      = []byte("PXAT")
+	wordKEEPTTL   = []byte("KEEPTTL")
+	wordPEXPIREAT = []byte("PEXPIREAT")
+	wordPERSIST   = []byte("PERSIST")
+)
 
 // getString looks key up as a string: ok false with a reply already written
 // when it holds another type.
@@ -22,13 +91,479 @@ func getString(c *Ctx, key []byte) (s string, found, ok bool) {
 	return s, true, true
 }
 
+// replyString writes a GET-style reply: the value or a null.
+func replyString(c *Ctx, s string, found bool) {
+	if found {
+		c.R.BulkString(s)
+	} else {
+		c.R.Null()
+	}
+}
+
 func getCommand(c *Ctx) {
 	s, found, ok := getString(c, c.Args[1])
-	switch {
-	case !ok:
-	case !found:
-		c.R.Null()
-	default:
-		c.R.BulkString(s)
+	if ok {
+		replyString(c, s, found)
 	}
+}
+
+// Flags of SET and GETEX, as Redis' OBJ_* flags.
+const (
+	setNX = 1 << iota
+	setXX
+	setEX
+	setPX
+	setKeepTTL
+	setGet
+	setEXAT
+	setPXAT
+	setPersist
+
+	setAnyExpire = setEX | setPX | setEXAT | setPXAT
+)
+
+// parseSetOptions ports parseExtendedStringArgumentsOrReply: options start at
+// args[from]; forSet selects SET's options (NX XX GET KEEPTTL) over GETEX's
+// (PERSIST). expire is the argument of EX/PX/EXAT/PXAT (the last one given).
+func parseSetOptions(c *Ctx, from int, forSet bool) (flags int, expire []byte, ok bool) {
+	args := c.Args
+	for j := from; j < len(args); j++ {
+		opt := args[j]
+		next := j < len(args)-1
+		switch {
+		case forSet && EqualFold(opt, "nx") && flags&setXX == 0:
+			flags |= setNX
+		case forSet && EqualFold(opt, "xx") && flags&setNX == 0:
+			flags |= setXX
+		case forSet && EqualFold(opt, "get"):
+			flags |= setGet
+		case forSet && EqualFold(opt, "keepttl") && flags&(setPersist|setAnyExpire) == 0:
+			flags |= setKeepTTL
+		case !forSet && EqualFold(opt, "persist") && flags&(setAnyExpire|setKeepTTL) == 0:
+			flags |= setPersist
+		case EqualFold(opt, "ex") && next && flags&(setKeepTTL|setPersist|setEXAT|setPX|setPXAT) == 0:
+			flags |= setEX
+			expire = args[j+1]
+			j++
+		case EqualFold(opt, "px") && next && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0:
+			flags |= setPX
+			expire = args[j+1]
+			j++
+		case EqualFold(opt, "exat") && next && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0:
+			flags |= setEXAT
+			expire = args[j+1]
+			j++
+		case EqualFold(opt, "pxat") && next && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPX) == 0:
+			flags |= setPXAT
+			expire = args[j+1]
+			j++
+		default:
+			c.SyntaxErr()
+			return 0, nil, false
+		}
+	}
+	return flags, expire, true
+}
+
+// expireArgAt ports getExpireMillisecondsOrReply: the absolute unix ms an
+// EX/PX/EXAT/PXAT argument stands for, relative ones counted from c.Now.
+func expireArgAt(c *Ctx, arg []byte, flags int, name string) (int64, bool) {
+	ms, ok := ParseInt(arg)
+	if !ok {
+		c.Err(ErrNotInt)
+		return 0, false
+	}
+	seconds := flags&(setEX|setEXAT) != 0
+	if ms <= 0 || seconds && ms > math.MaxInt64/1000 {
+		c.Err(ExpireTimeErr(name))
+		return 0, false
+	}
+	if seconds {
+		ms *= 1000
+	}
+	if flags&(setEX|setPX) != 0 {
+		if ms > math.MaxInt64-c.Now {
+			c.Err(ExpireTimeErr(name))
+			return 0, false
+		}
+		ms += c.Now
+	}
+	return ms, true
+}
+
+func formatMs(ms int64) []byte { return strconv.AppendInt(nil, ms, 10) }
+
+// setGeneric implements SET, SETNX, SETEX and PSETEX. okReply and abortReply
+// are written on success and when NX/XX prevent the set (unless GET replied).
+// It propagates SET key value [KEEPTTL] or SET key value PXAT <abs>.
+func setGeneric(c *Ctx, flags int, key, val, expire []byte, name string, okReply, abortReply func()) {
+	var at int64
+	if expire != nil {
+		var ok bool
+		if at, ok = expireArgAt(c, expire, flags, name); !ok {
+			return
+		}
+	}
+	if flags&setGet != 0 {
+		old, found, ok := getString(c, key)
+		if !ok {
+			return
+		}
+		replyString(c, old, found)
+	}
+	_, found := c.Lookup(key)
+	if flags&setNX != 0 && found || flags&setXX != 0 && !found {
+		if flags&setGet == 0 {
+			abortReply()
+		}
+		return
+	}
+	switch {
+	case expire != nil && at <= c.Now:
+		// An EXAT/PXAT already in the past: the key would be born expired,
+		// so the set amounts to deleting whatever was there.
+		if c.Delete(key) {
+			c.Dirty(1)
+			c.Propagate(wordDEL, key)
+		}
+	case expire != nil:
+		c.Put(key, string(val), false)
+		c.SetExpire(key, at)
+		c.Dirty(1)
+		c.Propagate(wordSET, key, val, wordPXAT, formatMs(at))
+	case flags&setKeepTTL != 0:
+		c.Put(key, string(val), true)
+		c.Dirty(1)
+		c.Propagate(wordSET, key, val, wordKEEPTTL)
+	default:
+		c.Put(key, string(val), false)
+		c.Dirty(1)
+		c.Propagate(wordSET, key, val)
+	}
+	if flags&setGet == 0 {
+		okReply()
+	}
+}
+
+func setCommand(c *Ctx) {
+	flags, expire, ok := parseSetOptions(c, 3, true)
+	if !ok {
+		return
+	}
+	setGeneric(c, flags, c.Args[1], c.Args[2], expire, "set", c.R.OK, c.R.Null)
+}
+
+func setnxCommand(c *Ctx) {
+	setGeneric(c, setNX, c.Args[1], c.Args[2], nil, "setnx",
+		func() { c.R.Int(1) }, func() { c.R.Int(0) })
+}
+
+func setexCommand(c *Ctx) {
+	setGeneric(c, setEX, c.Args[1], c.Args[3], c.Args[2], "setex", c.R.OK, c.R.Null)
+}
+
+func psetexCommand(c *Ctx) {
+	setGeneric(c, setPX, c.Args[1], c.Args[3], c.Args[2], "psetex", c.R.OK, c.R.Null)
+}
+
+// GETSET key value: SET that replies the old value; clears the TTL.
+func getsetCommand(c *Ctx) {
+	key, val := c.Args[1], c.Args[2]
+	old, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	replyString(c, old, found)
+	c.Put(key, string(val), false)
+	c.Dirty(1)
+	c.Propagate(wordSET, key, val)
+}
+
+func getdelCommand(c *Ctx) {
+	key := c.Args[1]
+	s, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	replyString(c, s, found)
+	if found && c.Delete(key) {
+		c.Dirty(1)
+		c.Propagate(wordDEL, key)
+	}
+}
+
+// GETEX key [EX|PX|EXAT|PXAT t | PERSIST]: propagated as PEXPIREAT, DEL or
+// PERSIST, or not at all when nothing changed.
+func getexCommand(c *Ctx) {
+	flags, expire, ok := parseSetOptions(c, 2, false)
+	if !ok {
+		return
+	}
+	key := c.Args[1]
+	s, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	if !found {
+		c.R.Null()
+		return
+	}
+	var at int64
+	if expire != nil {
+		if at, ok = expireArgAt(c, expire, flags, "getex"); !ok {
+			return
+		}
+	}
+	c.R.BulkString(s)
+	switch {
+	case expire != nil && at <= c.Now:
+		if c.Delete(key) {
+			c.Dirty(1)
+			c.Propagate(wordDEL, key)
+		}
+	case expire != nil:
+		c.SetExpire(key, at)
+		c.Dirty(1)
+		c.Propagate(wordPEXPIREAT, key, formatMs(at))
+	case flags&setPersist != 0:
+		if c.Persist(key) {
+			c.Dirty(1)
+			c.Propagate(wordPERSIST, key)
+		}
+	}
+}
+
+func msetGeneric(c *Ctx, nx bool, name string) {
+	args := c.Args
+	if len(args)%2 == 0 {
+		c.Err(ArityErr(name))
+		return
+	}
+	if nx {
+		for j := 1; j < len(args); j += 2 {
+			if _, found := c.Lookup(args[j]); found {
+				c.R.Int(0)
+				return
+			}
+		}
+	}
+	for j := 1; j < len(args); j += 2 {
+		c.Put(args[j], string(args[j+1]), false)
+	}
+	c.Dirty((len(args) - 1) / 2)
+	if nx {
+		c.R.Int(1)
+	} else {
+		c.R.OK()
+	}
+}
+
+func msetCommand(c *Ctx)   { msetGeneric(c, false, "mset") }
+func msetnxCommand(c *Ctx) { msetGeneric(c, true, "msetnx") }
+
+// MGET replies null for missing keys and for keys of another type.
+func mgetCommand(c *Ctx) {
+	c.R.Array(len(c.Args) - 1)
+	for _, key := range c.Args[1:] {
+		v, found := c.Lookup(key)
+		s, isStr := v.(string)
+		replyString(c, s, found && isStr)
+	}
+}
+
+func appendCommand(c *Ctx) {
+	key, tail := c.Args[1], c.Args[2]
+	old, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	if !found {
+		c.Put(key, string(tail), false)
+		c.Dirty(1)
+		c.R.Int(int64(len(tail)))
+		return
+	}
+	total := len(old) + len(tail)
+	if total > MaxStringLen {
+		c.Err(ErrStringTooLong)
+		return
+	}
+	c.Put(key, old+string(tail), true)
+	c.Dirty(1)
+	c.R.Int(int64(total))
+}
+
+func strlenCommand(c *Ctx) {
+	s, _, ok := getString(c, c.Args[1])
+	if ok {
+		c.R.Int(int64(len(s)))
+	}
+}
+
+func getrangeCommand(c *Ctx) {
+	start, ok1 := ParseInt(c.Args[2])
+	end, ok2 := ParseInt(c.Args[3])
+	if !ok1 || !ok2 {
+		c.Err(ErrNotInt)
+		return
+	}
+	s, _, ok := getString(c, c.Args[1])
+	if !ok {
+		return
+	}
+	n := int64(len(s))
+	if start < 0 && end < 0 && start > end {
+		c.R.BulkString("")
+		return
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		c.R.BulkString("")
+		return
+	}
+	c.R.BulkString(s[start : end+1])
+}
+
+func setrangeCommand(c *Ctx) {
+	key, val := c.Args[1], c.Args[3]
+	offset, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Err(ErrNotInt)
+		return
+	}
+	if offset < 0 {
+		c.Err("ERR offset is out of range")
+		return
+	}
+	old, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	if len(val) == 0 {
+		c.R.Int(int64(len(old))) // 0 for a missing key, which stays missing
+		return
+	}
+	if offset > int64(MaxStringLen-len(val)) {
+		c.Err(ErrStringTooLong)
+		return
+	}
+	off := int(offset)
+	end := off + len(val)
+	var b strings.Builder
+	b.Grow(max(len(old), end))
+	if off <= len(old) {
+		b.WriteString(old[:off])
+	} else {
+		b.WriteString(old)
+		for pad := off - len(old); pad > 0; {
+			n := min(pad, len(zeros))
+			b.Write(zeros[:n])
+			pad -= n
+		}
+	}
+	b.Write(val)
+	if end < len(old) {
+		b.WriteString(old[end:])
+	}
+	c.Put(key, b.String(), found)
+	c.Dirty(1)
+	c.R.Int(int64(b.Len()))
+}
+
+var zeros [4096]byte
+
+// incrDecr adds incr to the integer at key (0 if missing), keeping its TTL.
+func incrDecr(c *Ctx, incr int64) {
+	key := c.Args[1]
+	s, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	var value int64
+	if found {
+		if value, ok = parseIntString(s); !ok {
+			c.Err(ErrNotInt)
+			return
+		}
+	}
+	if incr < 0 && value < 0 && incr < math.MinInt64-value ||
+		incr > 0 && value > 0 && incr > math.MaxInt64-value {
+		c.Err(ErrOverflow)
+		return
+	}
+	value += incr
+	c.Put(key, strconv.FormatInt(value, 10), true)
+	c.Dirty(1)
+	c.R.Int(value)
+}
+
+func incrCommand(c *Ctx) { incrDecr(c, 1) }
+func decrCommand(c *Ctx) { incrDecr(c, -1) }
+
+func incrbyCommand(c *Ctx) {
+	incr, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Err(ErrNotInt)
+		return
+	}
+	incrDecr(c, incr)
+}
+
+func decrbyCommand(c *Ctx) {
+	decr, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Err(ErrNotInt)
+		return
+	}
+	if decr == math.MinInt64 {
+		c.Err("ERR decrement would overflow")
+		return
+	}
+	incrDecr(c, -decr)
+}
+
+// INCRBYFLOAT emulates Redis' long double arithmetic (64-bit mantissa,
+// round to nearest even) and "%.17Lf" formatting, and propagates the result
+// as SET key <result> KEEPTTL so every replay stores the same bytes.
+func incrbyfloatCommand(c *Ctx) {
+	key := c.Args[1]
+	s, found, ok := getString(c, key)
+	if !ok {
+		return
+	}
+	value := newLongDouble()
+	if found {
+		if value, ok = ParseLongDouble([]byte(s)); !ok {
+			c.Err(ErrNotFloat)
+			return
+		}
+	}
+	incr, ok := ParseLongDouble(c.Args[2])
+	if !ok {
+		c.Err(ErrNotFloat)
+		return
+	}
+	if value.IsInf() || incr.IsInf() { // inf + x, or inf - inf (NaN)
+		c.Err(ErrNaNOrInf)
+		return
+	}
+	sum := newLongDouble().Add(value, incr)
+	if !LongDoubleInRange(sum) {
+		c.Err(ErrNaNOrInf)
+		return
+	}
+	res := FormatLongDouble(sum)
+	c.Put(key, res, true)
+	c.Dirty(1)
+	c.R.BulkString(res)
+	c.Propagate(wordSET, key, []byte(res), wordKEEPTTL)
 }

@@ -1,0 +1,663 @@
+package commands
+
+import (
+	"bytes"
+	"math"
+	"strings"
+)
+
+func init() {
+	register(
+		&Command{Name: "del", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Deletes one or more keys.", Args: "key [key ...]", Handler: delCommand},
+		&Command{Name: "unlink", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
+			Summary: "Asynchronously deletes one or more keys.", Args: "key [key ...]", Handler: delCommand},
+		&Command{Name: "exists", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Determines whether one or more keys exist.", Args: "key [key ...]", Handler: existsCommand},
+		&Command{Name: "touch", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
+			Summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+			Args:    "key [key ...]", Handler: existsCommand},
+		&Command{Name: "type", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Determines the type of value stored at a key.", Args: "key", Handler: typeCommand},
+		&Command{Name: "expire", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Sets the expiration time of a key in seconds.", Args: "key seconds [NX | XX | GT | LT]", Handler: expireCommand},
+		&Command{Name: "pexpire", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Summary: "Sets the expiration time of a key in milliseconds.", Args: "key milliseconds [NX | XX | GT | LT]",
+			Handler: pexpireCommand},
+		&Command{Name: "expireat", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
+			Summary: "Sets the expiration time of a key to a Unix timestamp.", Args: "key unix-time-seconds [NX | XX | GT | LT]",
+			Handler: expireatCommand},
+		&Command{Name: "pexpireat", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+			Args:    "key unix-time-milliseconds [NX | XX | GT | LT]", Handler: pexpireatCommand},
+		&Command{Name: "ttl", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Returns the expiration time in seconds of a key.", Args: "key", Handler: ttlCommand},
+		&Command{Name: "pttl", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Summary: "Returns the expiration time in milliseconds of a key.", Args: "key", Handler: pttlCommand},
+		&Command{Name: "expiretime", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+			Summary: "Returns the expiration time of a key as a Unix timestamp.", Args: "key", Handler: expiretimeCommand},
+		&Command{Name: "pexpiretime", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+			Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Args: "key", Handler: pexpiretimeCommand},
+		&Command{Name: "persist", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
+			Summary: "Removes the expiration time of a key.", Args: "key", Handler: persistCommand},
+		&Command{Name: "keys", Arity: 2, Flags: ReadOnly, Group: "generic", Since: "1.0.0",
+			Summary: "Returns all key names that match a pattern.", Args: "pattern", Handler: keysCommand},
+		&Command{Name: "scan", Arity: -2, Flags: ReadOnly, Group: "generic", Since: "2.8.0",
+			Summary: "Iterates over the key names in the database.", Args: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+			Handler: scanCommand},
+		&Command{Name: "randomkey", Arity: 1, Flags: ReadOnly, Group: "generic", Since: "1.0.0",
+			Summary: "Returns a random key name from the database.", Handler: randomkeyCommand},
+		&Command{Name: "rename", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Renames a key and overwrites the destination.", Args: "key newkey", Handler: renameCommand},
+		&Command{Name: "renamenx", Arity: 3, Flags: Write | Fast, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Handler: renamenxCommand},
+		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "6.2.0",
+			Summary: "Copies the value of a key to a new key.", Args: "source destination [DB destination-db] [REPLACE]",
+			Handler: copyCommand},
+		&Command{Name: "move", Arity: 3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Moves a key to another database.", Args: "key db", Handler: moveCommand},
+		// OBJECT is a container command in Redis, which COMMAND INFO lists with
+		// no flags and no key positions (0 0 0); its subcommands are read-only
+		// and take the key at argv[2]. It is marked ReadOnly here so it is
+		// served locally.
+		&Command{Name: "object", Arity: -2, Flags: ReadOnly, Group: "generic", Since: "2.2.3",
+			Summary: "A container for object introspection commands.", Args: "<ENCODING | FREQ | IDLETIME | REFCOUNT | HELP> [key]",
+			Handler: objectCommand},
+		&Command{Name: "dbsize", Arity: 1, Flags: ReadOnly | Fast, Group: "server", Since: "1.0.0",
+			Summary: "Returns the number of keys in the database.", Handler: dbsizeCommand},
+		&Command{Name: "flushdb", Arity: -1, Flags: Write, Group: "server", Since: "1.0.0",
+			Summary: "Removes all keys from the current database.", Args: "[ASYNC | SYNC]", Handler: flushdbCommand},
+		&Command{Name: "flushall", Arity: -1, Flags: Write, Group: "server", Since: "1.0.0",
+			Summary: "Removes all keys from all databases.", Args: "[ASYNC | SYNC]", Handler: flushallCommand},
+	)
+}
+
+// TypeName is what TYPE (and SCAN's TYPE filter) calls a value's type.
+func TypeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case *List:
+		return "list"
+	case nil:
+		return "none"
+	}
+	return "unknown"
+}
+
+// signalIn is Ctx.Signal for a key in another database (MOVE, COPY ... DB).
+func signalIn(c *Ctx, db *DB, key []byte) {
+	c.ready = append(c.ready, ReadyKey{db.ID, string(key)})
+}
+
+// signalIfList wakes clients blocked on key when a list lands there.
+func signalIfList(c *Ctx, db *DB, key []byte, v any) {
+	if _, ok := v.(*List); ok {
+		signalIn(c, db, key)
+	}
+}
+
+// DEL and UNLINK (memory is reclaimed by the Go GC either way). Propagated as
+// received when anything was deleted.
+func delCommand(c *Ctx) {
+	n := 0
+	for _, key := range c.Args[1:] {
+		if c.Delete(key) {
+			n++
+		}
+	}
+	c.Dirty(n)
+	c.R.Int(int64(n))
+}
+
+// EXISTS and TOUCH count every argument naming a live key, repeats included.
+func existsCommand(c *Ctx) {
+	n := 0
+	for _, key := range c.Args[1:] {
+		if _, found := c.Lookup(key); found {
+			n++
+		}
+	}
+	c.R.Int(int64(n))
+}
+
+func typeCommand(c *Ctx) {
+	v, _ := c.Lookup(c.Args[1])
+	c.R.Simple(TypeName(v))
+}
+
+// --- expiry ---
+
+const (
+	expireNX = 1 << iota
+	expireXX
+	expireGT
+	expireLT
+)
+
+// parseExpireFlags ports parseExtendedExpireArgumentsOrReply.
+func parseExpireFlags(c *Ctx) (int, bool) {
+	flags := 0
+	for _, opt := range c.Args[3:] {
+		switch {
+		case EqualFold(opt, "nx"):
+			flags |= expireNX
+		case EqualFold(opt, "xx"):
+			flags |= expireXX
+		case EqualFold(opt, "gt"):
+			flags |= expireGT
+		case EqualFold(opt, "lt"):
+			flags |= expireLT
+		default:
+			c.Err("ERR Unsupported option " + cString(opt))
+			return 0, false
+		}
+	}
+	if flags&expireNX != 0 && flags&(expireXX|expireGT|expireLT) != 0 {
+		c.Err("ERR NX and XX, GT or LT options at the same time are not compatible")
+		return 0, false
+	}
+	if flags&expireGT != 0 && flags&expireLT != 0 {
+		c.Err("ERR GT and LT options at the same time are not compatible")
+		return 0, false
+	}
+	return flags, true
+}
+
+// expireGeneric implements EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: basetime
+// is c.Now for the relative forms, unitMs 1000 for seconds. It propagates
+// PEXPIREAT key <abs>, or DEL key when the time is already past.
+func expireGeneric(c *Ctx, basetime, unitMs int64, name string) {
+	flags, ok := parseExpireFlags(c)
+	if !ok {
+		return
+	}
+	key := c.Args[1]
+	when, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Err(ErrNotInt)
+		return
+	}
+	if unitMs == 1000 {
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			c.Err(ExpireTimeErr(name))
+			return
+		}
+		when *= 1000
+	}
+	if when > math.MaxInt64-basetime {
+		c.Err(ExpireTimeErr(name))
+		return
+	}
+	when += basetime
+	if _, found := c.Lookup(key); !found {
+		c.R.Int(0)
+		return
+	}
+	if flags != 0 {
+		cur, has := c.TTL(key)
+		if flags&expireNX != 0 && has ||
+			flags&expireXX != 0 && !has ||
+			flags&expireGT != 0 && (!has || when <= cur) || // no TTL counts as infinite
+			flags&expireLT != 0 && has && when >= cur {
+			c.R.Int(0)
+			return
+		}
+	}
+	if when <= c.Now {
+		c.Delete(key)
+		c.Dirty(1)
+		c.Propagate(wordDEL, key)
+		c.R.Int(1)
+		return
+	}
+	c.SetExpire(key, when)
+	c.Dirty(1)
+	c.Propagate(wordPEXPIREAT, key, formatMs(when))
+	c.R.Int(1)
+}
+
+func expireCommand(c *Ctx)    { expireGeneric(c, c.Now, 1000, "expire") }
+func pexpireCommand(c *Ctx)   { expireGeneric(c, c.Now, 1, "pexpire") }
+func expireatCommand(c *Ctx)  { expireGeneric(c, 0, 1000, "expireat") }
+func pexpireatCommand(c *Ctx) { expireGeneric(c, 0, 1, "pexpireat") }
+
+// ttlGeneric implements TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a
+// missing key, -1 for no TTL; seconds are rounded to nearest like Redis.
+func ttlGeneric(c *Ctx, ms, abs bool) {
+	key := c.Args[1]
+	if _, found := c.Lookup(key); !found {
+		c.R.Int(-2)
+		return
+	}
+	at, has := c.TTL(key)
+	if !has {
+		c.R.Int(-1)
+		return
+	}
+	ttl := at
+	if !abs {
+		ttl = max(at-c.Now, 0)
+	}
+	if !ms {
+		// ttl >= 0; unsigned like the code gcc emits for Redis, so that a
+		// PEXPIRETIME near 2^63 rounds up instead of overflowing.
+		ttl = int64((uint64(ttl) + 500) / 1000)
+	}
+	c.R.Int(ttl)
+}
+
+func ttlCommand(c *Ctx)         { ttlGeneric(c, false, false) }
+func pttlCommand(c *Ctx)        { ttlGeneric(c, true, false) }
+func expiretimeCommand(c *Ctx)  { ttlGeneric(c, false, true) }
+func pexpiretimeCommand(c *Ctx) { ttlGeneric(c, true, true) }
+
+func persistCommand(c *Ctx) {
+	key := c.Args[1]
+	if _, found := c.Lookup(key); found && c.Persist(key) {
+		c.Dirty(1)
+		c.R.Int(1)
+		return
+	}
+	c.R.Int(0)
+}
+
+// --- keyspace walks: reads that never change the dataset ---
+
+// KEYS pattern. Keys whose TTL has passed are skipped, not deleted.
+func keysCommand(c *Ctx) {
+	pattern := string(c.Args[1])
+	all := pattern == "*"
+	var out []string
+	for k := range c.DB.keys {
+		if !all && !GlobMatch(pattern, k, false) {
+			continue
+		}
+		if _, ok := liveValue(c.DB, k, c.Now); ok {
+			out = append(out, k)
+		}
+	}
+	c.R.Array(len(out))
+	for _, k := range out {
+		c.R.BulkString(k)
+	}
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]; see scan.go for the
+// cursor design. An unknown TYPE matches nothing, as in Redis 7.
+func scanCommand(c *Ctx) {
+	cursor, ok := ParseCursor(c.Args[1])
+	if !ok {
+		c.Err(ErrInvalidCursor)
+		return
+	}
+	count := int64(10)
+	var pattern, typ string
+	usePattern, useType := false, false
+	args := c.Args
+	for i := 2; i < len(args); i += 2 {
+		more := len(args) - i
+		switch {
+		case EqualFold(args[i], "count") && more >= 2:
+			n, ok := ParseInt(args[i+1])
+			if !ok {
+				c.Err(ErrNotInt)
+				return
+			}
+			if n < 1 {
+				c.SyntaxErr()
+				return
+			}
+			count = n
+		case EqualFold(args[i], "match") && more >= 2:
+			pattern = string(args[i+1])
+			usePattern = pattern != "*"
+		case EqualFold(args[i], "type") && more >= 2:
+			typ = string(args[i+1])
+			useType = true
+		default:
+			c.SyntaxErr()
+			return
+		}
+	}
+	batch, next := scanStep(c, cursor, int(min(count, math.MaxInt32)))
+	keys := make([]string, 0, len(batch))
+	for _, e := range batch {
+		v, ok := liveValue(c.DB, e.key, c.Now)
+		if !ok ||
+			usePattern && !GlobMatch(pattern, e.key, false) ||
+			useType && !strings.EqualFold(TypeName(v), typ) {
+			continue
+		}
+		keys = append(keys, e.key)
+	}
+	c.R.Array(2)
+	c.R.BulkString(formatCursor(next))
+	c.R.Array(len(keys))
+	for _, k := range keys {
+		c.R.BulkString(k)
+	}
+}
+
+func formatCursor(n uint64) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(buf[i:])
+		}
+	}
+}
+
+// RANDOMKEY returns a live key or null. Go's map iteration starts at a
+// random place, which is all the randomness a node-local read needs; keys
+// whose TTL has passed are skipped, never deleted, even inside the FSM.
+func randomkeyCommand(c *Ctx) {
+	for k := range c.DB.keys {
+		if _, ok := liveValue(c.DB, k, c.Now); ok {
+			c.R.BulkString(k)
+			return
+		}
+	}
+	c.R.Null()
+}
+
+// DBSIZE counts keys whose TTL passed but which the log has not deleted yet,
+// like Redis.
+func dbsizeCommand(c *Ctx) { c.R.Int(int64(c.DB.Len())) }
+
+// --- renaming and copying ---
+
+func renameGeneric(c *Ctx, nx bool) {
+	src, dst := c.Args[1], c.Args[2]
+	v, found := c.Lookup(src)
+	if !found {
+		c.Err(ErrNoSuchKey)
+		return
+	}
+	if bytes.Equal(src, dst) {
+		if nx {
+			c.R.Int(0)
+		} else {
+			c.R.OK()
+		}
+		return
+	}
+	at, hasTTL := c.TTL(src)
+	if _, exists := c.Lookup(dst); exists {
+		if nx {
+			c.R.Int(0)
+			return
+		}
+		c.Delete(dst)
+	}
+	c.Put(dst, v, false)
+	if hasTTL {
+		c.SetExpire(dst, at)
+	}
+	c.Delete(src)
+	signalIfList(c, c.DB, dst, v)
+	c.Dirty(1)
+	if nx {
+		c.R.Int(1)
+	} else {
+		c.R.OK()
+	}
+}
+
+func renameCommand(c *Ctx)   { renameGeneric(c, false) }
+func renamenxCommand(c *Ctx) { renameGeneric(c, true) }
+
+// MOVE key db keeps the key's TTL; the command as received is deterministic.
+func moveCommand(c *Ctx) {
+	key := c.Args[1]
+	dst, ok := parseDBIndex(c, c.Args[2])
+	if !ok {
+		return
+	}
+	if dst == c.DB {
+		c.Err(ErrSameObject)
+		return
+	}
+	v, found := c.Lookup(key)
+	if !found {
+		c.R.Int(0)
+		return
+	}
+	at, hasTTL := c.TTL(key)
+	if _, exists := c.LookupIn(dst, key); exists {
+		c.R.Int(0)
+		return
+	}
+	c.PutIn(dst, key, v, false)
+	if hasTTL {
+		dst.setExpire(string(key), at)
+	}
+	c.Delete(key)
+	signalIfList(c, dst, key, v)
+	c.Dirty(1)
+	c.R.Int(1)
+}
+
+// COPY source destination [DB n] [REPLACE] copies the value and its TTL.
+func copyCommand(c *Ctx) {
+	args := c.Args
+	src, newkey := args[1], args[2]
+	dst := c.DB
+	replace := false
+	for j := 3; j < len(args); j++ {
+		switch {
+		case EqualFold(args[j], "replace"):
+			replace = true
+		case EqualFold(args[j], "db") && j+1 < len(args):
+			db, ok := parseDBIndex(c, args[j+1])
+			if !ok {
+				return
+			}
+			dst = db
+			j++
+		default:
+			c.SyntaxErr()
+			return
+		}
+	}
+	if dst == c.DB && bytes.Equal(src, newkey) {
+		c.Err(ErrSameObject)
+		return
+	}
+	v, found := c.Lookup(src)
+	if !found {
+		c.R.Int(0)
+		return
+	}
+	at, hasTTL := c.TTL(src)
+	if _, exists := c.LookupIn(dst, newkey); exists {
+		if !replace {
+			c.R.Int(0)
+			return
+		}
+		c.DeleteIn(dst, newkey)
+	}
+	nv := cloneValue(v)
+	c.PutIn(dst, newkey, nv, false)
+	if hasTTL {
+		dst.setExpire(string(newkey), at)
+	}
+	signalIfList(c, dst, newkey, nv)
+	c.Dirty(1)
+	c.R.Int(1)
+}
+
+// --- OBJECT ---
+
+var objectHelp = []string{
+	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"ENCODING <key>",
+	"    Return the kind of internal representation used in order to store the value",
+	"    associated with a <key>.",
+	"FREQ <key>",
+	"    Return the access frequency index of the <key>. The returned integer is",
+	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
+	"REFCOUNT <key>",
+	"    Return the number of references of the value associated with the specified",
+	"    <key>.",
+	"HELP",
+	"    Prints this help.", // redis-server 7.0's wording (7.2 says "Print")
+}
+
+const errNoLFU = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. " +
+	"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+
+// objectCommand answers like Redis with its default configuration
+// (maxmemory-policy noeviction): idle time is not tracked here, so IDLETIME
+// is always 0.
+func objectCommand(c *Ctx) {
+	sub := strings.ToLower(string(c.Args[1]))
+	switch sub {
+	case "help":
+		if len(c.Args) != 2 {
+			c.Err(ArityErr("object|help"))
+			return
+		}
+		c.R.Array(len(objectHelp))
+		for _, line := range objectHelp {
+			c.R.Simple(line)
+		}
+		return
+	case "encoding", "freq", "idletime", "refcount":
+	default:
+		c.Err("ERR unknown subcommand '" + truncate(cString(c.Args[1]), 128) + "'. Try OBJECT HELP.")
+		return
+	}
+	if len(c.Args) != 3 {
+		c.Err(ArityErr("object|" + sub))
+		return
+	}
+	v, found := c.Lookup(c.Args[2])
+	if !found {
+		c.R.Null()
+		return
+	}
+	switch sub {
+	case "encoding":
+		c.R.BulkString(ObjectEncoding(v))
+	case "freq":
+		c.Err(errNoLFU)
+	case "idletime":
+		c.R.Int(0)
+	case "refcount":
+		c.R.Int(objectRefcount(v))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// ObjectEncoding is the encoding Redis would report for v. Strings follow
+// tryObjectEncoding (an integer that fits 64 bits is "int", up to 44 bytes
+// "embstr", else "raw"; Redis also reports "raw" for short strings grown by
+// APPEND or SETRANGE, which Geomys does not track). Lists are "listpack"
+// while they would fit one 8KB listpack (list-max-listpack-size -2, as in
+// Redis 7.2), else "quicklist".
+func ObjectEncoding(v any) string {
+	switch v := v.(type) {
+	case string:
+		if _, ok := parseIntString(v); ok {
+			return "int"
+		}
+		if len(v) <= 44 {
+			return "embstr"
+		}
+		return "raw"
+	case *List:
+		if listpackFits(v) {
+			return "listpack"
+		}
+		return "quicklist"
+	}
+	return "unknown"
+}
+
+// listpackFits estimates whether l fits an 8KB listpack: 6 header bytes and
+// a terminator, and per element its encoding header, data and back-length.
+func listpackFits(l *List) bool {
+	const limit = 8192
+	size := 7
+	for i := 0; i < l.Len(); i++ {
+		n := len(l.At(i))
+		entry := n + 5
+		switch {
+		case n < 64:
+			entry = n + 1
+		case n < 4096:
+			entry = n + 2
+		}
+		switch {
+		case entry < 128:
+			entry++
+		case entry < 16384:
+			entry += 2
+		default:
+			entry += 3
+		}
+		if size += entry; size > limit {
+			return false
+		}
+	}
+	return true
+}
+
+// objectRefcount: Redis shares the integers 0..9999 (refcount INT_MAX).
+func objectRefcount(v any) int64 {
+	if s, ok := v.(string); ok {
+		if n, ok := parseIntString(s); ok && n >= 0 && n < 10000 {
+			return math.MaxInt32
+		}
+	}
+	return 1
+}
+
+// --- flushing ---
+
+// parseFlushMode accepts FLUSHDB/FLUSHALL [ASYNC | SYNC]; memory is
+// reclaimed by the Go GC either way.
+func parseFlushMode(c *Ctx) bool {
+	switch {
+	case len(c.Args) == 1:
+	case len(c.Args) == 2 && (EqualFold(c.Args[1], "async") || EqualFold(c.Args[1], "sync")):
+	default:
+		c.SyntaxErr()
+		return false
+	}
+	return true
+}
+
+// FLUSHDB and FLUSHALL are always propagated, even on an empty dataset, as
+// Redis forces their propagation.
+func flushdbCommand(c *Ctx) {
+	if !parseFlushMode(c) {
+		return
+	}
+	c.FlushDB()
+	c.Dirty(1)
+	c.R.OK()
+}
+
+func flushallCommand(c *Ctx) {
+	if !parseFlushMode(c) {
+		return
+	}
+	c.FlushAll()
+	c.Dirty(1)
+	c.R.OK()
+}
