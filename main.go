@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,6 +38,7 @@ func run() error {
 	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
 	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
+	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *version {
@@ -57,6 +60,15 @@ func run() error {
 	}
 	if cfg.RaftAddr == "" {
 		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port+10000))
+	}
+
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		defer ln.Close()
+		go http.Serve(ln, nil) // ends when ln closes
 	}
 
 	stop := make(chan os.Signal, 2)

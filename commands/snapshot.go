@@ -21,6 +21,11 @@ type Snapshot struct {
 	next  func() (string, any, bool)
 	stop  func()
 	tail  []pendingKey // saved keys the walk never met (deleted meanwhile)
+	// live holds the keys of the db being walked that were written from the
+	// live map: their dumped value is already the point-in-time one, so later
+	// changes need no before-image, and a key the map yields twice (deleted
+	// and re-added behind the walk) is written once.
+	live map[string]struct{}
 }
 
 type before struct {
@@ -68,6 +73,14 @@ func (sn *Snapshot) save(db *DB, key string) {
 	if db.gen != sn.gens[db.ID] {
 		return // the db was flushed after Begin: the captured map is frozen
 	}
+	if db.ID < sn.db {
+		return // that db is fully dumped already
+	}
+	if db.ID == sn.db {
+		if _, done := sn.live[key]; done {
+			return
+		}
+	}
 	m := sn.maps[db.ID]
 	if _, done := sn.saved[db.ID][key]; done {
 		return
@@ -90,6 +103,7 @@ func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
 		}
 		if sn.next == nil {
 			sn.next, sn.stop = iter.Pull2(maps.All(sn.maps[sn.db]))
+			sn.live = map[string]struct{}{}
 			buf = appendSelect(buf, sn.db)
 		}
 		key, v, ok := sn.next()
@@ -102,6 +116,10 @@ func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
 				}
 			}
 			sn.db++
+			sn.live = nil
+			continue
+		}
+		if _, dup := sn.live[key]; dup {
 			continue
 		}
 		expireAt := sn.exps[sn.db][key]
@@ -111,6 +129,8 @@ func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
 			}
 			b.emitted = true
 			v, expireAt = b.v, b.expireAt
+		} else {
+			sn.live[key] = struct{}{}
 		}
 		buf = AppendRewrite(buf, key, v, expireAt)
 		n++

@@ -140,3 +140,23 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 		}
 	}
 }
+
+// A key dumped from the live map and changed afterwards must not be dumped a
+// second time from a before-image.
+func TestSnapshotKeyChangedAfterItWasDumped(t *testing.T) {
+	h := newHarness(t)
+	h.do("rpush", "l", "a")
+	h.do("set", "x", "1")
+	want := state(h.store)
+	sn := h.store.BeginSnapshot()
+	dump, more := sn.Next(nil, 2)
+	h.do("rpush", "l", "b")
+	h.do("set", "x", "2")
+	for more {
+		dump, more = sn.Next(dump, 2)
+	}
+	sn.End()
+	if got := state(replay(t, dump).store); got != want {
+		t.Fatalf("dump:\n%s\nwant:\n%s", got, want)
+	}
+}
