@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // Errors the server turns into client replies. ErrNoLeader means the write was
@@ -80,7 +81,16 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.LeaderLeaseTimeout = 500 * time.Millisecond
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
 
-	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(opts.Dir, "raft.db")})
+	bolt, err := raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(opts.Dir, "raft.db"),
+		BoltOptions: &bbolt.Options{
+			Timeout: time.Second, // another process holding the file fails fast, not forever
+			// The freelist is rebuilt on open instead of being written with
+			// every commit: fewer bytes per fsync on the write path.
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
 	}

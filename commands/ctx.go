@@ -73,7 +73,7 @@ func (c *Ctx) Finish() {
 }
 
 // Dirty records that the dataset changed (so the command is propagated).
-func (c *Ctx) Dirty(n int) { c.dirty += n }
+func (c *Ctx) Dirty(n int)     { c.dirty += n }
 func (c *Ctx) DirtyCount() int { return c.dirty }
 
 // Propagate records a rewritten, deterministic form of the command instead of
@@ -119,6 +119,7 @@ func (c *Ctx) expired(db *DB, key string) bool {
 	}
 	if c.Prop != nil {
 		db.del(key)
+		db.store.ExpiredKeys++
 		c.Prop.CommandStrings(db.ID, "DEL", key)
 	}
 	return true

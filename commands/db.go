@@ -8,6 +8,8 @@ const NumDBs = 16
 type Store struct {
 	DBs  [NumDBs]*DB
 	snap *Snapshot // point-in-time dump in progress, if any
+	// ExpiredKeys counts keys deleted because their TTL passed (INFO stats).
+	ExpiredKeys int64
 }
 
 // DB is one logical database: keys to values plus the keys that carry a TTL.

@@ -341,14 +341,18 @@ type Stats struct {
 	LastRewriteOK    bool
 	AOFWriteOK       bool
 	AOFBase, AOFIncr int64
+	ExpiredKeys      int64
 }
 
 func (f *FSM) Stats() Stats {
 	base, incr := f.aof.Sizes()
+	f.mu.RLock()
+	expired := f.store.ExpiredKeys
+	f.mu.RUnlock()
 	return Stats{
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
-		AOFBase: base, AOFIncr: incr,
+		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired,
 	}
 }
 

@@ -97,7 +97,6 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		s.stats.commands.Store(0)
 		s.stats.connections.Store(0)
 		s.stats.rejected.Store(0)
-		s.stats.expired.Store(0)
 		cl.out.OK()
 	case "rewrite":
 		cl.out.Error("ERR The server is running without a config file")

@@ -114,7 +114,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("total_commands_processed", s.stats.commands.Load())
 		kv("instantaneous_ops_per_sec", 0)
 		kv("rejected_connections", s.stats.rejected.Load())
-		kv("expired_keys", s.stats.expired.Load())
+		kv("expired_keys", s.fsm.Stats().ExpiredKeys)
 		kv("evicted_keys", 0)
 		kv("keyspace_hits", 0)
 		kv("keyspace_misses", 0)

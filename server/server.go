@@ -72,7 +72,6 @@ type stats struct {
 	connections atomic.Int64
 	commands    atomic.Int64
 	rejected    atomic.Int64
-	expired     atomic.Int64
 }
 
 // New opens the dataset (AOF), starts Raft and binds the listener.
