@@ -15,7 +15,7 @@ type Snapshot struct {
 	store *Store
 	maps  [NumDBs]map[string]any   // the maps as they were at Begin
 	exps  [NumDBs]map[string]int64 // their expiry maps
-	gens  [NumDBs]uint64            // flush generation of each db at Begin
+	gens  [NumDBs]uint64           // flush generation of each db at Begin
 	saved [NumDBs]map[string]*before
 	db    int
 	next  func() (string, any, bool)
@@ -154,4 +154,3 @@ func (sn *Snapshot) flushTail(buf []byte) []byte {
 func appendSelect(buf []byte, db int) []byte {
 	return AppendCommandStrings(buf, "SELECT", strconv.Itoa(db))
 }
-
