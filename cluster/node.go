@@ -95,7 +95,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
 	}
 	n.bolt = bolt
-	logs, err := raft.NewLogCache(1024, bolt)
+	logs, err := raft.NewLogCache(64, bolt) // recent entries for followers; entries can be large pipelines
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft log cache: %w", err)

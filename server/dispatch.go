@@ -16,7 +16,7 @@ import (
 // one entry never grows without bound.
 const (
 	maxEntryCommands = 1024
-	maxEntryBytes    = 4 << 20
+	maxEntryBytes    = 1 << 20
 )
 
 // serveRESP is redcon's handler. It takes the whole pipeline that arrived with
