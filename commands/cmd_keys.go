@@ -86,9 +86,7 @@ func TypeName(v any) string {
 }
 
 // signalIn is Ctx.Signal for a key in another database (MOVE, COPY ... DB).
-func signalIn(c *Ctx, db *DB, key []byte) {
-	c.ready = append(c.ready, ReadyKey{db.ID, string(key)})
-}
+func signalIn(c *Ctx, db *DB, key []byte) { c.SignalIn(db, string(key)) }
 
 // signalIfList wakes clients blocked on key when a list lands there.
 func signalIfList(c *Ctx, db *DB, key []byte, v any) {
@@ -546,7 +544,11 @@ func objectCommand(c *Ctx) {
 	}
 	switch sub {
 	case "encoding":
-		c.R.BulkString(ObjectEncoding(v))
+		if _, isStr := v.(string); isStr && c.IsRaw(c.Args[2]) {
+			c.R.BulkString("raw")
+		} else {
+			c.R.BulkString(ObjectEncoding(v))
+		}
 	case "freq":
 		c.Err(errNoLFU)
 	case "idletime":
@@ -565,8 +567,8 @@ func truncate(s string, n int) string {
 
 // ObjectEncoding is the encoding Redis would report for v. Strings follow
 // tryObjectEncoding (an integer that fits 64 bits is "int", up to 44 bytes
-// "embstr", else "raw"; Redis also reports "raw" for short strings grown by
-// APPEND or SETRANGE, which Geomys does not track). Lists are "listpack"
+// "embstr", else "raw"; Redis also reports "raw" for strings changed in place by
+// APPEND or SETRANGE, which the caller checks with Ctx.IsRaw). Lists are "listpack"
 // while they would fit one 8KB listpack (list-max-listpack-size -2, as in
 // Redis 7.2), else "quicklist".
 func ObjectEncoding(v any) string {

@@ -389,6 +389,7 @@ func appendCommand(c *Ctx) {
 		return
 	}
 	c.Put(key, old+string(tail), true)
+	c.MarkRaw(key)
 	c.Dirty(1)
 	c.R.Int(int64(total))
 }
@@ -475,6 +476,7 @@ func setrangeCommand(c *Ctx) {
 		b.WriteString(old[end:])
 	}
 	c.Put(key, b.String(), found)
+	c.MarkRaw(key)
 	c.Dirty(1)
 	c.R.Int(int64(b.Len()))
 }

@@ -110,28 +110,30 @@ func (c *Ctx) Blocked() *BlockRequest { return c.block }
 
 // --- key access: the only way handlers see the dataset ---
 
-// expired handles a key whose TTL passed: a write deletes it and propagates the
-// DEL like a Redis primary does; a read simply doesn't see it.
-func (c *Ctx) expired(db *DB, key string) bool {
-	at, ok := db.expires[key]
-	if !ok || at > c.Now {
-		return false
-	}
-	if c.Prop != nil {
-		db.del(key)
-		db.store.ExpiredKeys++
-		c.Prop.CommandStrings(db.ID, "DEL", key)
-	}
-	return true
+// expire handles a key whose TTL passed, found by a write: it is deleted and
+// the DEL propagated, like a Redis primary does. (A read just doesn't see it.)
+func (c *Ctx) expire(db *DB, key string) {
+	db.del(key)
+	db.store.ExpiredKeys++
+	c.Prop.CommandStrings(db.ID, "DEL", key)
 }
 
 // Lookup returns the live value of key in the current db.
 func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 
+// LookupIn is the hot path of nearly every command: it must not allocate.
 func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 	v, ok := db.keys[string(key)]
-	if !ok || c.expired(db, string(key)) {
+	if !ok {
 		return nil, false
+	}
+	if len(db.expires) > 0 {
+		if at, has := db.expires[string(key)]; has && at <= c.Now {
+			if c.Prop != nil {
+				c.expire(db, string(key))
+			}
+			return nil, false
+		}
 	}
 	return v, true
 }
@@ -139,7 +141,7 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 // LookupForUpdate returns a value the handler is about to change in place.
 func (c *Ctx) LookupForUpdate(key []byte) (any, bool) {
 	v, ok := c.Lookup(key)
-	if ok {
+	if ok && c.DB.store.snap != nil {
 		c.DB.store.snap.save(c.DB, string(key))
 	}
 	return v, ok
@@ -177,6 +179,25 @@ func (c *Ctx) SetExpire(key []byte, at int64) { c.DB.setExpire(string(key), at) 
 
 // Persist removes the TTL; reports whether there was one.
 func (c *Ctx) Persist(key []byte) bool { return c.DB.persist(string(key)) }
+
+// MarkRaw records that key's string was modified in place (APPEND,
+// SETRANGE), which OBJECT ENCODING reports as "raw" like Redis.
+func (c *Ctx) MarkRaw(key []byte) {
+	if c.DB.raw == nil {
+		c.DB.raw = map[string]struct{}{}
+	}
+	c.DB.raw[string(key)] = struct{}{}
+}
+
+// IsRaw reports whether MarkRaw applies to key's current value.
+func (c *Ctx) IsRaw(key []byte) bool {
+	_, ok := c.DB.raw[string(key)]
+	return ok
+}
+
+// SetExpireIn and SignalIn act on another database (MOVE, COPY ... DB).
+func (c *Ctx) SetExpireIn(db *DB, key []byte, at int64) { db.setExpire(string(key), at) }
+func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{db.ID, key}) }
 
 // FlushDB empties the current database; FlushAll every database.
 func (c *Ctx) FlushDB() { c.DB.flush() }

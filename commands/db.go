@@ -17,8 +17,9 @@ type Store struct {
 type DB struct {
 	ID      int
 	keys    map[string]any
-	expires map[string]int64 // absolute unix ms
-	gen     uint64           // bumped by flush, so a snapshot knows its maps are frozen
+	expires map[string]int64    // absolute unix ms
+	gen     uint64              // bumped by flush, so a snapshot knows its maps are frozen
+	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
 	store   *Store
 }
 
@@ -88,6 +89,9 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 func (db *DB) set(key string, v any) {
 	db.store.snap.save(db, key)
 	db.keys[key] = v
+	if len(db.raw) > 0 {
+		delete(db.raw, key)
+	}
 }
 
 func (db *DB) del(key string) bool {
@@ -97,6 +101,9 @@ func (db *DB) del(key string) bool {
 	db.store.snap.save(db, key)
 	delete(db.keys, key)
 	delete(db.expires, key)
+	if len(db.raw) > 0 {
+		delete(db.raw, key)
+	}
 	return true
 }
 
@@ -120,4 +127,5 @@ func (db *DB) flush() {
 	db.gen++
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}
+	db.raw = nil
 }
