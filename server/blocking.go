@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -9,61 +10,62 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// waiters tracks clients parked by blocking commands, by key.
+// waiters tracks clients parked by blocking commands, per key in the order
+// they blocked, so a key that receives elements serves the longest waiting
+// client first, as Redis does.
 type waiters struct {
 	mu    sync.Mutex
-	byKey map[commands.ReadyKey]map[*waiter]struct{}
+	byKey map[commands.ReadyKey][]*waiter
 	count int
 }
 
 type waiter struct {
 	keys []commands.ReadyKey
-	ch   chan struct{} // signalled (non-blocking) when a key may be ready
+	ch   chan struct{} // signalled (non-blocking) when it is this waiter's turn
 }
 
-func (w *waiters) init() { w.byKey = map[commands.ReadyKey]map[*waiter]struct{}{} }
+func (w *waiters) init() { w.byKey = map[commands.ReadyKey][]*waiter{} }
 
 func (w *waiters) add(db int, keys []string) *waiter {
 	wt := &waiter{ch: make(chan struct{}, 1)}
 	w.mu.Lock()
 	for _, k := range keys {
 		rk := commands.ReadyKey{DB: db, Key: k}
-		wt.keys = append(wt.keys, rk)
-		set := w.byKey[rk]
-		if set == nil {
-			set = map[*waiter]struct{}{}
-			w.byKey[rk] = set
+		if slices.Contains(wt.keys, rk) {
+			continue
 		}
-		set[wt] = struct{}{}
+		wt.keys = append(wt.keys, rk)
+		w.byKey[rk] = append(w.byKey[rk], wt)
 	}
 	w.count++
 	w.mu.Unlock()
 	return wt
 }
 
+// remove takes wt out of every queue; it is done waiting.
 func (w *waiters) remove(wt *waiter) {
 	w.mu.Lock()
 	for _, rk := range wt.keys {
-		if set := w.byKey[rk]; set != nil {
-			delete(set, wt)
-			if len(set) == 0 {
-				delete(w.byKey, rk)
-			}
+		q := slices.DeleteFunc(w.byKey[rk], func(x *waiter) bool { return x == wt })
+		if len(q) == 0 {
+			delete(w.byKey, rk)
+		} else {
+			w.byKey[rk] = q
 		}
 	}
 	w.count--
 	w.mu.Unlock()
 }
 
-// signal is the FSM's OnReady hook: wake everyone waiting on these keys. Each
-// woken client retries its command through the log; whoever's entry commits
-// first gets the element, the others park again.
+// signal is the FSM's OnReady hook: for each key, wake the client that has
+// waited longest. It retries its command through the log; when it is served
+// and the key still holds something, it passes the turn on (see done).
 func (w *waiters) signal(keys []commands.ReadyKey) {
 	w.mu.Lock()
 	for _, rk := range keys {
-		for wt := range w.byKey[rk] {
+		if q := w.byKey[rk]; len(q) > 0 {
 			select {
-			case wt.ch <- struct{}{}:
+			case q[0].ch <- struct{}{}:
 			default:
 			}
 		}
@@ -93,6 +95,14 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		deadline = t.C
 	}
 	var closed <-chan struct{}
+	var wt *waiter // registered after the first attempt finds nothing
+	defer func() {
+		if wt != nil {
+			s.waiters.remove(wt)
+			s.passTurn(cl.db, wt.keys)
+			cl.blocked.Store(false)
+		}
+	}()
 	for {
 		cl.entry.Reset(time.Now().UnixMilli())
 		cl.entry.Add(cl.db, cl.proto, args)
@@ -107,24 +117,22 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			cl.out.Raw(res.Reply)
 			return
 		}
-		wt := s.waiters.add(cl.db, res.Block.Keys)
-		if s.anyKeyExists(cl.db, res.Block.Keys) {
-			// A push committed between our attempt and registering: retry now.
-			s.waiters.remove(wt)
-			continue
-		}
-		if closed == nil {
+		if wt == nil {
+			// Keep this place in line until the command is served, times out
+			// or the client goes away.
+			wt = s.waiters.add(cl.db, res.Block.Keys)
+			cl.blocked.Store(true)
+			if s.anyKeyExists(cl.db, res.Block.Keys) {
+				continue // a push committed between our attempt and registering
+			}
 			// Send what earlier commands of the pipeline produced before parking.
 			s.flushOut(cl)
 			var stop context.CancelFunc
 			closed, stop = s.watchClose(cl)
 			defer stop()
 		}
-		cl.blocked.Store(true)
 		select {
 		case <-wt.ch:
-			s.waiters.remove(wt)
-			cl.blocked.Store(false)
 			continue
 		case <-deadline:
 			cl.out.NullArray()
@@ -133,9 +141,23 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		case <-s.done:
 			cl.out.Error("UNBLOCKED server is shutting down")
 		}
-		s.waiters.remove(wt)
-		cl.blocked.Store(false)
 		return
+	}
+}
+
+// passTurn wakes the next waiter of every key that still holds something, so
+// several elements pushed at once reach several waiters, oldest first.
+func (s *Server) passTurn(db int, keys []commands.ReadyKey) {
+	var ready []commands.ReadyKey
+	st := s.fsm.RLock()
+	for _, rk := range keys {
+		if _, _, ok := st.DBs[db].Peek(rk.Key); ok {
+			ready = append(ready, rk)
+		}
+	}
+	s.fsm.RUnlock()
+	if len(ready) > 0 {
+		s.waiters.signal(ready)
 	}
 }
 

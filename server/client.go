@@ -33,6 +33,7 @@ type Client struct {
 	lastCmd atomic.Value // string
 	active  atomic.Int64 // unix ms of the last command
 	blocked atomic.Bool
+	killed  atomic.Bool // CLIENT KILL: run nothing more that was already read
 	closing bool
 
 	out     commands.Reply // replies of the pipeline being served

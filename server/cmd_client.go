@@ -171,6 +171,7 @@ func (s *Server) kill(self *Client, victims []*Client) {
 			self.closing = true
 			continue
 		}
+		c.killed.Store(true)
 		c.conn.NetConn().Close()
 	}
 }

@@ -26,8 +26,12 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
 	rest := rc.ReadPipeline()
+	if cl.killed.Load() {
+		rc.Close()
+		return
+	}
 	s.execute(cl, first.Args)
-	for i := 0; i < len(rest) && !cl.closing; i++ {
+	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
 		s.execute(cl, rest[i].Args)
 	}
 	s.flushWrites(cl)
