@@ -38,36 +38,35 @@ wait_port() {
   echo "server on port $1 did not come up" >&2; exit 1
 }
 
+# Each start_* sets $port and records the pid (no command substitution: a
+# server started inside $(...) would keep its pipe open).
 start_geomys() {
-  local port; port=$(free_port)
+  port=$(free_port)
   mkdir -p "$work/geomys"
   ./bin/geomys --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/geomys" --loglevel warning \
-    >"$work/geomys.log" 2>&1 &
+    </dev/null >"$work/geomys.log" 2>&1 &
   pids+=($!)
   wait_port "$port"
-  # wait for leadership (a write succeeds)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 100); do # leadership: a write succeeds
     [ "$(redis-cli -p "$port" set __bench_ready 1 2>/dev/null)" = "OK" ] && break
     sleep 0.1
   done
-  echo "$port"
 }
 
 start_redis() { # $1 = name, rest = extra args
   local name=$1; shift
-  local port; port=$(free_port)
+  port=$(free_port)
   mkdir -p "$work/$name"
   redis-server --port "$port" --bind 127.0.0.1 --dir "$work/$name" --save '' --daemonize no \
-    --logfile "$work/$name.log" "$@" &
+    --logfile "$work/$name.log" "$@" </dev/null >/dev/null 2>&1 &
   pids+=($!)
   wait_port "$port"
-  echo "$port"
 }
 
-geomys=$(start_geomys)
-always=$(start_redis always --appendonly yes --appendfsync always)
-everysec=$(start_redis everysec --appendonly yes --appendfsync everysec)
-none=$(start_redis none --appendonly no)
+start_geomys; geomys=$port
+start_redis always --appendonly yes --appendfsync always; always=$port
+start_redis everysec --appendonly yes --appendfsync everysec; everysec=$port
+start_redis none --appendonly no; none=$port
 
 rps() { # port test pipeline -> requests per second
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -t "$2" -r 100000 --csv 2>/dev/null \

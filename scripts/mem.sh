@@ -35,11 +35,11 @@ rss() { awk '/VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
 gport=$(free_port)
 mkdir -p "$work/g" "$work/r"
 ./bin/geomys --port "$gport" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/g" --loglevel warning \
-  --auto-aof-rewrite-percentage 0 >"$work/g.log" 2>&1 &
+  --auto-aof-rewrite-percentage 0 </dev/null >"$work/g.log" 2>&1 &
 gpid=$!; pids+=($gpid)
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/r" --save '' --appendonly yes \
-  --appendfsync everysec --auto-aof-rewrite-percentage 0 --logfile "$work/r.log" &
+  --appendfsync everysec --auto-aof-rewrite-percentage 0 --logfile "$work/r.log" </dev/null >/dev/null 2>&1 &
 rpid=$!; pids+=($rpid)
 wait_write "$gport"; wait_write "$rport"
 
