@@ -6,6 +6,7 @@
 #
 # Loads KEYS small string keys (key:<n> -> "xxx") into each server with
 # redis-cli --pipe, then reports RSS growth per key. Then, on each server,
+# (RSS is read SETTLE=15 s after the load, the same wait for both servers.)
 # measures SET latency (1 client) while a snapshot runs (Geomys: BGSAVE, which
 # is also the AOF rewrite; Redis: BGREWRITEAOF) next to the latency without one.
 set -euo pipefail
@@ -52,21 +53,22 @@ for i in range(n):
     out.write("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n" % (len(k), k))
 PY
 
-report() { # name pid port
-  local before after
+perkey=()
+report() { # name pid port: prints a line, appends bytes/key to $perkey
+  local before after n
   before=$(rss "$2")
   redis-cli -p "$3" --pipe <"$work/load.resp" >/dev/null
-  sleep 2
+  sleep "${SETTLE:-15}" # steady state: both servers idle, allocators settled
   after=$(rss "$2")
-  local n; n=$(redis-cli -p "$3" dbsize)
+  n=$(redis-cli -p "$3" dbsize)
   awk -v name="$1" -v b="$before" -v a="$after" -v n="$n" 'BEGIN {
     printf "%-8s keys=%d rss_before=%.1fMB rss_after=%.1fMB bytes/key=%.1f\n", name, n, b/1048576, a/1048576, (a-b)/n }'
-  echo "$(( ($after - $before) / n ))"
+  perkey+=($(( (after - before) / n )))
 }
 echo "== memory: $KEYS string keys"
-g=$(report geomys "$gpid" "$gport" | tee /dev/stderr | tail -1)
-r=$(report redis "$rpid" "$rport" | tee /dev/stderr | tail -1)
-awk -v g="$g" -v r="$r" 'BEGIN { printf "ratio geomys/redis bytes per key: %.2f\n", g/r }'
+report geomys "$gpid" "$gport"
+report redis "$rpid" "$rport"
+awk -v g="${perkey[0]}" -v r="${perkey[1]}" 'BEGIN { printf "ratio geomys/redis bytes per key: %.2f\n", g/r }'
 
 lat() { # port -> "p50 p99 max" ms for SET with one client
   redis-benchmark -p "$1" -c 1 -n 20000 -t set -r 1000000 --csv 2>/dev/null |

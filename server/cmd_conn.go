@@ -209,7 +209,12 @@ func bgrewriteaofCommand(s *Server, cl *Client, args [][]byte) {
 }
 
 func (s *Server) backgroundSnapshot() {
+	if s.closed.Load() {
+		return
+	}
+	s.bg.Add(1)
 	go func() {
+		defer s.bg.Done()
 		if err := s.node.Snapshot(); err != nil {
 			s.log.Warn("background snapshot failed", "err", err)
 		}

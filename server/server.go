@@ -65,7 +65,8 @@ type Server struct {
 	params  *params
 	stats   stats
 	closed  atomic.Bool
-	done    chan struct{} // closed on shutdown: wakes blocked clients
+	done    chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
+	bg      sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
@@ -116,6 +117,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ln = GuardListener(ln, GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
+	s.bg.Add(1)
+	go s.memoryTrimmer(5 * time.Second)
 	return s, nil
 }
 
@@ -141,6 +144,7 @@ func (s *Server) Close() error {
 	}
 	close(s.done)
 	errs := []error{s.srv.Close()}
+	s.bg.Wait()
 	errs = append(errs, s.node.Close())
 	errs = append(errs, s.fsm.Close())
 	return errors.Join(errs...)

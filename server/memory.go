@@ -1,0 +1,45 @@
+package server
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// memoryTrimmer returns memory to the OS once the heap has gone quiet. Go
+// keeps everything up to the GC's heap goal (about twice the live data by
+// default) and, with no further allocation, never collects the garbage a bulk
+// load left behind, so RSS would stay near twice the dataset for good. When
+// no collection ran for a whole interval and far more is held than is live,
+// one forced collection gives it back, like an allocator purge. Under steady
+// load the GC runs anyway and this does nothing.
+func (s *Server) memoryTrimmer(interval time.Duration) {
+	defer s.bg.Done()
+	samples := []metrics.Sample{
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+	}
+	var lastCycles uint64
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		metrics.Read(samples)
+		cycles, live := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+		held := samples[2].Value.Uint64() + samples[3].Value.Uint64() + samples[4].Value.Uint64()
+		quiet := cycles == lastCycles
+		lastCycles = cycles
+		if quiet && held > live && held-live > max(32<<20, live/4) {
+			debug.FreeOSMemory()
+			metrics.Read(samples)
+			lastCycles = samples[0].Value.Uint64()
+		}
+	}
+}
