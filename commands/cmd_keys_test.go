@@ -21,23 +21,7 @@ func (s *skSession) ScanCache() *ScanCache { return &s.cache }
 // context too (for the keys it signalled).
 func skRun(h *harness, sess Session, args ...string) (string, *Ctx) {
 	h.t.Helper()
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	cmd := Lookup(argv[0])
-	if cmd == nil {
-		h.t.Fatalf("no command %q", args[0])
-	}
-	c := &Ctx{Store: h.store, Now: h.now, R: NewReply(h.proto), Session: sess}
-	if cmd.Is(Write) {
-		c.Prop = h.prop
-		c.Rand = rand.New(rand.NewPCG(uint64(h.now), 1))
-	}
-	c.Begin(h.store.DBs[h.db], argv)
-	cmd.Handler(c)
-	c.Finish()
-	return string(c.R.Bytes()), c
+	return h.run(sess, args...)
 }
 
 // skParseScan splits a SCAN reply into its cursor and keys.

@@ -42,24 +42,7 @@ const (
 // test can see Block requests and signalled keys.
 func lsRun(h *harness, args ...string) (string, *Ctx) {
 	h.t.Helper()
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	cmd := Lookup(argv[0])
-	if cmd == nil || cmd.Handler == nil {
-		h.t.Fatalf("no handler for %q", args[0])
-	}
-	r := NewReply(h.proto)
-	c := &Ctx{Store: h.store, Now: h.now, R: r}
-	if cmd.Is(Write) {
-		c.Prop = h.prop
-		c.Rand = rand.New(rand.NewPCG(uint64(h.now), 1))
-	}
-	c.Begin(h.store.DBs[h.db], argv)
-	cmd.Handler(c)
-	c.Finish()
-	return string(r.Bytes()), c
+	return h.run(nil, args...)
 }
 
 // lsAOF decodes what was propagated into commands, leaving out SELECTs.

@@ -23,6 +23,15 @@ func newHarness(t *testing.T) *harness {
 // do runs one command and returns its raw RESP reply.
 func (h *harness) do(args ...string) string {
 	h.t.Helper()
+	reply, _ := h.run(nil, args...)
+	return reply
+}
+
+// run executes one command (arity checked, as the server does) with an
+// optional session, and returns the reply and the context, so tests can see
+// Block requests and signalled keys.
+func (h *harness) run(sess Session, args ...string) (string, *Ctx) {
+	h.t.Helper()
 	argv := make([][]byte, len(args))
 	for i, a := range args {
 		argv[i] = []byte(a)
@@ -31,12 +40,11 @@ func (h *harness) do(args ...string) string {
 	if cmd == nil || cmd.Handler == nil {
 		h.t.Fatalf("no handler for %q", args[0])
 	}
-	r := NewReply(h.proto)
+	c := &Ctx{Store: h.store, Now: h.now, R: NewReply(h.proto), Session: sess}
 	if cmd.Arity > 0 && len(argv) != cmd.Arity || cmd.Arity < 0 && len(argv) < -cmd.Arity {
-		r.Error(ArityErr(cmd.Name))
-		return string(r.Bytes())
+		c.R.Error(ArityErr(cmd.Name))
+		return string(c.R.Bytes()), c
 	}
-	c := &Ctx{Store: h.store, Now: h.now, R: r}
 	if cmd.Is(Write) {
 		c.Prop = h.prop
 		c.Rand = rand.New(rand.NewPCG(uint64(h.now), 1))
@@ -44,7 +52,7 @@ func (h *harness) do(args ...string) string {
 	c.Begin(h.store.DBs[h.db], argv)
 	cmd.Handler(c)
 	c.Finish()
-	return string(r.Bytes())
+	return string(c.R.Bytes()), c
 }
 
 // expect runs a command and fails unless the reply is want (raw RESP).

@@ -51,7 +51,7 @@ func (p *Propagation) Annotate(line string) {
 }
 
 // AppendCommand RESP-encodes a command as an array of bulk strings.
-func AppendCommand(b []byte, args ...[]byte) []byte {
+func AppendCommand[T ~string | ~[]byte](b []byte, args ...T) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, '\r', '\n')
@@ -65,16 +65,5 @@ func AppendCommand(b []byte, args ...[]byte) []byte {
 	return b
 }
 
-func AppendCommandStrings(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
+// AppendCommandStrings is AppendCommand for string arguments.
+func AppendCommandStrings(b []byte, args ...string) []byte { return AppendCommand(b, args...) }
