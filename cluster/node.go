@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,12 @@ type Node struct {
 	readable atomic.Bool // leader whose own-term entry has been applied
 	stop     chan struct{}
 	wg       sync.WaitGroup
+
+	proposals  chan *proposal // entries waiting to join the next group
+	committing chan inflight  // groups handed to Raft, in order
+	slots      chan struct{}  // one per group being committed
+	groups     atomic.Int64   // Raft entries proposed by the proposer
+	grouped    atomic.Int64   // connection entries they carried
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -67,7 +74,9 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)
 	}
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{})}
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}),
+		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
+		slots: make(chan struct{}, maxInFlight)}
 
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = raft.ServerID(opts.NodeID)
@@ -129,7 +138,9 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	n.wg.Add(3)
+	n.wg.Add(5)
+	go n.proposer()
+	go n.responder()
 	go n.watchLeadership()
 	go n.expiryLoop()
 	go n.rewriteLoop()
@@ -193,30 +204,6 @@ func (n *Node) WaitReady(ctx context.Context) error {
 	return nil
 }
 
-// Apply proposes an entry and returns the FSM's result once it is committed
-// and applied.
-func (n *Node) Apply(data []byte) (*fsm.Result, error) {
-	if n.raft.State() != raft.Leader {
-		return nil, ErrNoLeader
-	}
-	fut := n.raft.Apply(data, n.opts.ApplyTimeout)
-	if err := fut.Error(); err != nil {
-		switch {
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
-			return nil, ErrNoLeader
-		case errors.Is(err, raft.ErrRaftShutdown):
-			return nil, ErrShutdown
-		default:
-			return nil, fmt.Errorf("%w (%v)", ErrUncertain, err)
-		}
-	}
-	res, _ := fut.Response().(*fsm.Result)
-	if res == nil {
-		return nil, fmt.Errorf("%w (entry was skipped)", ErrUncertain)
-	}
-	return res, nil
-}
-
 // ReadReady tells whether this node may serve a read from its local dataset.
 func (n *Node) ReadReady(ctx context.Context) error {
 	if n.readable.Load() {
@@ -246,8 +233,13 @@ func (n *Node) Snapshot() error {
 // IsLeader reports whether this node currently leads.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
-// Stats exposes raft's own counters for INFO.
-func (n *Node) Stats() map[string]string { return n.raft.Stats() }
+// Stats exposes raft's own counters for INFO, plus group commit figures.
+func (n *Node) Stats() map[string]string {
+	st := n.raft.Stats()
+	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
+	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
+	return st
+}
 
 // Close stops the loops, Raft and the stores.
 func (n *Node) Close() error {

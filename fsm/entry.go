@@ -99,3 +99,47 @@ func decodeEntry(data []byte, cmds []Cmd) (timeMs int64, out []Cmd, err error) {
 	}
 	return int64(t), out, nil
 }
+
+// A batch entry carries several connections' entries in one Raft log entry,
+// so Raft's per-entry costs are paid once for all the writes that arrived
+// together: 'B' version(1) uvarint(n) n×{uvarint(len), entry}.
+const batchMagic = 'B'
+
+// EncodeBatch packs entries (each built by an EntryWriter) into one.
+func EncodeBatch(entries [][]byte) []byte {
+	size := 2 + binary.MaxVarintLen64
+	for _, e := range entries {
+		size += binary.MaxVarintLen64 + len(e)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, batchMagic, entryVersion)
+	b = binary.AppendUvarint(b, uint64(len(entries)))
+	for _, e := range entries {
+		b = binary.AppendUvarint(b, uint64(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// splitBatch returns the entries of a batch entry (aliasing data).
+func splitBatch(data []byte) ([][]byte, error) {
+	if len(data) < 2 || data[0] != batchMagic || data[1] != entryVersion {
+		return nil, errBadEntry
+	}
+	p := data[2:]
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > uint64(len(p)) {
+		return nil, errBadEntry
+	}
+	p = p[k:]
+	out := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(p)
+		if k <= 0 || l > uint64(len(p)-k) {
+			return nil, errBadEntry
+		}
+		out = append(out, p[k:k+int(l)])
+		p = p[k+int(l):]
+	}
+	return out, nil
+}

@@ -170,7 +170,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			continue // already in the AOF we loaded at start
 		}
 		if l.Type == raft.LogCommand {
-			out[i] = f.applyEntry(l)
+			out[i] = f.applyLog(l)
 		}
 		f.applied = l.Index
 	}
@@ -216,15 +216,40 @@ func (f *FSM) appendAOF(buf []byte) {
 	}
 }
 
-func (f *FSM) applyEntry(l *raft.Log) *Result {
-	t, cmds, err := decodeEntry(l.Data, f.cmds)
+// BatchResult is what Apply returns for a batch entry: one Result per
+// entry, in order.
+type BatchResult struct {
+	Results []*Result
+}
+
+// applyLog applies a command log: a single entry or a batch of them.
+func (f *FSM) applyLog(l *raft.Log) interface{} {
+	if len(l.Data) == 0 || l.Data[0] != batchMagic {
+		return f.applyEntry(l.Data, l.Index, l.Term, 0)
+	}
+	entries, err := splitBatch(l.Data)
 	if err != nil {
-		f.log.Error("skipping malformed log entry", "index", l.Index, "err", err)
+		f.log.Error("skipping malformed batch entry", "index", l.Index, "err", err)
+		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
+	}
+	res := &BatchResult{Results: make([]*Result, len(entries))}
+	for i, e := range entries {
+		res.Results[i] = f.applyEntry(e, l.Index, l.Term, uint64(i))
+	}
+	return res
+}
+
+// applyEntry runs one connection's commands. sub numbers the entry within its
+// log entry so that each gets its own deterministic random stream.
+func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
+	t, cmds, err := decodeEntry(data, f.cmds)
+	if err != nil {
+		f.log.Error("skipping malformed log entry", "index", index, "err", err)
 		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
 	}
 	f.cmds = cmds[:0]
 	f.lastTime = max(t, f.lastTime)
-	f.pcg.Seed(l.Index, l.Term)
+	f.pcg.Seed(index, term<<20|sub)
 	c := &f.ctx
 	c.Store, c.Now = f.store, f.lastTime
 	r := &commands.Reply{}
@@ -237,7 +262,7 @@ func (f *FSM) applyEntry(l *raft.Log) *Result {
 			continue
 		}
 		db := f.store.DBs[cmd.DB]
-		if cmd.Args[0][0] == '.' {
+		if len(cmd.Args[0]) > 0 && cmd.Args[0][0] == '.' {
 			f.internal(c, db, cmd.Args)
 			continue
 		}
@@ -247,7 +272,7 @@ func (f *FSM) applyEntry(l *raft.Log) *Result {
 			continue
 		}
 		c.Begin(db, cmd.Args)
-		f.run(def, c, l.Index)
+		f.run(def, c, index)
 		c.Finish()
 		if n := c.DirtyCount(); n > 0 {
 			f.dirty.Add(int64(n))

@@ -139,6 +139,8 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("raft_term", rs["term"])
 		kv("raft_commit_index", rs["commit_index"])
 		kv("raft_applied_index", rs["applied_index"])
+		kv("raft_group_commits", rs["group_commits"])
+		kv("raft_group_commit_entries", rs["group_commit_entries"])
 	case "cpu":
 		kv("used_cpu_user", cpuSeconds())
 		kv("used_cpu_sys", 0)
