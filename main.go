@@ -50,6 +50,11 @@ func run() error {
 	default:
 		return fmt.Errorf("--appendfsync must be always, everysec or no, not %q", cfg.AppendFsync)
 	}
+	if cfg.Join != "" {
+		// Membership changes (join, remove, forwarding to the leader) are the
+		// cluster work still to land; a node must not silently wait forever.
+		return fmt.Errorf("--join %s: joining a cluster is not available in this version yet; start a single node without --join", cfg.Join)
+	}
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
 		return err
