@@ -17,6 +17,9 @@ import (
 const (
 	maxEntryCommands = 1024
 	maxEntryBytes    = 1 << 20
+	// maxIdleReplyBuffer caps the reply buffer a connection keeps between
+	// pipelines.
+	maxIdleReplyBuffer = 1 << 20
 )
 
 // serveRESP is redcon's handler. It takes the whole pipeline that arrived with
@@ -38,6 +41,9 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	if cl.out.Len() > 0 {
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
+		if cap(cl.out.Bytes()) > maxIdleReplyBuffer {
+			cl.out = commands.Reply{Proto: cl.proto} // one huge reply must not pin memory
+		}
 	}
 	if cl.closing {
 		rc.Close()
