@@ -74,11 +74,11 @@ func init() {
 
 // TypeName is what TYPE (and SCAN's TYPE filter) calls a value's type.
 func TypeName(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case string:
 		return "string"
-	case *List:
-		return "list"
+	case Collection:
+		return v.TypeName()
 	case nil:
 		return "none"
 	}
@@ -581,11 +581,8 @@ func ObjectEncoding(v any) string {
 			return "embstr"
 		}
 		return "raw"
-	case *List:
-		if listpackFits(v) {
-			return "listpack"
-		}
-		return "quicklist"
+	case Collection:
+		return v.Encoding()
 	}
 	return "unknown"
 }

@@ -13,7 +13,7 @@ type Store struct {
 }
 
 // DB is one logical database: keys to values plus the keys that carry a TTL.
-// Values are string (immutable) or *List; more types arrive with later groups.
+// Values are string (immutable) or a Collection (*List, ...).
 type DB struct {
 	ID      int
 	keys    map[string]any

@@ -12,8 +12,8 @@ func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 	switch v := v.(type) {
 	case string:
 		buf = AppendCommandStrings(buf, "SET", key, v)
-	case *List:
-		buf = v.appendRewrite(buf, key)
+	case Collection:
+		buf = v.AppendRewrite(buf, key)
 	default:
 		panic("rewrite: unknown value type")
 	}
@@ -25,10 +25,8 @@ func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 
 // cloneValue returns a copy of v that later in-place changes to v don't affect.
 func cloneValue(v any) any {
-	switch v := v.(type) {
-	case *List:
-		return v.Clone()
-	default:
-		return v // strings are immutable
+	if c, ok := v.(Collection); ok {
+		return c.CloneValue()
 	}
+	return v // strings are immutable
 }
