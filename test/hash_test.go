@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -235,6 +236,21 @@ HINCRBY e6 i 5
 OBJECT ENCODING e6
 # HINCRBYFLOAT is propagated as HSET (checked with OBJECT FREQ-free reads)
 HGETALL e6
+# COPY, RENAME, DEL of hashes; a copy is independent
+HSET cp a 1 b 2
+COPY cp cp2
+HSET cp2 c 3
+HDEL cp2 a
+HGETALL cp
+HGETALL cp2
+RENAME cp2 cp3
+HGETALL cp3
+EXISTS cp2
+EXPIRE cp3 100
+HSET cp3 d 4
+TTL cp3
+HINCRBYFLOAT cp3 d 0.5
+TTL cp3
 # arity
 HGETALL
 HDEL h
@@ -255,6 +271,85 @@ func TestHash(t *testing.T) {
 		nodeTest{"RandField", testHashRandField},
 		nodeTest{"Scan", testHashScan},
 	)
+}
+
+// hashState reads every hash key as sorted field=value lines plus encoding.
+func hashState(t *testing.T, c *redis.Client) map[string]string {
+	t.Helper()
+	ctx := ctxT(t)
+	out := map[string]string{}
+	for _, k := range c.Keys(ctx, "*").Val() {
+		m := c.HGetAll(ctx, k).Val()
+		lines := make([]string, 0, len(m))
+		for f, v := range m {
+			lines = append(lines, f+"="+v)
+		}
+		sort.Strings(lines)
+		out[k] = c.ObjectEncoding(ctx, k).Val() + ":" + strings.Join(lines, ",")
+	}
+	return out
+}
+
+// TestHashPersistence: hashes, including big ones changed in place while an
+// AOF rewrite (snapshot) runs, survive a restart and a kill -9.
+func TestHashPersistence(t *testing.T) {
+	n := startNode(t, "--auto-aof-rewrite-min-size", "65536", "--auto-aof-rewrite-percentage", "100")
+	c := n.client()
+	ctx := ctxT(t)
+	for round := 0; round < 3; round++ {
+		pipe := c.Pipeline()
+		for i := 0; i < 3000; i++ {
+			key := "h" + strconv.Itoa(i%7)
+			f := "f" + strconv.Itoa((i*31+round)%(50+i%7*60))
+			switch i % 5 {
+			case 0, 1:
+				pipe.HSet(ctx, key, f, strings.Repeat("v", i%90))
+			case 2:
+				pipe.HIncrBy(ctx, key, "n"+f, int64(i))
+			case 3:
+				pipe.HIncrByFloat(ctx, key, "x"+f, 0.1)
+			case 4:
+				pipe.HDel(ctx, key, f)
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		info := c.Info(ctx, "persistence").Val()
+		if !strings.Contains(info, "aof_base_size:0\r") && strings.Contains(info, "aof_rewrite_in_progress:0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no automatic rewrite happened:\n%s", info)
+		}
+	}
+	c.HIncrByFloat(ctx, "h1", "after-rewrite", 1.5)
+	want := hashState(t, c)
+	if len(want) != 7 {
+		t.Fatalf("%d hashes", len(want))
+	}
+	n.stop()
+	n.restart()
+	c = n.client()
+	got := hashState(t, c)
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("after restart %s differs:\n got %.200s\nwant %.200s", k, got[k], v)
+		}
+	}
+	c.HSet(ctx, "h0", "after", "kill")
+	want = hashState(t, c)
+	n.kill()
+	n.restart()
+	c = n.client()
+	got = hashState(t, c)
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("after kill -9 %s differs:\n got %.200s\nwant %.200s", k, got[k], v)
+		}
+	}
 }
 
 func testHashCommandsMatchRedis(t *testing.T, n *node) {
