@@ -88,9 +88,10 @@ func TypeName(v any) string {
 // signalIn is Ctx.Signal for a key in another database (MOVE, COPY ... DB).
 func signalIn(c *Ctx, db *DB, key []byte) { c.SignalIn(db, string(key)) }
 
-// signalIfList wakes clients blocked on key when a list lands there.
+// signalIfList wakes clients blocked on key when a list or sorted set lands there.
 func signalIfList(c *Ctx, db *DB, key []byte, v any) {
-	if _, ok := v.(*List); ok {
+	switch v.(type) {
+	case *List, *ZSet:
 		signalIn(c, db, key)
 	}
 }

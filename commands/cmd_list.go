@@ -740,6 +740,13 @@ func BlockTimeout(cmd *Command, args [][]byte) (ms int64, errMsg string) {
 			return 0, errMsg
 		}
 		arg = args[1]
+	case "bzpopmin", "bzpopmax":
+		arg = args[len(args)-1]
+	case "bzmpop":
+		if _, _, _, errMsg := parseZMPop(args, 2); errMsg != "" {
+			return 0, errMsg
+		}
+		arg = args[1]
 	default:
 		return 0, ""
 	}
