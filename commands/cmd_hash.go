@@ -431,7 +431,23 @@ func hrandfieldCommand(c *Ctx) {
 		c.R.Null()
 		return
 	}
-	c.R.BulkString(h.ents[rand.IntN(h.Len())].field)
+	c.R.BulkString(h.ents[randN(c, h.Len())].field)
+}
+
+// randN and randPerm use the entry's generator when a read runs inside the
+// FSM (MULTI), and math/rand/v2's node-local one otherwise.
+func randN(c *Ctx, n int) int {
+	if c.Rand != nil {
+		return c.Rand.IntN(n)
+	}
+	return rand.IntN(n)
+}
+
+func randPerm(c *Ctx, n int) []int {
+	if c.Rand != nil {
+		return c.Rand.Perm(n)
+	}
+	return rand.Perm(n)
 }
 
 func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
@@ -470,7 +486,7 @@ func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
 		}
 		header(count)
 		for range count {
-			emit(rand.IntN(size))
+			emit(randN(c, size))
 		}
 		return
 	}
@@ -486,7 +502,7 @@ func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
 	if count*3 > size || h.IsListpack() {
 		// Pick a random subset and return it in hash order, as Redis does
 		// for a listpack.
-		perm := rand.Perm(size)[:count]
+		perm := randPerm(c, size)[:count]
 		slices.Sort(perm)
 		for _, i := range perm {
 			emit(i)
@@ -495,7 +511,7 @@ func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
 	}
 	seen := make(map[int]struct{}, count)
 	for len(seen) < count {
-		i := rand.IntN(size)
+		i := randN(c, size)
 		if _, dup := seen[i]; dup {
 			continue
 		}
