@@ -244,8 +244,16 @@ func spopCommand(c *Ctx) {
 		return
 	}
 	if count >= int64(s.Len()) {
+		// The whole set, in canonical order so that every node's reply is
+		// the same whatever the encoding.
 		c.R.Set(s.Len())
-		s.writeMembers(c.R)
+		if s.enc == encHashtable {
+			s.writeMembers(c.R)
+		} else {
+			for _, e := range s.canonicalOrder() {
+				c.R.BulkString(s.memberAt(e.idx))
+			}
+		}
 		c.Delete(key)
 		c.Dirty(1)
 		c.Propagate(bDEL, key)

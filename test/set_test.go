@@ -209,12 +209,12 @@ SADD one 7
 SRANDMEMBER one
 SRANDMEMBER one 3
 SRANDMEMBER one -3
-SPOP one 5
+~ SPOP one 5
 EXISTS one
 SADD ints 1 2 3
 SRANDMEMBER ints 3
 SRANDMEMBER ints 10
-SPOP ints 3
+~ SPOP ints 3
 EXISTS ints
 # SSCAN on small sets: everything at once, cursor 0
 SADD sc 1 2 3 10 20 30
