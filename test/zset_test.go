@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 const zsetScript = `
@@ -359,6 +360,7 @@ func TestZSet(t *testing.T) {
 	runOnOneNode(t,
 		nodeTest{"CommandsMatchRedis", func(t *testing.T, n *node) { compareWithRedis(t, n, zsetScript) }},
 		nodeTest{"BigMatchesRedis", testZSetBigMatchesRedis},
+		nodeTest{"BlockingWokenByZADD", testZSetBlockingWoken},
 	)
 }
 
@@ -439,4 +441,62 @@ func testZSetBigMatchesRedis(t *testing.T, n *node) {
 		fmt.Fprintf(&b, "ZRANGE %s 0 -1 WITHSCORES\nOBJECT ENCODING %s\n", k, k)
 	}
 	compareWithRedis(t, n, b.String())
+}
+
+// testZSetBlockingWoken parks BZPOPMIN/BZPOPMAX/BZMPOP clients and wakes
+// them with ZADD from another connection, in RESP2 and RESP3.
+func testZSetBlockingWoken(t *testing.T, n *node) {
+	admin := n.client()
+	for _, proto := range []int{2, 3} {
+		for _, tc := range []struct {
+			cmd          []string
+			add          []string
+			want2, want3 string
+			left         string
+		}{
+			{[]string{"BZPOPMIN", "nosuch", "q", "0"}, []string{"ZADD", "q", "2", "b", "1", "a"},
+				"*3\r\n$1\r\nq\r\n$1\r\na\r\n$1\r\n1\r\n", "*3\r\n$1\r\nq\r\n$1\r\na\r\n,1\r\n", "b"},
+			{[]string{"BZPOPMAX", "q", "5"}, []string{"ZADD", "q", "2", "b", "1.5", "a"},
+				"*3\r\n$1\r\nq\r\n$1\r\nb\r\n$1\r\n2\r\n", "*3\r\n$1\r\nq\r\n$1\r\nb\r\n,2\r\n", "a"},
+			{[]string{"BZMPOP", "0", "2", "x", "q", "MIN", "COUNT", "5"}, []string{"ZADD", "q", "3", "c"},
+				"*2\r\n$1\r\nq\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n", "*2\r\n$1\r\nq\r\n*1\r\n*2\r\n$1\r\nc\r\n,3\r\n", ""},
+		} {
+			what := fmt.Sprintf("RESP%d %v", proto, tc.cmd)
+			admin.Del(ctxT(t), "q")
+			rc := dialRESP(t, n.addr(), proto)
+			rc.send(tc.cmd...)
+			ch := readAsync(rc, 10*time.Second)
+			waitBlocked(t, admin, 1)
+			expectNoReply(t, what, ch, 50*time.Millisecond)
+			if err := admin.Do(ctxT(t), toAny(tc.add)...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			want := tc.want2
+			if proto == 3 {
+				want = tc.want3
+			}
+			expectReply(t, what, ch, want)
+			if got := strings.Join(admin.ZRange(ctxT(t), "q", 0, -1).Val(), ","); got != tc.left {
+				t.Errorf("%s: left %q, want %q", what, got, tc.left)
+			}
+			waitBlocked(t, admin, 0)
+		}
+	}
+	// A timeout replies a null array.
+	rc := dialRESP(t, n.addr(), 2)
+	start := time.Now()
+	if got := rc.do("BZPOPMIN", "nosuch", "0.2"); got != "*-1\r\n" {
+		t.Fatalf("timeout reply %q", got)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("timed out after %v", d)
+	}
+}
+
+func toAny(args []string) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+	}
+	return out
 }
