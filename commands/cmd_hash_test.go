@@ -133,7 +133,7 @@ func TestHashRandField(t *testing.T) {
 	h.expect(lsErr(errOutOfRange), "HRANDFIELD", "nosuch", "-4611686018427387904", "WITHVALUES")
 	h.expect(lsErr(ErrSyntax), "HRANDFIELD", "nosuch", "3", "WITH")
 	h.expect(lsErr(ErrNotInt), "HRANDFIELD", "nosuch", "x")
-	for _, size := range []int{3, 50, 500} {
+	for _, size := range []int{3, 50, 1500} {
 		h.do("DEL", "r")
 		want := map[string]string{}
 		for i := 0; i < size; i++ {
@@ -197,9 +197,10 @@ func TestHashScanCommand(t *testing.T) {
 	h.expect(lsErr(ErrNotInt), "HSCAN", "small", "0", "COUNT", "x")
 	h.expect(lsErr(ErrSyntax), "HSCAN", "small", "0", "TYPE", "hash")
 
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 1000; i++ {
 		h.do("HSET", "big", "f"+strconv.Itoa(i), strconv.Itoa(i))
 	}
+	h.expect(lsBulk("hashtable"), "OBJECT", "ENCODING", "big")
 	var got []string
 	cursor := "0"
 	for calls := 0; ; calls++ {

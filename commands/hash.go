@@ -14,8 +14,9 @@ import "maps"
 //     HRANDFIELD.
 //
 // A hash is converted to hashtable past hashMaxListpackEntries fields or when
-// a field or value longer than hashMaxListpackValue bytes is stored, Redis'
-// default hash-max-listpack-entries/value, and never converted back.
+// a field or value longer than hashMaxListpackValue bytes is stored: Redis'
+// defaults hash-max-listpack-entries 512 and hash-max-listpack-value 64 (as
+// redis-server 7 reports them in CONFIG GET). It is never converted back.
 type Hash struct {
 	ents []hashEntry
 	idx  map[string]int32 // nil while listpack-encoded
@@ -27,7 +28,7 @@ type hashEntry struct {
 }
 
 const (
-	hashMaxListpackEntries = 128
+	hashMaxListpackEntries = 512
 	hashMaxListpackValue   = 64
 )
 

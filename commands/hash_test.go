@@ -68,11 +68,11 @@ func TestHashConversionThresholds(t *testing.T) {
 		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"))
 	}
 	if h.Encoding() != "listpack" {
-		t.Fatal("converted at 128 fields")
+		t.Fatal("converted at 512 fields")
 	}
 	h.Set([]byte("one-more"), []byte("v"))
 	if h.Encoding() != "hashtable" {
-		t.Fatal("not converted past 128 fields")
+		t.Fatal("not converted past 512 fields")
 	}
 	h.Delete([]byte("one-more"))
 	if h.Encoding() != "hashtable" {
@@ -103,7 +103,7 @@ func TestHashRandomOps(t *testing.T) {
 	for round := 0; round < 4; round++ {
 		h := NewHash()
 		want := map[string]string{}
-		nf := []int{20, 100, 300, 3000}[round]
+		nf := []int{20, 300, 1000, 3000}[round]
 		for i := 0; i < 20000; i++ {
 			f := "f" + strconv.Itoa(r.IntN(nf))
 			switch r.IntN(3) {
