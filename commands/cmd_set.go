@@ -277,51 +277,69 @@ func spopCommand(c *Ctx) {
 
 // --- SRANDMEMBER (a read: node-local randomness is fine) ---
 
+// SRANDMEMBER key [count]. Served locally it uses math/rand/v2 and the
+// set's own order; run inside the FSM (in a MULTI) it uses the entry's
+// generator and the canonical order, so every node gives the same reply.
 func srandmemberCommand(c *Ctx) {
 	if len(c.Args) > 3 {
 		c.SyntaxErr()
 		return
 	}
 	key := c.Args[1]
-	if len(c.Args) == 2 {
-		s, ok := getSet(c, key, false)
-		switch {
-		case !ok:
-		case s == nil:
-			c.R.Null()
-		default:
-			c.R.BulkString(s.at(rand.IntN(s.Len())))
+	var count int64
+	withCount := len(c.Args) == 3
+	if withCount {
+		var ok bool
+		if count, ok = ParseInt(c.Args[2]); !ok {
+			c.Err(ErrNotInt)
+			return
 		}
-		return
-	}
-	count, ok := ParseInt(c.Args[2])
-	if !ok {
-		c.Err(ErrNotInt)
-		return
-	}
-	if count == math.MinInt64 {
-		c.Err(errRankRange)
-		return
+		if count == math.MinInt64 {
+			c.Err(errRankRange)
+			return
+		}
 	}
 	s, ok := getSet(c, key, false)
 	if !ok {
 		return
 	}
-	if s == nil || count == 0 {
-		c.R.Array(0)
+	if s == nil || withCount && count == 0 {
+		if withCount {
+			c.R.Array(0)
+		} else {
+			c.R.Null()
+		}
 		return
 	}
+	intn, at := rand.IntN, s.at
+	if c.Rand != nil {
+		intn = c.Rand.IntN
+		if s.enc != encHashtable { // a hashtable's order is canonical already
+			order := s.canonicalOrder()
+			at = func(i int) string { return s.memberAt(order[i].idx) }
+		}
+	}
 	n := s.Len()
+	if !withCount {
+		c.R.BulkString(at(intn(n)))
+		return
+	}
 	if count < 0 { // repeats allowed
 		c.R.Array(int(-count))
 		for range -count {
-			c.R.BulkString(s.at(rand.IntN(n)))
+			c.R.BulkString(at(intn(n)))
 		}
 		return
 	}
 	if count >= int64(n) {
 		c.R.Array(n)
-		s.writeMembers(c.R)
+		if c.Rand == nil {
+			s.writeMembers(c.R)
+			return
+		}
+		for i := range n {
+			c.R.BulkString(at(i))
+		}
 		return
 	}
 	k := int(count)
@@ -333,21 +351,22 @@ func srandmemberCommand(c *Ctx) {
 			idx[i] = int32(i)
 		}
 		for i := range k {
-			j := i + rand.IntN(n-i)
+			j := i + intn(n-i)
 			idx[i], idx[j] = idx[j], idx[i]
-			c.R.BulkString(s.at(int(idx[i])))
+			c.R.BulkString(at(int(idx[i])))
 		}
 		return
 	}
-	// Few of them: draw positions until k distinct ones came up.
+	// Few of them: draw positions until k distinct ones came up (the map is
+	// only probed, never ranged over).
 	seen := make(map[int]struct{}, k)
 	for len(seen) < k {
-		i := rand.IntN(n)
+		i := intn(n)
 		if _, dup := seen[i]; dup {
 			continue
 		}
 		seen[i] = struct{}{}
-		c.R.BulkString(s.at(i))
+		c.R.BulkString(at(i))
 	}
 }
 

@@ -421,3 +421,41 @@ func BenchmarkSetSpopHashtable(b *testing.B) {
 		h.prop.Reset()
 	}
 }
+
+// Inside the FSM (a MULTI) SRANDMEMBER uses the entry's generator and the
+// canonical order: two nodes holding the same set in different encodings
+// reply the same.
+func TestSetSrandmemberInFSMDeterministic(t *testing.T) {
+	a, b := newHarness(t), newHarness(t)
+	for i := range 600 {
+		a.do("sadd", "k", strconv.Itoa(i))
+	}
+	for i := 100; i < 600; i++ {
+		a.do("srem", "k", strconv.Itoa(i))
+	}
+	for i := 99; i >= 0; i-- {
+		b.do("sadd", "k", strconv.Itoa(i))
+	}
+	if a.do("object", "encoding", "k") == b.do("object", "encoding", "k") {
+		t.Fatal("want different encodings")
+	}
+	run := func(h *harness, args ...string) string {
+		argv := make([][]byte, len(args))
+		for i, s := range args {
+			argv[i] = []byte(s)
+		}
+		c := &Ctx{Store: h.store, Now: h.now, R: NewReply(2), Prop: h.prop, Rand: rand.New(rand.NewPCG(5, 6))}
+		c.Begin(h.store.DBs[0], argv)
+		srandmemberCommand(c)
+		return string(c.R.Bytes())
+	}
+	for _, count := range []string{"", "1", "5", "50", "99", "100", "150", "-30"} {
+		args := []string{"srandmember", "k"}
+		if count != "" {
+			args = append(args, count)
+		}
+		if ra, rb := run(a, args...), run(b, args...); ra != rb {
+			t.Fatalf("%q: %q vs %q", args, ra, rb)
+		}
+	}
+}
