@@ -1425,34 +1425,7 @@ func zscanCommand(c *Ctx) {
 	case z.zsl == nil:
 		out = append(out, z.lp...)
 	default:
-		pos := cursor >> scanTagBits
-		type cand struct {
-			pos uint64
-			e   zEntry
-		}
-		var cands []cand
-		for m, s := range z.dict {
-			if p := scanPos(m); p >= pos {
-				cands = append(cands, cand{p, zEntry{m, s}})
-			}
-		}
-		slices.SortFunc(cands, func(a, b cand) int {
-			if a.pos != b.pos {
-				if a.pos < b.pos {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.e.member, b.e.member)
-		})
-		k := 0
-		for k < len(cands) && (int64(k) < count || cands[k].pos == cands[k-1].pos) {
-			out = append(out, cands[k].e)
-			k++
-		}
-		if k < len(cands) {
-			next = cands[k].pos<<scanTagBits | 1
-		}
+		out, next = zscanStep(z, cursor>>scanTagBits, zscanBatch(z.Len(), count))
 	}
 	if usePattern {
 		kept := out[:0]
@@ -1484,4 +1457,84 @@ func appendListpackScore(b []byte, f float64) []byte {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return AppendFloat(b, f)
+}
+
+// zscanBatch is how many members one ZSCAN call over a skiplist returns.
+// COUNT is only a hint (Redis may return more too): each call costs a pass
+// over the whole set, so big sets are walked in at most about 32 calls, or
+// in batches of 4096 when that is larger.
+func zscanBatch(n int, count int64) int {
+	return int(max(count, int64(min(n/32, 4096)), 1))
+}
+
+// zscanStep returns the members of the lowest positions (scanPos) at or
+// after pos, about batch of them, and the cursor of the rest (0 when done),
+// in one pass with a bounded max-heap.
+func zscanStep(z *ZSet, pos uint64, batch int) (out []zEntry, next uint64) {
+	type cand struct {
+		pos uint64
+		e   zEntry
+	}
+	limit := batch + 1
+	heap := make([]cand, 0, min(limit, z.Len()))
+	for m, sc := range z.dict {
+		p := scanPos(m)
+		if p < pos || len(heap) == limit && p >= heap[0].pos {
+			continue
+		}
+		e := cand{p, zEntry{m, sc}}
+		if len(heap) < limit {
+			heap = append(heap, e)
+			for i := len(heap) - 1; i > 0; { // sift up
+				parent := (i - 1) / 2
+				if heap[i].pos <= heap[parent].pos {
+					break
+				}
+				heap[i], heap[parent] = heap[parent], heap[i]
+				i = parent
+			}
+			continue
+		}
+		heap[0] = e
+		for i := 0; ; { // sift down
+			l, r, top := 2*i+1, 2*i+2, i
+			if l < len(heap) && heap[l].pos > heap[top].pos {
+				top = l
+			}
+			if r < len(heap) && heap[r].pos > heap[top].pos {
+				top = r
+			}
+			if top == i {
+				break
+			}
+			heap[i], heap[top] = heap[top], heap[i]
+			i = top
+		}
+	}
+	if len(heap) < limit {
+		for _, c := range heap {
+			out = append(out, c.e)
+		}
+		return out, 0
+	}
+	// Members at the largest position kept may have been left out, so this
+	// batch ends just before it.
+	hi := heap[0].pos
+	for _, c := range heap {
+		if c.pos < hi {
+			out = append(out, c.e)
+		}
+	}
+	if len(out) == 0 { // batch+1 members share one position: take all of them
+		for m, sc := range z.dict {
+			if scanPos(m) == hi {
+				out = append(out, zEntry{m, sc})
+			}
+		}
+		hi++
+	}
+	if hi >= scanPosEnd {
+		return out, 0
+	}
+	return out, hi<<scanTagBits | 1
 }
