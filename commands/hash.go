@@ -1,12 +1,18 @@
 package commands
 
-import "maps"
+import (
+	"bytes"
+	"hash/maphash"
+	"maps"
+)
 
 // Hash is a field -> value map with two encodings, like Redis:
 //
 //   - listpack: a compact slice of field/value pairs in insertion order,
 //     searched linearly. Deleting a field keeps the order of the others, so
-//     HGETALL, HKEYS, HSCAN ... answer in exactly the order Redis does.
+//     HGETALL, HKEYS, HSCAN ... answer in exactly the order Redis does. A
+//     one-byte fingerprint per field, scanned with bytes.IndexByte, keeps a
+//     lookup in a 512-field listpack to a few string comparisons.
 //   - hashtable: the same slice plus a Go map from field to its index in the
 //     slice, and each field's fixed scan position (see scan.go) for HSCAN.
 //     Deleting swaps the last pair into the hole. The slice gives a stable
@@ -21,7 +27,13 @@ type Hash struct {
 	ents []hashEntry
 	idx  map[string]int32 // nil while listpack-encoded
 	pos  []uint64         // scan position of ents[i]; hashtable only
+	fp   []byte           // fingerprint of ents[i].field; listpack only
 }
+
+// fpSeed keys the listpack fingerprints; they never leave the process.
+var fpSeed = maphash.MakeSeed()
+
+func fingerprint(field []byte) byte { return byte(maphash.Bytes(fpSeed, field)) }
 
 type hashEntry struct {
 	field, value string
@@ -47,12 +59,22 @@ func (h *Hash) find(field []byte) int {
 		}
 		return -1
 	}
-	for i := range h.ents {
+	return h.scanFP(field, fingerprint(field))
+}
+
+// scanFP finds field in a listpack whose fingerprint is t.
+func (h *Hash) scanFP(field []byte, t byte) int {
+	for off := 0; ; {
+		j := bytes.IndexByte(h.fp[off:], t)
+		if j < 0 {
+			return -1
+		}
+		i := off + j
 		if h.ents[i].field == string(field) {
 			return i
 		}
+		off = i + 1
 	}
-	return -1
 }
 
 // Get returns the value of field.
@@ -79,6 +101,7 @@ func (h *Hash) Convert() {
 	}
 	h.idx = make(map[string]int32, max(len(h.ents), hashMaxListpackEntries+1))
 	h.pos = make([]uint64, len(h.ents), cap(h.ents))
+	h.fp = nil
 	for i := range h.ents {
 		f := h.ents[i].field
 		h.idx[f] = int32(i)
@@ -96,14 +119,15 @@ func (h *Hash) Set(field, value []byte) bool {
 	if h.idx == nil && (hashTooLong(len(field)) || hashTooLong(len(value))) {
 		h.Convert()
 	}
-	if i := h.find(field); i >= 0 {
+	i, t := h.lookup(field)
+	if i >= 0 {
 		e := &h.ents[i]
 		if e.value != string(value) {
 			e.value = string(value)
 		}
 		return false
 	}
-	h.add(string(field), string(value))
+	h.add(string(field), string(value), t)
 	return true
 }
 
@@ -112,22 +136,33 @@ func (h *Hash) SetString(field []byte, value string) bool {
 	if h.idx == nil && (hashTooLong(len(field)) || hashTooLong(len(value))) {
 		h.Convert()
 	}
-	if i := h.find(field); i >= 0 {
+	i, t := h.lookup(field)
+	if i >= 0 {
 		h.ents[i].value = value
 		return false
 	}
-	h.add(string(field), value)
+	h.add(string(field), value, t)
 	return true
 }
 
-// add appends a field known to be absent.
-func (h *Hash) add(field, value string) {
+// lookup is find that also returns the fingerprint (listpack) for add.
+func (h *Hash) lookup(field []byte) (int, byte) {
+	if h.idx != nil {
+		return h.find(field), 0
+	}
+	t := fingerprint(field)
+	return h.scanFP(field, t), t
+}
+
+// add appends a field known to be absent; t is its fingerprint (listpack).
+func (h *Hash) add(field, value string, t byte) {
 	h.ents = append(h.ents, hashEntry{field, value})
 	if h.idx != nil {
 		h.idx[field] = int32(len(h.ents) - 1)
 		h.pos = append(h.pos, scanPos(field))
 		return
 	}
+	h.fp = append(h.fp, t)
 	if len(h.ents) > hashMaxListpackEntries {
 		h.Convert()
 	}
@@ -144,6 +179,8 @@ func (h *Hash) Delete(field []byte) bool {
 		copy(h.ents[i:], h.ents[i+1:])
 		h.ents[last] = hashEntry{}
 		h.ents = h.ents[:last]
+		copy(h.fp[i:], h.fp[i+1:])
+		h.fp = h.fp[:last]
 		return true
 	}
 	delete(h.idx, h.ents[i].field)
@@ -184,6 +221,8 @@ func (h *Hash) Clone() *Hash {
 		c.idx = maps.Clone(h.idx)
 		c.pos = make([]uint64, len(h.pos))
 		copy(c.pos, h.pos)
+	} else {
+		c.fp = bytes.Clone(h.fp)
 	}
 	return c
 }

@@ -19,7 +19,20 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			t.Fatalf("Get(%q) = %q, %v; want %q", f, got, ok, v)
 		}
 	}
+	if h.idx == nil {
+		if len(h.fp) != len(h.ents) || h.pos != nil {
+			t.Fatalf("fp %d, ents %d", len(h.fp), len(h.ents))
+		}
+		for i, e := range h.ents {
+			if h.fp[i] != fingerprint([]byte(e.field)) {
+				t.Fatalf("fingerprint of %q is stale", e.field)
+			}
+		}
+	}
 	if h.idx != nil {
+		if h.fp != nil {
+			t.Fatal("hashtable keeps fingerprints")
+		}
 		if len(h.idx) != len(h.ents) || len(h.pos) != len(h.ents) {
 			t.Fatalf("idx %d, pos %d, ents %d", len(h.idx), len(h.pos), len(h.ents))
 		}
@@ -219,7 +232,7 @@ func TestHashScanStep(t *testing.T) {
 // BenchmarkHashSet measures HSET's data structure work on a small hash
 // (listpack) and a large one (hashtable) with existing fields.
 func BenchmarkHashSet(b *testing.B) {
-	for _, n := range []int{100, 100000} {
+	for _, n := range []int{100, 500, 100000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			h := NewHash()
 			fields := make([][]byte, n)
