@@ -526,7 +526,9 @@ func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
 // hash is returned whole with cursor 0, like Redis. A hashtable walks the
 // fields in the order of their fixed scan positions (scan.go), so a field
 // present for the whole walk is returned exactly once; the cursor is the
-// position to continue from.
+// position to continue from. Each call costs one pass over the fields (their
+// positions are stored, so it is cheap), which is why batches grow with the
+// hash.
 func hscanCommand(c *Ctx) {
 	cursor, ok := ParseCursor(c.Args[2])
 	if !ok {
@@ -582,7 +584,10 @@ func hscanCommand(c *Ctx) {
 			idx = append(idx, i)
 		}
 	} else {
-		idx, next = h.scanStep(cursor, int(min(count, math.MaxInt32)))
+		// COUNT is a hint: each call costs a pass over the fields, so a
+		// batch holds at least 1/32 of them and a walk takes ~32 calls.
+		batch := max(min(count, math.MaxInt32), int64(h.Len()/32))
+		idx, next = h.scanStep(cursor, int(batch))
 	}
 	if usePattern {
 		kept := idx[:0]

@@ -228,6 +228,26 @@ func TestHashScanCommand(t *testing.T) {
 	if len(got) != 111 || got[0] != "f1" || got[110] != "f199" {
 		t.Fatalf("HSCAN MATCH f1* returned %d fields", len(got))
 	}
+
+	// COUNT is a hint: a walk over a big hash takes about 32 calls at most.
+	for i := 0; i < 20000; i++ {
+		h.do("HSET", "huge", "f"+strconv.Itoa(i), "v")
+	}
+	calls, total := 0, 0
+	for cursor = "0"; ; calls++ {
+		reply := h.do("HSCAN", "huge", cursor, "COUNT", "1", "NOVALUES")
+		rest := reply[strings.Index(reply, "\r\n")+2:]
+		nl := strings.Index(rest, "\r\n")
+		size, _ := strconv.Atoi(rest[1:nl])
+		cursor = rest[nl+2 : nl+2+size]
+		total += len(parseBulks(t, rest[nl+2+size+2:]))
+		if cursor == "0" {
+			break
+		}
+	}
+	if total != 20000 || calls > 40 {
+		t.Fatalf("HSCAN walk: %d fields in %d calls", total, calls)
+	}
 }
 
 // hashDump renders every hash of db 0 (fields sorted), for comparisons.
