@@ -324,6 +324,21 @@ ZADD ninf 1 a
 ZUNION 2 inf ninf WEIGHTS inf -inf WITHSCORES
 ZINTER 2 inf ninf WEIGHTS inf -inf WITHSCORES
 ZUNION 2 a b WEIGHTS 0 0 WITHSCORES
+ZADD infs inf a -inf b 1 c
+ZUNION 2 infs a WEIGHTS 0 1 WITHSCORES
+ZUNION 2 infs infs WITHSCORES
+ZINTER 2 infs infs AGGREGATE MIN WITHSCORES
+ZUNIONSTORE d 1 infs WEIGHTS -1
+ZRANGE d 0 -1 WITHSCORES
+ZCOUNT infs (-inf (inf
+ZCOUNT infs -inf (inf
+ZRANGEBYSCORE infs (inf +inf
+ZADD z2 GT XX CH 1 a
+ZADD z2 1 a 2 b
+ZADD z2 GT XX CH 5 a 1 b 7 c
+ZADD z2 LT CH 0 a 3 b 9 d
+ZRANGE z2 0 -1 WITHSCORES
+ZMSCORE s a
 # plain sets are inputs with score 1
 SADD st x w 7 q
 SADD ints 1 2 3
@@ -456,8 +471,48 @@ func testZSetBigMatchesRedis(t *testing.T, n *node) {
 		}
 	}
 	for _, k := range []string{"k0", "k1", "k2"} {
-		fmt.Fprintf(&b, "ZRANGE %s 0 -1 WITHSCORES\nOBJECT ENCODING %s\n", k, k)
+		fmt.Fprintf(&b, "ZRANGE %s 0 -1 WITHSCORES\nOBJECT ENCODING %s\nZRANDMEMBER %s 100000 WITHSCORES\n", k, k, k)
 	}
+	// Lex ranges on big same-score sets.
+	word := func() string {
+		w := make([]byte, rnd(3)+1)
+		for i := range w {
+			w[i] = byte('a' + rnd(6))
+		}
+		return string(w)
+	}
+	bound := func() string {
+		switch rnd(8) {
+		case 0:
+			return "-"
+		case 1:
+			return "+"
+		case 2, 3, 4:
+			return "[" + word()
+		default:
+			return "(" + word()
+		}
+	}
+	for i := 0; i < 400; i++ {
+		k := fmt.Sprintf("lex%d", rnd(2))
+		switch rnd(8) {
+		case 0, 1, 2:
+			fmt.Fprintf(&b, "ZADD %s 0 %s 0 %s 0 %s\n", k, word(), word(), word())
+		case 3:
+			fmt.Fprintf(&b, "ZRANGEBYLEX %s %s %s LIMIT %d %d\n", k, bound(), bound(), rnd(4), rnd(30)-1)
+		case 4:
+			fmt.Fprintf(&b, "ZREVRANGEBYLEX %s %s %s\n", k, bound(), bound())
+		case 5:
+			fmt.Fprintf(&b, "ZLEXCOUNT %s %s %s\n", k, bound(), bound())
+		case 6:
+			if rnd(4) == 0 {
+				fmt.Fprintf(&b, "ZREMRANGEBYLEX %s %s %s\n", k, bound(), bound())
+			}
+		case 7:
+			fmt.Fprintf(&b, "ZRANGE %s %s %s BYLEX REV LIMIT 1 5\nZRANK %s %s\n", k, bound(), bound(), k, word())
+		}
+	}
+	fmt.Fprintf(&b, "ZRANGE lex0 0 -1\nOBJECT ENCODING lex0\nZRANGE lex1 0 -1\n")
 	compareWithRedis(t, n, b.String())
 }
 
