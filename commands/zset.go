@@ -430,7 +430,8 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 		}
 		zsl.level = level
 	}
-	x = &zslNode{member: member, score: score, level: make([]zslLevel, level)}
+	x = newZslNode(level)
+	x.member, x.score = member, score
 	for i := 0; i < level; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -450,6 +451,42 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 	}
 	zsl.length++
 	return x
+}
+
+// newZslNode allocates a node and its levels in one allocation for the
+// common heights (levels 1-4 cover 99.6% of nodes).
+func newZslNode(level int) *zslNode {
+	switch level {
+	case 1:
+		b := &struct {
+			n zslNode
+			l [1]zslLevel
+		}{}
+		b.n.level = b.l[:]
+		return &b.n
+	case 2:
+		b := &struct {
+			n zslNode
+			l [2]zslLevel
+		}{}
+		b.n.level = b.l[:]
+		return &b.n
+	case 3:
+		b := &struct {
+			n zslNode
+			l [3]zslLevel
+		}{}
+		b.n.level = b.l[:]
+		return &b.n
+	case 4:
+		b := &struct {
+			n zslNode
+			l [4]zslLevel
+		}{}
+		b.n.level = b.l[:]
+		return &b.n
+	}
+	return &zslNode{level: make([]zslLevel, level)}
 }
 
 func (zsl *zskiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {

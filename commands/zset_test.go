@@ -281,3 +281,33 @@ func parseRESPCommands(t *testing.T, b []byte) [][]string {
 	}
 	return out
 }
+
+func BenchmarkZSetInsertRandom(b *testing.B) {
+	z := NewZSet()
+	rng := rand.New(rand.NewPCG(1, 2))
+	members := make([]string, 1<<16)
+	for i := range members {
+		members[i] = fmt.Sprintf("element:%d", i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := members[i&(len(members)-1)]
+		s := float64(rng.IntN(1 << 20))
+		if old, ok := z.Score(m); ok {
+			z.Update(m, old, s)
+		} else {
+			z.Insert(m, s)
+		}
+	}
+}
+
+func BenchmarkZSetPopMin(b *testing.B) {
+	z := NewZSet()
+	for i := 0; i < b.N; i++ {
+		z.Insert(fmt.Sprintf("element:%d", i), float64(i%1000))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.RemoveRange(0, 1)
+	}
+}
