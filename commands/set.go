@@ -33,6 +33,10 @@ type Set struct {
 	ints []int64  // encIntset, sorted
 	strs []string // encListpack, insertion order
 	ht   *hashSet // encHashtable
+	// hashes caches memberHash of ints[i] / strs[i] for a small set that
+	// SPOP was used on (nil until then, and after a conversion), so a pop
+	// does not hash every member again.
+	hashes []uint64
 }
 
 const (
@@ -183,6 +187,9 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 				return false
 			}
 			s.ints = slices.Insert(s.ints, i, v)
+			if s.hashes != nil {
+				s.hashes = slices.Insert(s.hashes, i, intHash(v))
+			}
 			if len(s.ints) > setMaxIntsetEntries {
 				s.convert(encHashtable, len(s.ints))
 			}
@@ -212,6 +219,9 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 		}
 		if len(s.strs) < setMaxListpackEntries && len(m) <= setMaxListpackValue {
 			s.strs = append(s.strs, string(m))
+			if s.hashes != nil {
+				s.hashes = append(s.hashes, memberHash(m))
+			}
 			return true
 		}
 		s.convert(encHashtable, len(s.strs)+1)
@@ -240,11 +250,17 @@ func setRemove[T ~string | ~[]byte](s *Set, m T) bool {
 			return false
 		}
 		s.ints = slices.Delete(s.ints, i, i+1)
+		if s.hashes != nil {
+			s.hashes = slices.Delete(s.hashes, i, i+1)
+		}
 		return true
 	case encListpack:
 		for i, e := range s.strs {
 			if e == string(m) {
 				s.strs = slices.Delete(s.strs, i, i+1)
+				if s.hashes != nil {
+					s.hashes = slices.Delete(s.hashes, i, i+1)
+				}
 				return true
 			}
 		}
@@ -265,6 +281,7 @@ func digits10(v int64) int {
 
 // convert moves the members to encoding enc (listpack or hashtable).
 func (s *Set) convert(enc uint8, sizeHint int) {
+	s.hashes = nil
 	switch enc {
 	case encListpack:
 		strs := make([]string, 0, max(sizeHint, len(s.ints)))
@@ -354,6 +371,23 @@ func (s *Set) writeMembers(r *Reply) {
 	}
 }
 
+// smallHashes returns (building it if needed) the hash cache of a small set.
+func (s *Set) smallHashes() []uint64 {
+	if s.hashes != nil || s.Len() == 0 {
+		return s.hashes
+	}
+	hs := make([]uint64, s.Len(), cap(s.ints)+cap(s.strs))
+	for i := range hs {
+		if s.enc == encIntset {
+			hs[i] = intHash(s.ints[i])
+		} else {
+			hs[i] = memberHash(s.strs[i])
+		}
+	}
+	s.hashes = hs
+	return hs
+}
+
 // rankEntry is a small-encoding member's canonical sort key.
 type rankEntry struct {
 	h   uint64
@@ -370,15 +404,9 @@ func (s *Set) memberAt(idx int32) string {
 // canonicalOrder returns the small set's member indexes sorted by the
 // canonical order (memberHash, member).
 func (s *Set) canonicalOrder() []rankEntry {
-	n := s.Len()
-	order := make([]rankEntry, n)
-	for i := range n {
-		var h uint64
-		if s.enc == encIntset {
-			h = intHash(s.ints[i])
-		} else {
-			h = memberHash(s.strs[i])
-		}
+	hs := s.smallHashes()
+	order := make([]rankEntry, len(hs))
+	for i, h := range hs {
 		order[i] = rankEntry{h, int32(i)}
 	}
 	slices.SortFunc(order, func(a, b rankEntry) int {
@@ -391,6 +419,60 @@ func (s *Set) canonicalOrder() []rankEntry {
 		return strings.Compare(s.memberAt(a.idx), s.memberAt(b.idx))
 	})
 	return order
+}
+
+func (s *Set) rankLess(a, b rankEntry) bool {
+	if a.h != b.h || a.idx == b.idx {
+		return a.h < b.h
+	}
+	return s.memberAt(a.idx) < s.memberAt(b.idx)
+}
+
+// rankIndex returns the index (in ints or strs) of the small set's member
+// of canonical rank r in O(n) without sorting: count the hashes by their top
+// byte, find the byte value holding rank r and sort only those few.
+func (s *Set) rankIndex(r int) int32 {
+	hs := s.smallHashes()
+	var cnt [256]uint16
+	for _, h := range hs {
+		cnt[h>>56]++
+	}
+	top, below := 0, 0
+	for below+int(cnt[top]) <= r {
+		below += int(cnt[top])
+		top++
+	}
+	var buf [16]rankEntry
+	cand := buf[:0]
+	for i, h := range hs {
+		if int(h>>56) == top {
+			cand = append(cand, rankEntry{h, int32(i)})
+		}
+	}
+	slices.SortFunc(cand, func(a, b rankEntry) int {
+		switch {
+		case s.rankLess(a, b):
+			return -1
+		case s.rankLess(b, a):
+			return 1
+		}
+		return 0
+	})
+	return cand[r-below].idx
+}
+
+// popOneSmall removes and returns the small set's member of canonical rank r.
+func (s *Set) popOneSmall(r int) string {
+	idx := s.rankIndex(r)
+	s.hashes = slices.Delete(s.hashes, int(idx), int(idx)+1)
+	if s.enc == encIntset {
+		m := strconv.FormatInt(s.ints[idx], 10)
+		s.ints = slices.Delete(s.ints, int(idx), int(idx)+1)
+		return m
+	}
+	m := s.strs[idx]
+	s.strs = slices.Delete(s.strs, int(idx), int(idx)+1)
+	return m
 }
 
 // popRanks removes count members (count < Len), the k-th of which is the
@@ -407,6 +489,9 @@ func (s *Set) popRanks(count int, intn func(int) int) []string {
 		}
 		return out
 	}
+	if count == 1 {
+		return append(out, s.popOneSmall(intn(s.Len())))
+	}
 	order := s.canonicalOrder()
 	drop := make([]bool, s.Len())
 	for range count {
@@ -416,6 +501,7 @@ func (s *Set) popRanks(count int, intn func(int) int) []string {
 		drop[idx] = true
 		order = slices.Delete(order, r, r+1)
 	}
+	s.hashes = nil
 	if s.enc == encIntset {
 		kept := s.ints[:0]
 		for i, v := range s.ints {

@@ -148,9 +148,18 @@ func TestSetAgainstModel(t *testing.T) {
 				}
 				delete(model, m)
 			}
+			if i%50 == 0 && s.Len() > 1 { // SPOP, which builds the hash cache
+				for _, m := range s.popRanks(1+i%3, rnd.IntN) {
+					if !model[m] {
+						t.Fatalf("round %d: popped %q, not a member", round, m)
+					}
+					delete(model, m)
+				}
+			}
 			if s.Len() != len(model) {
 				t.Fatalf("round %d: Len %d, model %d", round, s.Len(), len(model))
 			}
+			checkHashCache(t, s)
 		}
 		for m := range model {
 			if !setHas(s, m) || !setHas(s, []byte(m)) {
@@ -322,4 +331,45 @@ func countPrefix(s, sub string) int {
 		}
 	}
 	return n
+}
+
+// rankIndex (quickselect) agrees with the sorted canonical order.
+func TestSetRankIndexMatchesCanonicalOrder(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for round := range 50 {
+		var s *Set
+		n := 1 + rnd.IntN(128)
+		if round%2 == 0 {
+			s = NewSetFor("1", 1)
+			for s.Len() < n {
+				setAdd(s, strconv.Itoa(rnd.IntN(100000)-50000))
+			}
+		} else {
+			s = NewSetFor("a", 1)
+			for s.Len() < n {
+				setAdd(s, "m"+strconv.Itoa(rnd.IntN(1000)))
+			}
+		}
+		order := s.canonicalOrder()
+		for r := range n {
+			if got := s.rankIndex(r); got != order[r].idx {
+				t.Fatalf("round %d rank %d: %d, want %d", round, r, got, order[r].idx)
+			}
+		}
+	}
+}
+
+func checkHashCache(t *testing.T, s *Set) {
+	t.Helper()
+	if s.hashes == nil {
+		return
+	}
+	if s.enc == encHashtable || len(s.hashes) != s.Len() {
+		t.Fatalf("hash cache: %d entries for %d members in %s", len(s.hashes), s.Len(), s.Encoding())
+	}
+	for i, h := range s.hashes {
+		if m := s.memberAt(int32(i)); h != memberHash(m) {
+			t.Fatalf("hash cache stale at %d (%q)", i, m)
+		}
+	}
 }
