@@ -80,6 +80,27 @@ ZSCORE s a
 ZMSCORE z c nosuch d
 ZMSCORE nosuch a b
 ZMSCORE s a
+ZADD hx 0x1p3 a 0X10 b 1e-320 c -0x.8p1 d 1E2 e .5 f 5. g
+ZRANGE hx 0 -1 WITHSCORES
+ZADD hx 0x1p99999 a
+ZADD hx 1e-400 a
+ZADD hx "1 " a
+ZADD hx infinity i -Infinity j +INF k
+ZRANGE hx 0 -1 WITHSCORES
+ZCOUNT hx (-inf +inf
+ZCOUNT hx 0x1p3 1e999
+ZCOUNT hx 1e-999 (0x10
+ZCOUNT hx "\t5" 100
+ZCOUNT hx "5 " 100
+ZCOUNT hx ((5 100
+ZCOUNT hx -nan 100
+ZCOUNT hx (nan 100
+ZRANGEBYSCORE hx "(" "(0x10"
+ZRANGEBYSCORE hx "5\x00junk" 100
+ZLEXCOUNT l "-\x00x" +
+ZLEXCOUNT l "[" "("
+ZRANGEBYLEX l "[" "[\xff"
+ZRANGEBYLEX l "(a" "[c\x00"
 DEL zr
 ZADD zr 1 x
 ZREM zr x
@@ -339,6 +360,27 @@ ZADD z2 GT XX CH 5 a 1 b 7 c
 ZADD z2 LT CH 0 a 3 b 9 d
 ZRANGE z2 0 -1 WITHSCORES
 ZMSCORE s a
+ZADD hx 0x1p3 a 0X10 b 1e-320 c -0x.8p1 d 1E2 e .5 f 5. g
+ZRANGE hx 0 -1 WITHSCORES
+ZADD hx 0x1p99999 a
+ZADD hx 1e-400 a
+ZADD hx "1 " a
+ZADD hx infinity i -Infinity j +INF k
+ZRANGE hx 0 -1 WITHSCORES
+ZCOUNT hx (-inf +inf
+ZCOUNT hx 0x1p3 1e999
+ZCOUNT hx 1e-999 (0x10
+ZCOUNT hx "\t5" 100
+ZCOUNT hx "5 " 100
+ZCOUNT hx ((5 100
+ZCOUNT hx -nan 100
+ZCOUNT hx (nan 100
+ZRANGEBYSCORE hx "(" "(0x10"
+ZRANGEBYSCORE hx "5\x00junk" 100
+ZLEXCOUNT l "-\x00x" +
+ZLEXCOUNT l "[" "("
+ZRANGEBYLEX l "[" "[\xff"
+ZRANGEBYLEX l "(a" "[c\x00"
 # plain sets are inputs with score 1
 SADD st x w 7 q
 SADD ints 1 2 3
