@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 const zsetScript = `
@@ -597,6 +599,26 @@ func testZSetBlockingWoken(t *testing.T, n *node) {
 			waitBlocked(t, admin, 0)
 		}
 	}
+	// Two waiters on one key, one ZADD of two members: both are served, the
+	// one that waited longest first.
+	admin.Del(ctxT(t), "q")
+	c1, c2 := dialRESP(t, n.addr(), 2), dialRESP(t, n.addr(), 2)
+	c1.send("BZPOPMIN", "q", "0")
+	ch1 := readAsync(c1, 10*time.Second)
+	waitBlocked(t, admin, 1)
+	c2.send("BZPOPMIN", "q", "0")
+	ch2 := readAsync(c2, 10*time.Second)
+	waitBlocked(t, admin, 2)
+	if err := admin.ZAdd(ctxT(t), "q", redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2, Member: "b"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	expectReply(t, "first waiter", ch1, "*3\r\n$1\r\nq\r\n$1\r\na\r\n$1\r\n1\r\n")
+	expectReply(t, "second waiter", ch2, "*3\r\n$1\r\nq\r\n$1\r\nb\r\n$1\r\n2\r\n")
+	waitBlocked(t, admin, 0)
+	if admin.Exists(ctxT(t), "q").Val() != 0 {
+		t.Error("q still exists")
+	}
+
 	// A timeout replies a null array.
 	rc := dialRESP(t, n.addr(), 2)
 	start := time.Now()
