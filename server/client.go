@@ -36,6 +36,9 @@ type Client struct {
 	killed  atomic.Bool // CLIENT KILL: run nothing more that was already read
 	closing bool
 
+	tx  txState  // MULTI/WATCH (tx.go)
+	sub subState // pub/sub subscriptions (pubsub.go)
+
 	out     commands.Reply // replies of the pipeline being served
 	entry   fsm.EntryWriter
 	readCtx commands.Ctx

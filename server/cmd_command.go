@@ -125,8 +125,10 @@ func aclCategories(c *commands.Command) []string {
 		cats = append(cats, "@read")
 	}
 	switch c.Group {
-	case "string", "list", "hash", "set", "sorted-set", "connection":
+	case "string", "list", "hash", "set", "connection", "pubsub", "transactions":
 		cats = append(cats, "@"+c.Group)
+	case "sorted-set":
+		cats = append(cats, "@sortedset")
 	case "generic":
 		cats = append(cats, "@keyspace")
 	}

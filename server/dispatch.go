@@ -74,6 +74,9 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		cl.out.Error(commands.ArityErr(cmd.Name))
 		return
 	}
+	if s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) {
+		return
+	}
 	switch {
 	case cmd.Is(commands.Server):
 		s.flushWrites(cl)
