@@ -23,6 +23,11 @@ func init() {
 		&Command{Name: "bgrewriteaof", Arity: 1, Flags: s | Admin | NoScript, Group: "server", Since: "1.0.0", Summary: "Rewrites the append-only file in the background."},
 		&Command{Name: "lastsave", Arity: 1, Flags: s | Fast | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful snapshot."},
 		&Command{Name: "wait", Arity: 3, Flags: s | NoScript, Group: "generic", Since: "3.0.0", Summary: "Waits for replication acknowledgements; every write is already acknowledged by a Raft majority.", Args: "numreplicas timeout"},
+		&Command{Name: "multi", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "transactions", Since: "1.2.0", Summary: "Starts a transaction."},
+		&Command{Name: "exec", Arity: 1, Flags: s | NoScript | Loading | Stale, Group: "transactions", Since: "1.2.0", Summary: "Executes all commands in a transaction, as one Raft log entry."},
+		&Command{Name: "discard", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "transactions", Since: "2.0.0", Summary: "Discards a transaction."},
+		&Command{Name: "watch", Arity: -2, Flags: s | NoScript | Loading | Stale | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", Since: "2.2.0", Summary: "Monitors changes to keys to determine the execution of a transaction.", Args: "key [key ...]"},
+		&Command{Name: "unwatch", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "transactions", Since: "2.2.0", Summary: "Forgets about watched keys of a transaction."},
 		&Command{Name: "shutdown", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Flushes the AOF and stops the server.", Args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 	)
 }

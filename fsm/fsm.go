@@ -114,6 +114,9 @@ func (f *FSM) load() error {
 			db = int(n)
 			return nil
 		}
+		if commands.EqualFold(args[0], "multi") || commands.EqualFold(args[0], "exec") {
+			return nil // transactions are atomic anyway: a batch loads whole or not at all
+		}
 		cmd := commands.Lookup(args[0])
 		if cmd == nil || cmd.Handler == nil || !cmd.Is(commands.Write) {
 			return fmt.Errorf("AOF contains unknown or non-write command %q", args[0])
@@ -255,30 +258,61 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 	r := &commands.Reply{}
 	c.R = r
 	res := &Result{}
+	inTx := 0     // commands of the current transaction still to run
+	skipTx := 0   // commands of an aborted transaction still to skip
+	propMark := 0 // where the transaction's propagation starts
 	for _, cmd := range cmds {
 		r.Proto = cmd.Proto
 		if cmd.DB < 0 || cmd.DB >= commands.NumDBs || len(cmd.Args) == 0 {
 			r.Error("ERR malformed command in log entry")
 			continue
 		}
+		if skipTx > 0 {
+			skipTx--
+			continue
+		}
 		db := f.store.DBs[cmd.DB]
-		if len(cmd.Args[0]) > 0 && cmd.Args[0][0] == '.' {
+		name := cmd.Args[0]
+		switch {
+		case string(name) == MultiCommand:
+			n, ok := f.beginTx(c, db, cmd.Args)
+			if !ok {
+				r.NullArray() // a watched key changed: EXEC answers nil
+				skipTx = n
+				continue
+			}
+			r.Array(n)
+			inTx, propMark = n, len(f.prop.Buf)
+			continue
+		case string(name) == ReplyCommand && inTx > 0 && len(cmd.Args) == 2:
+			r.Raw(cmd.Args[1])
+		case len(name) > 0 && name[0] == '.':
 			f.internal(c, db, cmd.Args)
-			continue
+		default:
+			def := commands.Lookup(name)
+			// Inside a transaction reads run here too, at their place in the log.
+			if def == nil || def.Handler == nil || !def.Is(commands.Write) && !(inTx > 0 && def.Is(commands.ReadOnly)) {
+				r.Error("ERR unknown command '" + string(name) + "'")
+				break
+			}
+			c.Begin(db, cmd.Args)
+			f.run(def, c, index)
+			c.Finish()
+			if n := c.DirtyCount(); n > 0 {
+				f.dirty.Add(int64(n))
+			}
+			if b := c.Blocked(); b != nil {
+				if inTx > 0 {
+					writeBlockedInTx(r, def) // blocking commands never block in MULTI
+				} else {
+					res.Block = b
+				}
+			}
 		}
-		def := commands.Lookup(cmd.Args[0])
-		if def == nil || def.Handler == nil || !def.Is(commands.Write) {
-			r.Error("ERR unknown command '" + string(cmd.Args[0]) + "'")
-			continue
-		}
-		c.Begin(db, cmd.Args)
-		f.run(def, c, index)
-		c.Finish()
-		if n := c.DirtyCount(); n > 0 {
-			f.dirty.Add(int64(n))
-		}
-		if b := c.Blocked(); b != nil {
-			res.Block = b
+		if inTx > 0 {
+			if inTx--; inTx == 0 {
+				f.wrapTxPropagation(propMark)
+			}
 		}
 	}
 	res.Reply = r.Bytes()
@@ -296,6 +330,60 @@ func (f *FSM) run(def *commands.Command, c *commands.Ctx, index uint64) {
 		}
 	}()
 	def.Handler(c)
+}
+
+// MultiCommand heads a transaction: [".multi", n, (db, key, digest)...]
+// followed by its n commands. ReplyCommand carries the reply of a command the
+// server ran itself inside the transaction (PING, SELECT, ...).
+const (
+	MultiCommand = ".multi"
+	ReplyCommand = ".reply"
+)
+
+// beginTx checks a transaction's watched keys against the state at this point
+// of the log; it returns the number of commands and whether to run them.
+func (f *FSM) beginTx(c *commands.Ctx, db *commands.DB, args [][]byte) (int, bool) {
+	if len(args) < 2 || (len(args)-2)%3 != 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(args[1]))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	for i := 2; i+2 < len(args); i += 3 {
+		d, err := strconv.Atoi(string(args[i]))
+		if err != nil || d < 0 || d >= commands.NumDBs {
+			return n, false
+		}
+		want, _ := strconv.ParseUint(string(args[i+2]), 10, 64)
+		if commands.KeyDigest(f.store.DBs[d], string(args[i+1]), c.Now) != want {
+			return n, false
+		}
+	}
+	return n, true
+}
+
+// wrapTxPropagation brackets what a transaction propagated with MULTI/EXEC,
+// so a stock redis-server loading the AOF applies it atomically too.
+func (f *FSM) wrapTxPropagation(mark int) {
+	if len(f.prop.Buf) == mark {
+		return
+	}
+	const multi = "*1\r\n$5\r\nMULTI\r\n"
+	body := append([]byte(nil), f.prop.Buf[mark:]...)
+	f.prop.Buf = append(append(f.prop.Buf[:mark], multi...), body...)
+	f.prop.Buf = append(f.prop.Buf, "*1\r\n$4\r\nEXEC\r\n"...)
+}
+
+// writeBlockedInTx is a blocking command's reply when it cannot block
+// (inside MULTI): nil, as Redis answers.
+func writeBlockedInTx(r *commands.Reply, def *commands.Command) {
+	switch def.Name {
+	case "blmove", "brpoplpush":
+		r.Null()
+	default:
+		r.NullArray()
+	}
 }
 
 // ExpireCommand is the internal command the leader's active expiry cycle

@@ -20,6 +20,8 @@ func init() {
 		"command": commandCommand, "info": infoCommand, "config": configCommand, "time": timeCommand,
 		"save": saveCommand, "bgsave": bgsaveCommand, "bgrewriteaof": bgrewriteaofCommand,
 		"lastsave": lastsaveCommand, "wait": waitCommand, "shutdown": shutdownCommand,
+		"multi": multiCommand, "exec": execCommand, "discard": discardCommand,
+		"watch": watchCommand, "unwatch": unwatchCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
@@ -152,6 +154,7 @@ func validClientName(n string) bool {
 }
 
 func resetCommand(s *Server, cl *Client, args [][]byte) {
+	cl.resetTx()
 	cl.setDB(0)
 	cl.setProto(2)
 	cl.mu.Lock()

@@ -66,11 +66,13 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	cmd := commands.Lookup(args[0])
 	if cmd == nil {
 		s.flushWrites(cl)
+		cl.txQueueError()
 		cl.out.Error(unknownCommand(args))
 		return
 	}
 	if cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
 		s.flushWrites(cl)
+		cl.txQueueError()
 		cl.out.Error(commands.ArityErr(cmd.Name))
 		return
 	}

@@ -122,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// ctx is the context for waits bounded by the node's own timeouts.
+func (s *Server) ctx() context.Context { return context.Background() }
+
 // WaitReady blocks until the node can serve (a single node elects itself).
 func (s *Server) WaitReady(ctx context.Context) error { return s.node.WaitReady(ctx) }
 

@@ -32,6 +32,14 @@ func fill(t *testing.T, c *redis.Client, prefix string) {
 	c.LPop(ctx, prefix+"list")
 	c.Set(ctx, prefix+"bin", "\x00\r\n\xff binary", 0)
 	c.Del(ctx, prefix+"str:0")
+	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error { // MULTI/EXEC in the AOF
+		p.Set(ctx, prefix+"tx:a", "1", 0)
+		p.Incr(ctx, prefix+"tx:a")
+		p.RPush(ctx, prefix+"tx:list", "p", "q")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	pipe := c.Pipeline()
 	pipe.Select(ctx, 3)
 	pipe.Set(ctx, prefix+"in-db3", "three", 0)
