@@ -1,25 +1,74 @@
 #!/usr/bin/env bash
-# Makes sure the tools the test suite talks to are installed: redis-cli,
-# redis-benchmark and redis-check-aof (redis-tools) and redis-server, which the
-# tests run side by side with Geomys. Installs them from Debian's packages when
-# it can; otherwise says in one line what to install.
+# Makes sure the tools the test suite talks to are installed:
+#  - redis-cli, redis-benchmark and redis-check-aof (redis-tools) and
+#    redis-server, which the tests run side by side with Geomys;
+#  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
+#  - the Node.js clients (ioredis, node-redis) pinned in
+#    test/clients/node/package-lock.json, installed with `npm ci` when
+#    test/clients/node/node_modules is missing.
+# Installs what it can from Debian's packages and the npm registry; otherwise
+# says in one line what to install.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+can_apt() {
+  command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; }
+}
+apt_updated=""
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# redis-tools and redis-server.
 need=()
 for tool in redis-server redis-cli redis-benchmark redis-check-aof; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
-[ ${#need[@]} -eq 0 ] && exit 0
-if command -v apt-get >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  if [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; then
+if [ ${#need[@]} -gt 0 ]; then
+  if can_apt; then
     echo "installing redis-tools and redis-server (missing: ${need[*]})" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq >/dev/null
-    $sudo apt-get install -y -qq redis-tools redis-server >/dev/null
+    apt_install redis-tools redis-server
     # The package may start a system redis-server on 6379; the tests use their own ports.
-    exit 0
+  else
+    echo "missing ${need[*]}: install redis-tools and redis-server (Redis 7) and re-run" >&2
+    exit 1
   fi
 fi
-echo "missing ${need[*]}: install redis-tools and redis-server (Redis 7) and re-run" >&2
-exit 1
+
+# redis-py from Debian, for Debian's python3 (/usr/bin/python3).
+if ! /usr/bin/python3 -c 'import redis' >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing python3-redis (redis-py) for the client smoke tests" >&2
+    apt_install python3 python3-redis
+  else
+    echo "missing python3-redis: install Debian's python3-redis and re-run" >&2
+    exit 1
+  fi
+fi
+
+# ioredis and node-redis, pinned by test/clients/node/package-lock.json.
+nodedir="$root/test/clients/node"
+if [ -f "$nodedir/package-lock.json" ] && [ ! -d "$nodedir/node_modules" ]; then
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    if can_apt; then
+      echo "installing nodejs and npm for the client smoke tests" >&2
+      apt_install nodejs npm
+    else
+      echo "missing node/npm: install Node.js 20+ with npm and re-run" >&2
+      exit 1
+    fi
+  fi
+  echo "installing the Node.js client libraries (npm ci in test/clients/node)" >&2
+  (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || {
+    echo "npm ci in test/clients/node failed; re-run it there to see why" >&2
+    exit 1
+  }
+fi
+exit 0
