@@ -5,7 +5,7 @@
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
 #  - the Node.js clients (ioredis, node-redis) pinned in
 #    test/clients/node/package-lock.json, installed with `npm ci` when
-#    test/clients/node/node_modules is missing.
+#    test/clients/node/node_modules is missing or older than the lock file.
 # Installs what it can from Debian's packages and the npm registry; otherwise
 # says in one line what to install.
 set -euo pipefail
@@ -55,7 +55,8 @@ fi
 
 # ioredis and node-redis, pinned by test/clients/node/package-lock.json.
 nodedir="$root/test/clients/node"
-if [ -f "$nodedir/package-lock.json" ] && [ ! -d "$nodedir/node_modules" ]; then
+if [ -f "$nodedir/package-lock.json" ] && { [ ! -d "$nodedir/node_modules" ] ||
+  [ "$nodedir/package-lock.json" -nt "$nodedir/node_modules/.package-lock.json" ]; }; then
   if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     if can_apt; then
       echo "installing nodejs and npm for the client smoke tests" >&2

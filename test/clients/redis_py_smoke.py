@@ -64,13 +64,14 @@ def scenario_binary(r):
     u = "héllo wörld ✓ 日本"
     r.set(P + "utf8", u)
     eq(r.get(P + "utf8").decode("utf-8"), u, "GET utf-8")
+    r.delete(P + "nx")
     eq(r.set(P + "nx", b"a", nx=True), True, "SET NX new")
     eq(r.set(P + "nx", b"b", nx=True), None, "SET NX existing")
     eq(r.get(P + "nx"), b"a", "GET after SET NX")
 
 
 def scenario_incr(r):
-    r.delete(P + "ctr")
+    r.delete(P + "ctr", P + "fl")
     for i in range(1, 11):
         eq(r.incr(P + "ctr"), i, "INCR")
     eq(r.incrby(P + "ctr", 90), 100, "INCRBY")

@@ -37,6 +37,11 @@ async function connect() {
   eq(r.status, 'ready', 'status');
   eq(await r.ping(), 'PONG', 'PING');
   eq(await r.echo('hi'), 'hi', 'ECHO');
+  // The handshake's HELLO 3 and CLIENT SETINFO show in CLIENT INFO (lib-name
+  // and lib-ver only on servers that keep them: Redis 7.2+, Geomys).
+  const ci = Object.fromEntries(String(await r.call('CLIENT', 'INFO')).trim().split(' ').map((f) => f.split('=')));
+  eq(ci.resp, '3', 'CLIENT INFO resp');
+  if ('lib-name' in ci) eq([ci['lib-name'], ci['lib-ver']], ['ioredis', VERSION], 'CLIENT INFO lib-name, lib-ver');
   const info = await r.info('server');
   ok(/redis_version:/.test(info), `INFO server lacks redis_version: ${info.slice(0, 200)}`);
 }
@@ -53,13 +58,14 @@ async function binary() {
   const u = 'héllo wörld ✓ 日本';
   await r.set(P + 'utf8', u);
   eq(await r.get(P + 'utf8'), u, 'GET utf-8');
+  await r.del(P + 'nx');
   eq(await r.set(P + 'nx', 'a', 'NX'), 'OK', 'SET NX new');
   eq(await r.set(P + 'nx', 'b', 'NX'), null, 'SET NX existing');
   eq(await r.get(P + 'nx'), 'a', 'GET after SET NX');
 }
 
 async function incr() {
-  await r.del(P + 'ctr');
+  await r.del(P + 'ctr', P + 'fl');
   for (let i = 1; i <= 10; i++) eq(await r.incr(P + 'ctr'), i, 'INCR');
   eq(await r.incrby(P + 'ctr', 90), 100, 'INCRBY');
   eq(await r.decr(P + 'ctr'), 99, 'DECR');

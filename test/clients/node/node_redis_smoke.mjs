@@ -34,6 +34,11 @@ async function connect() {
   ok(r.isReady, 'client not ready after connect');
   eq(await r.ping(), 'PONG', 'PING');
   eq(await r.echo('hi'), 'hi', 'ECHO');
+  // The handshake's HELLO 3 and CLIENT SETINFO show in CLIENT INFO (lib-name
+  // and lib-ver only on servers that keep them: Redis 7.2+, Geomys).
+  const ci = Object.fromEntries(String(await r.sendCommand(['CLIENT', 'INFO'])).trim().split(' ').map((f) => f.split('=')));
+  eq(ci.resp, '3', 'CLIENT INFO resp');
+  if ('lib-name' in ci) eq([ci['lib-name'], ci['lib-ver']], ['node-redis', CLIENT_VERSION], 'CLIENT INFO lib-name, lib-ver');
   const hello = await r.sendCommand(['HELLO', '3']);
   eq(hello.proto ?? (hello instanceof Map ? hello.get('proto') : undefined), 3, 'HELLO 3 proto field');
 }
@@ -50,13 +55,14 @@ async function binary() {
   const u = 'héllo wörld ✓ 日本';
   await r.set(P + 'utf8', u);
   eq(await r.get(P + 'utf8'), u, 'GET utf-8');
+  await r.del(P + 'nx');
   eq(await r.set(P + 'nx', 'a', { NX: true }), 'OK', 'SET NX new');
   eq(await r.set(P + 'nx', 'b', { NX: true }), null, 'SET NX existing');
   eq(await r.get(P + 'nx'), 'a', 'GET after SET NX');
 }
 
 async function incr() {
-  await r.del(P + 'ctr');
+  await r.del([P + 'ctr', P + 'fl']);
   for (let i = 1; i <= 10; i++) eq(await r.incr(P + 'ctr'), i, 'INCR');
   eq(await r.incrBy(P + 'ctr', 90), 100, 'INCRBY');
   eq(await r.decr(P + 'ctr'), 99, 'DECR');
@@ -77,6 +83,7 @@ async function pipeline() {
   eq(res.slice(0, 50), Array(50).fill('OK'), 'auto-pipeline SET replies');
   eq(res.slice(50), Array.from({ length: 50 }, (_, i) => `v${i}`), 'auto-pipeline GET replies');
   // ...and has an explicit pipeline without MULTI.
+  await r.del(`${P}pipe:n`);
   const m = r.multi();
   for (let i = 0; i < 50; i++) m.incr(`${P}pipe:n`);
   for (let i = 0; i < 50; i++) m.get(`${P}pipe:${i}`);
