@@ -41,6 +41,7 @@ type Ctx struct {
 	propagated bool
 	ready      []ReadyKey
 	block      *BlockRequest
+	pubs       []Publication // PUBLISH (cmd_pubsub.go)
 }
 
 // ReadyKey names a key that may now unblock a waiting client.

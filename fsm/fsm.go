@@ -32,6 +32,10 @@ type Options struct {
 	// OnReady is told about keys that may unblock waiting clients, after the
 	// batch that changed them is visible to reads.
 	OnReady func([]commands.ReadyKey)
+	// OnPublish delivers the messages PUBLISHed in a batch, in log order,
+	// after the batch is applied; it sets each one's Receivers, which becomes
+	// the PUBLISH reply.
+	OnPublish func([]commands.Publication)
 	// RewritePercentage and RewriteMinSize trigger a rewrite (and Raft
 	// snapshot) like auto-aof-rewrite-percentage / auto-aof-rewrite-min-size.
 	RewritePercentage int
@@ -61,6 +65,8 @@ type FSM struct {
 	lastTime int64  // entry clocks never go backwards
 	// aofPending is a batch whose AOF write failed, retried with the next one.
 	aofPending []byte
+	// pubReplies are the entries of the batch being applied that PUBLISHed.
+	pubReplies []pubReply
 
 	dirty         atomic.Int64 // changes since the last completed rewrite
 	lastRewrite   atomic.Int64 // unix seconds
@@ -184,6 +190,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		f.prop.Buf = nil
 	}
 	ready := f.ctx.TakeReady()
+	pubs := f.ctx.TakePublications()
 	f.mu.Unlock()
 
 	if buf != nil {
@@ -196,7 +203,35 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	if len(ready) > 0 && f.opts.OnReady != nil {
 		f.opts.OnReady(ready)
 	}
+	if len(pubs) > 0 {
+		f.deliver(pubs)
+	}
 	return out
+}
+
+// pubReply is an entry that PUBLISHed n messages, whose replies r holds.
+type pubReply struct {
+	res *Result
+	r   *commands.Reply
+	n   int
+}
+
+// deliver hands the batch's publications to the server and puts the receiver
+// counts into the PUBLISH replies.
+func (f *FSM) deliver(pubs []commands.Publication) {
+	if f.opts.OnPublish != nil {
+		f.opts.OnPublish(pubs)
+	}
+	i := 0
+	for _, pr := range f.pubReplies {
+		if i+pr.n > len(pubs) {
+			break
+		}
+		pr.res.Reply = commands.PatchPublishReplies(pr.r, pubs[i:i+pr.n])
+		i += pr.n
+	}
+	clear(f.pubReplies)
+	f.pubReplies = f.pubReplies[:0]
 }
 
 // appendAOF writes a batch. A failed write leaves nothing of it in the file,
@@ -258,6 +293,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 	r := &commands.Reply{}
 	c.R = r
 	res := &Result{}
+	pubs := c.Publications()
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
@@ -316,6 +352,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 		}
 	}
 	res.Reply = r.Bytes()
+	if n := c.Publications() - pubs; n > 0 {
+		f.pubReplies = append(f.pubReplies, pubReply{res, r, n})
+	}
 	return res
 }
 

@@ -20,6 +20,8 @@ func init() {
 		"command": commandCommand, "info": infoCommand, "config": configCommand, "time": timeCommand,
 		"save": saveCommand, "bgsave": bgsaveCommand, "bgrewriteaof": bgrewriteaofCommand,
 		"lastsave": lastsaveCommand, "wait": waitCommand, "shutdown": shutdownCommand,
+		"subscribe": subscribeCommand, "unsubscribe": unsubscribeCommand, "psubscribe": psubscribeCommand,
+		"punsubscribe": punsubscribeCommand, "pubsub": pubsubCommand,
 		"multi": multiCommand, "exec": execCommand, "discard": discardCommand,
 		"watch": watchCommand, "unwatch": unwatchCommand,
 	}
@@ -35,6 +37,16 @@ func (s *Server) serverCommand(cl *Client, cmd *commands.Command, args [][]byte)
 }
 
 func pingCommand(s *Server, cl *Client, args [][]byte) {
+	if cl.proto == 2 && cl.subscribed() && len(args) <= 2 {
+		cl.out.Array(2) // RESP2 subscribed mode: ["pong", message]
+		cl.out.BulkString("pong")
+		if len(args) == 2 {
+			cl.out.Bulk(args[1])
+		} else {
+			cl.out.BulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		cl.out.Simple("PONG")
@@ -154,6 +166,7 @@ func validClientName(n string) bool {
 }
 
 func resetCommand(s *Server, cl *Client, args [][]byte) {
+	s.unsubscribeAll(cl)
 	cl.resetTx()
 	cl.setDB(0)
 	cl.setProto(2)

@@ -123,8 +123,9 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("evicted_keys", 0)
 		kv("keyspace_hits", 0)
 		kv("keyspace_misses", 0)
-		kv("pubsub_channels", 0)
-		kv("pubsub_patterns", 0)
+		psc, psp := s.pubsub.counts()
+		kv("pubsub_channels", psc)
+		kv("pubsub_patterns", psp)
 	case "replication":
 		rs := s.node.Stats()
 		role := "master"

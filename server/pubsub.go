@@ -1,12 +1,483 @@
 package server
 
-import "github.com/geomys/geomys/commands"
+import (
+	"net"
+	"slices"
+	"sync"
 
-// subState is a connection's pub/sub subscriptions.
-type subState struct{}
+	"github.com/geomys/geomys/commands"
+)
+
+// Pub/sub. PUBLISH goes through the Raft log (commands/cmd_pubsub.go); after
+// each batch the FSM calls deliverPublications, on the FSM goroutine, in log
+// order. Delivery never writes to a socket there: each subscribed connection
+// has a subscriber with an output queue that a writer goroutine drains. The
+// writer is started when the connection's first subscription is made and
+// stopped (by the connection's own goroutine) when its last one goes away or
+// the connection closes.
+//
+// Frames a subscribed connection receives are written straight to its net.Conn
+// in one Write each, as redcon's own flush of the connection's replies is; the
+// kernel keeps each whole. (P)SUBSCRIBE / (P)UNSUBSCRIBE confirmations are
+// written the same way, under the subscriber's write lock and after anything
+// already queued, so a message never precedes the confirmation of its
+// subscription nor follows that of its unsubscription.
+
+// pubsubOutputLimit is the most a subscriber may have queued and unwritten
+// before it is disconnected (client-output-buffer-limit pubsub 32mb).
+const pubsubOutputLimit = 32 << 20
+
+// subState is a connection's pub/sub subscriptions; only the connection's own
+// goroutine touches it.
+type subState struct {
+	channels map[string]struct{}
+	patterns map[string]struct{}
+	sb       *subscriber // created with the first subscription, kept after
+	stop     chan struct{}
+	done     chan struct{} // the writer goroutine exited
+}
+
+func (st *subState) count() int { return len(st.channels) + len(st.patterns) }
+
+// subscriber is what the registry holds for a subscribed connection.
+type subscriber struct {
+	cl *Client
+	nc net.Conn
+
+	mu    sync.Mutex // guards queue, spare, dead
+	queue []byte
+	spare []byte
+	dead  bool // over the output limit or a write failed: the writer closes nc
+	wake  chan struct{}
+
+	wmu sync.Mutex // held while writing to nc
+}
+
+// pubsubRegistry maps channels and patterns to their local subscribers.
+type pubsubRegistry struct {
+	mu       sync.RWMutex
+	channels map[string]map[*subscriber]struct{}
+	patterns map[string]map[*subscriber]struct{}
+}
+
+func (r *pubsubRegistry) init() {
+	r.channels = map[string]map[*subscriber]struct{}{}
+	r.patterns = map[string]map[*subscriber]struct{}{}
+}
+
+func (r *pubsubRegistry) add(m map[string]map[*subscriber]struct{}, key string, sb *subscriber) {
+	r.mu.Lock()
+	set := m[key]
+	if set == nil {
+		set = map[*subscriber]struct{}{}
+		m[key] = set
+	}
+	set[sb] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *pubsubRegistry) remove(m map[string]map[*subscriber]struct{}, key string, sb *subscriber) {
+	r.mu.Lock()
+	if set := m[key]; set != nil {
+		delete(set, sb)
+		if len(set) == 0 {
+			delete(m, key)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// counts returns how many channels and patterns have subscribers (INFO).
+func (r *pubsubRegistry) counts() (channels, patterns int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.channels), len(r.patterns)
+}
+
+// deliverPublications is the FSM's OnPublish hook.
+func (s *Server) deliverPublications(pubs []commands.Publication) {
+	r := &s.pubsub
+	var frames [2][]byte // "message" frame per protocol, built on demand
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.channels) == 0 && len(r.patterns) == 0 {
+		return
+	}
+	for i := range pubs {
+		p := &pubs[i]
+		frames[0], frames[1] = nil, nil
+		n := int64(0)
+		for sb := range r.channels[string(p.Channel)] {
+			proto := sb.proto()
+			if frames[proto-2] == nil {
+				rp := commands.Reply{Proto: proto}
+				rp.Push(3)
+				rp.BulkString("message")
+				rp.Bulk(p.Channel)
+				rp.Bulk(p.Message)
+				frames[proto-2] = rp.Bytes()
+			}
+			if sb.enqueue(frames[proto-2]) {
+				n++
+			}
+		}
+		for pat, set := range r.patterns {
+			if !commands.GlobMatch(pat, string(p.Channel), false) {
+				continue
+			}
+			for sb := range set {
+				rp := commands.Reply{Proto: sb.proto()}
+				rp.Push(4)
+				rp.BulkString("pmessage")
+				rp.BulkString(pat)
+				rp.Bulk(p.Channel)
+				rp.Bulk(p.Message)
+				if sb.enqueue(rp.Bytes()) {
+					n++
+				}
+			}
+		}
+		p.Receivers = n
+	}
+}
+
+func (sb *subscriber) proto() int {
+	sb.cl.mu.Lock()
+	p := sb.cl.proto
+	sb.cl.mu.Unlock()
+	if p != 3 {
+		p = 2
+	}
+	return p
+}
+
+// enqueue adds a frame to the output queue and wakes the writer; it reports
+// whether the frame was accepted.
+func (sb *subscriber) enqueue(frame []byte) bool {
+	sb.mu.Lock()
+	if sb.dead {
+		sb.mu.Unlock()
+		return false
+	}
+	if len(sb.queue)+len(frame) > pubsubOutputLimit {
+		sb.dead = true
+		sb.queue = nil
+		sb.mu.Unlock()
+		sb.hardClose() // also unblocks a writer stuck on a peer that doesn't read
+		return false
+	}
+	sb.queue = append(sb.queue, frame...)
+	sb.mu.Unlock()
+	sb.signal()
+	return true
+}
+
+// hardClose closes the socket itself, below the guard (whose Close may wait),
+// so the connection's read loop ends and cleans up.
+func (sb *subscriber) hardClose() {
+	if g, ok := sb.nc.(*GuardConn); ok {
+		g.NetConn().Close()
+		return
+	}
+	sb.nc.Close()
+}
+
+func (sb *subscriber) signal() {
+	select {
+	case sb.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLocked writes everything queued, then extra, in one Write; the caller
+// holds wmu.
+func (sb *subscriber) writeLocked(extra []byte) {
+	sb.mu.Lock()
+	if sb.dead {
+		sb.mu.Unlock()
+		sb.nc.Close()
+		return
+	}
+	buf := sb.queue
+	sb.queue, sb.spare = sb.spare[:0], nil
+	sb.mu.Unlock()
+	buf = append(buf, extra...)
+	if len(buf) > 0 {
+		if _, err := sb.nc.Write(buf); err != nil {
+			sb.mu.Lock()
+			sb.dead, sb.queue = true, nil
+			sb.mu.Unlock()
+			sb.nc.Close()
+			return
+		}
+	}
+	if cap(buf) <= 64<<10 {
+		sb.mu.Lock()
+		sb.spare = buf[:0]
+		sb.mu.Unlock()
+	}
+}
+
+// run is the writer goroutine of one subscription episode.
+func (sb *subscriber) run(stop, done chan struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-sb.wake:
+		}
+		sb.wmu.Lock()
+		sb.writeLocked(nil)
+		sb.wmu.Unlock()
+	}
+}
+
+// startWriter and stopWriter run on the connection's goroutine, without wmu.
+func (st *subState) startWriter() {
+	if st.stop != nil {
+		return
+	}
+	st.stop, st.done = make(chan struct{}), make(chan struct{})
+	go st.sb.run(st.stop, st.done)
+}
+
+func (st *subState) stopWriter() {
+	if st.stop == nil {
+		return
+	}
+	close(st.stop)
+	<-st.done
+	st.stop, st.done = nil, nil
+}
+
+func (s *Server) subscriberOf(cl *Client) *subscriber {
+	st := &cl.sub
+	if st.sb == nil {
+		st.sb = &subscriber{cl: cl, nc: cl.conn.NetConn(), wake: make(chan struct{}, 1)}
+		st.channels = map[string]struct{}{}
+		st.patterns = map[string]struct{}{}
+	}
+	return st.sb
+}
+
+// subscribed reports whether cl has any subscription.
+func (cl *Client) subscribed() bool { return cl.sub.count() > 0 }
 
 // refuseWhileSubscribed answers commands a RESP2 connection in subscribed
 // mode may not run; it reports whether it refused cmd.
 func (s *Server) refuseWhileSubscribed(cl *Client, cmd *commands.Command, args [][]byte) bool {
-	return false
+	if cl.proto == 3 || !cl.subscribed() {
+		return false
+	}
+	switch cmd.Name {
+	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return false
+	}
+	s.flushWrites(cl)
+	cl.out.Error("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+	return true
+}
+
+// confirm appends one (un)subscribe confirmation to cl.out.
+func confirm(cl *Client, kind string, name []byte, null bool) {
+	cl.out.Push(3)
+	cl.out.BulkString(kind)
+	if null {
+		cl.out.Null()
+	} else {
+		cl.out.Bulk(name)
+	}
+	cl.out.Int(int64(cl.sub.count()))
+}
+
+// sendNow writes cl.out (the replies so far, ending with confirmations) after
+// the subscriber's queued messages, and clears it.
+func (s *Server) sendNow(sb *subscriber, cl *Client) {
+	sb.writeLocked(cl.out.Bytes())
+	cl.out.Reset()
+}
+
+func subscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.subscribe(cl, args[1:], false)
+}
+
+func psubscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.subscribe(cl, args[1:], true)
+}
+
+func (s *Server) subscribe(cl *Client, names [][]byte, pattern bool) {
+	sb := s.subscriberOf(cl)
+	st := &cl.sub
+	mine, reg, kind := st.channels, s.pubsub.channels, "subscribe"
+	if pattern {
+		mine, reg, kind = st.patterns, s.pubsub.patterns, "psubscribe"
+	}
+	sb.wmu.Lock()
+	for _, n := range names {
+		if _, ok := mine[string(n)]; !ok {
+			mine[string(n)] = struct{}{}
+			s.pubsub.add(reg, string(n), sb)
+		}
+		confirm(cl, kind, n, false)
+	}
+	s.sendNow(sb, cl)
+	sb.wmu.Unlock()
+	if st.count() > 0 {
+		st.startWriter()
+	}
+}
+
+func unsubscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.unsubscribe(cl, args[1:], false)
+}
+
+func punsubscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.unsubscribe(cl, args[1:], true)
+}
+
+// unsubscribe removes the named subscriptions, or all of the kind when none
+// is named, confirming each.
+func (s *Server) unsubscribe(cl *Client, names [][]byte, pattern bool) {
+	sb := s.subscriberOf(cl)
+	st := &cl.sub
+	mine, reg, kind := st.channels, s.pubsub.channels, "unsubscribe"
+	if pattern {
+		mine, reg, kind = st.patterns, s.pubsub.patterns, "punsubscribe"
+	}
+	if len(names) == 0 {
+		for n := range mine {
+			names = append(names, []byte(n))
+		}
+		slices.SortFunc(names, func(a, b []byte) int { return compareBytes(a, b) })
+	}
+	sb.wmu.Lock()
+	if len(names) == 0 {
+		confirm(cl, kind, nil, true)
+	}
+	for _, n := range names {
+		if _, ok := mine[string(n)]; ok {
+			delete(mine, string(n))
+			s.pubsub.remove(reg, string(n), sb)
+		}
+		confirm(cl, kind, n, false)
+	}
+	s.sendNow(sb, cl)
+	sb.wmu.Unlock()
+	if st.count() == 0 {
+		st.stopWriter()
+	}
+}
+
+func compareBytes(a, b []byte) int {
+	switch {
+	case string(a) < string(b):
+		return -1
+	case string(a) > string(b):
+		return 1
+	}
+	return 0
+}
+
+// unsubscribeAll drops every subscription without confirmations (RESET, a
+// closed connection); messages already queued are written first.
+func (s *Server) unsubscribeAll(cl *Client) {
+	st := &cl.sub
+	sb := st.sb
+	if sb == nil {
+		return
+	}
+	sb.wmu.Lock()
+	for n := range st.channels {
+		s.pubsub.remove(s.pubsub.channels, n, sb)
+	}
+	for n := range st.patterns {
+		s.pubsub.remove(s.pubsub.patterns, n, sb)
+	}
+	clear(st.channels)
+	clear(st.patterns)
+	sb.writeLocked(nil)
+	sb.wmu.Unlock()
+	st.stopWriter()
+}
+
+// pubsubCommand is PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS /
+// SHARDNUMSUB / HELP, about this node's subscribers.
+func pubsubCommand(s *Server, cl *Client, args [][]byte) {
+	sub := string(args[1])
+	lower := []byte(sub)
+	for i, ch := range lower {
+		if ch >= 'A' && ch <= 'Z' {
+			lower[i] = ch + 'a' - 'A'
+		}
+	}
+	arity := map[string]int{"channels": -2, "numsub": -2, "numpat": 2, "shardchannels": -2, "shardnumsub": -2, "help": 2}
+	a, ok := arity[string(lower)]
+	if !ok {
+		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try PUBSUB HELP.")
+		return
+	}
+	if a > 0 && len(args) != a || a < 0 && len(args) < -a {
+		cl.out.Error("ERR wrong number of arguments for 'pubsub|" + string(lower) + "' command")
+		return
+	}
+	r := &s.pubsub
+	switch string(lower) {
+	case "channels", "shardchannels":
+		if len(args) > 3 {
+			cl.out.Error("ERR wrong number of arguments for 'pubsub|" + string(lower) + "' command")
+			return
+		}
+		var out []string
+		if string(lower) == "channels" {
+			r.mu.RLock()
+			for ch := range r.channels {
+				if len(args) == 2 || commands.GlobMatch(string(args[2]), ch, false) {
+					out = append(out, ch)
+				}
+			}
+			r.mu.RUnlock()
+		}
+		slices.Sort(out)
+		cl.out.Array(len(out))
+		for _, ch := range out {
+			cl.out.BulkString(ch)
+		}
+	case "numsub", "shardnumsub":
+		cl.out.Array(2 * (len(args) - 2))
+		r.mu.RLock()
+		for _, ch := range args[2:] {
+			cl.out.Bulk(ch)
+			n := 0
+			if string(lower) == "numsub" {
+				n = len(r.channels[string(ch)])
+			}
+			cl.out.Int(int64(n))
+		}
+		r.mu.RUnlock()
+	case "numpat":
+		_, n := r.counts()
+		cl.out.Int(int64(n))
+	case "help":
+		help := []string{
+			"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+			"CHANNELS [<pattern>]",
+			"    Return the currently active channels matching a <pattern> (default: '*').",
+			"NUMPAT",
+			"    Return number of subscriptions to patterns.",
+			"NUMSUB [<channel> ...]",
+			"    Return the number of subscribers for the specified channels, excluding",
+			"    pattern subscriptions(default: no channels).",
+			"SHARDCHANNELS [<pattern>]",
+			"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+			"SHARDNUMSUB [<shardchannel> ...]",
+			"    Return the number of subscribers for the specified shard level channel(s)",
+			"HELP",
+			"    Prints this help.",
+		}
+		cl.out.Array(len(help))
+		for _, h := range help {
+			cl.out.Simple(h)
+		}
+	}
 }

@@ -62,6 +62,7 @@ type Server struct {
 	clients map[int64]*Client
 	nextID  atomic.Int64
 	waiters waiters
+	pubsub  pubsubRegistry
 	params  *params
 	stats   stats
 	closed  atomic.Bool
@@ -83,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{})}
 	s.runID = newRunID()
 	s.waiters.init()
+	s.pubsub.init()
 	s.params = newParams(&s.cfg)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -92,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 		Fsync:             cfg.AppendFsync,
 		Logger:            cfg.Logger,
 		OnReady:           s.waiters.signal,
+		OnPublish:         s.deliverPublications,
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
 	})
@@ -177,6 +180,7 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	s.mu.Lock()
 	delete(s.clients, cl.ID)
 	s.mu.Unlock()
+	s.unsubscribeAll(cl)
 }
 
 func newRunID() string {

@@ -1,0 +1,81 @@
+package commands
+
+import "bytes"
+
+// Pub/sub. Subscriptions are connection state, so the server runs SUBSCRIBE
+// and friends (Flags include Server). PUBLISH goes through the Raft log, so a
+// message published on any node reaches the subscribers of every node, in log
+// order: its handler only records the message (c.Publish); after the batch the
+// FSM hands the publications to the server (fsm.Options.OnPublish), which
+// delivers them to local subscribers and sets how many received each, and the
+// FSM then replaces the placeholder reply with that count. PUBLISH does not
+// change the dataset, so it is never written to the AOF.
+func init() {
+	const s = Server
+	register(
+		&Command{Name: "publish", Arity: 3, Flags: Write | PubSub | Loading | Stale | Fast, Group: "pubsub", Since: "2.0.0", Summary: "Posts a message to a channel.", Args: "channel message", Handler: publishCommand},
+		&Command{Name: "subscribe", Arity: -2, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Listens for messages published to channels.", Args: "channel [channel ...]"},
+		&Command{Name: "unsubscribe", Arity: -1, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to messages posted to channels.", Args: "[channel [channel ...]]"},
+		&Command{Name: "psubscribe", Arity: -2, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Listens for messages published to channels that match one or more patterns.", Args: "pattern [pattern ...]"},
+		&Command{Name: "punsubscribe", Arity: -1, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to messages published to channels that match one or more patterns.", Args: "[pattern [pattern ...]]"},
+		&Command{Name: "pubsub", Arity: -2, Flags: s | Loading | Stale, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.", Args: "CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP [arguments]"},
+	)
+}
+
+func publishCommand(c *Ctx) { c.Publish(c.Args[1], c.Args[2]) }
+
+// Publication is one PUBLISH applied from the log.
+type Publication struct {
+	Channel, Message []byte
+	// Receivers is set by whoever delivers the message (the OnPublish hook):
+	// how many local clients received it. It becomes PUBLISH's reply.
+	Receivers int64
+
+	reply *Reply // where the placeholder reply was written, and at which offset
+	at    int
+}
+
+// Publish records a message for delivery once the batch is applied and writes
+// a placeholder reply (":0") that PatchPublishReplies replaces. It does not
+// mark the dataset dirty: PUBLISH is not persisted.
+func (c *Ctx) Publish(channel, message []byte) {
+	c.pubs = append(c.pubs, Publication{Channel: bytes.Clone(channel), Message: bytes.Clone(message), reply: c.R, at: c.R.Len()})
+	c.R.Int(0)
+}
+
+// Publications is how many publications are waiting to be taken.
+func (c *Ctx) Publications() int { return len(c.pubs) }
+
+// TakePublications returns and clears the recorded publications.
+func (c *Ctx) TakePublications() []Publication {
+	p := c.pubs
+	c.pubs = nil
+	return p
+}
+
+// PatchPublishReplies returns the replies r holds with the placeholder of
+// each publication written into r replaced by its Receivers count.
+// Publications whose placeholder is elsewhere are left alone.
+func PatchPublishReplies(r *Reply, pubs []Publication) []byte {
+	buf := r.Bytes()
+	var out []byte
+	last := 0
+	for i := range pubs {
+		p := &pubs[i]
+		if p.reply != r || p.Receivers == 0 || p.at < last || p.at+4 > len(buf) || string(buf[p.at:p.at+4]) != ":0\r\n" {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(buf)+8*len(pubs))
+		}
+		out = append(out, buf[last:p.at]...)
+		tmp := Reply{buf: out}
+		tmp.Int(p.Receivers)
+		out = tmp.buf
+		last = p.at + 4
+	}
+	if out == nil {
+		return buf
+	}
+	return append(out, buf[last:]...)
+}
