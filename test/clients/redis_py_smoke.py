@@ -239,6 +239,15 @@ def scenario_multi(r):
     pipe = r.pipeline()  # transaction=True: MULTI ... EXEC
     pipe.set(k, 1).incr(k).incrby(k, 10).get(k)
     eq(pipe.execute(), [True, 2, 12, b"12"], "MULTI/EXEC replies")
+    # A runtime error fails only its own command; the others still apply.
+    pipe = r.pipeline()
+    pipe.set(k, "str").incr(k).append(k, "!")
+    res = pipe.execute(raise_on_error=False)
+    eq(res[0], True, "MULTI/EXEC SET reply")
+    if not isinstance(res[1], redis.ResponseError) or "not an integer" not in str(res[1]):
+        raise AssertionError("MULTI/EXEC INCR on a string: got %r, want a 'not an integer' error" % (res[1],))
+    eq(res[2], 4, "MULTI/EXEC APPEND reply")
+    eq(r.get(k), b"str!", "value after EXEC with a failed command")
     # WATCH-based optimistic locking: a conflicting write aborts EXEC.
     other = new_client()
     with r.pipeline() as pipe:
@@ -273,6 +282,9 @@ def scenario_pubsub(r):
     eq((msg["type"], msg["channel"], msg["data"]), ("message", ch.encode(), b"hello\x00world"),
        "published message")
     p.unsubscribe(ch)
+    msg = p.get_message(timeout=5)
+    eq(msg and (msg["type"], msg["channel"]), ("unsubscribe", ch.encode()), "unsubscribe confirmation")
+    eq(r.publish(ch, b"nobody"), 0, "PUBLISH receivers after UNSUBSCRIBE")
     p.close()
     sub_client.close()
 

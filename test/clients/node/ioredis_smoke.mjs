@@ -216,6 +216,12 @@ async function multi() {
   await r.del(k);
   const res = await r.multi().set(k, 1).incr(k).incrby(k, 10).get(k).exec();
   eq(res, [[null, 'OK'], [null, 2], [null, 12], [null, '12']], 'MULTI/EXEC replies');
+  // A runtime error fails only its own command; the others still apply.
+  const res2 = await r.multi().set(k, 'str').incr(k).append(k, '!').exec();
+  eq(res2[0], [null, 'OK'], 'MULTI/EXEC SET reply');
+  ok(res2[1][0] && /not an integer/.test(res2[1][0].message), `MULTI/EXEC INCR on a string: got ${res2[1]}`);
+  eq(res2[2], [null, 4], 'MULTI/EXEC APPEND reply');
+  eq(await r.get(k), 'str!', 'value after EXEC with a failed command');
   // WATCH on a dedicated connection; a conflicting write makes EXEC return null.
   const w = client();
   eq(await w.watch(k), 'OK', 'WATCH');
@@ -232,7 +238,8 @@ async function pubsub() {
   eq(await sub.subscribe(ch), 1, 'SUBSCRIBE count');
   eq(await r.publish(ch, Buffer.from('hello\0world')), 1, 'PUBLISH receivers');
   eq(await within(5000, got, 'subscriber message'), [ch, Buffer.from('hello\0world')], 'published message');
-  await sub.unsubscribe(ch);
+  eq(await sub.unsubscribe(ch), 0, 'UNSUBSCRIBE count');
+  eq(await r.publish(ch, 'nobody'), 0, 'PUBLISH receivers after UNSUBSCRIBE');
   sub.disconnect();
 }
 

@@ -221,6 +221,17 @@ async function multi() {
   await r.del(k);
   const res = await r.multi().set(k, '1').incr(k).incrBy(k, 10).get(k).exec();
   eq(res, ['OK', 2, 12, '12'], 'MULTI/EXEC replies');
+  // A runtime error fails only its own command; the others still apply.
+  // node-redis rejects with a MultiErrorReply that carries all the replies.
+  let multiErr = null;
+  try { await r.multi().set(k, 'str').incr(k).append(k, '!').exec(); } catch (e) { multiErr = e; }
+  ok(multiErr && Array.isArray(multiErr.replies), `EXEC with a failed command: want MultiErrorReply, got ${multiErr}`);
+  eq(multiErr.errorIndexes, [1], 'MULTI/EXEC error indexes');
+  const res2 = multiErr.replies;
+  eq(res2[0], 'OK', 'MULTI/EXEC SET reply');
+  ok(res2[1] instanceof Error && /not an integer/.test(res2[1].message), `MULTI/EXEC INCR on a string: got ${res2[1]}`);
+  eq(res2[2], 4, 'MULTI/EXEC APPEND reply');
+  eq(await r.get(k), 'str!', 'value after EXEC with a failed command');
   // WATCH on a dedicated connection; a conflicting write aborts EXEC with WatchError.
   const w = await connected(r.duplicate());
   eq(await w.watch(k), 'OK', 'WATCH');
@@ -241,6 +252,7 @@ async function pubsub() {
   eq(await r.publish(ch, Buffer.from('hello\0world')), 1, 'PUBLISH receivers');
   eq(await within(5000, got, 'subscriber message'), [ch, Buffer.from('hello\0world')], 'published message');
   await sub.unsubscribe(ch);
+  eq(await r.publish(ch, 'nobody'), 0, 'PUBLISH receivers after UNSUBSCRIBE');
   sub.destroy();
 }
 
