@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Memory per key and the write stall during a snapshot, Geomys vs redis-server.
 #
-#   scripts/mem.sh            # 1,000,000 keys
+#   scripts/mem.sh                 # 1,000,000 string keys
 #   KEYS=200000 scripts/mem.sh
+#   KIND=hash scripts/mem.sh       # 1,000,000 small hashes (hkey:<n> f1 v1 f2 v2)
+#   KIND=zset scripts/mem.sh       # 1,000,000 members of one sorted set
 #
 # Loads KEYS small string keys (key:<n> -> "xxx") into each server with
 # redis-cli --pipe, then reports RSS growth per key. Then, on each server,
@@ -44,13 +46,22 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/r" --save '' --append
 rpid=$!; pids+=($rpid)
 wait_write "$gport"; wait_write "$rport"
 
-python3 - "$KEYS" >"$work/load.resp" <<'PY'
+KIND=${KIND:-string}
+python3 - "$KEYS" "$KIND" >"$work/load.resp" <<'PY'
 import sys
-n = int(sys.argv[1])
+n, kind = int(sys.argv[1]), sys.argv[2]
 out = sys.stdout
+def cmd(*args):
+    out.write("*%d\r\n" % len(args))
+    for a in args:
+        out.write("$%d\r\n%s\r\n" % (len(a), a))
 for i in range(n):
-    k = "key:%d" % i
-    out.write("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n" % (len(k), k))
+    if kind == "hash":
+        cmd("HSET", "hkey:%d" % i, "f1", "v1", "f2", "v2")
+    elif kind == "zset":
+        cmd("ZADD", "zset", str(i % 100000), "member:%d" % i)
+    else:
+        cmd("SET", "key:%d" % i, "xxx")
 PY
 
 perkey=()
@@ -60,15 +71,16 @@ report() { # name pid port: prints a line, appends bytes/key to $perkey
   redis-cli -p "$3" --pipe <"$work/load.resp" >/dev/null
   sleep "${SETTLE:-15}" # steady state: both servers idle, allocators settled
   after=$(rss "$2")
-  n=$(redis-cli -p "$3" dbsize)
+  n=$KEYS
   awk -v name="$1" -v b="$before" -v a="$after" -v n="$n" 'BEGIN {
-    printf "%-8s keys=%d rss_before=%.1fMB rss_after=%.1fMB bytes/key=%.1f\n", name, n, b/1048576, a/1048576, (a-b)/n }'
+    printf "%-8s entries=%d rss_before=%.1fMB rss_after=%.1fMB bytes/entry=%.1f\n", name, n, b/1048576, a/1048576, (a-b)/n }'
   perkey+=($(( (after - before) / n )))
 }
-echo "== memory: $KEYS string keys"
+echo "== memory: $KEYS $KIND entries"
 report geomys "$gpid" "$gport"
 report redis "$rpid" "$rport"
-awk -v g="${perkey[0]}" -v r="${perkey[1]}" 'BEGIN { printf "ratio geomys/redis bytes per key: %.2f\n", g/r }'
+awk -v g="${perkey[0]}" -v r="${perkey[1]}" 'BEGIN { printf "ratio geomys/redis bytes per entry: %.2f\n", g/r }'
+[ "${LATENCY:-1}" = 1 ] || exit 0
 
 lat() { # port -> "p50 p99 max" ms for SET with one client
   redis-benchmark -p "$1" -c 1 -n 20000 -t set -r 1000000 --csv 2>/dev/null |

@@ -66,6 +66,23 @@ func dump(t *testing.T, addr string) map[string]string {
 				v = "string:" + c.Get(ctx, k).Val()
 			case "list":
 				v = "list:" + strings.Join(c.LRange(ctx, k, 0, -1).Val(), ",")
+			case "hash":
+				var pairs []string
+				for f, x := range c.HGetAll(ctx, k).Val() {
+					pairs = append(pairs, f+"="+x)
+				}
+				sort.Strings(pairs)
+				v = "hash:" + strings.Join(pairs, ",")
+			case "set":
+				m := c.SMembers(ctx, k).Val()
+				sort.Strings(m)
+				v = "set:" + strings.Join(m, ",")
+			case "zset":
+				var parts []string
+				for _, z := range c.ZRangeWithScores(ctx, k, 0, -1).Val() {
+					parts = append(parts, fmt.Sprintf("%v=%v", z.Member, z.Score))
+				}
+				v = "zset:" + strings.Join(parts, ",")
 			default:
 				v = typ
 			}
@@ -208,10 +225,6 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 
 // TestRedisServerLoadsOurAOF starts the stock redis-server on our data dir.
 func TestRedisServerLoadsOurAOF(t *testing.T) {
-	redisServer, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server not installed: run `make test`, which installs it")
-	}
 	n := startNode(t)
 	c := n.client()
 	fill(t, c, "")
@@ -230,8 +243,19 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 		t.Fatalf("redis-check-aof: %v\n%s", err, out)
 	}
 
-	port := freePort(t)
-	rs := exec.Command(redisServer, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
+	addr := startRedisOnDir(t, freePort(t), n.dir)
+	sameDump(t, "redis-server loading the Geomys AOF", want, dump(t, addr))
+}
+
+// startRedisOnDir starts the stock redis-server with AOF on dir (a Geomys data
+// dir: its appendonlydir/ is Redis' default AOF directory) and returns its address.
+func startRedisOnDir(t *testing.T, port int, dir string) string {
+	t.Helper()
+	redisServer, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server not installed: run `make test`, which installs it")
+	}
+	rs := exec.Command(redisServer, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--appendonly", "yes", "--save", "", "--daemonize", "no")
 	var log syncBuffer
 	rs.Stdout, rs.Stderr = &log, &log
@@ -245,11 +269,11 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for rc.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start:\n%s", log.String())
+			t.Fatalf("redis-server did not start on the Geomys AOF:\n%s", log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	sameDump(t, "redis-server loading the Geomys AOF", want, dump(t, addr))
+	return addr
 }
 
 // TestTruncatedAOFTailIsRepaired simulates a crash mid-write of the AOF.
