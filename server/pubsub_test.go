@@ -1,0 +1,218 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func startTestServer(t *testing.T) *Server {
+	t.Helper()
+	s, err := New(Config{
+		Bind: "127.0.0.1", Port: freeLoopbackPort(t), Dir: t.TempDir(), NodeID: "ps",
+		RaftAddr: "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), AppendFsync: "no",
+		LogLevel: "warning", Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { s.Serve(); close(served) }()
+	t.Cleanup(func() { s.Close(); <-served })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func respCmd(args ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b.String()
+}
+
+// TestPubSubConcurrent churns subscriptions, protocol switches, publishers
+// and disconnects at once (run it with -race), then checks that every
+// subscriber saw its publisher's messages in order and that nothing is left
+// registered.
+func TestPubSubConcurrent(t *testing.T) {
+	s := startTestServer(t)
+	addr := s.Addr().String()
+	const pubs, msgs = 3, 300
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	ready := make(chan struct{}, 16)
+
+	// Subscribers: read every message of every publisher, in order.
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			br := bufio.NewReader(c)
+			if i%2 == 1 {
+				c.Write([]byte(respCmd("HELLO", "3")))
+				if _, err := readFrame(br); err != nil {
+					errs <- err
+					return
+				}
+			}
+			c.Write([]byte(respCmd("SUBSCRIBE", "c")))
+			if _, err := readFrame(br); err != nil {
+				errs <- err
+				return
+			}
+			ready <- struct{}{}
+			next := make([]int, pubs)
+			for got := 0; got < pubs*msgs; {
+				f, err := readFrame(br)
+				if err != nil {
+					errs <- fmt.Errorf("subscriber %d after %d messages: %v", i, got, err)
+					return
+				}
+				if len(f) != 3 || f[0] != "message" {
+					continue // e.g. a reply to a PING below
+				}
+				var p, n int
+				fmt.Sscanf(f[2], "%d/%d", &p, &n)
+				if n != next[p] {
+					errs <- fmt.Errorf("subscriber %d: publisher %d message %d, want %d", i, p, n, next[p])
+					return
+				}
+				next[p]++
+				got++
+				if got%100 == 0 {
+					c.Write([]byte(respCmd("PING")))
+				}
+			}
+		}(i)
+	}
+	for i := 0; i < 4; i++ {
+		<-ready
+	}
+	// Churners: subscribe, unsubscribe, switch protocol, disconnect.
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var b strings.Builder
+				b.WriteString(respCmd("PSUBSCRIBE", "c*", "x"))
+				b.WriteString(respCmd("SUBSCRIBE", "c", "d"))
+				b.WriteString(respCmd("HELLO", strconv.Itoa(2+k%2)))
+				b.WriteString(respCmd("UNSUBSCRIBE", "c"))
+				if k%3 == 0 {
+					b.WriteString(respCmd("RESET"))
+				}
+				c.Write([]byte(b.String()))
+				time.Sleep(time.Millisecond)
+				c.Close()
+			}
+		}(i)
+	}
+	for p := 0; p < pubs; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			br := bufio.NewReader(c)
+			for n := 0; n < msgs; n += 10 {
+				var b strings.Builder
+				for k := n; k < n+10; k++ {
+					b.WriteString(respCmd("PUBLISH", "c", fmt.Sprintf("%d/%d", p, k)))
+				}
+				c.Write([]byte(b.String()))
+				for k := 0; k < 10; k++ {
+					if _, err := readFrame(br); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}(p)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ch, pat := s.pubsub.counts()
+		if ch == 0 && pat == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left registered: %d channels, %d patterns", ch, pat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// readFrame reads one reply whose elements are all simple (a frame of bulk
+// strings and integers, or one scalar) and returns its elements as text.
+func readFrame(br *bufio.Reader) ([]string, error) {
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	switch line[0] {
+	case '*', '>', '%':
+		n, _ := strconv.Atoi(line[1:])
+		if line[0] == '%' {
+			n *= 2
+		}
+		var out []string
+		for i := 0; i < n; i++ {
+			f, err := readFrame(br)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, strings.Join(f, " "))
+		}
+		return out, nil
+	case '$':
+		n, _ := strconv.Atoi(line[1:])
+		if n < 0 {
+			return []string{""}, nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return nil, err
+		}
+		return []string{string(buf[:n])}, nil
+	default:
+		return []string{line[1:]}, nil
+	}
+}
