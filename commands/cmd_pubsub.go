@@ -46,6 +46,14 @@ func (c *Ctx) Publish(channel, message []byte) {
 // Publications is how many publications are waiting to be taken.
 func (c *Ctx) Publications() int { return len(c.pubs) }
 
+// DropPublications forgets the publications recorded after the first n.
+func (c *Ctx) DropPublications(n int) {
+	if n < len(c.pubs) {
+		clear(c.pubs[n:])
+		c.pubs = c.pubs[:n]
+	}
+}
+
 // TakePublications returns and clears the recorded publications.
 func (c *Ctx) TakePublications() []Publication {
 	p := c.pubs

@@ -67,6 +67,7 @@ type FSM struct {
 	aofPending []byte
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
 	pubReplies []pubReply
+	opened     time.Time // entries appended before this publish nothing
 
 	dirty         atomic.Int64 // changes since the last completed rewrite
 	lastRewrite   atomic.Int64 // unix seconds
@@ -84,7 +85,7 @@ func Open(opts Options) (*FSM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open aof: %w", err)
 	}
-	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation()}
+	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation(), opened: time.Now()}
 	f.ctx.Prop = f.prop
 	f.ctx.Rand = rand.New(&f.pcg)
 	f.lastRewrite.Store(time.Now().Unix())
@@ -179,7 +180,15 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			continue // already in the AOF we loaded at start
 		}
 		if l.Type == raft.LogCommand {
+			npub, nrep := f.ctx.Publications(), len(f.pubReplies)
 			out[i] = f.applyLog(l)
+			if !l.AppendedAt.IsZero() && l.AppendedAt.Before(f.opened) {
+				// Appended before this process started: a replay after a
+				// restart (or a catch-up of old entries), whose messages
+				// were delivered back then or are long stale.
+				f.ctx.DropPublications(npub)
+				f.pubReplies = f.pubReplies[:nrep]
+			}
 		}
 		f.applied = l.Index
 	}
