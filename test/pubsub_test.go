@@ -459,6 +459,33 @@ func testPubSubDisconnectCleanup(t *testing.T, n *node) {
 	if got, err := c.Publish(ctx, "gone", "m").Result(); err != nil || got != 0 {
 		t.Errorf("PUBLISH after disconnects = %v, %v; want 0", got, err)
 	}
+
+	// A subscriber that never reads is disconnected once more than 32 MB is
+	// waiting for it (client-output-buffer-limit pubsub); publishers never wait.
+	stuck := dialRESP(t, n.addr(), 3)
+	stuck.send("SUBSCRIBE", "flood")
+	stuck.mustRead(t)
+	big = strings.Repeat("y", 1<<20)
+	start := time.Now()
+	for i := 0; i < 48; i++ {
+		if err := c.Publish(ctx, "flood", big).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("publishing to a stuck subscriber took %v", d)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		subs, _ := c.PubSubNumSub(ctx, "flood").Result()
+		if subs["flood"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a subscriber 48 MB behind is still connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // testPubSubNotPersisted: PUBLISH goes through the log but is not written to
