@@ -15,6 +15,9 @@ import (
 // per group instead of once per connection. At most maxInFlight groups are
 // committing at a time; everything arriving meanwhile forms the next group.
 const (
+	// maxInFlight must stay 1: ApplyChecked relies on "holding the slot"
+	// meaning "everything proposed before is applied". It is also the fastest
+	// setting measured (groups form while one commits).
 	maxInFlight   = 1
 	maxGroupCount = 256
 	maxGroupBytes = 2 << 20
@@ -23,7 +26,14 @@ const (
 type proposal struct {
 	data []byte
 	done chan outcome // buffered: the responder never blocks on a gone waiter
+	// check, if set, decides at the last moment whether the entry may be
+	// proposed at all: it runs when every earlier entry has been applied and
+	// this one heads the next Raft entry, so nothing can come in between.
+	check func() bool
 }
+
+// ErrCheckFailed answers ApplyChecked when its check said no; nothing was proposed.
+var ErrCheckFailed = errors.New("precondition failed; not proposed")
 
 type outcome struct {
 	res *fsm.Result
@@ -41,7 +51,19 @@ func (n *Node) proposer() {
 	defer close(n.committing)
 	slots := n.slots
 	var group []*proposal
+	var carry *proposal              // a checked proposal that must head the next group
+	take := func(p *proposal) bool { // false: p waits for the next group
+		if p.check != nil && len(group) > 0 {
+			carry = p
+			return false
+		}
+		group = append(group, p)
+		return true
+	}
 	for {
+		if carry != nil {
+			group, carry = []*proposal{carry}, nil
+		}
 		if len(group) == 0 {
 			select {
 			case <-n.stop:
@@ -53,7 +75,7 @@ func (n *Node) proposer() {
 		// Wait for a free slot, gathering whatever arrives meanwhile.
 		size := len(group[0].data)
 	wait:
-		for {
+		for carry == nil {
 			select {
 			case <-n.stop:
 				failAll(group, ErrShutdown)
@@ -61,26 +83,39 @@ func (n *Node) proposer() {
 			case slots <- struct{}{}:
 				break wait
 			case p := <-n.proposals:
-				group = append(group, p)
-				size += len(p.data)
-				if len(group) >= maxGroupCount || size >= maxGroupBytes {
-					select {
-					case slots <- struct{}{}:
-					case <-n.stop:
-						failAll(group, ErrShutdown)
-						return
-					}
-					break wait
+				if take(p) {
+					size += len(p.data)
 				}
+				if carry == nil && len(group) < maxGroupCount && size < maxGroupBytes {
+					continue
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-n.stop:
+					failAll(group, ErrShutdown)
+					return
+				}
+				break wait
+			}
+		}
+		if p := group[0]; p.check != nil && !p.check() {
+			// We hold the only slot, so every earlier entry is applied, and
+			// the precondition fails: answer without proposing.
+			p.done <- outcome{err: ErrCheckFailed}
+			group = group[1:]
+			if len(group) == 0 {
+				<-slots
+				continue
 			}
 		}
 		// Take what is already queued too, within the limits.
 	drain:
-		for len(group) < maxGroupCount && size < maxGroupBytes {
+		for carry == nil && len(group) < maxGroupCount && size < maxGroupBytes {
 			select {
 			case p := <-n.proposals:
-				group = append(group, p)
-				size += len(p.data)
+				if take(p) {
+					size += len(p.data)
+				}
 			default:
 				break drain
 			}
@@ -154,11 +189,16 @@ func applyError(err error) error {
 
 // Apply proposes an entry and returns the FSM's result once it is committed
 // and applied.
-func (n *Node) Apply(data []byte) (*fsm.Result, error) {
+func (n *Node) Apply(data []byte) (*fsm.Result, error) { return n.ApplyChecked(data, nil) }
+
+// ApplyChecked is Apply with a precondition evaluated when every earlier
+// entry has been applied and none can come in between (see proposal.check);
+// it returns ErrCheckFailed when check says no.
+func (n *Node) ApplyChecked(data []byte, check func() bool) (*fsm.Result, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, ErrNoLeader
 	}
-	p := &proposal{data: data, done: make(chan outcome, 1)}
+	p := &proposal{data: data, done: make(chan outcome, 1), check: check}
 	timer := time.NewTimer(n.opts.ApplyTimeout)
 	defer timer.Stop()
 	select {

@@ -142,8 +142,13 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 // LookupForUpdate returns a value the handler is about to change in place.
 func (c *Ctx) LookupForUpdate(key []byte) (any, bool) {
 	v, ok := c.Lookup(key)
-	if ok && c.DB.store.snap != nil {
-		c.DB.store.snap.save(c.DB, string(key))
+	if ok {
+		if w := c.DB.store.Watches; w != nil && w.Active() {
+			w.Touch(c.DB.ID, string(key), false)
+		}
+		if c.DB.store.snap != nil {
+			c.DB.store.snap.save(c.DB, string(key))
+		}
 	}
 	return v, ok
 }

@@ -10,6 +10,22 @@ type Store struct {
 	snap *Snapshot // point-in-time dump in progress, if any
 	// ExpiredKeys counts keys deleted because their TTL passed (INFO stats).
 	ExpiredKeys int64
+	// Watches, when set, is told about every change to a key while anyone
+	// WATCHes (node-local, like Redis' touchWatchedKey).
+	Watches WatchSet
+}
+
+// WatchSet is the WATCH registry the server keeps; Touch is called on every
+// change to a key (all=true for a whole db; db -1 for every db).
+type WatchSet interface {
+	Active() bool
+	Touch(db int, key string, all bool)
+}
+
+func (db *DB) touch(key string, all bool) {
+	if w := db.store.Watches; w != nil && w.Active() {
+		w.Touch(db.ID, key, all)
+	}
 }
 
 // DB is one logical database: keys to values plus the keys that carry a TTL.
@@ -87,6 +103,7 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 // in-progress snapshot save the key's before-image.
 
 func (db *DB) set(key string, v any) {
+	db.touch(key, false)
 	db.store.snap.save(db, key)
 	db.keys[key] = v
 	if len(db.raw) > 0 {
@@ -98,6 +115,7 @@ func (db *DB) del(key string) bool {
 	if _, ok := db.keys[key]; !ok {
 		return false
 	}
+	db.touch(key, false)
 	db.store.snap.save(db, key)
 	delete(db.keys, key)
 	delete(db.expires, key)
@@ -108,6 +126,7 @@ func (db *DB) del(key string) bool {
 }
 
 func (db *DB) setExpire(key string, at int64) {
+	db.touch(key, false)
 	db.store.snap.save(db, key)
 	db.expires[key] = at
 }
@@ -116,6 +135,7 @@ func (db *DB) persist(key string) bool {
 	if _, ok := db.expires[key]; !ok {
 		return false
 	}
+	db.touch(key, false)
 	db.store.snap.save(db, key)
 	delete(db.expires, key)
 	return true
@@ -124,6 +144,7 @@ func (db *DB) persist(key string) bool {
 // flush empties the database by swapping in new maps, so a snapshot that
 // captured the old ones keeps its point-in-time view without copying.
 func (db *DB) flush() {
+	db.touch("", true)
 	db.gen++
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}

@@ -40,6 +40,8 @@ type Options struct {
 	// snapshot) like auto-aof-rewrite-percentage / auto-aof-rewrite-min-size.
 	RewritePercentage int
 	RewriteMinSize    int64
+	// Watches is the server's WATCH registry, told about every key change.
+	Watches commands.WatchSet
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -104,6 +106,11 @@ func Open(opts Options) (*FSM, error) {
 // so nothing counts as expired: the AOF holds explicit DELs for expiries).
 func (f *FSM) load() error {
 	f.store = commands.NewStore()
+	if f.opts.Watches != nil {
+		// A dataset replaced under a watcher counts as a change to every key.
+		f.opts.Watches.Touch(-1, "", true)
+		f.store.Watches = f.opts.Watches
+	}
 	f.applied, f.lastTime = 0, 0
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
@@ -322,7 +329,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 		case string(name) == MultiCommand:
 			n, ok := f.beginTx(c, db, cmd.Args)
 			if !ok {
-				r.NullArray() // a watched key changed: EXEC answers nil
+				r.Error("ERR malformed transaction in log entry")
 				skipTx = n
 				continue
 			}
@@ -380,33 +387,23 @@ func (f *FSM) run(def *commands.Command, c *commands.Ctx, index uint64) {
 	def.Handler(c)
 }
 
-// MultiCommand heads a transaction: [".multi", n, (db, key, digest)...]
-// followed by its n commands. ReplyCommand carries the reply of a command the
+// MultiCommand heads a transaction: [".multi", n] followed by its n commands. ReplyCommand carries the reply of a command the
 // server ran itself inside the transaction (PING, SELECT, ...).
 const (
 	MultiCommand = ".multi"
 	ReplyCommand = ".reply"
 )
 
-// beginTx checks a transaction's watched keys against the state at this point
-// of the log; it returns the number of commands and whether to run them.
+// beginTx reads a transaction header [".multi", n]. WATCH was decided by the
+// leader just before proposing (the transaction only reaches the log if its
+// watched keys were untouched), so every node runs what it finds here.
 func (f *FSM) beginTx(c *commands.Ctx, db *commands.DB, args [][]byte) (int, bool) {
-	if len(args) < 2 || (len(args)-2)%3 != 0 {
+	if len(args) != 2 {
 		return 0, false
 	}
 	n, err := strconv.Atoi(string(args[1]))
 	if err != nil || n < 0 {
 		return 0, false
-	}
-	for i := 2; i+2 < len(args); i += 3 {
-		d, err := strconv.Atoi(string(args[i]))
-		if err != nil || d < 0 || d >= commands.NumDBs {
-			return n, false
-		}
-		want, _ := strconv.ParseUint(string(args[i+2]), 10, 64)
-		if commands.KeyDigest(f.store.DBs[d], string(args[i+1]), c.Now) != want {
-			return n, false
-		}
 	}
 	return n, true
 }

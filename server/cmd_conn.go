@@ -167,7 +167,7 @@ func validClientName(n string) bool {
 
 func resetCommand(s *Server, cl *Client, args [][]byte) {
 	s.unsubscribeAll(cl)
-	cl.resetTx()
+	s.resetTx(cl)
 	cl.setDB(0)
 	cl.setProto(2)
 	cl.mu.Lock()

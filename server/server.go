@@ -62,6 +62,7 @@ type Server struct {
 	clients map[int64]*Client
 	nextID  atomic.Int64
 	waiters waiters
+	watches watchRegistry
 	pubsub  pubsubRegistry
 	params  *params
 	stats   stats
@@ -94,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		Fsync:             cfg.AppendFsync,
 		Logger:            cfg.Logger,
 		OnReady:           s.waiters.signal,
+		Watches:           &s.watches,
 		OnPublish:         s.deliverPublications,
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
@@ -180,6 +182,7 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	s.mu.Lock()
 	delete(s.clients, cl.ID)
 	s.mu.Unlock()
+	s.resetTx(cl)
 	s.unsubscribeAll(cl)
 }
 

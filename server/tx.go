@@ -1,9 +1,13 @@
 package server
 
 import (
+	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 )
@@ -15,6 +19,9 @@ type txState struct {
 	aborted bool // a command failed to queue: EXEC answers EXECABORT
 	queued  []queuedCmd
 	watched []watchedKey
+	// dirty is set (by the FSM goroutine, through the registry) when a
+	// watched key changes.
+	dirty atomic.Bool
 }
 
 type queuedCmd struct {
@@ -22,14 +29,82 @@ type queuedCmd struct {
 	args [][]byte
 }
 
-// watchedKey is what the client saw at WATCH: the key's digest then. EXEC
-// carries it and the FSM aborts if the key's digest differs at that point of
-// the log. (A key changed and then restored to the identical value and TTL
-// in between is not detected.)
 type watchedKey struct {
-	db     int
-	key    string
-	digest uint64
+	key     commands.ReadyKey
+	existed bool // live at WATCH: if it has expired by EXEC, EXEC aborts
+}
+
+// watchRegistry is Redis' watched_keys on this node: which clients watch
+// which keys. The FSM reports every key change to it (commands.WatchSet), so
+// a WATCH is exact: any change between WATCH and EXEC aborts the EXEC, even
+// one that restores the same value. EXEC's final check runs when every
+// earlier entry is applied and its own entry goes next (cluster.ApplyChecked),
+// so the decision is made at its exact point in the log; followers simply
+// apply the transaction the leader let through.
+type watchRegistry struct {
+	mu    sync.Mutex
+	count atomic.Int32
+	byKey map[commands.ReadyKey]map[*Client]struct{}
+}
+
+func (w *watchRegistry) Active() bool { return w.count.Load() > 0 }
+
+func (w *watchRegistry) Touch(db int, key string, all bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !all {
+		for cl := range w.byKey[commands.ReadyKey{DB: db, Key: key}] {
+			cl.tx.dirty.Store(true)
+		}
+		return
+	}
+	for rk, set := range w.byKey {
+		if db < 0 || rk.DB == db {
+			for cl := range set {
+				cl.tx.dirty.Store(true)
+			}
+		}
+	}
+}
+
+func (w *watchRegistry) add(cl *Client, rk commands.ReadyKey) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKey == nil {
+		w.byKey = map[commands.ReadyKey]map[*Client]struct{}{}
+	}
+	set := w.byKey[rk]
+	if set == nil {
+		set = map[*Client]struct{}{}
+		w.byKey[rk] = set
+	}
+	if _, dup := set[cl]; !dup {
+		set[cl] = struct{}{}
+		w.count.Add(1)
+	}
+}
+
+// unwatch forgets all of cl's watched keys.
+func (s *Server) unwatch(cl *Client) {
+	if len(cl.tx.watched) == 0 {
+		return
+	}
+	w := &s.watches
+	w.mu.Lock()
+	for _, k := range cl.tx.watched {
+		if set := w.byKey[k.key]; set != nil {
+			if _, ok := set[cl]; ok {
+				delete(set, cl)
+				w.count.Add(-1)
+			}
+			if len(set) == 0 {
+				delete(w.byKey, k.key)
+			}
+		}
+	}
+	w.mu.Unlock()
+	cl.tx.watched = nil
+	cl.tx.dirty.Store(false)
 }
 
 // queueInMulti queues cmd when the client is inside MULTI; it reports whether
@@ -59,7 +134,11 @@ func (cl *Client) txQueueError() {
 	}
 }
 
-func (cl *Client) resetTx() { cl.tx = txState{} }
+// resetTx ends MULTI and forgets watched keys.
+func (s *Server) resetTx(cl *Client) {
+	s.unwatch(cl)
+	cl.tx.active, cl.tx.aborted, cl.tx.queued = false, false, nil
+}
 
 func multiCommand(s *Server, cl *Client, args [][]byte) {
 	if cl.tx.active {
@@ -75,7 +154,7 @@ func discardCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error("ERR DISCARD without MULTI")
 		return
 	}
-	cl.resetTx()
+	s.resetTx(cl)
 	cl.out.OK()
 }
 
@@ -89,44 +168,48 @@ func watchCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	now := time.Now().UnixMilli()
+	// Registered under the read lock, so no write is applied half before and
+	// half after the registration.
 	st := s.fsm.RLock()
 	for _, k := range args[1:] {
-		cl.tx.watched = append(cl.tx.watched, watchedKey{db: cl.db, key: string(k),
-			digest: commands.KeyDigest(st.DBs[cl.db], string(k), now)})
+		rk := commands.ReadyKey{DB: cl.db, Key: string(k)}
+		s.watches.add(cl, rk)
+		_, at, ok := st.DBs[cl.db].Peek(rk.Key)
+		cl.tx.watched = append(cl.tx.watched, watchedKey{key: rk, existed: ok && (at == 0 || at > now)})
 	}
 	s.fsm.RUnlock()
 	cl.out.OK()
 }
 
 func unwatchCommand(s *Server, cl *Client, args [][]byte) {
-	cl.tx.watched = nil
+	s.unwatch(cl)
 	cl.out.OK()
 }
 
-// execCommand builds the transaction's entry: a ".multi" header carrying the
-// command count and the watched digests, then the commands. Commands the
-// server runs itself (PING, SELECT, ...) are run now, in order, and their
-// replies travel in the entry so the EXEC reply keeps Redis' order.
+// execCommand builds the transaction's entry: a ".multi" header with the
+// command count, then the commands. Commands the server runs itself (PING,
+// SELECT, ...) are run now, in order, and their replies travel in the entry
+// so the EXEC reply keeps Redis' order.
 func execCommand(s *Server, cl *Client, args [][]byte) {
 	if !cl.tx.active {
 		cl.out.Error("ERR EXEC without MULTI")
 		return
 	}
-	tx := cl.tx
-	cl.resetTx()
-	if tx.aborted {
+	queued, aborted, watched := cl.tx.queued, cl.tx.aborted, len(cl.tx.watched) > 0
+	defer s.resetTx(cl)
+	if aborted {
 		cl.out.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	header := [][]byte{[]byte(fsm.MultiCommand), []byte(strconv.Itoa(len(tx.queued)))}
-	for _, w := range tx.watched {
-		header = append(header, []byte(strconv.Itoa(w.db)), []byte(w.key), []byte(strconv.FormatUint(w.digest, 10)))
+	if watched && s.watchBroken(cl) {
+		cl.out.NullArray()
+		return
 	}
 	var w fsm.EntryWriter
 	w.Reset(time.Now().UnixMilli())
-	w.Add(cl.db, cl.proto, header)
+	w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.MultiCommand), []byte(strconv.Itoa(len(queued)))})
 	saved := cl.out
-	for _, q := range tx.queued {
+	for _, q := range queued {
 		if !q.cmd.Is(commands.Server) {
 			w.Add(cl.db, cl.proto, q.args)
 			continue
@@ -136,10 +219,36 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.ReplyCommand), cl.out.Bytes()})
 	}
 	cl.out = saved
-	res, err := s.node.Apply(w.Bytes())
-	if err != nil {
-		cl.out.Error(clusterError(err))
-		return
+	var check func() bool
+	if watched {
+		check = func() bool { return !s.watchBroken(cl) }
 	}
-	cl.out.Raw(res.Reply)
+	res, err := s.node.ApplyChecked(w.Bytes(), check)
+	switch {
+	case errors.Is(err, cluster.ErrCheckFailed):
+		cl.out.NullArray()
+	case err != nil:
+		cl.out.Error(clusterError(err))
+	default:
+		cl.out.Raw(res.Reply)
+	}
+}
+
+// watchBroken reports whether a watched key changed, or expired, since WATCH.
+func (s *Server) watchBroken(cl *Client) bool {
+	if cl.tx.dirty.Load() {
+		return true
+	}
+	now := time.Now().UnixMilli()
+	st := s.fsm.RLock()
+	defer s.fsm.RUnlock()
+	for _, k := range cl.tx.watched {
+		if !k.existed {
+			continue
+		}
+		if _, at, ok := st.DBs[k.key.DB].Peek(k.key.Key); !ok || at > 0 && at <= now {
+			return true
+		}
+	}
+	return false
 }

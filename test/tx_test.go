@@ -183,3 +183,49 @@ func testTxSurvivesRestart(t *testing.T, n *node) {
 		t.Fatalf("transaction lost after kill -9: t1=%q t2=%q t3 len %d", c.Get(ctx, "t1").Val(), c.Get(ctx, "t2").Val(), c.LLen(ctx, "t3").Val())
 	}
 }
+
+// A watched key changed and then restored to the identical value and TTL
+// still aborts EXEC, as in Redis: WATCH tracks changes, not values.
+func TestWatchSeesChangeBackToSameValue(t *testing.T) {
+	n := startNode(t)
+	ctx := ctxT(t)
+	a, b := n.client(), n.client()
+	a.Set(ctx, "aba", "v", 0)
+	err := a.Watch(ctx, func(tx *redis.Tx) error {
+		b.Set(ctx, "aba", "other", 0)
+		b.Set(ctx, "aba", "v", 0)
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "aba", "mine", 0)
+			return nil
+		})
+		return err
+	}, "aba")
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Fatalf("EXEC after a change back to the same value: err = %v, want TxFailedErr", err)
+	}
+	// In-place changes (LPUSH on an existing list) and FLUSHDB count too.
+	a.RPush(ctx, "wl", "x")
+	for _, change := range []func(){
+		func() { b.RPush(ctx, "wl", "y") },
+		func() { b.FlushDB(ctx); b.RPush(ctx, "wl", "x") },
+	} {
+		err := a.Watch(ctx, func(tx *redis.Tx) error {
+			change()
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "other", "1", 0)
+				return nil
+			})
+			return err
+		}, "wl")
+		if !errors.Is(err, redis.TxFailedErr) {
+			t.Fatalf("EXEC after an in-place change or FLUSHDB: err = %v", err)
+		}
+	}
+	// Watching, then UNWATCH, then a change: EXEC runs.
+	a.Do(ctx, "watch", "wl")
+	a.Do(ctx, "unwatch")
+	b.RPush(ctx, "wl", "z")
+	if res, err := a.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Incr(ctx, "cnt"); return nil }); err != nil || len(res) != 1 {
+		t.Fatalf("EXEC after UNWATCH: %v", err)
+	}
+}
