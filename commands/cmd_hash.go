@@ -77,22 +77,7 @@ var wordHSET = []byte("HSET")
 // false (WRONGTYPE already written) when it holds another type. update uses
 // LookupForUpdate, for a handler that will change the hash in place.
 func getHash(c *Ctx, key []byte, update bool) (h *Hash, ok bool) {
-	var v any
-	var found bool
-	if update {
-		v, found = c.LookupForUpdate(key)
-	} else {
-		v, found = c.Lookup(key)
-	}
-	if !found {
-		return nil, true
-	}
-	h, isHash := v.(*Hash)
-	if !isHash {
-		c.WrongType()
-		return nil, false
-	}
-	return h, true
+	return lookupAs[*Hash](c, key, update)
 }
 
 // --- HSET, HMSET, HSETNX ---

@@ -107,22 +107,7 @@ var (
 // false (WRONGTYPE already written) when it holds another type. update uses
 // LookupForUpdate, for a handler that may change the list in place.
 func getList(c *Ctx, key []byte, update bool) (l *List, ok bool) {
-	var v any
-	var found bool
-	if update {
-		v, found = c.LookupForUpdate(key)
-	} else {
-		v, found = c.Lookup(key)
-	}
-	if !found {
-		return nil, true
-	}
-	l, isList := v.(*List)
-	if !isList {
-		c.WrongType()
-		return nil, false
-	}
-	return l, true
+	return lookupAs[*List](c, key, update)
 }
 
 // listRemoved finishes a removal of n elements from the list at key:

@@ -82,22 +82,7 @@ var (
 // (WRONGTYPE already written) when it holds another type. update uses
 // LookupForUpdate, for a handler that may change the set in place.
 func getSet(c *Ctx, key []byte, update bool) (s *Set, ok bool) {
-	var v any
-	var found bool
-	if update {
-		v, found = c.LookupForUpdate(key)
-	} else {
-		v, found = c.Lookup(key)
-	}
-	if !found {
-		return nil, true
-	}
-	s, isSet := v.(*Set)
-	if !isSet {
-		c.WrongType()
-		return nil, false
-	}
-	return s, true
+	return lookupAs[*Set](c, key, update)
 }
 
 // --- SADD, SREM ---

@@ -147,22 +147,7 @@ var (
 
 // getZSet looks key up as a sorted set, like getList.
 func getZSet(c *Ctx, key []byte, update bool) (z *ZSet, ok bool) {
-	var v any
-	var found bool
-	if update {
-		v, found = c.LookupForUpdate(key)
-	} else {
-		v, found = c.Lookup(key)
-	}
-	if !found {
-		return nil, true
-	}
-	z, isZ := v.(*ZSet)
-	if !isZ {
-		c.WrongType()
-		return nil, false
-	}
-	return z, true
+	return lookupAs[*ZSet](c, key, update)
 }
 
 // zsetRemoved finishes a removal of n members: an emptied set is deleted.

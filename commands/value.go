@@ -26,3 +26,25 @@ func (l *List) Encoding() string {
 	}
 	return "quicklist"
 }
+
+// lookupAs looks key up as a value of type T (*List, *Hash, ...). v is the
+// zero value when the key is missing; ok is false, with WRONGTYPE already
+// written, when it holds another type. update uses LookupForUpdate, for a
+// handler that may change the value in place.
+func lookupAs[T any](c *Ctx, key []byte, update bool) (v T, ok bool) {
+	var raw any
+	var found bool
+	if update {
+		raw, found = c.LookupForUpdate(key)
+	} else {
+		raw, found = c.Lookup(key)
+	}
+	if !found {
+		return v, true
+	}
+	v, ok = raw.(T)
+	if !ok {
+		c.WrongType()
+	}
+	return v, ok
+}
