@@ -90,9 +90,9 @@ func (c *Client) info() string {
 		flags = "b"
 	}
 	cmd, _ := c.lastCmd.Load().(string)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, strings.ToLower(cmd), c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), strings.ToLower(cmd), c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*GuardConn)(nil)

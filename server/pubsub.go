@@ -4,6 +4,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/geomys/geomys/commands"
 )
@@ -35,9 +36,17 @@ type subState struct {
 	sb       *subscriber // created with the first subscription, kept after
 	stop     chan struct{}
 	done     chan struct{} // the writer goroutine exited
+	// nChannels and nPatterns mirror the map sizes for CLIENT LIST, which
+	// other connections run.
+	nChannels, nPatterns atomic.Int32
 }
 
 func (st *subState) count() int { return len(st.channels) + len(st.patterns) }
+
+func (st *subState) publishCounts() {
+	st.nChannels.Store(int32(len(st.channels)))
+	st.nPatterns.Store(int32(len(st.patterns)))
+}
 
 // subscriber is what the registry holds for a subscribed connection.
 type subscriber struct {
@@ -323,6 +332,7 @@ func (s *Server) subscribe(cl *Client, names [][]byte, pattern bool) {
 	}
 	s.sendNow(sb, cl)
 	sb.wmu.Unlock()
+	st.publishCounts()
 	if st.count() > 0 {
 		st.startWriter()
 	}
@@ -364,6 +374,7 @@ func (s *Server) unsubscribe(cl *Client, names [][]byte, pattern bool) {
 	}
 	s.sendNow(sb, cl)
 	sb.wmu.Unlock()
+	st.publishCounts()
 	if st.count() == 0 {
 		st.stopWriter()
 	}
@@ -396,6 +407,7 @@ func (s *Server) unsubscribeAll(cl *Client) {
 	}
 	clear(st.channels)
 	clear(st.patterns)
+	st.publishCounts()
 	sb.writeLocked(nil)
 	sb.wmu.Unlock()
 	st.stopWriter()
