@@ -60,7 +60,7 @@ func init() {
 			Args:    "source destination", Handler: rpoplpushCommand},
 		// LMPOP and BLMPOP have movable keys (after numkeys): like Redis 7's
 		// COMMAND INFO they report 0,0,0; LMPopKeys extracts the keys.
-		&Command{Name: "lmpop", Arity: -4, Flags: Write, Group: g, Since: "7.0.0",
+		&Command{Name: "lmpop", Arity: -4, Flags: Write | MovableKeys, Group: g, Since: "7.0.0",
 			Summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
 			Args:    "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", Handler: lmpopCommand},
 		&Command{Name: "blpop", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Group: g, Since: "2.0.0",
@@ -75,7 +75,7 @@ func init() {
 		&Command{Name: "brpoplpush", Arity: 4, Flags: Write | DenyOOM | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Since: "2.2.0",
 			Summary: "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
 			Args:    "source destination timeout", Handler: brpoplpushCommand},
-		&Command{Name: "blmpop", Arity: -5, Flags: Write | Blocking, Group: g, Since: "7.0.0",
+		&Command{Name: "blmpop", Arity: -5, Flags: Write | Blocking | MovableKeys, Group: g, Since: "7.0.0",
 			Summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
 			Args:    "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", Handler: blmpopCommand},
 	)

@@ -41,7 +41,7 @@ func init() {
 			Args:    "key [key ...]", Handler: sinterCommand},
 		// SINTERCARD has movable keys (after numkeys): like Redis 7's COMMAND
 		// INFO it reports 0,0,0.
-		&Command{Name: "sintercard", Arity: -3, Flags: ReadOnly, Group: g, Since: "7.0.0",
+		&Command{Name: "sintercard", Arity: -3, Flags: ReadOnly | MovableKeys, Group: g, Since: "7.0.0",
 			Summary: "Returns the number of members of the intersect of multiple sets.",
 			Args:    "numkeys key [key ...] [LIMIT limit]", Handler: sintercardCommand},
 		&Command{Name: "sinterstore", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0",

@@ -20,6 +20,9 @@ const (
 	Loading
 	Stale
 	NoAuth
+	// MovableKeys: the key positions depend on the arguments (numkeys), as
+	// Redis reports for LMPOP, ZUNION, ...
+	MovableKeys
 	// Server marks commands the server layer runs itself because they touch
 	// connection or node state (PING, SELECT, HELLO, INFO, ...): they have no Handler.
 	Server
@@ -31,7 +34,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
-	{Stale, "stale"}, {NoAuth, "no_auth"}, {Fast, "fast"},
+	{Stale, "stale"}, {NoAuth, "no_auth"}, {Fast, "fast"}, {MovableKeys, "movablekeys"},
 }
 
 // Names returns the Redis flag names in the order COMMAND INFO lists them.
