@@ -109,12 +109,12 @@ func TestListCommandTable(t *testing.T) {
 		"lpos":       {-3, ReadOnly, 1, 1, 1},
 		"lmove":      {5, Write | DenyOOM, 1, 2, 1},
 		"rpoplpush":  {3, Write | DenyOOM, 1, 2, 1},
-		"lmpop":      {-4, Write, 0, 0, 0},
+		"lmpop":      {-4, Write | MovableKeys, 0, 0, 0},
 		"blpop":      {-3, Write | Blocking, 1, -2, 1},
 		"brpop":      {-3, Write | Blocking, 1, -2, 1},
 		"blmove":     {6, Write | DenyOOM | Blocking, 1, 2, 1},
 		"brpoplpush": {4, Write | DenyOOM | Blocking, 1, 2, 1},
-		"blmpop":     {-5, Write | Blocking, 0, 0, 0},
+		"blmpop":     {-5, Write | Blocking | MovableKeys, 0, 0, 0},
 	}
 	for name, w := range want {
 		c := Lookup([]byte(strings.ToUpper(name)))

@@ -26,7 +26,7 @@ func TestSetCommandTable(t *testing.T) {
 		"srandmember": {-2, ReadOnly, 1, 1, 1},
 		"smove":       {4, Write | Fast, 1, 2, 1},
 		"sinter":      {-2, ReadOnly, 1, -1, 1},
-		"sintercard":  {-3, ReadOnly, 0, 0, 0},
+		"sintercard":  {-3, ReadOnly | MovableKeys, 0, 0, 0},
 		"sinterstore": {-3, Write | DenyOOM, 1, -1, 1},
 		"sunion":      {-2, ReadOnly, 1, -1, 1},
 		"sunionstore": {-3, Write | DenyOOM, 1, -1, 1},
