@@ -50,6 +50,14 @@ func (w *EntryWriter) Add(db, proto int, args [][]byte) {
 	w.count++
 }
 
+// Trim drops a buffer grown past max bytes, so an idle connection that once
+// sent a huge pipeline does not keep it.
+func (w *EntryWriter) Trim(max int) {
+	if cap(w.buf) > max {
+		w.buf = nil
+	}
+}
+
 func (w *EntryWriter) Len() int  { return w.count }
 func (w *EntryWriter) Size() int { return len(w.buf) }
 

@@ -134,6 +134,7 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	data := cl.entry.Bytes()
+	cl.entry.Trim(maxIdleReplyBuffer)
 	cl.entry.Reset(0)
 	res, err := s.node.Apply(data)
 	if err != nil {
