@@ -117,7 +117,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	case "stats":
 		kv("total_connections_received", s.stats.connections.Load())
 		kv("total_commands_processed", s.stats.commands.Load())
-		kv("instantaneous_ops_per_sec", 0)
+		kv("instantaneous_ops_per_sec", s.stats.opsPerSec.Load())
 		kv("rejected_connections", s.stats.rejected.Load())
 		kv("expired_keys", s.fsm.Stats().ExpiredKeys)
 		kv("evicted_keys", 0)

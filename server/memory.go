@@ -43,3 +43,22 @@ func (s *Server) memoryTrimmer(interval time.Duration) {
 		}
 	}
 }
+
+// opsSampler keeps instantaneous_ops_per_sec: commands processed over the
+// last second, sampled like Redis' serverCron.
+func (s *Server) opsSampler() {
+	defer s.bg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last := s.stats.commands.Load()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		now := s.stats.commands.Load()
+		s.stats.opsPerSec.Store(max(now-last, 0))
+		last = now
+	}
+}

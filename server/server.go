@@ -75,6 +75,7 @@ type stats struct {
 	connections atomic.Int64
 	commands    atomic.Int64
 	rejected    atomic.Int64
+	opsPerSec   atomic.Int64
 }
 
 // New opens the dataset (AOF), starts Raft and binds the listener.
@@ -122,8 +123,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ln = GuardListener(ln, GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.memoryTrimmer(5 * time.Second)
+	go s.opsSampler()
 	return s, nil
 }
 
