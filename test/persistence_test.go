@@ -86,8 +86,11 @@ func dump(t *testing.T, addr string) map[string]string {
 			default:
 				v = typ
 			}
-			if ttl := c.PTTL(ctx, k).Val(); ttl > 0 {
-				v += fmt.Sprintf(" ttl~%dm", (ttl+30*time.Second)/time.Minute)
+			// The absolute expiry is what the AOF stores, so it must match exactly.
+			if at, err := c.Do(ctx, "pexpiretime", k).Int64(); err != nil {
+				t.Fatalf("PEXPIRETIME %s: %v", k, err)
+			} else if at > 0 {
+				v += fmt.Sprintf(" expires-at=%d", at)
 			}
 			out[fmt.Sprintf("%d/%s", db, k)] = v
 		}
