@@ -530,37 +530,11 @@ func hscanCommand(c *Ctx) {
 		c.R.Array(0)
 		return
 	}
-	count := int64(10)
-	var pattern string
-	usePattern, noValues := false, false
-	args := c.Args
-	for i := 3; i < len(args); {
-		more := len(args) - i
-		switch {
-		case EqualFold(args[i], "count") && more >= 2:
-			n, ok := ParseInt(args[i+1])
-			if !ok {
-				c.Err(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.SyntaxErr()
-				return
-			}
-			count = n
-			i += 2
-		case EqualFold(args[i], "match") && more >= 2:
-			pattern = string(args[i+1])
-			usePattern = pattern != "*"
-			i += 2
-		case EqualFold(args[i], "novalues"):
-			noValues = true
-			i++
-		default:
-			c.SyntaxErr()
-			return
-		}
+	o, ok := parseScanOpts(c, 3, true)
+	if !ok {
+		return
 	}
+	count, pattern, usePattern, noValues := o.count, o.pattern, o.match, o.noValues
 	var idx []int
 	var next uint64
 	if h.IsListpack() {

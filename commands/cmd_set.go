@@ -616,36 +616,14 @@ func sscanCommand(c *Ctx) {
 		c.R.Array(0)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	args := c.Args
-	for i := 3; i < len(args); i += 2 {
-		more := len(args) - i
-		switch {
-		case EqualFold(args[i], "count") && more >= 2:
-			n, ok := ParseInt(args[i+1])
-			if !ok {
-				c.Err(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.SyntaxErr()
-				return
-			}
-			count = n
-		case EqualFold(args[i], "match") && more >= 2:
-			pattern = args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			c.SyntaxErr()
-			return
-		}
+	o, ok := parseScanOpts(c, 3, false)
+	if !ok {
+		return
 	}
+	count := o.count
 	var out []string
 	keep := func(m string) {
-		if pattern == nil || GlobMatch(string(pattern), m, false) {
+		if !o.match || GlobMatch(o.pattern, m, false) {
 			out = append(out, m)
 		}
 	}

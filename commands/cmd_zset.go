@@ -1373,32 +1373,12 @@ func zscanCommand(c *Ctx) {
 		c.Err(ErrInvalidCursor)
 		return
 	}
-	count := int64(10)
-	var pattern string
-	usePattern := false
-	args := c.Args
-	for i := 3; i < len(args); i += 2 {
-		more := len(args) - i
-		switch {
-		case EqualFold(args[i], "count") && more >= 2:
-			n, ok := ParseInt(args[i+1])
-			if !ok {
-				c.Err(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.SyntaxErr()
-				return
-			}
-			count = n
-		case EqualFold(args[i], "match") && more >= 2:
-			pattern = string(args[i+1])
-			usePattern = pattern != "*"
-		default:
-			c.SyntaxErr()
-			return
-		}
+	o, ok := parseScanOpts(c, 3, false)
+	if !ok {
+		return
 	}
+	count, pattern, usePattern := o.count, o.pattern, o.match
+	args := c.Args
 	z, ok := getZSet(c, args[1], false)
 	if !ok {
 		return

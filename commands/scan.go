@@ -241,3 +241,46 @@ func scanStep(c *Ctx, cursor uint64, count int) (batch []scanEntry, next uint64)
 	}
 	return ents[i:j], nextPos<<scanTagBits | tag
 }
+
+// scanOpts are the options HSCAN, SSCAN and ZSCAN share.
+type scanOpts struct {
+	count    int64
+	pattern  string
+	match    bool // a MATCH pattern other than "*"
+	noValues bool // HSCAN's NOVALUES
+}
+
+// parseScanOpts reads COUNT and MATCH (and NOVALUES when allowed) from
+// c.Args[from:]. ok false means an error reply has been written.
+func parseScanOpts(c *Ctx, from int, allowNoValues bool) (o scanOpts, ok bool) {
+	o.count = 10
+	args := c.Args
+	for i := from; i < len(args); {
+		more := len(args) - i
+		switch {
+		case EqualFold(args[i], "count") && more >= 2:
+			n, ok := ParseInt(args[i+1])
+			if !ok {
+				c.Err(ErrNotInt)
+				return o, false
+			}
+			if n < 1 {
+				c.SyntaxErr()
+				return o, false
+			}
+			o.count = n
+			i += 2
+		case EqualFold(args[i], "match") && more >= 2:
+			o.pattern = string(args[i+1])
+			o.match = o.pattern != "*"
+			i += 2
+		case allowNoValues && EqualFold(args[i], "novalues"):
+			o.noValues = true
+			i++
+		default:
+			c.SyntaxErr()
+			return o, false
+		}
+	}
+	return o, true
+}
