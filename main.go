@@ -33,7 +33,12 @@ func run() error {
 	flag.StringVar(&cfg.Dir, "dir", "./data", "data directory (AOF in <dir>/appendonlydir, Raft in <dir>/raft)")
 	flag.StringVar(&cfg.NodeID, "node-id", "", "Raft node id (default: node-<port>, stable across restarts)")
 	flag.StringVar(&cfg.RaftAddr, "raft-addr", "", "Raft transport address (default: <bind>:<port+10000>)")
-	flag.StringVar(&cfg.Join, "join", "", "RESP address (host:port) of any existing member to join")
+	flag.StringVar(&cfg.Join, "join", "", "RESP address (host:port) of any existing member to join (ignored once this node has data)")
+	flag.StringVar(&cfg.ClientAddr, "announce-addr", "", "host:port other nodes and redirected clients use to reach this node (default: <bind>:<port>)")
+	flag.StringVar(&cfg.RaftAdvertise, "raft-advertise", "", "Raft address peers dial (default: --raft-addr; required when that binds 0.0.0.0)")
+	flag.StringVar(&cfg.ReadConsistency, "read-consistency", "linearizable", "linearizable (reads confirmed by the leader with a quorum) or stale (any node serves its local data)")
+	flag.StringVar(&cfg.FollowerMode, "follower-mode", "proxy", "what a follower does with commands that need the leader: proxy (relay them) or redirect (answer -MOVED 0 leader-host:port)")
+	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 5*time.Second, "longest a command waits for the cluster (commit, leader, leadership check) before an error reply")
 	flag.StringVar(&cfg.AppendFsync, "appendfsync", "everysec", "AOF fsync policy: always, everysec or no")
 	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
@@ -50,10 +55,18 @@ func run() error {
 	default:
 		return fmt.Errorf("--appendfsync must be always, everysec or no, not %q", cfg.AppendFsync)
 	}
-	if cfg.Join != "" {
-		// Membership changes (join, remove, forwarding to the leader) are the
-		// cluster work still to land; a node must not silently wait forever.
-		return fmt.Errorf("--join %s: joining a cluster is not available in this version yet; start a single node without --join", cfg.Join)
+	switch cfg.ReadConsistency {
+	case "linearizable", "stale":
+	default:
+		return fmt.Errorf("--read-consistency must be linearizable or stale, not %q", cfg.ReadConsistency)
+	}
+	switch cfg.FollowerMode {
+	case "proxy", "redirect":
+	default:
+		return fmt.Errorf("--follower-mode must be proxy or redirect, not %q", cfg.FollowerMode)
+	}
+	if cfg.RequestTimeout <= 0 {
+		return fmt.Errorf("--request-timeout must be positive")
 	}
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
@@ -65,6 +78,24 @@ func run() error {
 	}
 	if cfg.RaftAddr == "" {
 		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port+10000))
+	}
+	if cfg.ClientAddr == "" {
+		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
+		if ip := net.ParseIP(cfg.Bind); ip != nil && ip.IsUnspecified() {
+			host, err := os.Hostname()
+			if err != nil {
+				return fmt.Errorf("--bind %s: give --announce-addr, the host name is unknown: %w", cfg.Bind, err)
+			}
+			cfg.ClientAddr = net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+		}
+	}
+	if cfg.RaftAdvertise == "" {
+		if host, port, err := net.SplitHostPort(cfg.RaftAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				caHost, _, _ := net.SplitHostPort(cfg.ClientAddr)
+				cfg.RaftAdvertise = net.JoinHostPort(caHost, port)
+			}
+		}
 	}
 
 	if *pprofAddr != "" {
@@ -86,13 +117,11 @@ func run() error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	if cfg.Join == "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := srv.WaitReady(ctx); err != nil {
-			cfg.Logger.Warn("not leader yet; serving anyway", "err", err)
-		}
-		cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := srv.WaitReady(ctx); err != nil {
+		cfg.Logger.Warn("no leader known yet; serving anyway", "err", err)
 	}
+	cancel()
 	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,
 		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "version", server.Version)
 

@@ -33,13 +33,15 @@ var (
 
 // Options configure a node.
 type Options struct {
-	NodeID       string
-	RaftAddr     string // host:port the Raft transport binds and advertises
-	Dir          string // holds raft.db and snapshots/
-	Join         string // RESP address of an existing member (cluster mode)
-	Logger       *slog.Logger
-	LogLevel     string
-	ApplyTimeout time.Duration
+	NodeID        string
+	RaftAddr      string // host:port the Raft transport binds
+	RaftAdvertise string // host:port peers dial (default RaftAddr)
+	ClientAddr    string // host:port clients (and peers' proxies) reach our RESP port at
+	Dir           string // holds raft.db and snapshots/
+	Join          string // RESP address of an existing member: do not bootstrap
+	Logger        *slog.Logger
+	LogLevel      string
+	ApplyTimeout  time.Duration
 }
 
 // Node is one member of the Raft group.
@@ -51,15 +53,19 @@ type Node struct {
 	bolt  *raftboltdb.BoltStore
 	trans *raft.NetworkTransport
 
-	readable atomic.Bool // leader whose own-term entry has been applied
+	readable atomic.Bool     // leader whose own-term entry has been applied
+	hadState bool            // Raft state existed at start: a restart, never a join
+	reads    chan chan error // linearizable reads waiting for a leadership check
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
-	proposals  chan *proposal // entries waiting to join the next group
-	committing chan inflight  // groups handed to Raft, in order
-	slots      chan struct{}  // one per group being committed
-	groups     atomic.Int64   // Raft entries proposed by the proposer
-	grouped    atomic.Int64   // connection entries they carried
+	proposals    chan *proposal // entries waiting to join the next group
+	committing   chan inflight  // groups handed to Raft, in order
+	slots        chan struct{}  // one per group being committed
+	groups       atomic.Int64   // Raft entries proposed by the proposer
+	grouped      atomic.Int64   // connection entries they carried
+	verifyRounds atomic.Int64   // leadership confirmations for linearizable reads
+	health       peerHealth
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -74,7 +80,12 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)
 	}
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}),
+	advertise, err := advertiseAddr(opts.RaftAddr, opts.RaftAdvertise)
+	if err != nil {
+		return nil, err
+	}
+	opts.RaftAdvertise = advertise
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), reads: make(chan chan error, 1024),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight)}
 
@@ -114,11 +125,14 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		bolt.Close()
 		return nil, fmt.Errorf("raft snapshot store: %w", err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(opts.RaftAddr, nil, 3, 10*time.Second, cfg.Logger)
+	layer, err := newStreamLayer(opts.RaftAddr, advertise)
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft transport on %s: %w", opts.RaftAddr, err)
 	}
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
+	})
 	n.trans = trans
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
@@ -131,6 +145,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.raft = r
+	n.hadState = hasState
 	if !hasState && opts.Join == "" {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: trans.LocalAddr()}}}
 		if err := r.BootstrapCluster(boot).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
@@ -138,7 +153,9 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	n.wg.Add(5)
+	n.wg.Add(7)
+	go n.observePeers()
+	go n.verifier()
 	go n.proposer()
 	go n.responder()
 	go n.watchLeadership()
@@ -185,14 +202,36 @@ func (n *Node) watchLeadership() {
 			if n.raft.State() == raft.Leader {
 				n.readable.Store(true)
 				n.log.Info("serving as leader", "node", n.opts.NodeID)
+				n.recordSelf()
 			}
 		}
 	}
 }
 
-// WaitReady waits until this node can serve reads and writes.
+// WaitReady waits until this node can serve: it leads and has applied an
+// entry of its term, or it follows a known leader.
 func (n *Node) WaitReady(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if n.readable.Load() {
+			return nil
+		}
+		if _, _, ok := n.Leader(); ok && !n.IsLeader() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// waitReadable waits until this node, as leader, has applied an entry of
+// its own term.
+func (n *Node) waitReadable(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for !n.readable.Load() {
 		select {
@@ -215,7 +254,7 @@ func (n *Node) ReadReady(ctx context.Context) error {
 	// A fresh leader is catching up; wait briefly rather than fail.
 	ctx, cancel := context.WithTimeout(ctx, n.opts.ApplyTimeout)
 	defer cancel()
-	if err := n.WaitReady(ctx); err != nil {
+	if err := n.waitReadable(ctx); err != nil {
 		return ErrNoLeader
 	}
 	return nil
@@ -238,6 +277,7 @@ func (n *Node) Stats() map[string]string {
 	st := n.raft.Stats()
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
+	st["read_confirmations"] = strconv.FormatInt(n.verifyRounds.Load(), 10)
 	return st
 }
 

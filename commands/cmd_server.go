@@ -28,6 +28,13 @@ func init() {
 		&Command{Name: "discard", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "transactions", Since: "2.0.0", Summary: "Discards a transaction."},
 		&Command{Name: "watch", Arity: -2, Flags: s | NoScript | Loading | Stale | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", Since: "2.2.0", Summary: "Monitors changes to keys to determine the execution of a transaction.", Args: "key [key ...]"},
 		&Command{Name: "unwatch", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "transactions", Since: "2.2.0", Summary: "Forgets about watched keys of a transaction."},
+		&Command{Name: "role", Arity: 1, Flags: s | NoScript | Loading | Stale | Fast, Group: "server", Since: "2.8.12", Summary: "Returns the replication role: the Raft leader is the master, followers are replicas."},
+		&Command{Name: "raft.info", Arity: 1, Flags: s | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Returns this node's Raft state: role, term, leader, indexes and members."},
+		&Command{Name: "raft.node", Arity: -3, Flags: s | Admin | NoScript, Group: "cluster", Since: "0.2.0", Summary: "Adds a voting member or removes one (run on any node; done by the leader).", Args: "ADD id raft-addr client-addr | REMOVE id"},
+		&Command{Name: "raft.transfer-leader", Arity: -1, Flags: s | Admin | NoScript, Group: "cluster", Since: "0.2.0", Summary: "Hands leadership to the given node, or to the most up-to-date follower.", Args: "[id]"},
+		&Command{Name: "raft.snapshot", Arity: 1, Flags: s | Admin | NoScript, Group: "cluster", Since: "0.2.0", Summary: "Takes a Raft snapshot on this node (which also rewrites its AOF)."},
+		&Command{Name: "raft.digest", Arity: 1, Flags: s | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Returns a digest of this node's dataset; equal on nodes holding equal data."},
+		&Command{Name: "raft.proxy", Arity: 1, Flags: s | Fast | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Marks the connection as a peer's proxy link: commands that need the leader fail with TRYAGAIN instead of being relayed again."},
 		&Command{Name: "shutdown", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Flushes the AOF and stops the server.", Args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 	)
 }

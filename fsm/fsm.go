@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -67,6 +68,7 @@ type FSM struct {
 	lastTime int64  // entry clocks never go backwards
 	// aofPending is a batch whose AOF write failed, retried with the next one.
 	aofPending []byte
+	members    map[string]Member // node id → addresses (replicated, see members.go)
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
 	pubReplies []pubReply
 	opened     time.Time // entries appended before this publish nothing
@@ -112,6 +114,7 @@ func (f *FSM) load() error {
 		f.store.Watches = f.opts.Watches
 	}
 	f.applied, f.lastTime = 0, 0
+	f.members = map[string]Member{}
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
 	db := 0
@@ -148,6 +151,10 @@ func (f *FSM) load() error {
 		c.TakeReady()
 		return nil
 	}, func(note string) {
+		if rest, ok := strings.CutPrefix(note, memberPrefix); ok {
+			f.loadMemberNote(rest)
+			return
+		}
 		if rest, ok := strings.CutPrefix(note, markerPrefix); ok {
 			idx, ts, _ := strings.Cut(rest, " ")
 			if n, err := strconv.ParseUint(idx, 10, 64); err == nil {
@@ -443,6 +450,8 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 			c.Lookup(k) // an expired key is deleted and its DEL propagated
 		}
 		c.R.Int(0)
+	case MemberCommand:
+		f.applyMember(c, args)
 	default:
 		c.R.Error("ERR unknown internal command")
 	}
@@ -540,7 +549,8 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("start aof rewrite: %w", err)
 	}
 	f.prop.ForgetDB()
-	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime, started: time.Now()}, nil
+	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
+		members: maps.Clone(f.members), started: time.Now()}, nil
 }
 
 // Restore implements raft.FSM: the dump becomes the new AOF base and the

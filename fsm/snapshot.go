@@ -20,6 +20,7 @@ type snapshot struct {
 	rw      *aof.Rewrite
 	index   uint64
 	time    int64
+	members map[string]Member
 	started time.Time
 	ended   bool
 	settled bool // Persist committed or aborted the rewrite
@@ -58,6 +59,7 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 		buf, more = s.sn.Next(buf[:0], snapshotChunk)
 		s.f.mu.Unlock()
 		if !more {
+			buf = appendMemberNotes(buf, s.members)
 			buf = append(buf, '#')
 			buf = append(buf, markerPrefix...)
 			buf = strconv.AppendUint(buf, s.index, 10)

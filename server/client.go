@@ -39,6 +39,13 @@ type Client struct {
 	tx  txState  // MULTI/WATCH (tx.go)
 	sub subState // pub/sub subscriptions (pubsub.go)
 
+	// Follower proxy state (forward.go, pin.go).
+	proxyLink bool     // this connection is another node's proxy link
+	fwd       []fwdCmd // commands waiting to be relayed to the leader
+	fwdBuf    []byte
+	pin       *pinned // leader connection reserved for a transaction
+	readOK    bool    // leadership confirmed for this pipeline's reads
+
 	out     commands.Reply // replies of the pipeline being served
 	entry   fsm.EntryWriter
 	readCtx commands.Ctx

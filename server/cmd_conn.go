@@ -24,6 +24,9 @@ func init() {
 		"punsubscribe": punsubscribeCommand, "pubsub": pubsubCommand,
 		"multi": multiCommand, "exec": execCommand, "discard": discardCommand,
 		"watch": watchCommand, "unwatch": unwatchCommand,
+		"role": roleCommand, "raft.info": raftInfoCommand, "raft.node": raftNodeCommand,
+		"raft.transfer-leader": raftTransferCommand, "raft.snapshot": raftSnapshotCommand,
+		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {

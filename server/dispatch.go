@@ -29,6 +29,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
 	rest := rc.ReadPipeline()
+	cl.readOK = false
 	if cl.killed.Load() {
 		rc.Close()
 		return
@@ -64,6 +65,13 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	s.stats.commands.Add(1)
 	cl.active.Store(time.Now().UnixMilli())
 	cmd := commands.Lookup(args[0])
+	if cl.pin != nil {
+		// Inside a transaction relayed to the leader: it judges everything,
+		// unknown commands and arity included, as Redis would inside MULTI.
+		s.flushWrites(cl)
+		s.relayPinned(cl, cmd, args)
+		return
+	}
 	if cmd == nil {
 		s.flushWrites(cl)
 		cl.txQueueError()
@@ -83,16 +91,52 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	case cmd.Is(commands.Server):
 		s.flushWrites(cl)
 		cl.lastCmd.Store(cmd.Name)
+		if cmd.Name == "watch" || cmd.Name == "multi" {
+			switch s.leaderRoute(cl) {
+			case routeForward:
+				s.startPin(cl, cmd, args)
+				return
+			case routeRedirect:
+				s.redirect(cl)
+				return
+			}
+		}
 		s.serverCommand(cl, cmd, args)
 	case cmd.Is(commands.Blocking):
 		s.flushWrites(cl)
 		cl.lastCmd.Store(cmd.Name)
-		s.blockingCommand(cl, cmd, args)
+		switch s.leaderRoute(cl) {
+		case routeForward:
+			s.forwardBlocking(cl, cmd, args)
+		case routeRedirect:
+			s.redirect(cl)
+		default:
+			s.blockingCommand(cl, cmd, args)
+		}
 	case cmd.Is(commands.Write):
-		s.queueWrite(cl, args)
-	default:
+		switch s.leaderRoute(cl) {
+		case routeForward:
+			s.queueForward(cl, args, true)
+		case routeRedirect:
+			s.flushWrites(cl)
+			s.redirect(cl)
+		default:
+			s.queueWrite(cl, args)
+		}
+	case s.cfg.ReadConsistency == "stale":
 		s.flushWrites(cl)
-		s.read(cl, cmd, args)
+		s.readLocal(cl, cmd, args)
+	default:
+		switch s.leaderRoute(cl) {
+		case routeForward:
+			s.queueForward(cl, args, false)
+		case routeRedirect:
+			s.flushWrites(cl)
+			s.redirect(cl)
+		default:
+			s.flushWrites(cl)
+			s.read(cl, cmd, args)
+		}
 	}
 }
 
@@ -118,6 +162,9 @@ func clip(b []byte) string {
 }
 
 func (s *Server) queueWrite(cl *Client, args [][]byte) {
+	if len(cl.fwd) > 0 {
+		s.flushForward(cl)
+	}
 	if cl.entry.Len() == 0 {
 		cl.entry.Reset(time.Now().UnixMilli())
 	}
@@ -127,8 +174,12 @@ func (s *Server) queueWrite(cl *Client, args [][]byte) {
 	}
 }
 
-// flushWrites proposes the queued writes as one entry and appends their replies.
+// flushWrites proposes the queued writes as one entry and appends their
+// replies, or relays what is queued for the leader.
 func (s *Server) flushWrites(cl *Client) {
+	if len(cl.fwd) > 0 {
+		s.flushForward(cl)
+	}
 	n := cl.entry.Len()
 	if n == 0 {
 		return
@@ -151,8 +202,8 @@ func (s *Server) flushWrites(cl *Client) {
 // TRYAGAIN means certainly not applied, retry; UNCERTAIN means it may have been.
 func clusterError(err error) string {
 	switch {
-	case errors.Is(err, cluster.ErrNoLeader):
-		return "TRYAGAIN no leader available, the write was not applied; retry"
+	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader):
+		return "TRYAGAIN no leader available, the command was not executed; retry"
 	case errors.Is(err, cluster.ErrShutdown):
 		return "TRYAGAIN server is shutting down, the write was not applied"
 	case errors.Is(err, cluster.ErrUncertain):
@@ -162,11 +213,21 @@ func clusterError(err error) string {
 	}
 }
 
+// read serves a linearizable read on the leader. One leadership confirmation
+// covers every read of the pipeline: all of them arrived before it.
 func (s *Server) read(cl *Client, cmd *commands.Command, args [][]byte) {
-	if err := s.node.ReadReady(context.Background()); err != nil {
-		cl.out.Error(clusterError(err))
-		return
+	if !cl.readOK {
+		if err := s.node.LinearizableRead(context.Background()); err != nil {
+			cl.out.Error(clusterError(err))
+			return
+		}
+		cl.readOK = true
 	}
+	s.readLocal(cl, cmd, args)
+}
+
+// readLocal runs a read against this node's dataset as it is.
+func (s *Server) readLocal(cl *Client, cmd *commands.Command, args [][]byte) {
 	c := &cl.readCtx
 	c.R, c.Session = &cl.out, cl
 	c.Now = time.Now().UnixMilli()

@@ -11,7 +11,7 @@ import (
 	"github.com/geomys/geomys/commands"
 )
 
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "raft", "keyspace"}
 
 func infoCommand(s *Server, cl *Client, args [][]byte) {
 	want := map[string]bool{}
@@ -127,21 +127,11 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("pubsub_channels", psc)
 		kv("pubsub_patterns", psp)
 	case "replication":
-		rs := s.node.Stats()
-		role := "master"
-		if !s.node.IsLeader() {
-			role = "slave"
-		}
-		kv("role", role)
-		kv("connected_slaves", 0)
-		kv("master_replid", s.runID)
-		kv("master_repl_offset", s.fsm.AppliedIndex())
-		kv("raft_state", rs["state"])
-		kv("raft_term", rs["term"])
-		kv("raft_commit_index", rs["commit_index"])
-		kv("raft_applied_index", rs["applied_index"])
-		kv("raft_group_commits", rs["group_commits"])
-		kv("raft_group_commit_entries", rs["group_commit_entries"])
+		s.writeReplicationInfo(b, kv)
+	case "raft":
+		var rb strings.Builder
+		s.writeRaftInfo(&rb)
+		b.WriteString(strings.TrimPrefix(rb.String(), "# Raft\r\n"))
 	case "cpu":
 		kv("used_cpu_user", cpuSeconds())
 		kv("used_cpu_sys", 0)

@@ -43,6 +43,16 @@ type Config struct {
 	// AutoAOFRewritePercentage / AutoAOFRewriteMinSize as in redis.conf.
 	AutoAOFRewritePercentage int
 	AutoAOFRewriteMinSize    int64
+	// ClientAddr is the address other nodes and clients reach us at.
+	ClientAddr string
+	// RaftAdvertise is the Raft address peers dial (default RaftAddr).
+	RaftAdvertise string
+	// ReadConsistency is "linearizable" (default) or "stale".
+	ReadConsistency string
+	// FollowerMode is "proxy" (default) or "redirect".
+	FollowerMode string
+	// RequestTimeout bounds how long a command waits for the cluster.
+	RequestTimeout time.Duration
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
 }
@@ -58,17 +68,18 @@ type Server struct {
 	started time.Time
 	runID   string
 
-	mu      sync.Mutex
-	clients map[int64]*Client
-	nextID  atomic.Int64
-	waiters waiters
-	watches watchRegistry
-	pubsub  pubsubRegistry
-	params  *params
-	stats   stats
-	closed  atomic.Bool
-	done    chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
-	bg      sync.WaitGroup // background goroutines the server owns
+	mu        sync.Mutex
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	waiters   waiters
+	watches   watchRegistry
+	pubsub    pubsubRegistry
+	upstreams upstreamPool // follower proxy connections to the leader
+	params    *params
+	stats     stats
+	closed    atomic.Bool
+	done      chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
+	bg        sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
@@ -82,6 +93,12 @@ type stats struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 5 * time.Second
+	}
+	if cfg.ClientAddr == "" {
+		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{})}
 	s.runID = newRunID()
@@ -106,8 +123,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.fsm = f
 	node, err := cluster.Open(cluster.Options{
-		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, Dir: filepath.Join(cfg.Dir, "raft"),
-		Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
+		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
+		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
+		ApplyTimeout: cfg.RequestTimeout,
 	}, f)
 	if err != nil {
 		f.Close()
@@ -126,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 	s.bg.Add(2)
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
+	if cfg.Join != "" && !node.HadState() {
+		s.bg.Add(1)
+		go s.joinLoop()
+	}
 	return s, nil
 }
 
@@ -155,6 +177,7 @@ func (s *Server) Close() error {
 	close(s.done)
 	errs := []error{s.srv.Close()}
 	s.bg.Wait()
+	s.upstreams.close()
 	errs = append(errs, s.node.Close())
 	errs = append(errs, s.fsm.Close())
 	return errors.Join(errs...)
@@ -185,6 +208,7 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	delete(s.clients, cl.ID)
 	s.mu.Unlock()
 	s.resetTx(cl)
+	s.unpin(cl)
 	s.unsubscribeAll(cl)
 }
 

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+)
+
+// The follower proxy. A node that does not lead relays what needs the
+// leader — writes, linearizable reads, blocking commands and transactions —
+// to the leader's RESP port and hands the reply back unchanged, so clients
+// need no cluster awareness. A relayed command is sent exactly once: when the
+// leader's answer does not come back, the client is told the outcome is
+// unknown (UNCERTAIN) rather than the command being sent again.
+
+// route says where a command that needs the leader goes from this node.
+type route int
+
+const (
+	routeLocal    route = iota // we lead, or this is a proxy link: run it here
+	routeForward               // relay to the leader
+	routeRedirect              // answer MOVED with the leader's address
+)
+
+func (s *Server) leaderRoute(cl *Client) route {
+	if cl.proxyLink || s.node.IsLeader() {
+		// On a proxy link a non-leader answers TRYAGAIN instead of relaying
+		// again: a request never travels in a loop between two followers
+		// that each think the other leads.
+		return routeLocal
+	}
+	if s.cfg.FollowerMode == "redirect" {
+		return routeRedirect
+	}
+	return routeForward
+}
+
+// fwdCmd is a command waiting to be relayed with the rest of its pipeline.
+type fwdCmd struct {
+	args  [][]byte
+	write bool
+}
+
+// pinned is a connection to the leader reserved for one client while it is
+// inside WATCH/MULTI, where the leader must see all of its commands on one
+// connection.
+type pinned struct {
+	u        *upstream
+	multi    bool // MULTI accepted
+	watching bool // WATCH accepted
+	selected int  // SELECT queued inside MULTI, applied at EXEC; -1 if none
+}
+
+func (s *Server) queueForward(cl *Client, args [][]byte, write bool) {
+	if cl.entry.Len() > 0 {
+		s.flushWrites(cl)
+	}
+	cl.fwd = append(cl.fwd, fwdCmd{args: args, write: write})
+	if len(cl.fwd) >= maxEntryCommands {
+		s.flushForward(cl)
+	}
+}
+
+// Error replies of the proxy. TRYAGAIN: certainly not executed. UNCERTAIN:
+// a write reached the leader but its answer did not come back.
+const (
+	errNoLeader       = "TRYAGAIN no leader available, the command was not executed; retry"
+	errLeaderLostRead = "TRYAGAIN the leader did not answer; retry"
+	errLeaderLost     = "UNCERTAIN the leader did not answer; the write may or may not have been applied"
+)
+
+func forwardFailure(write, sent bool) string {
+	switch {
+	case !sent:
+		return errNoLeader
+	case write:
+		return errLeaderLost
+	default:
+		return errLeaderLostRead
+	}
+}
+
+// leaderAddr is the leader's client address, unless it is unknown or us.
+func (s *Server) leaderAddr() (string, bool) {
+	id, addr, ok := s.node.Leader()
+	if !ok || id == s.node.ID() {
+		return "", false
+	}
+	return addr, true
+}
+
+// flushForward relays the queued commands in one round trip and appends the
+// leader's replies in order.
+func (s *Server) flushForward(cl *Client) {
+	batch := cl.fwd
+	cl.fwd = cl.fwd[:0]
+	if len(batch) == 0 {
+		return
+	}
+	fail := func(from int, sent bool) {
+		for _, f := range batch[from:] {
+			cl.out.Error(forwardFailure(f.write, sent))
+		}
+	}
+	addr, ok := s.leaderAddr()
+	if !ok {
+		fail(0, false)
+		return
+	}
+	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
+	if err != nil {
+		fail(0, false)
+		return
+	}
+	selecting := u.db != cl.db
+	if selecting {
+		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
+	}
+	for _, f := range batch {
+		u.add(f.args)
+	}
+	u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
+	if err := u.flush(); err != nil {
+		u.close()
+		fail(0, true)
+		return
+	}
+	if selecting {
+		reply, err := u.readReply(cl.fwdBuf[:0])
+		if err != nil || !bytes.Equal(reply, okReply) {
+			u.close()
+			fail(0, true)
+			return
+		}
+		u.db = cl.db
+	}
+	for i := range batch {
+		reply, err := u.readReply(cl.fwdBuf[:0])
+		if err != nil {
+			u.close()
+			fail(i, true)
+			return
+		}
+		cl.out.Raw(reply)
+		cl.fwdBuf = reply
+	}
+	if cap(cl.fwdBuf) > maxIdleReplyBuffer {
+		cl.fwdBuf = nil
+	}
+	u.conn.SetDeadline(time.Time{})
+	s.upstreams.put(u)
+}
+
+var okReply = []byte("+OK\r\n")
+
+// redirect answers like a Redis Cluster node whose slot lives elsewhere.
+func (s *Server) redirect(cl *Client) {
+	id, addr, ok := s.node.Leader()
+	if !ok || id == s.node.ID() {
+		cl.out.Error(errNoLeader)
+		return
+	}
+	cl.out.Error("MOVED 0 " + addr)
+}
+
+// forwardOne relays a single command now (admin commands, blocking ones).
+func (s *Server) forwardOne(cl *Client, args [][]byte) {
+	s.flushWrites(cl)
+	cl.fwd = append(cl.fwd, fwdCmd{args: args, write: true})
+	s.flushForward(cl)
+}
+
+// forwardBlocking relays BLPOP and friends. The leader parks the command;
+// the reply may take as long as the command's timeout, and if our client
+// goes away the link is closed so the leader stops waiting too.
+func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byte) {
+	timeout, errMsg := commands.BlockTimeout(cmd, args)
+	if errMsg != "" {
+		cl.out.Error(errMsg)
+		return
+	}
+	addr, ok := s.leaderAddr()
+	if !ok {
+		cl.out.Error(errNoLeader)
+		return
+	}
+	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
+	if err != nil {
+		cl.out.Error(errNoLeader)
+		return
+	}
+	if u.db != cl.db {
+		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
+	}
+	u.add(args)
+	if timeout > 0 {
+		u.conn.SetDeadline(time.Now().Add(time.Duration(timeout)*time.Millisecond + s.cfg.RequestTimeout + time.Second))
+	}
+	if err := u.flush(); err != nil {
+		u.close()
+		cl.out.Error(errLeaderLost)
+		return
+	}
+	s.flushOut(cl) // earlier replies of the pipeline go out before we park
+	closed, stopWatch := s.watchClose(cl)
+	finished := make(chan struct{})
+	watcher := make(chan struct{})
+	go func() { // owned here: ends when the reply arrives or the link is cut
+		defer close(watcher)
+		select {
+		case <-closed:
+			u.close()
+		case <-s.done:
+			u.close()
+		case <-finished:
+		}
+	}()
+	cl.blocked.Store(true)
+	reply, err := u.readReply(cl.fwdBuf[:0])
+	if err == nil && u.db != cl.db {
+		if !bytes.Equal(reply, okReply) {
+			err = errBadSelect
+		} else {
+			u.db = cl.db
+			reply, err = u.readReply(cl.fwdBuf[:0])
+		}
+	}
+	cl.blocked.Store(false)
+	close(finished)
+	<-watcher
+	stopWatch()
+	select {
+	case <-closed:
+		cl.closing = true
+		u.close()
+		return
+	default:
+	}
+	if err != nil {
+		u.close()
+		cl.out.Error(errLeaderLost)
+		return
+	}
+	cl.out.Raw(reply)
+	cl.fwdBuf = reply
+	u.conn.SetDeadline(time.Time{})
+	s.upstreams.put(u)
+}
+
+type proxyError string
+
+func (e proxyError) Error() string { return string(e) }
+
+const errBadSelect = proxyError("leader refused SELECT")

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"time"
+)
+
+// joinLoop asks the member given with --join to add this node, until the
+// node appears in the Raft configuration. It only runs for a node that
+// started without Raft state: a member restarting with its data never joins
+// again. Asking again is harmless (adding an existing member is a no-op).
+func (s *Server) joinLoop() {
+	defer s.bg.Done()
+	args := []string{"RAFT.NODE", "ADD", s.node.ID(), s.node.RaftAddr(), s.cfg.ClientAddr}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for attempt := 1; ; attempt++ {
+		if s.node.InConfig() {
+			s.log.Info("joined the cluster", "via", s.cfg.Join)
+			return
+		}
+		reply, err := callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
+		switch {
+		case err != nil:
+			s.log.Warn("join: cannot reach member", "addr", s.cfg.Join, "attempt", attempt, "err", err)
+		case reply[0] == '-':
+			s.log.Warn("join refused", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
+		}
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// callOnce sends one command on a new connection and returns the raw reply.
+func callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	u := &upstream{conn: conn, r: bufio.NewReader(conn)}
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	u.add(b)
+	reply, err := u.flushRead(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	return reply, nil
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+)
+
+// A transaction begun on a follower (WATCH or MULTI) runs on the leader, on
+// a connection reserved for the client until the transaction ends: WATCH is
+// only exact where writes are ordered, and EXEC must find its queue there.
+
+// startPin reserves a leader connection for cl and relays args on it.
+func (s *Server) startPin(cl *Client, cmd *commands.Command, args [][]byte) {
+	s.flushWrites(cl)
+	addr, ok := s.leaderAddr()
+	if !ok {
+		cl.out.Error(errNoLeader)
+		return
+	}
+	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
+	if err != nil {
+		cl.out.Error(errNoLeader)
+		return
+	}
+	if u.db != cl.db {
+		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
+		u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout))
+		reply, err := u.flushRead(nil)
+		if err != nil || !bytes.Equal(reply, okReply) {
+			u.close()
+			cl.out.Error(errNoLeader)
+			return
+		}
+		u.db = cl.db
+	}
+	cl.pin = &pinned{u: u, selected: -1}
+	s.relayPinned(cl, cmd, args)
+}
+
+func (u *upstream) flushRead(dst []byte) ([]byte, error) {
+	if err := u.flush(); err != nil {
+		return dst, err
+	}
+	return u.readReply(dst)
+}
+
+// relayPinned sends one command on the client's reserved connection and
+// follows the transaction's state from the replies.
+func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
+	p := cl.pin
+	name := strings.ToLower(string(args[0]))
+	if name == "quit" {
+		s.unpin(cl)
+		cl.out.OK()
+		cl.closing = true
+		return
+	}
+	p.u.add(args)
+	if cmd != nil && cmd.Is(commands.Blocking) && !p.multi {
+		p.u.conn.SetDeadline(time.Time{}) // bounded by the command's own timeout
+	} else {
+		p.u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
+	}
+	reply, err := p.u.flushRead(cl.fwdBuf[:0])
+	if err != nil {
+		s.breakPin(cl, name)
+		return
+	}
+	cl.out.Raw(reply)
+	cl.fwdBuf = reply
+	ok := bytes.Equal(reply, okReply)
+	switch name {
+	case "watch":
+		p.watching = p.watching || ok
+	case "unwatch":
+		p.watching = false
+	case "multi":
+		p.multi = p.multi || ok
+	case "select":
+		if db, err := strconv.Atoi(string(args[1])); err == nil && len(args) == 2 {
+			if p.multi && bytes.Equal(reply, []byte("+QUEUED\r\n")) {
+				p.selected = db
+			} else if !p.multi && ok {
+				cl.setDB(db)
+				p.u.db = db
+			}
+		}
+	case "exec", "discard":
+		if !p.multi {
+			break // an error reply: WATCH, if any, still holds
+		}
+		if name == "exec" && p.selected >= 0 && len(reply) > 0 && (reply[0] == '*' || reply[0] == '>') {
+			cl.setDB(p.selected)
+		}
+		p.multi, p.watching = false, false
+	case "reset":
+		p.multi, p.watching = false, false
+		cl.setDB(0)
+	}
+	if !p.multi && !p.watching {
+		s.unpin(cl)
+	}
+}
+
+// breakPin handles a reserved connection that failed: the leader forgot the
+// client's transaction with it, so the client's next EXEC must not succeed.
+// The transaction continues locally, already doomed, and EXEC reports it.
+func (s *Server) breakPin(cl *Client, name string) {
+	p := cl.pin
+	s.unpin(cl)
+	switch {
+	case name == "exec" && p.multi:
+		cl.out.Error(errLeaderLost) // it may have committed
+		return
+	case (name == "discard" || name == "reset") && p.multi:
+		cl.out.OK() // the leader dropped the transaction: discarded either way
+		return
+	}
+	cl.out.Error(errLeaderLostRead)
+	if p.multi {
+		cl.tx.active, cl.tx.aborted = true, true
+	} else if p.watching && name != "unwatch" {
+		// Nothing can vouch for the watched keys any more: EXEC aborts.
+		cl.tx.watched = append(cl.tx.watched, watchedKey{})
+		cl.tx.dirty.Store(true)
+	}
+}
+
+func (s *Server) unpin(cl *Client) {
+	if cl.pin != nil {
+		cl.pin.u.close() // the leader drops WATCH/MULTI state with the connection
+		cl.pin = nil
+	}
+}
