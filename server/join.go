@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,10 @@ func (s *Server) joinLoop() {
 			return
 		}
 		reply, err := callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
+		if target, ok := strings.CutPrefix(string(reply), "-MOVED 0 "); ok && err == nil {
+			// A member in redirect mode names its leader: ask there.
+			reply, err = callOnce(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
+		}
 		switch {
 		case err != nil:
 			s.log.Warn("join: cannot reach member", "addr", s.cfg.Join, "attempt", attempt, "err", err)

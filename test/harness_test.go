@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -91,6 +92,13 @@ func startNode(t testing.TB, extra ...string) *node {
 
 func (n *node) start() {
 	n.t.Helper()
+	n.launch()
+	n.waitReady()
+}
+
+// launch starts the process without waiting for it to serve.
+func (n *node) launch() {
+	n.t.Helper()
 	args := []string{"--port", strconv.Itoa(n.port), "--dir", n.dir,
 		"--raft-addr", "127.0.0.1:" + strconv.Itoa(n.raftPort), "--loglevel", "warning"}
 	args = append(args, n.args...)
@@ -102,7 +110,6 @@ func (n *node) start() {
 	}
 	n.exited = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(n.cmd, n.exited)
-	n.waitReady()
 }
 
 // waitReady polls until a write succeeds (the node elected itself and replayed).
@@ -120,6 +127,9 @@ func (n *node) waitReady() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := c.Set(ctx, "__geomys_test_ready", "1", 0).Err()
 		cancel()
+		if err != nil && strings.HasPrefix(err.Error(), "MOVED ") {
+			return // a follower in redirect mode that knows its leader
+		}
 		if err == nil {
 			c.Del(context.Background(), "__geomys_test_ready")
 			return
