@@ -38,6 +38,7 @@ func run() error {
 	flag.StringVar(&cfg.RaftAdvertise, "raft-advertise", "", "Raft address peers dial (default: --raft-addr; required when that binds 0.0.0.0)")
 	flag.StringVar(&cfg.ReadConsistency, "read-consistency", "linearizable", "linearizable (reads confirmed by the leader with a quorum) or stale (any node serves its local data)")
 	flag.StringVar(&cfg.FollowerMode, "follower-mode", "proxy", "what a follower does with commands that need the leader: proxy (relay them) or redirect (answer -MOVED 0 leader-host:port)")
+	flag.Uint64Var(&cfg.RaftTrailingLogs, "raft-trailing-logs", 10240, "Raft entries kept after a snapshot, so a briefly lagging follower catches up from the log instead of a full snapshot")
 	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 5*time.Second, "longest a command waits for the cluster (commit, leader, leadership check) before an error reply")
 	flag.StringVar(&cfg.AppendFsync, "appendfsync", "everysec", "AOF fsync policy: always, everysec or no")
 	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")

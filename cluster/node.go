@@ -39,6 +39,7 @@ type Options struct {
 	ClientAddr    string // host:port clients (and peers' proxies) reach our RESP port at
 	Dir           string // holds raft.db and snapshots/
 	Join          string // RESP address of an existing member: do not bootstrap
+	TrailingLogs  uint64 // entries kept after a snapshot for followers that lag
 	Logger        *slog.Logger
 	LogLevel      string
 	ApplyTimeout  time.Duration
@@ -96,6 +97,9 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.NoSnapshotRestoreOnStart = true // the FSM recovers from its AOF
 	cfg.SnapshotThreshold = math.MaxInt64 >> 1
 	cfg.TrailingLogs = 10240
+	if opts.TrailingLogs > 0 {
+		cfg.TrailingLogs = opts.TrailingLogs
+	}
 	cfg.HeartbeatTimeout = 1000 * time.Millisecond
 	cfg.ElectionTimeout = 1000 * time.Millisecond
 	cfg.LeaderLeaseTimeout = 500 * time.Millisecond

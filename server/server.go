@@ -51,6 +51,8 @@ type Config struct {
 	ReadConsistency string
 	// FollowerMode is "proxy" (default) or "redirect".
 	FollowerMode string
+	// RaftTrailingLogs is how many entries a snapshot leaves in the Raft log.
+	RaftTrailingLogs uint64
 	// RequestTimeout bounds how long a command waits for the cluster.
 	RequestTimeout time.Duration
 	// Shutdown is called when a client sends SHUTDOWN.
@@ -125,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	node, err := cluster.Open(cluster.Options{
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
-		ApplyTimeout: cfg.RequestTimeout,
+		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
 	}, f)
 	if err != nil {
 		f.Close()
