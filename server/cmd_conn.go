@@ -202,7 +202,15 @@ func waitCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error("ERR timeout is negative")
 		return
 	}
-	cl.out.Int(0)
+	// Every acknowledged write is already on a majority of voters: the
+	// other members of that majority are the replicas WAIT asks about.
+	voters := 0
+	for _, p := range s.node.Peers() {
+		if p.Voter {
+			voters++
+		}
+	}
+	cl.out.Int(int64(voters / 2))
 }
 
 func saveCommand(s *Server, cl *Client, args [][]byte) {

@@ -180,6 +180,9 @@ func TestClusterTopologyCommands(t *testing.T) {
 	if !strings.Contains(repl, "role:master") || !strings.Contains(repl, "connected_slaves:2") {
 		t.Errorf("leader INFO replication:\n%s", repl)
 	}
+	if n, err := c.followers()[0].client2().Do(ctx, "WAIT", 1, 0).Int(); err != nil || n != 1 {
+		t.Errorf("WAIT 1 0 on 3 voters = %d, %v; want 1 (the majority's other member)", n, err)
+	}
 	if !strings.Contains(leader.client2().Info(ctx, "raft").Val(), "num_voters:3") {
 		t.Error("INFO raft lacks num_voters")
 	}

@@ -396,8 +396,9 @@ func TestFaultPauseLeader(t *testing.T) {
 		paused := time.Now()
 		nl := leaderAmong(t, c, others(c, old), old)
 		newAt := time.Now()
+		nlc := nl.client2()
 		for {
-			err := nl.client().Set(ctx, key, "new", 0).Err()
+			err := nlc.Set(ctx, key, "new", 0).Err()
 			if err == nil {
 				break
 			}
@@ -501,14 +502,9 @@ func TestFaultPartitions(t *testing.T) {
 // that stay; a second starts once the new node has joined and includes it.
 func TestFaultPartitionMembership(t *testing.T) {
 	c := startCluster(t, 3, "--request-timeout", "2s")
-	rounds := 0
 	faultRounds(t, func(round int) {
-		rounds++
-		if rounds > 1 {
-			// Each round retires one node and adds one: start the next from
-			// the current three members.
-			t.Logf("round %d: members %v", round, names(c.running()...))
-		}
+		// Each round retires one node and adds one; the next round starts
+		// from the three members left.
 		ctx := ctxT(t)
 		l := c.leader()
 		// The victim is a follower that new nodes do not join through.
@@ -536,6 +532,7 @@ func TestFaultPartitionMembership(t *testing.T) {
 		}
 		c.waitMembers(2)
 		added := c.addNode(true)
+		c.net.Isolate(victim.name()) // the cut predates the new node
 		c.waitMembers(3)
 		t.Logf("removed %s, added %s", victim.name(), added.name())
 		waitCaughtUp(t, c, added)
