@@ -53,10 +53,17 @@ func (u *upstream) flushRead(dst []byte) ([]byte, error) {
 func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 	p := cl.pin
 	name := strings.ToLower(string(args[0]))
-	if name == "quit" {
+	switch name {
+	case "quit":
 		s.unpin(cl)
 		cl.out.OK()
 		cl.closing = true
+		return
+	case "reset":
+		// Dropping the reserved connection resets the leader's side; the
+		// rest (protocol, db, name) is this node's to reset.
+		s.unpin(cl)
+		s.serverCommand(cl, cmd, args)
 		return
 	}
 	p.u.add(args)
@@ -81,7 +88,10 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 	case "multi":
 		p.multi = p.multi || ok
 	case "select":
-		if db, err := strconv.Atoi(string(args[1])); err == nil && len(args) == 2 {
+		if len(args) != 2 {
+			break
+		}
+		if db, err := strconv.Atoi(string(args[1])); err == nil {
 			if p.multi && bytes.Equal(reply, []byte("+QUEUED\r\n")) {
 				p.selected = db
 			} else if !p.multi && ok {
@@ -97,9 +107,6 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 			cl.setDB(p.selected)
 		}
 		p.multi, p.watching = false, false
-	case "reset":
-		p.multi, p.watching = false, false
-		cl.setDB(0)
 	}
 	if !p.multi && !p.watching {
 		s.unpin(cl)

@@ -302,3 +302,49 @@ func TestClusterNoQuorum(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestClusterFollowerMatchesLeader: scripted sessions — transactions and
+// their error paths, SELECT inside MULTI, RESET, arity and type errors —
+// give the same replies on a follower as on the leader, in RESP2 and RESP3.
+func TestClusterFollowerMatchesLeader(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := ctxT(t)
+	script := [][]any{
+		{"SET", "s", "1"},
+		{"MULTI"}, {"INCR", "s"}, {"NOSUCH"}, {"EXEC"},
+		{"MULTI"}, {"INCR", "s"}, {"GET"}, {"EXEC"},
+		{"EXEC"}, {"DISCARD"},
+		{"WATCH", "s"}, {"MULTI"}, {"INCR", "s"}, {"SELECT", "2"}, {"SET", "in2", "x"}, {"EXEC"},
+		{"GET", "in2"}, {"SELECT", "0"}, {"GET", "s"},
+		{"MULTI"}, {"LPUSH", "s", "x"}, {"INCR", "s"}, {"EXEC"},
+		{"MULTI"}, {"MULTI"}, {"DISCARD"}, {"GET", "s"},
+		{"WATCH", "s"}, {"UNWATCH"}, {"MULTI"}, {"SET", "s", "10"}, {"DISCARD"}, {"GET", "s"},
+		{"MULTI"}, {"SET", "s", "11"}, {"RESET"}, {"GET", "s"},
+		{"WATCH"}, {"SELECT", "99"}, {"BLPOP", "nolist", "0.05"},
+		{"MULTI"}, {"BLPOP", "nolist", "0"}, {"EXEC"},
+	}
+	run := func(n *node, proto int) []string {
+		if err := c.leader().client().FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		cl := redis.NewClient(&redis.Options{Addr: n.addr(), Protocol: proto})
+		defer cl.Close()
+		conn := cl.Conn()
+		defer conn.Close()
+		var out []string
+		for _, cmd := range script {
+			v, err := conn.Do(ctx, cmd...).Result()
+			out = append(out, fmt.Sprintf("%v => %v / %v", cmd, v, err))
+		}
+		return out
+	}
+	for _, proto := range []int{2, 3} {
+		want := run(c.leader(), proto)
+		got := run(c.followers()[0], proto)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("RESP%d step %d: follower %s, leader %s", proto, i, got[i], want[i])
+			}
+		}
+	}
+}
