@@ -30,6 +30,9 @@ type proposal struct {
 	// proposed at all: it runs when every earlier entry has been applied and
 	// this one heads the next Raft entry, so nothing can come in between.
 	check func() bool
+	// barrier marks a linearizable read waiting for the group to commit;
+	// all barriers of a group share one empty entry.
+	barrier bool
 }
 
 // ErrCheckFailed answers ApplyChecked when its check said no; nothing was proposed.
@@ -43,6 +46,7 @@ type outcome struct {
 type inflight struct {
 	fut   raft.ApplyFuture
 	group []*proposal
+	slots []int // group[i]'s position in the batch (barriers share one)
 }
 
 // proposer forms groups and hands them to Raft; responder delivers results.
@@ -120,19 +124,12 @@ func (n *Node) proposer() {
 				break drain
 			}
 		}
-		data := group[0].data
-		if len(group) > 1 {
-			entries := make([][]byte, len(group))
-			for i, p := range group {
-				entries[i] = p.data
-			}
-			data = fsm.EncodeBatch(entries)
-		}
+		data, slots := encodeGroup(group)
 		n.groups.Add(1)
 		n.grouped.Add(int64(len(group)))
 		fut := n.raft.Apply(data, n.opts.ApplyTimeout)
 		select {
-		case n.committing <- inflight{fut: fut, group: group}:
+		case n.committing <- inflight{fut: fut, group: group, slots: slots}:
 		case <-n.stop:
 			failAll(group, ErrShutdown)
 			return
@@ -153,11 +150,13 @@ func (n *Node) responder() {
 		}
 		switch r := in.fut.Response().(type) {
 		case *fsm.Result:
-			in.group[0].done <- outcome{res: r}
+			for _, p := range in.group { // one entry, or barriers sharing it
+				p.done <- outcome{res: r}
+			}
 		case *fsm.BatchResult:
 			for i, p := range in.group {
-				if i < len(r.Results) && r.Results[i] != nil {
-					p.done <- outcome{res: r.Results[i]}
+				if j := in.slots[i]; j < len(r.Results) && r.Results[j] != nil {
+					p.done <- outcome{res: r.Results[j]}
 				} else {
 					p.done <- outcome{err: fmt.Errorf("%w (entry was skipped)", ErrUncertain)}
 				}
@@ -166,6 +165,37 @@ func (n *Node) responder() {
 			failAll(in.group, fmt.Errorf("%w (entry was skipped)", ErrUncertain))
 		}
 	}
+}
+
+// barrierEntry is the empty entry a read barrier commits.
+var barrierEntry = func() []byte {
+	var w fsm.EntryWriter
+	w.Reset(0)
+	return append([]byte(nil), w.Bytes()...)
+}()
+
+// encodeGroup packs a group into one Raft entry and says where each
+// proposal's result will be: barriers add one shared empty entry.
+func encodeGroup(group []*proposal) ([]byte, []int) {
+	slots := make([]int, len(group))
+	entries := make([][]byte, 0, len(group))
+	barrier := -1
+	for i, p := range group {
+		if p.barrier {
+			if barrier < 0 {
+				barrier = len(entries)
+				entries = append(entries, barrierEntry)
+			}
+			slots[i] = barrier
+			continue
+		}
+		slots[i] = len(entries)
+		entries = append(entries, p.data)
+	}
+	if len(entries) == 1 {
+		return entries[0], slots
+	}
+	return fsm.EncodeBatch(entries), slots
 }
 
 func failAll(group []*proposal, err error) {
@@ -195,10 +225,13 @@ func (n *Node) Apply(data []byte) (*fsm.Result, error) { return n.ApplyChecked(d
 // entry has been applied and none can come in between (see proposal.check);
 // it returns ErrCheckFailed when check says no.
 func (n *Node) ApplyChecked(data []byte, check func() bool) (*fsm.Result, error) {
+	return n.propose(&proposal{data: data, done: make(chan outcome, 1), check: check})
+}
+
+func (n *Node) propose(p *proposal) (*fsm.Result, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, ErrNoLeader
 	}
-	p := &proposal{data: data, done: make(chan outcome, 1), check: check}
 	timer := time.NewTimer(n.opts.ApplyTimeout)
 	defer timer.Stop()
 	select {

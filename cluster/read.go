@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -12,12 +10,18 @@ import (
 // every write acknowledged before the call, anywhere in the cluster.
 //
 // On the leader every acknowledged write is already applied locally (the
-// reply comes from the local FSM), so what remains to prove is that no newer
-// leader exists that could have acknowledged writes we lack. A quorum
-// confirming our leadership after the read arrived proves it (Raft's
-// read-index check); concurrent reads share one confirmation round. No clock
-// or lease is trusted, so a leader that was paused or cut off answers
-// ErrNoLeader instead of stale data.
+// reply comes from the local FSM); what remains to prove is that no newer
+// leader exists that could have acknowledged writes we lack. The proof is an
+// empty entry committed in our term after the read arrived: a majority
+// accepted an AppendEntries sent after the read, which none of them would
+// have done had it joined a newer term. The entry rides along with the next
+// group commit, and every read waiting for that group shares it.
+//
+// A quorum heartbeat (hashicorp/raft's VerifyLeader) is not enough: it also
+// counts responses that were already in flight when the read arrived, and a
+// leader resumed after a pause (SIGSTOP, a VM freeze) finds such responses,
+// sent before the others elected a new leader, in its socket buffers. Leases
+// trust clocks, which a pause breaks too.
 func (n *Node) LinearizableRead(ctx context.Context) error {
 	if err := n.ReadReady(ctx); err != nil {
 		return err
@@ -25,24 +29,14 @@ func (n *Node) LinearizableRead(ctx context.Context) error {
 	if n.soleVoter() {
 		return nil // no other node can be elected
 	}
-	done := make(chan error, 1)
-	timer := time.NewTimer(n.opts.ApplyTimeout)
-	defer timer.Stop()
-	select {
-	case n.reads <- done:
-	case <-n.stop:
-		return ErrShutdown
-	case <-timer.C:
+	_, err := n.propose(&proposal{barrier: true, data: barrierEntry, done: make(chan outcome, 1)})
+	if err != nil {
+		// Not committed: either way the read cannot be vouched for, and it
+		// changed nothing, so it is always safe to retry.
 		return ErrNoLeader
 	}
-	select {
-	case err := <-done:
-		return err
-	case <-n.stop:
-		return ErrShutdown
-	case <-timer.C:
-		return fmt.Errorf("%w (leadership not confirmed within %v)", ErrNoLeader, n.opts.ApplyTimeout)
-	}
+	n.barriers.Add(1)
+	return nil
 }
 
 // soleVoter reports whether this node is the only voter, so leadership needs
@@ -59,37 +53,4 @@ func (n *Node) soleVoter() bool {
 		}
 	}
 	return voters == 1
-}
-
-// verifier runs the leadership confirmation rounds: every read queued when a
-// round starts is answered by it; reads arriving during a round wait for the
-// next, since a confirmation only vouches for reads that came before it.
-func (n *Node) verifier() {
-	defer n.wg.Done()
-	var batch []chan error
-	for {
-		select {
-		case <-n.stop:
-			return
-		case w := <-n.reads:
-			batch = append(batch[:0], w)
-		}
-	drain:
-		for {
-			select {
-			case w := <-n.reads:
-				batch = append(batch, w)
-			default:
-				break drain
-			}
-		}
-		err := n.raft.VerifyLeader().Error()
-		if err != nil || !n.readable.Load() {
-			err = fmt.Errorf("%w (leadership not confirmed: %v)", ErrNoLeader, err)
-		}
-		for _, w := range batch {
-			w <- err
-		}
-		n.verifyRounds.Add(1)
-	}
 }

@@ -154,7 +154,7 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 	rs := s.node.Stats()
 	kv("group_commits", rs["group_commits"])
 	kv("group_commit_entries", rs["group_commit_entries"])
-	kv("read_confirmations", rs["read_confirmations"])
+	kv("read_barriers", rs["read_barriers"])
 }
 
 // roleCommand answers ROLE the way Redis tooling expects: the leader is the

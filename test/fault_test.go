@@ -319,6 +319,27 @@ func waitCaughtUp(t *testing.T, c *cluster, n *node) {
 	t.Fatalf("%s did not catch up to index %d within 30s\n%s", n.name(), target, c.logs())
 }
 
+// awaitLeader polls nodes (skipping not) for up to d for a leader and logs
+// how long the election took from since; it returns the leader or nil.
+func awaitLeader(t *testing.T, nodes []*node, not *node, since time.Time, d time.Duration) *node {
+	t.Helper()
+	deadline := since.Add(d)
+	for time.Now().Before(deadline) {
+		for _, n := range nodes {
+			if n == not || !n.running() {
+				continue
+			}
+			if n.raftInfo()["role"] == "leader" {
+				t.Logf("new leader %s %v after the fault", n.name(), time.Since(since).Round(time.Millisecond))
+				return n
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("no new leader within %v of the fault", d)
+	return nil
+}
+
 func names(ns ...*node) []string {
 	var out []string
 	for _, n := range ns {
@@ -352,7 +373,9 @@ func TestFaultKillLeader(t *testing.T) {
 			l := c.leader()
 			lift := fr.fault(fmt.Sprintf("kill-leader-%d(%s)", i, l.name()))
 			l.kill()
-			time.Sleep(2 * time.Second)
+			killed := time.Now()
+			awaitLeader(t, c.nodes, l, killed, 2*time.Second)
+			time.Sleep(time.Until(killed.Add(2 * time.Second)))
 			l.restart()
 			lift()
 			waitCaughtUp(t, c, l)
@@ -458,6 +481,20 @@ func TestFaultPauseLeader(t *testing.T) {
 				t.Errorf("%s on the deposed leader %s: error %v, want \"new\" or TRYAGAIN", r.what, old.name(), r.err)
 			}
 		}
+		// Once resumed, the old leader serves the new value (relayed or
+		// as a follower of the new leader).
+		oc := old.client2()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			v, err := oc.Get(ctx, key).Result()
+			if err == nil && v == "new" {
+				break
+			}
+			if err == nil || time.Now().After(deadline) {
+				t.Fatalf("GET %s on %s after it resumed: %q, %v; want \"new\"", key, old.name(), v, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		settle()
 		fr.finish()
 	})
@@ -549,7 +586,9 @@ func TestFaultPartitionMembership(t *testing.T) {
 		c.net.Heal()
 		lift()
 		healed := time.Now()
+		lift = fr.fault(fmt.Sprintf("reconnect-removed(%s)", victim.name()))
 		time.Sleep(4 * time.Second)
+		lift()
 		after := c.leader()
 		if after != before || after.raftInfo()["term"] != term {
 			t.Errorf("the removed node disrupted the cluster: leader %s term %s before healing, %s term %s after",
@@ -648,7 +687,21 @@ func TestFaultFiveNodes(t *testing.T) {
 		lift = fr.fault(fmt.Sprintf("kill-two(%s,%s)", l.name(), f.name()))
 		l.kill()
 		f.kill()
-		time.Sleep(2 * time.Second)
+		killed := time.Now()
+		awaitLeader(t, c.nodes, l, killed, 10*time.Second)
+		// Three of five are up: writes must resume before the two return.
+		for {
+			if d, ok := fr.w.FirstSuccessAfter(killed); ok {
+				t.Logf("first write %v after killing two of five", d.Round(time.Millisecond))
+				break
+			}
+			if time.Since(killed) > 10*time.Second {
+				t.Errorf("no write succeeded within 10s with three of five nodes up\n%s", c.logs())
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Until(killed.Add(2 * time.Second)))
 		l.launch()
 		f.launch()
 		l.waitReady()
