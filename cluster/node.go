@@ -291,6 +291,15 @@ func (n *Node) Close() error {
 		return nil
 	default:
 	}
+	if n.raft != nil && n.IsLeader() && !n.soleVoter() {
+		// Hand leadership over first, so a rolling restart costs clients a
+		// transfer instead of an election timeout.
+		if err := n.raft.LeadershipTransfer().Error(); err != nil {
+			n.log.Warn("leadership transfer before shutdown failed", "err", err)
+		} else {
+			n.log.Info("handed leadership over before shutdown")
+		}
+	}
 	close(n.stop)
 	n.wg.Wait()
 	var err error

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -59,6 +60,9 @@ func classifyProxyErr(err error) proxyOutcome {
 	}
 	return pAnomaly
 }
+
+// replyCounts counts the pipelined clients' replies by outcome, for rates.
+var replyCounts struct{ ok, tryagain, uncertain atomic.Int64 }
 
 // pipeClient is one of TestFaultProxyReplies' clients: it alone writes its
 // counter and its register, so it can tell exactly which replies it may get.
@@ -171,10 +175,13 @@ func (pc *pipeClient) pipeline(ctx context.Context) {
 		switch out {
 		case pOK:
 			pc.ok++
+			replyCounts.ok.Add(1)
 		case pFailed:
 			pc.failed++
+			replyCounts.tryagain.Add(1)
 		case pUnknown:
 			pc.unknown++
+			replyCounts.uncertain.Add(1)
 		case pAnomaly:
 			pc.fail("%s: %s: anomalous error %v", where, o.cmd.Name(), o.cmd.Err())
 		}
@@ -262,8 +269,13 @@ func TestFaultProxyReplies(t *testing.T) {
 						return
 					default:
 					}
+					okBefore := pc.ok
 					pc.pipeline(ctx)
-					time.Sleep(time.Duration(rand.IntN(10)) * time.Millisecond)
+					pause := time.Duration(rand.IntN(10)) * time.Millisecond
+					if pc.ok == okBefore {
+						pause += 20 * time.Millisecond // nothing worked: back off
+					}
+					time.Sleep(pause)
 				}
 			}()
 		}
@@ -287,14 +299,21 @@ func TestFaultProxyReplies(t *testing.T) {
 			}
 		}
 		phase := func(n int) {
+			ok0, try0, unk0 := replyCounts.ok.Load(), replyCounts.tryagain.Load(), replyCounts.uncertain.Load()
 			lift := fr.fault("leadership-transfers")
+			begin := time.Now()
 			for i := 0; i < n; i++ {
 				transfer()
 				time.Sleep(500 * time.Millisecond)
 			}
 			lift()
+			secs := time.Since(begin).Seconds()
+			t.Logf("pipelined replies during transfers: %.0f ok/s, %.0f TRYAGAIN/s, %.0f UNCERTAIN/s",
+				float64(replyCounts.ok.Load()-ok0)/secs, float64(replyCounts.tryagain.Load()-try0)/secs,
+				float64(replyCounts.uncertain.Load()-unk0)/secs)
 		}
 		phase(8)
+		time.Sleep(time.Second)
 		l := c.leader()
 		lift := fr.fault(fmt.Sprintf("kill-leader(%s)", l.name()))
 		l.kill()
@@ -304,6 +323,7 @@ func TestFaultProxyReplies(t *testing.T) {
 		l.restart()
 		lift()
 		waitCaughtUp(t, c, l)
+		time.Sleep(time.Second)
 		phase(8)
 		settle()
 		close(stop)

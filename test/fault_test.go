@@ -603,14 +603,15 @@ func TestFaultPartitionMembership(t *testing.T) {
 		}
 		// A removed node knows no leader it may serve for: it must not
 		// acknowledge a write.
-		err := victim.client2().Set(ctx, "removed-write", "x", 0).Err()
+		err := victim.client2().Set(ctx, fmt.Sprintf("r%d:removed-write", round), "x", 0).Err()
 		t.Logf("SET on the removed node %s: %v", victim.name(), err)
 		if err == nil {
-			if n, _ := after.client2().Exists(ctx, "removed-write").Result(); n == 0 {
+			if n, _ := after.client2().Exists(ctx, fmt.Sprintf("r%d:removed-write", round)).Result(); n == 0 {
 				t.Errorf("the removed node acknowledged a SET that the cluster does not have")
 			}
 		}
 		victim.kill()
+		settle()
 		fr2.w.Stop()
 		fr.finish()
 		fr2.finish()
