@@ -203,6 +203,39 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errLeaderLost)
 		return
 	}
+	selecting := u.db != cl.db
+	reply, err, gone := s.parkedRead(cl, u, func() ([]byte, error) {
+		if selecting {
+			reply, err := u.readReply(cl.fwdBuf[:0])
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(reply, okReply) {
+				return nil, errBadSelect
+			}
+			u.db = cl.db
+		}
+		return u.readReply(cl.fwdBuf[:0])
+	})
+	if gone {
+		return
+	}
+	if err != nil {
+		u.close()
+		cl.out.Error(errLeaderLost)
+		return
+	}
+	cl.out.Raw(reply)
+	cl.fwdBuf = reply
+	u.conn.SetDeadline(time.Time{})
+	s.upstreams.put(u)
+}
+
+// parkedRead waits for the reply of a command the leader may park for long
+// (a blocking pop). If our client goes away meanwhile, or the server stops,
+// the link is closed so the leader stops waiting too; gone reports that the
+// client left, and then nothing is to be written to it.
+func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)) (reply []byte, err error, gone bool) {
 	s.flushOut(cl) // earlier replies of the pipeline go out before we park
 	closed, stopWatch := s.watchClose(cl)
 	finished := make(chan struct{})
@@ -218,15 +251,7 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		}
 	}()
 	cl.blocked.Store(true)
-	reply, err := u.readReply(cl.fwdBuf[:0])
-	if err == nil && u.db != cl.db {
-		if !bytes.Equal(reply, okReply) {
-			err = errBadSelect
-		} else {
-			u.db = cl.db
-			reply, err = u.readReply(cl.fwdBuf[:0])
-		}
-	}
+	reply, err = read()
 	cl.blocked.Store(false)
 	close(finished)
 	<-watcher
@@ -235,18 +260,10 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 	case <-closed:
 		cl.closing = true
 		u.close()
-		return
+		return nil, err, true
 	default:
 	}
-	if err != nil {
-		u.close()
-		cl.out.Error(errLeaderLost)
-		return
-	}
-	cl.out.Raw(reply)
-	cl.fwdBuf = reply
-	u.conn.SetDeadline(time.Time{})
-	s.upstreams.put(u)
+	return reply, err, false
 }
 
 type proxyError string

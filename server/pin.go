@@ -67,12 +67,23 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		return
 	}
 	p.u.add(args)
+	var reply []byte
+	var err error
 	if cmd != nil && cmd.Is(commands.Blocking) && !p.multi {
-		p.u.conn.SetDeadline(time.Time{}) // bounded by the command's own timeout
+		// Parked on the leader for as long as the command's own timeout.
+		p.u.conn.SetDeadline(time.Time{})
+		if err = p.u.flush(); err == nil {
+			var gone bool
+			reply, err, gone = s.parkedRead(cl, p.u, func() ([]byte, error) { return p.u.readReply(cl.fwdBuf[:0]) })
+			if gone {
+				s.unpin(cl)
+				return
+			}
+		}
 	} else {
 		p.u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
+		reply, err = p.u.flushRead(cl.fwdBuf[:0])
 	}
-	reply, err := p.u.flushRead(cl.fwdBuf[:0])
 	if err != nil {
 		s.breakPin(cl, name)
 		return

@@ -348,3 +348,29 @@ func TestClusterFollowerMatchesLeader(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterBlockedClientLeavesFollower: a client blocked through a
+// follower that disconnects is cleaned up on the leader too, so a later push
+// is not consumed by a ghost — also when the client was inside WATCH.
+func TestClusterBlockedClientLeavesFollower(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := ctxT(t)
+	f := c.followers()[0]
+	f.raw(t, "*3\r\n$5\r\nBLPOP\r\n$2\r\nq1\r\n$1\r\n0\r\n", 300*time.Millisecond)
+	f.raw(t, "*2\r\n$5\r\nWATCH\r\n$1\r\nw\r\n*3\r\n$5\r\nBLPOP\r\n$2\r\nq2\r\n$1\r\n0\r\n", 300*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	for _, q := range []string{"q1", "q2"} {
+		if err := c.leader().client().RPush(ctx, q, "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, q := range []string{"q1", "q2"} {
+		if n := c.leader().client().LLen(ctx, q).Val(); n != 1 {
+			t.Errorf("%s holds %d elements after the blocked client left; a ghost waiter took it", q, n)
+		}
+	}
+	if n, _ := c.leader().client().Do(ctx, "CLIENT", "LIST").Text(); strings.Contains(n, "flags=b") {
+		t.Errorf("a client is still blocked on the leader:\n%s", n)
+	}
+}
