@@ -41,6 +41,9 @@ func (s *Server) leaderRoute(cl *Client) route {
 type fwdCmd struct {
 	args  [][]byte
 	write bool
+	// publish: the reply counts this node's receivers, not the leader's,
+	// as it would on a node the publisher is connected to in Redis Cluster.
+	publish bool
 }
 
 // pinned is a connection to the leader reserved for one client while it is
@@ -57,7 +60,8 @@ func (s *Server) queueForward(cl *Client, args [][]byte, write bool) {
 	if cl.entry.Len() > 0 {
 		s.flushWrites(cl)
 	}
-	cl.fwd = append(cl.fwd, fwdCmd{args: args, write: write})
+	publish := write && len(args) == 3 && commands.EqualFold(args[0], "publish")
+	cl.fwd = append(cl.fwd, fwdCmd{args: args, write: write, publish: publish})
 	if len(cl.fwd) >= maxEntryCommands {
 		s.flushForward(cl)
 	}
@@ -143,8 +147,12 @@ func (s *Server) flushForward(cl *Client) {
 			fail(i, true)
 			return
 		}
-		cl.out.Raw(reply)
 		cl.fwdBuf = reply
+		if batch[i].publish && len(reply) > 0 && reply[0] == ':' {
+			cl.out.Int(s.pubsub.receivers(batch[i].args[1]))
+			continue
+		}
+		cl.out.Raw(reply)
 	}
 	if cap(cl.fwdBuf) > maxIdleReplyBuffer {
 		cl.fwdBuf = nil

@@ -103,6 +103,19 @@ func (r *pubsubRegistry) counts() (channels, patterns int) {
 	return len(r.channels), len(r.patterns)
 }
 
+// receivers counts the local subscribers a message on channel reaches.
+func (r *pubsubRegistry) receivers(channel []byte) int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := int64(len(r.channels[string(channel)]))
+	for pat, set := range r.patterns {
+		if commands.GlobMatch(pat, string(channel), false) {
+			n += int64(len(set))
+		}
+	}
+	return n
+}
+
 // deliverPublications is the FSM's OnPublish hook.
 func (s *Server) deliverPublications(pubs []commands.Publication) {
 	r := &s.pubsub

@@ -118,3 +118,23 @@ func clientsTail(s string, lines int) string {
 	}
 	return strings.Join(parts, "\n")
 }
+
+// TestClientsThroughFollower runs the same client scripts against a follower
+// of a 3-node cluster: a client with no cluster awareness must not notice.
+func TestClientsThroughFollower(t *testing.T) {
+	python := pythonWithRedis(t)
+	nodeBin := nodeWithClients(t)
+	c := startCluster(t, 3)
+	f := c.followers()[0]
+	host, port := "127.0.0.1", strconv.Itoa(f.port)
+	t.Run("redis-py", func(t *testing.T) {
+		runClientScript(t, f, python, filepath.Join("clients", "redis_py_smoke.py"), host, port)
+	})
+	t.Run("ioredis", func(t *testing.T) {
+		runClientScript(t, f, nodeBin, filepath.Join("clients", "node", "ioredis_smoke.mjs"), host, port)
+	})
+	t.Run("node-redis", func(t *testing.T) {
+		runClientScript(t, f, nodeBin, filepath.Join("clients", "node", "node_redis_smoke.mjs"), host, port)
+	})
+	c.waitConverged()
+}
