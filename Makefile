@@ -2,7 +2,7 @@ GO    ?= go
 BIN   := bin/geomys
 ARGS  ?=
 
-.PHONY: all build run test unit deps bench fuzz vet fmt clean
+.PHONY: all build run test unit deps bench fuzz soak vet fmt clean
 
 all: build
 
@@ -27,6 +27,11 @@ deps:
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+## soak: the cluster fault tests, each fault loop repeated for SOAK (default 5m)
+SOAK ?= 5m
+soak: deps build
+	GEOMYS_SOAK=$(SOAK) $(GO) test -count=1 -timeout 3h -run 'TestFault' -v ./test/ | grep -E '^(=== RUN|--- |FAULT-METRIC|ok|FAIL|PASS)|FAULT-METRIC'
 
 ## bench: Geomys vs redis-server side by side (see scripts/bench.sh)
 bench: deps build
