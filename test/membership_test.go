@@ -229,3 +229,58 @@ func TestClusterScript(t *testing.T) {
 		t.Fatalf("after restart GET = %q", got)
 	}
 }
+
+// TestClusterSevenNodesLoseThree: seven nodes keep serving after losing
+// three of them (the leader among them) with every acknowledged write
+// intact; after a fourth loss no write is acknowledged.
+func TestClusterSevenNodesLoseThree(t *testing.T) {
+	c := startCluster(t, 7, "--request-timeout", "2s")
+	ctx := ctxT(t)
+	leader := c.leader()
+	if err := leader.client().Set(ctx, "before", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	victims := []*node{leader}
+	for _, n := range c.followers() {
+		if len(victims) < 3 {
+			victims = append(victims, n)
+		}
+	}
+	for _, v := range victims {
+		v.kill()
+	}
+	var alive []*node
+	for _, n := range c.nodes {
+		if n.running() {
+			alive = append(alive, n)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := alive[0].client().Set(ctx, "after", "2", 0).Err()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("4 of 7 nodes could not write: %v\n%s", err, c.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, n := range alive {
+		if got := n.client().MGet(ctx, "before", "after").Val(); fmt.Sprint(got) != "[1 2]" {
+			t.Fatalf("%s reads %v", n.name(), got)
+		}
+	}
+	// A fourth loss leaves no majority: writes fail, never succeed.
+	alive[0].kill()
+	if err := alive[1].client().Set(ctx, "nomajority", "x", 0).Err(); err == nil {
+		t.Fatal("3 of 7 nodes acknowledged a write")
+	}
+	for _, v := range append(victims, alive[0]) {
+		v.launch()
+	}
+	c.waitConverged()
+	if n, _ := c.leader().client().Exists(ctx, "before", "after").Result(); n != 2 {
+		t.Fatalf("after restarting everyone, %d of 2 acknowledged keys remain", n)
+	}
+}
