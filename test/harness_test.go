@@ -41,15 +41,31 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// handedOut remembers every port freePort returned, so two servers of one
+// test run never get the same port (the kernel may offer a just-closed port
+// again).
+var handedOut sync.Map
+
 // freePort asks the kernel for an unused loopback port.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var held []net.Listener
+	defer func() {
+		for _, ln := range held {
+			ln.Close()
+		}
+	}()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, ln)
+		port := ln.Addr().(*net.TCPAddr).Port
+		if _, dup := handedOut.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // node is one running geomys process.
@@ -92,8 +108,34 @@ func startNode(t testing.TB, extra ...string) *node {
 
 func (n *node) start() {
 	n.t.Helper()
+	first := n.cmd == nil
 	n.launch()
+	// A free port can still be taken (e.g. as the local port of some
+	// outgoing connection) before the server binds it; a fresh node then
+	// simply starts again on another one.
+	for try := 0; first && try < 3 && n.bindConflict(); try++ {
+		n.port, n.raftPort = freePort(n.t), freePort(n.t)
+		n.launch()
+	}
 	n.waitReady()
+}
+
+// bindConflict waits briefly to see whether the process exits because its
+// port is taken.
+func (n *node) bindConflict() bool {
+	for i := 0; i < 20; i++ {
+		select {
+		case <-n.exited:
+			return strings.Contains(n.log.String(), "address already in use")
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", n.addr(), 100*time.Millisecond); err == nil {
+			c.Close()
+			return false
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return false
 }
 
 // launch starts the process without waiting for it to serve.
