@@ -39,9 +39,12 @@ type Options struct {
 	Dir           string // holds raft.db and snapshots/
 	Join          string // RESP address of an existing member: do not bootstrap
 	TrailingLogs  uint64 // entries kept after a snapshot for followers that lag
-	Logger        *slog.Logger
-	LogLevel      string
-	ApplyTimeout  time.Duration
+	// TermCheck asks the node at a client address whether its term is term
+	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
+	TermCheck    func(clientAddr string, term uint64, leader string, deadline time.Time) bool
+	Logger       *slog.Logger
+	LogLevel     string
+	ApplyTimeout time.Duration
 }
 
 // Node is one member of the Raft group.
@@ -53,18 +56,20 @@ type Node struct {
 	bolt  *raftboltdb.BoltStore
 	trans *raft.NetworkTransport
 
-	readable atomic.Bool // leader whose own-term entry has been applied
-	hadState bool        // Raft state existed at start: a restart, never a join
+	readable atomic.Bool     // leader whose own-term entry has been applied
+	hadState bool            // Raft state existed at start: a restart, never a join
+	reads    chan chan error // linearizable reads waiting for a confirmation round
+	checker  *termChecker
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
-	proposals  chan *proposal // entries waiting to join the next group
-	committing chan inflight  // groups handed to Raft, in order
-	slots      chan struct{}  // one per group being committed
-	groups     atomic.Int64   // Raft entries proposed by the proposer
-	grouped    atomic.Int64   // connection entries they carried
-	barriers   atomic.Int64   // linearizable reads confirmed by a committed entry
-	health     peerHealth
+	proposals     chan *proposal // entries waiting to join the next group
+	committing    chan inflight  // groups handed to Raft, in order
+	slots         chan struct{}  // one per group being committed
+	groups        atomic.Int64   // Raft entries proposed by the proposer
+	grouped       atomic.Int64   // connection entries they carried
+	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
+	health        peerHealth
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -84,7 +89,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight)}
 
@@ -94,7 +99,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.MaxAppendEntries = 512
 	cfg.NoSnapshotRestoreOnStart = true // the FSM recovers from its AOF
 	// Snapshots (= AOF rewrites) follow the AOF's growth; this only bounds
-	// the Raft log when entries add nothing to the AOF (read barriers).
+	// the Raft log when entries add nothing to the AOF.
 	cfg.SnapshotThreshold = 1 << 20
 	cfg.TrailingLogs = 10240
 	if opts.TrailingLogs > 0 {
@@ -157,8 +162,9 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	n.wg.Add(6)
+	n.wg.Add(7)
 	go n.observePeers()
+	go n.verifier()
 	go n.proposer()
 	go n.responder()
 	go n.watchLeadership()
@@ -280,7 +286,7 @@ func (n *Node) Stats() map[string]string {
 	st := n.raft.Stats()
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
-	st["read_barriers"] = strconv.FormatInt(n.barriers.Load(), 10)
+	st["read_confirmations"] = strconv.FormatInt(n.confirmations.Load(), 10)
 	return st
 }
 
@@ -302,6 +308,7 @@ func (n *Node) Close() error {
 	}
 	close(n.stop)
 	n.wg.Wait()
+	n.checker.close()
 	var err error
 	if n.raft != nil {
 		err = n.raft.Shutdown().Error()

@@ -53,7 +53,8 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 			join = "first"
 		}
 		node, err := Open(Options{NodeID: name, RaftAddr: bind, RaftAdvertise: proxy, ClientAddr: "client-" + name + ":1",
-			Dir: filepath.Join(dir, "raft"), Join: join, Logger: slog.New(slog.DiscardHandler), ApplyTimeout: 2 * time.Second}, f)
+			Dir: filepath.Join(dir, "raft"), Join: join, Logger: slog.New(slog.DiscardHandler), ApplyTimeout: 2 * time.Second,
+			TermCheck: c.termCheck(name)}, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,6 +76,19 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 		}
 	}
 	return c
+}
+
+// termCheck stands in for RAFT.TERMCHECK over RESP: it asks the node with
+// that client address directly, unless the partition separates the two.
+func (c *testCluster) termCheck(from string) func(string, uint64, string, time.Time) bool {
+	return func(addr string, term uint64, leader string, deadline time.Time) bool {
+		for _, n := range c.nodes {
+			if "client-"+n.ID()+":1" == addr {
+				return c.net.Connected(from, n.ID()) && n.TermCheck(term)
+			}
+		}
+		return false
+	}
 }
 
 // leader waits for exactly one reachable leader among nodes.
@@ -120,6 +134,7 @@ func TestIsolatedLeaderRefusesReadsAndWrites(t *testing.T) {
 		t.Fatal("three voters, yet soleVoter")
 	}
 
+	oldTerm := old.raft.CurrentTerm()
 	c.net.Isolate(old.ID())
 	var rest []*Node
 	for _, n := range c.nodes {
@@ -130,6 +145,14 @@ func TestIsolatedLeaderRefusesReadsAndWrites(t *testing.T) {
 	nl := c.leader(rest...)
 	if _, err := nl.Apply(setEntry("k", "2")); err != nil {
 		t.Fatalf("write on the new leader: %v", err)
+	}
+	// The followers moved on: asked about the old term they say no, which
+	// is what keeps a deposed leader that can still reach them from
+	// confirming itself.
+	for _, n := range rest {
+		if n.TermCheck(oldTerm) || !n.TermCheck(nl.raft.CurrentTerm()) {
+			t.Fatalf("%s: term check of old term %d / new term %d wrong", n.ID(), oldTerm, nl.raft.CurrentTerm())
+		}
 	}
 	// The old leader may not have noticed yet; whatever it believes, it must
 	// not vouch for a read now, nor acknowledge a write.

@@ -30,9 +30,6 @@ type proposal struct {
 	// proposed at all: it runs when every earlier entry has been applied and
 	// this one heads the next Raft entry, so nothing can come in between.
 	check func() bool
-	// barrier marks a linearizable read waiting for the group to commit;
-	// all barriers of a group share one empty entry.
-	barrier bool
 }
 
 // ErrCheckFailed answers ApplyChecked when its check said no; nothing was proposed.
@@ -46,7 +43,6 @@ type outcome struct {
 type inflight struct {
 	fut   raft.ApplyFuture
 	group []*proposal
-	slots []int // group[i]'s position in the batch (barriers share one)
 }
 
 // proposer forms groups and hands them to Raft; responder delivers results.
@@ -124,12 +120,12 @@ func (n *Node) proposer() {
 				break drain
 			}
 		}
-		data, slots := encodeGroup(group)
+		data := encodeGroup(group)
 		n.groups.Add(1)
 		n.grouped.Add(int64(len(group)))
 		fut := n.raft.Apply(data, n.opts.ApplyTimeout)
 		select {
-		case n.committing <- inflight{fut: fut, group: group, slots: slots}:
+		case n.committing <- inflight{fut: fut, group: group}:
 		case <-n.stop:
 			failAll(group, ErrShutdown)
 			return
@@ -150,13 +146,11 @@ func (n *Node) responder() {
 		}
 		switch r := in.fut.Response().(type) {
 		case *fsm.Result:
-			for _, p := range in.group { // one entry, or barriers sharing it
-				p.done <- outcome{res: r}
-			}
+			in.group[0].done <- outcome{res: r}
 		case *fsm.BatchResult:
 			for i, p := range in.group {
-				if j := in.slots[i]; j < len(r.Results) && r.Results[j] != nil {
-					p.done <- outcome{res: r.Results[j]}
+				if i < len(r.Results) && r.Results[i] != nil {
+					p.done <- outcome{res: r.Results[i]}
 				} else {
 					p.done <- outcome{err: fmt.Errorf("%w (entry was skipped)", ErrUncertain)}
 				}
@@ -167,35 +161,16 @@ func (n *Node) responder() {
 	}
 }
 
-// barrierEntry is the empty entry a read barrier commits.
-var barrierEntry = func() []byte {
-	var w fsm.EntryWriter
-	w.Reset(0)
-	return append([]byte(nil), w.Bytes()...)
-}()
-
-// encodeGroup packs a group into one Raft entry and says where each
-// proposal's result will be: barriers add one shared empty entry.
-func encodeGroup(group []*proposal) ([]byte, []int) {
-	slots := make([]int, len(group))
-	entries := make([][]byte, 0, len(group))
-	barrier := -1
+// encodeGroup packs a group into one Raft entry.
+func encodeGroup(group []*proposal) []byte {
+	if len(group) == 1 {
+		return group[0].data
+	}
+	entries := make([][]byte, len(group))
 	for i, p := range group {
-		if p.barrier {
-			if barrier < 0 {
-				barrier = len(entries)
-				entries = append(entries, barrierEntry)
-			}
-			slots[i] = barrier
-			continue
-		}
-		slots[i] = len(entries)
-		entries = append(entries, p.data)
+		entries[i] = p.data
 	}
-	if len(entries) == 1 {
-		return entries[0], slots
-	}
-	return fsm.EncodeBatch(entries), slots
+	return fsm.EncodeBatch(entries)
 }
 
 func failAll(group []*proposal, err error) {

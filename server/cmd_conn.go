@@ -26,7 +26,7 @@ func init() {
 		"watch": watchCommand, "unwatch": unwatchCommand,
 		"role": roleCommand, "raft.info": raftInfoCommand, "raft.node": raftNodeCommand,
 		"raft.transfer-leader": raftTransferCommand, "raft.snapshot": raftSnapshotCommand,
-		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand,
+		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand, "raft.termcheck": raftTermcheckCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {

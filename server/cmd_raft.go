@@ -12,6 +12,20 @@ import (
 	"github.com/geomys/geomys/cluster"
 )
 
+// raftTermcheckCommand answers a leader confirming its leadership for a
+// linearizable read (cluster.Node.LinearizableRead).
+func raftTermcheckCommand(s *Server, cl *Client, args [][]byte) {
+	term, err := strconv.ParseUint(string(args[1]), 10, 64)
+	switch {
+	case err != nil:
+		cl.out.Error("ERR invalid term")
+	case s.node.TermCheck(term):
+		cl.out.OK()
+	default:
+		cl.out.Error("STALE term " + string(args[1]) + " is not this node's current term")
+	}
+}
+
 func raftProxyCommand(s *Server, cl *Client, args [][]byte) {
 	cl.proxyLink = true
 	cl.out.OK()
@@ -154,7 +168,7 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 	rs := s.node.Stats()
 	kv("group_commits", rs["group_commits"])
 	kv("group_commit_entries", rs["group_commit_entries"])
-	kv("read_barriers", rs["read_barriers"])
+	kv("read_confirmations", rs["read_confirmations"])
 }
 
 // roleCommand answers ROLE the way Redis tooling expects: the leader is the
