@@ -19,7 +19,7 @@ test: deps build vet
 
 ## unit: only the packages' unit tests, with the race detector
 unit:
-	$(GO) test -race -count=1 ./commands/ ./aof/ ./fsm/ ./server/
+	$(GO) test -race -count=1 ./commands/ ./aof/ ./fsm/ ./server/ ./cluster/
 
 deps:
 	@scripts/ensure-deps.sh

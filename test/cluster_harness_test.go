@@ -58,6 +58,7 @@ func (c *cluster) addNode(wait bool) *node {
 	c.t.Cleanup(func() {
 		n.cont()
 		n.kill()
+		n.checkRace()
 	})
 	if wait {
 		n.start()

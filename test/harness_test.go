@@ -30,7 +30,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	geomysBin = filepath.Join(dir, "geomys")
-	build := exec.Command("go", "build", "-o", geomysBin, "..")
+	// GEOMYS_RACE=1 builds the server with the race detector, so the
+	// end-to-end tests also check the server's own concurrency.
+	buildArgs := []string{"build", "-o", geomysBin}
+	if os.Getenv("GEOMYS_RACE") != "" {
+		buildArgs = append(buildArgs, "-race")
+	}
+	build := exec.Command("go", append(buildArgs, "..")...)
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building geomys:", err)
@@ -102,8 +108,18 @@ func startNode(t testing.TB, extra ...string) *node {
 	t.Helper()
 	n := &node{t: t, port: freePort(t), raftPort: freePort(t), dir: t.TempDir(), args: extra}
 	n.start()
-	t.Cleanup(func() { n.kill() })
+	t.Cleanup(func() {
+		n.kill()
+		n.checkRace()
+	})
 	return n
+}
+
+// checkRace fails the test if a race-detector build reported a data race.
+func (n *node) checkRace() {
+	if n.log != nil && strings.Contains(n.log.String(), "WARNING: DATA RACE") {
+		n.t.Errorf("data race in geomys on %s:\n%s", n.addr(), n.log.String())
+	}
 }
 
 func (n *node) start() {
