@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/geomys/geomys/fsm"
@@ -200,26 +201,51 @@ func (n *Node) Apply(data []byte) (*fsm.Result, error) { return n.ApplyChecked(d
 // entry has been applied and none can come in between (see proposal.check);
 // it returns ErrCheckFailed when check says no.
 func (n *Node) ApplyChecked(data []byte, check func() bool) (*fsm.Result, error) {
-	return n.propose(&proposal{data: data, done: make(chan outcome, 1), check: check})
+	p := proposals.Get().(*proposal)
+	p.data, p.check = data, check
+	res, answered, err := n.propose(p)
+	if answered {
+		// Nothing will send on p.done again; it can serve another write.
+		p.data, p.check = nil, nil
+		proposals.Put(p)
+	}
+	return res, err
 }
 
-func (n *Node) propose(p *proposal) (*fsm.Result, error) {
+// Pools for the per-write proposal and timer: the write path allocates
+// per request, and these were a good part of it.
+var (
+	proposals = sync.Pool{New: func() any { return &proposal{done: make(chan outcome, 1)} }}
+	timers    = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
+
+// propose hands p to the proposer and waits for its outcome; answered tells
+// whether the outcome was received (p.done is then empty and unused).
+func (n *Node) propose(p *proposal) (res *fsm.Result, answered bool, err error) {
 	if n.raft.State() != raft.Leader {
-		return nil, ErrNoLeader
+		return nil, true, ErrNoLeader
 	}
-	timer := time.NewTimer(n.opts.ApplyTimeout)
-	defer timer.Stop()
+	timer := timers.Get().(*time.Timer)
+	timer.Reset(n.opts.ApplyTimeout)
+	defer func() {
+		timer.Stop()
+		timers.Put(timer)
+	}()
 	select {
 	case n.proposals <- p:
 	case <-n.stop:
-		return nil, ErrShutdown
+		return nil, true, ErrShutdown
 	case <-timer.C:
-		return nil, ErrNoLeader // never handed to Raft
+		return nil, true, ErrNoLeader // never handed to Raft
 	}
 	select {
 	case o := <-p.done:
-		return o.res, o.err
+		return o.res, true, o.err
 	case <-timer.C:
-		return nil, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
+		return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
 	}
 }
