@@ -212,7 +212,7 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		return
 	}
 	selecting := u.db != cl.db
-	reply, err, gone := s.parkedRead(cl, u, func() ([]byte, error) {
+	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) {
 		if selecting {
 			reply, err := u.readReply(cl.fwdBuf[:0])
 			if err != nil {
@@ -243,7 +243,7 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 // (a blocking pop). If our client goes away meanwhile, or the server stops,
 // the link is closed so the leader stops waiting too; gone reports that the
 // client left, and then nothing is to be written to it.
-func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)) (reply []byte, err error, gone bool) {
+func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)) (reply []byte, gone bool, err error) {
 	s.flushOut(cl) // earlier replies of the pipeline go out before we park
 	closed, stopWatch := s.watchClose(cl)
 	finished := make(chan struct{})
@@ -268,10 +268,10 @@ func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)
 	case <-closed:
 		cl.closing = true
 		u.close()
-		return nil, err, true
+		return nil, true, err
 	default:
 	}
-	return reply, err, false
+	return reply, false, err
 }
 
 type proxyError string

@@ -74,7 +74,7 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		p.u.conn.SetDeadline(time.Time{})
 		if err = p.u.flush(); err == nil {
 			var gone bool
-			reply, err, gone = s.parkedRead(cl, p.u, func() ([]byte, error) { return p.u.readReply(cl.fwdBuf[:0]) })
+			reply, gone, err = s.parkedRead(cl, p.u, func() ([]byte, error) { return p.u.readReply(cl.fwdBuf[:0]) })
 			if gone {
 				s.unpin(cl)
 				return
