@@ -39,6 +39,7 @@ func run() error {
 	flag.StringVar(&cfg.ReadConsistency, "read-consistency", "linearizable", "linearizable (reads confirmed by the leader with a quorum) or stale (any node serves its local data)")
 	flag.StringVar(&cfg.FollowerMode, "follower-mode", "proxy", "what a follower does with commands that need the leader: proxy (relay them) or redirect (answer -MOVED 0 leader-host:port)")
 	flag.Uint64Var(&cfg.RaftTrailingLogs, "raft-trailing-logs", 10240, "Raft entries kept after a snapshot, so a briefly lagging follower catches up from the log instead of a full snapshot")
+	flag.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", time.Second, "how long followers wait for the leader before electing another; lower fails over faster, but a busy or distant node may then trigger needless elections")
 	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 5*time.Second, "longest a command waits for the cluster (commit, leader, leadership check) before an error reply")
 	flag.StringVar(&cfg.AppendFsync, "appendfsync", "everysec", "AOF fsync policy: always, everysec or no")
 	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")
@@ -68,6 +69,9 @@ func run() error {
 	}
 	if cfg.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive")
+	}
+	if cfg.ElectionTimeout < 50*time.Millisecond {
+		return fmt.Errorf("--raft-election-timeout must be at least 50ms, not %v", cfg.ElectionTimeout)
 	}
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {

@@ -39,6 +39,9 @@ type Options struct {
 	Dir           string // holds raft.db and snapshots/
 	Join          string // RESP address of an existing member: do not bootstrap
 	TrailingLogs  uint64 // entries kept after a snapshot for followers that lag
+	// ElectionTimeout is how long followers wait for the leader before
+	// electing another (default 1s).
+	ElectionTimeout time.Duration
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
 	TermCheck    func(clientAddr string, term uint64, leader string, deadline time.Time) bool
@@ -105,9 +108,16 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	if opts.TrailingLogs > 0 {
 		cfg.TrailingLogs = opts.TrailingLogs
 	}
-	cfg.HeartbeatTimeout = 1000 * time.Millisecond
-	cfg.ElectionTimeout = 1000 * time.Millisecond
-	cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+	election := opts.ElectionTimeout
+	if election <= 0 {
+		election = time.Second
+	}
+	// A follower that hears nothing for between one and two election
+	// timeouts starts an election; the leader steps down after half of one
+	// without a quorum.
+	cfg.HeartbeatTimeout = election
+	cfg.ElectionTimeout = election
+	cfg.LeaderLeaseTimeout = election / 2
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
 
 	bolt, err := raftboltdb.New(raftboltdb.Options{

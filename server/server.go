@@ -51,6 +51,8 @@ type Config struct {
 	ReadConsistency string
 	// FollowerMode is "proxy" (default) or "redirect".
 	FollowerMode string
+	// ElectionTimeout is Raft's election timeout (default 1s).
+	ElectionTimeout time.Duration
 	// RaftTrailingLogs is how many entries a snapshot leaves in the Raft log.
 	RaftTrailingLogs uint64
 	// RequestTimeout bounds how long a command waits for the cluster.
@@ -128,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
+		ElectionTimeout: cfg.ElectionTimeout,
 	}, f)
 	if err != nil {
 		f.Close()

@@ -284,3 +284,36 @@ func TestClusterSevenNodesLoseThree(t *testing.T) {
 		t.Fatalf("after restarting everyone, %d of 2 acknowledged keys remain", n)
 	}
 }
+
+// TestClusterElectionTimeoutFlag: --raft-election-timeout shortens failover;
+// the time from killing the leader to the first acknowledged write is logged.
+func TestClusterElectionTimeoutFlag(t *testing.T) {
+	c := startCluster(t, 3, "--raft-election-timeout", "300ms", "--request-timeout", "1s")
+	ctx := ctxT(t)
+	leader := c.leader()
+	survivor := c.followers()[0]
+	if err := survivor.client().Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	leader.kill()
+	killed := time.Now()
+	cl := redis.NewClient(&redis.Options{Addr: survivor.addr(), MaxRetries: -1, ReadTimeout: 3 * time.Second})
+	defer cl.Close()
+	for {
+		if err := cl.Set(ctx, "k", "after", 0).Err(); err == nil {
+			break
+		}
+		if time.Since(killed) > 15*time.Second {
+			t.Fatalf("no write within 15s of killing the leader\n%s", c.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("first acknowledged write %v after killing the leader (election timeout 300ms)", time.Since(killed).Round(time.Millisecond))
+	if got := cl.Get(ctx, "k").Val(); got != "after" {
+		t.Fatalf("GET = %q", got)
+	}
+	out, _ := exec.Command(geomysBin, "--raft-election-timeout", "1ms").CombinedOutput()
+	if !strings.Contains(string(out), "--raft-election-timeout must be at least 50ms") {
+		t.Fatalf("a 1ms election timeout was accepted: %s", out)
+	}
+}
