@@ -95,6 +95,31 @@ func (s *Server) leaderAddr() (string, bool) {
 	return addr, true
 }
 
+// leaderConn takes a pooled connection to the leader, switched to the
+// client's database; false means nothing could be sent.
+func (s *Server) leaderConn(cl *Client) (*upstream, bool) {
+	addr, ok := s.leaderAddr()
+	if !ok {
+		return nil, false
+	}
+	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
+	if err != nil {
+		return nil, false
+	}
+	if u.db != cl.db {
+		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
+		u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout))
+		reply, err := u.flushRead(nil)
+		if err != nil || !bytes.Equal(reply, okReply) {
+			u.close()
+			return nil, false
+		}
+		u.db = cl.db
+		u.conn.SetDeadline(time.Time{})
+	}
+	return u, true
+}
+
 // flushForward relays the queued commands in one round trip and appends the
 // leader's replies in order.
 func (s *Server) flushForward(cl *Client) {
@@ -108,19 +133,10 @@ func (s *Server) flushForward(cl *Client) {
 			cl.out.Error(forwardFailure(f.write, sent))
 		}
 	}
-	addr, ok := s.leaderAddr()
+	u, ok := s.leaderConn(cl)
 	if !ok {
 		fail(0, false)
 		return
-	}
-	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
-	if err != nil {
-		fail(0, false)
-		return
-	}
-	selecting := u.db != cl.db
-	if selecting {
-		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
 	}
 	for _, f := range batch {
 		u.add(f.args)
@@ -130,15 +146,6 @@ func (s *Server) flushForward(cl *Client) {
 		u.close()
 		fail(0, true)
 		return
-	}
-	if selecting {
-		reply, err := u.readReply(cl.fwdBuf[:0])
-		if err != nil || !bytes.Equal(reply, okReply) {
-			u.close()
-			fail(0, true)
-			return
-		}
-		u.db = cl.db
 	}
 	for i := range batch {
 		reply, err := u.readReply(cl.fwdBuf[:0])
@@ -165,8 +172,8 @@ var okReply = []byte("+OK\r\n")
 
 // redirect answers like a Redis Cluster node whose slot lives elsewhere.
 func (s *Server) redirect(cl *Client) {
-	id, addr, ok := s.node.Leader()
-	if !ok || id == s.node.ID() {
+	addr, ok := s.leaderAddr()
+	if !ok {
 		cl.out.Error(errNoLeader)
 		return
 	}
@@ -189,18 +196,10 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errMsg)
 		return
 	}
-	addr, ok := s.leaderAddr()
+	u, ok := s.leaderConn(cl)
 	if !ok {
 		cl.out.Error(errNoLeader)
 		return
-	}
-	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
-	if err != nil {
-		cl.out.Error(errNoLeader)
-		return
-	}
-	if u.db != cl.db {
-		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
 	}
 	u.add(args)
 	if timeout > 0 {
@@ -211,20 +210,7 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errLeaderLost)
 		return
 	}
-	selecting := u.db != cl.db
-	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) {
-		if selecting {
-			reply, err := u.readReply(cl.fwdBuf[:0])
-			if err != nil {
-				return nil, err
-			}
-			if !bytes.Equal(reply, okReply) {
-				return nil, errBadSelect
-			}
-			u.db = cl.db
-		}
-		return u.readReply(cl.fwdBuf[:0])
-	})
+	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) { return u.readReply(cl.fwdBuf[:0]) })
 	if gone {
 		return
 	}
@@ -273,9 +259,3 @@ func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)
 	}
 	return reply, false, err
 }
-
-type proxyError string
-
-func (e proxyError) Error() string { return string(e) }
-
-const errBadSelect = proxyError("leader refused SELECT")

@@ -16,26 +16,10 @@ import (
 // startPin reserves a leader connection for cl and relays args on it.
 func (s *Server) startPin(cl *Client, cmd *commands.Command, args [][]byte) {
 	s.flushWrites(cl)
-	addr, ok := s.leaderAddr()
+	u, ok := s.leaderConn(cl)
 	if !ok {
 		cl.out.Error(errNoLeader)
 		return
-	}
-	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
-	if err != nil {
-		cl.out.Error(errNoLeader)
-		return
-	}
-	if u.db != cl.db {
-		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
-		u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout))
-		reply, err := u.flushRead(nil)
-		if err != nil || !bytes.Equal(reply, okReply) {
-			u.close()
-			cl.out.Error(errNoLeader)
-			return
-		}
-		u.db = cl.db
 	}
 	cl.pin = &pinned{u: u, selected: -1}
 	s.relayPinned(cl, cmd, args)
