@@ -230,29 +230,25 @@ func (n *Node) watchLeadership() {
 // WaitReady waits until this node can serve: it leads and has applied an
 // entry of its term, or it follows a known leader.
 func (n *Node) WaitReady(ctx context.Context) error {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
+	return pollUntil(ctx, 10*time.Millisecond, func() bool {
 		if n.readable.Load() {
-			return nil
+			return true
 		}
-		if _, _, ok := n.Leader(); ok && !n.IsLeader() {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+		_, _, ok := n.Leader()
+		return ok && !n.IsLeader()
+	})
 }
 
 // waitReadable waits until this node, as leader, has applied an entry of
 // its own term.
 func (n *Node) waitReadable(ctx context.Context) error {
-	t := time.NewTicker(time.Millisecond)
+	return pollUntil(ctx, time.Millisecond, n.readable.Load)
+}
+
+func pollUntil(ctx context.Context, every time.Duration, done func() bool) error {
+	t := time.NewTicker(every)
 	defer t.Stop()
-	for !n.readable.Load() {
+	for !done() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
