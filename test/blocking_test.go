@@ -431,9 +431,10 @@ func TestBlockingDisconnectedClientIsCleanedUp(t *testing.T) {
 	admin.FlushAll(ctx)
 	rc := dialRESP(t, n.addr(), 2)
 	id := strings.TrimSpace(strings.TrimPrefix(rc.do("CLIENT", "ID"), ":"))
+	before := blockedClients(t, admin)
 	rc.send("BLPOP", "q", "0")
 	ch := readAsync(rc, 5*time.Second)
-	waitBlocked(t, admin, blockedClients(t, admin)) // settle
+	waitBlocked(t, admin, before+1)
 	if err := admin.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
 		t.Fatalf("CLIENT KILL ID %s: %v", id, err)
 	}
