@@ -116,6 +116,7 @@ func run() error {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	cfg.Shutdown = func() { stop <- syscall.SIGTERM }
 
+	defer server.StartGCPacer()()
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
