@@ -98,8 +98,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = raft.ServerID(opts.NodeID)
-	cfg.BatchApplyCh = true // group commit: many entries per log-store write
-	cfg.MaxAppendEntries = 64 // raft allocates a batch of this many per commit; entries are already groups
+	cfg.BatchApplyCh = true             // group commit: many entries per log-store write
+	cfg.MaxAppendEntries = 64           // raft allocates a batch of this many per commit; entries are already groups
 	cfg.NoSnapshotRestoreOnStart = true // the FSM recovers from its AOF
 	// Snapshots (= AOF rewrites) follow the AOF's growth; this only bounds
 	// the Raft log when entries add nothing to the AOF.
