@@ -118,7 +118,15 @@ func TestClusterMembership(t *testing.T) {
 	mu.Lock()
 	members = append(members, n4)
 	mu.Unlock()
-	if info := n4.raftInfo(); info["leader_id"] == "" || info["num_voters"] != "4" {
+	// The leader counts the new voter once the change is in its log; the
+	// new node learns it when that entry reaches it.
+	var info map[string]string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if info = n4.raftInfo(); info["leader_id"] != "" && info["num_voters"] == "4" {
+			break
+		}
+	}
+	if info["leader_id"] == "" || info["num_voters"] != "4" {
 		t.Fatalf("new node's RAFT.INFO: %v", info)
 	}
 
