@@ -11,17 +11,22 @@ import (
 )
 
 // Group commit above Raft: entries from concurrent connections that arrive
-// while earlier ones are being committed are packed into one Raft log entry,
-// so Raft's per-entry work (encoding, log-store insert, futures) is paid once
-// per group instead of once per connection. At most maxInFlight groups are
-// committing at a time; everything arriving meanwhile forms the next group.
+// while earlier ones are being stored are packed into one Raft log entry, so
+// Raft's per-entry work (encoding, log-store insert and its fsyncs, futures)
+// is paid once per group instead of once per connection.
+//
+// When the next group goes to Raft depends on the last one's size. A large
+// group (pipelines) keeps the FSM busy about as long as the log store's
+// fsyncs, so the next group is sent as soon as the last one reaches the FSM:
+// storing one group while applying the other gave about 8% more pipelined
+// writes. A small group is applied in a few tens of microseconds; sending
+// early there only splits the next group, and more groups mean more fsyncs,
+// so the next one waits until the last is answered.
 const (
-	// maxInFlight must stay 1: ApplyChecked relies on "holding the slot"
-	// meaning "everything proposed before is applied". It is also the fastest
-	// setting measured (groups form while one commits).
-	maxInFlight   = 1
-	maxGroupCount = 256
-	maxGroupBytes = 2 << 20
+	maxInFlight     = 4
+	maxGroupCount   = 256
+	maxGroupBytes   = 2 << 20
+	overlapMinBytes = 4 << 10
 )
 
 type proposal struct {
@@ -46,84 +51,104 @@ type inflight struct {
 	group []*proposal
 }
 
+// stagedFSM tells the proposer when Raft hands a batch to the FSM: the
+// entries before it are stored and Raft's leader loop is free for the next.
+type stagedFSM struct {
+	*fsm.FSM
+	reached chan struct{}
+}
+
+func (s stagedFSM) ApplyBatch(logs []*raft.Log) []any {
+	signal(s.reached)
+	return s.FSM.ApplyBatch(logs)
+}
+
+// signal is a non-blocking wake-up on a channel of capacity one.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func drain(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+	}
+}
+
 // proposer forms groups and hands them to Raft; responder delivers results.
 func (n *Node) proposer() {
 	defer n.wg.Done()
 	defer close(n.committing)
-	slots := n.slots
 	var group []*proposal
-	var carry *proposal              // a checked proposal that must head the next group
-	take := func(p *proposal) bool { // false: p waits for the next group
-		if p.check != nil && len(group) > 0 {
-			carry = p
-			return false
-		}
-		group = append(group, p)
-		return true
-	}
+	var carry *proposal // a checked proposal that must head the next group
+	size := 0
+	// release is what lets the next group go: the last one reaching the
+	// FSM (n.reached) or being answered (n.answered); nil when free.
+	var release chan struct{}
 	for {
-		if carry != nil {
-			group, carry = []*proposal{carry}, nil
+		if carry != nil && len(group) == 0 {
+			group, carry, size = []*proposal{carry}, nil, len(carry.data)
 		}
-		if len(group) == 0 {
-			select {
-			case <-n.stop:
-				return
-			case p := <-n.proposals:
-				group = append(group, p)
+		// Gather until the last group released us and a slot is open.
+		var incoming <-chan *proposal
+		if carry == nil && len(group) < maxGroupCount && size < maxGroupBytes {
+			incoming = n.proposals
+		}
+		var slot chan struct{}
+		if len(group) > 0 && release == nil {
+			slot = n.slots
+		}
+		select {
+		case <-n.stop:
+			failAll(group, ErrShutdown)
+			if carry != nil {
+				failAll([]*proposal{carry}, ErrShutdown)
 			}
+			return
+		case <-release:
+			release = nil
+			continue
+		case p := <-incoming:
+			if p.check != nil && len(group) > 0 {
+				carry = p
+			} else {
+				group = append(group, p)
+				size += len(p.data)
+			}
+			continue
+		case slot <- struct{}{}:
 		}
-		// Wait for a free slot, gathering whatever arrives meanwhile.
-		size := len(group[0].data)
-	wait:
-		for carry == nil {
-			select {
-			case <-n.stop:
+		if p := group[0]; p.check != nil {
+			// A checked entry runs against a fully applied state: wait for
+			// every group in flight by taking all the slots.
+			if !n.takeSlots(maxInFlight - 1) {
 				failAll(group, ErrShutdown)
 				return
-			case slots <- struct{}{}:
-				break wait
-			case p := <-n.proposals:
-				if take(p) {
-					size += len(p.data)
-				}
-				if carry == nil && len(group) < maxGroupCount && size < maxGroupBytes {
+			}
+			ok := p.check()
+			n.releaseSlots(maxInFlight - 1)
+			if !ok {
+				p.done <- outcome{err: ErrCheckFailed}
+				group, size = group[1:], size-len(p.data)
+				if len(group) == 0 {
+					<-n.slots
 					continue
 				}
-				select {
-				case slots <- struct{}{}:
-				case <-n.stop:
-					failAll(group, ErrShutdown)
-					return
-				}
-				break wait
-			}
-		}
-		if p := group[0]; p.check != nil && !p.check() {
-			// We hold the only slot, so every earlier entry is applied, and
-			// the precondition fails: answer without proposing.
-			p.done <- outcome{err: ErrCheckFailed}
-			group = group[1:]
-			if len(group) == 0 {
-				<-slots
-				continue
-			}
-		}
-		// Take what is already queued too, within the limits.
-	drain:
-		for carry == nil && len(group) < maxGroupCount && size < maxGroupBytes {
-			select {
-			case p := <-n.proposals:
-				if take(p) {
-					size += len(p.data)
-				}
-			default:
-				break drain
 			}
 		}
 		data := encodeGroup(group)
 		n.groups.Add(1)
 		n.grouped.Add(int64(len(group)))
+		// Wake-ups left from earlier groups must not release this one.
+		drain(n.reached)
+		drain(n.answered)
+		release = n.answered
+		if size >= overlapMinBytes {
+			release = n.reached
+		}
 		fut := n.raft.Apply(data, n.opts.ApplyTimeout)
 		select {
 		case n.committing <- inflight{fut: fut, group: group}:
@@ -131,7 +156,26 @@ func (n *Node) proposer() {
 			failAll(group, ErrShutdown)
 			return
 		}
-		group = nil
+		group, size = nil, 0
+	}
+}
+
+// takeSlots takes k more slots, waiting for groups in flight to be
+// answered; false on shutdown, when nothing will be proposed again.
+func (n *Node) takeSlots(k int) bool {
+	for range k {
+		select {
+		case n.slots <- struct{}{}:
+		case <-n.stop:
+			return false
+		}
+	}
+	return true
+}
+
+func (n *Node) releaseSlots(k int) {
+	for range k {
+		<-n.slots
 	}
 }
 
@@ -142,6 +186,8 @@ func (n *Node) responder() {
 		err := in.fut.Error()
 		<-n.slots
 		if err != nil {
+			signal(n.reached) // it never will reach the FSM
+			signal(n.answered)
 			failAll(in.group, applyError(err))
 			continue
 		}
@@ -159,6 +205,7 @@ func (n *Node) responder() {
 		default:
 			failAll(in.group, fmt.Errorf("%w (entry was skipped)", ErrUncertain))
 		}
+		signal(n.answered)
 	}
 }
 
