@@ -3,6 +3,7 @@
 #
 #   scripts/bench.sh                 # -c 50, -n 200000, -P 1 and -P 16
 #   N=50000 TESTS=set,get scripts/bench.sh
+#   ROUNDS=5 scripts/bench.sh        # median of 5 interleaved rounds
 #
 # Servers: geomys (default flags: every write fsynced in the Raft log before
 # the reply), redis-server with appendfsync always (the fair comparison for
@@ -15,6 +16,10 @@ N=${N:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 TESTS=${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,lrange_100,mset}
+# On a shared VM one run of the same test moves by ±30%, Redis' included;
+# with ROUNDS > 1 every figure is the median over rounds, and each ratio the
+# median of the per-round ratios (the servers of one round ran side by side).
+ROUNDS=${ROUNDS:-1}
 
 scripts/ensure-deps.sh
 make -s build
@@ -77,11 +82,17 @@ printf '%-11s %3s %12s %12s %12s %12s %9s %9s\n' test P geomys redis-always redi
 IFS=',' read -ra tests <<<"$TESTS"
 for p in $PIPELINES; do
   for t in "${tests[@]}"; do
-    g=$(rps "$geomys" "$t" "$p")
-    a=$(rps "$always" "$t" "$p")
-    e=$(rps "$everysec" "$t" "$p")
-    z=$(rps "$none" "$t" "$p")
-    awk -v t="$t" -v p="$p" -v g="$g" -v a="$a" -v e="$e" -v z="$z" 'BEGIN {
-      printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f\n", t, p, g, a, e, z, (a>0? g/a : 0), (z>0? g/z : 0) }'
+    rows=""
+    for _ in $(seq 1 "$ROUNDS"); do
+      rows+="$(rps "$geomys" "$t" "$p") $(rps "$always" "$t" "$p") $(rps "$everysec" "$t" "$p") $(rps "$none" "$t" "$p")"$'\n'
+    done
+    printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+      function median(a, n,   i, j, x) { # insertion sort, then the middle
+        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+        return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+      NF == 4 { n++; g[n] = $1; a[n] = $2; e[n] = $3; z[n] = $4
+        ra[n] = ($2 > 0 ? $1/$2 : 0); rz[n] = ($4 > 0 ? $1/$4 : 0) }
+      END { printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f\n", t, p,
+        median(g, n), median(a, n), median(e, n), median(z, n), median(ra, n), median(rz, n) }'
   done
 done
