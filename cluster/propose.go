@@ -18,8 +18,8 @@ import (
 // When the next group goes to Raft depends on the last one's size. A large
 // group (pipelines) keeps the FSM busy about as long as the log store's
 // fsyncs, so the next group is sent as soon as the last one reaches the FSM:
-// storing one group while applying the other gave about 8% more pipelined
-// writes. A small group is applied in a few tens of microseconds; sending
+// storing one group while applying the other gave 7% more SETs and 3.5% more
+// INCRs at -P 16 (ten alternating runs). A small group is applied in a few tens of microseconds; sending
 // early there only splits the next group, and more groups mean more fsyncs,
 // so the next one waits until the last is answered.
 const (
@@ -88,6 +88,12 @@ func (n *Node) proposer() {
 	// release is what lets the next group go: the last one reaching the
 	// FSM (n.reached) or being answered (n.answered); nil when free.
 	var release chan struct{}
+	shutdown := func() {
+		failAll(group, ErrShutdown)
+		if carry != nil {
+			failAll([]*proposal{carry}, ErrShutdown)
+		}
+	}
 	for {
 		if carry != nil && len(group) == 0 {
 			group, carry, size = []*proposal{carry}, nil, len(carry.data)
@@ -103,10 +109,7 @@ func (n *Node) proposer() {
 		}
 		select {
 		case <-n.stop:
-			failAll(group, ErrShutdown)
-			if carry != nil {
-				failAll([]*proposal{carry}, ErrShutdown)
-			}
+			shutdown()
 			return
 		case <-release:
 			release = nil
@@ -125,7 +128,7 @@ func (n *Node) proposer() {
 			// A checked entry runs against a fully applied state: wait for
 			// every group in flight by taking all the slots.
 			if !n.takeSlots(maxInFlight - 1) {
-				failAll(group, ErrShutdown)
+				shutdown()
 				return
 			}
 			ok := p.check()
@@ -153,7 +156,10 @@ func (n *Node) proposer() {
 		select {
 		case n.committing <- inflight{fut: fut, group: group}:
 		case <-n.stop:
-			failAll(group, ErrShutdown)
+			// Raft has it; its outcome is unknown to us now.
+			failAll(group, fmt.Errorf("%w (node shutting down)", ErrUncertain))
+			group = nil
+			shutdown()
 			return
 		}
 		group, size = nil, 0
