@@ -70,7 +70,7 @@ type Node struct {
 	committing    chan inflight  // groups handed to Raft, in order
 	slots         chan struct{}  // one per group being committed
 	reached       chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
-	answered      chan struct{}  // the responder answered a group
+	applied       chan struct{}  // a group's future resolved (applied or failed)
 	groups        atomic.Int64   // Raft entries proposed by the proposer
 	grouped       atomic.Int64   // connection entries they carried
 	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
@@ -96,7 +96,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	opts.RaftAdvertise = advertise
 	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
-		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), answered: make(chan struct{}, 1)}
+		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = raft.ServerID(opts.NodeID)
