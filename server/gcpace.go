@@ -32,18 +32,13 @@ type sentinel struct{ _ *byte }
 // StartGCPacer begins pacing the process' GC; the returned func stops it.
 // It is process-wide, so main starts it once.
 func StartGCPacer() (stop func()) {
-	p := newGCPacer()
-	return p.stop
-}
-
-func newGCPacer() *gcPacer {
 	p := &gcPacer{sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, percent: 100}
 	if _, set := os.LookupEnv("GOGC"); set {
 		p.stopped.Store(true)
-		return p
+	} else {
+		p.arm()
 	}
-	p.arm()
-	return p
+	return p.stop
 }
 
 func (p *gcPacer) arm() { runtime.SetFinalizer(&sentinel{}, p.afterGC) }

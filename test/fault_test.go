@@ -319,6 +319,21 @@ func waitCaughtUp(t *testing.T, c *cluster, n *node) {
 	t.Fatalf("%s did not catch up to index %d within 30s\n%s", n.name(), target, c.logs())
 }
 
+// killAndRestartLeader kills -9 the leader as fault label, restarts it two
+// seconds later and waits until it has caught up.
+func killAndRestartLeader(t *testing.T, c *cluster, fr *faultRun, label string) {
+	t.Helper()
+	l := c.leader()
+	lift := fr.fault(fmt.Sprintf("%s(%s)", label, l.name()))
+	l.kill()
+	killed := time.Now()
+	awaitLeader(t, c.nodes, l, killed, 2*time.Second)
+	time.Sleep(time.Until(killed.Add(2 * time.Second)))
+	l.restart()
+	lift()
+	waitCaughtUp(t, c, l)
+}
+
 // awaitLeader polls nodes (skipping not) for up to d for a leader and logs
 // how long the election took from since; it returns the leader or nil.
 func awaitLeader(t *testing.T, nodes []*node, not *node, since time.Time, d time.Duration) *node {
@@ -370,15 +385,7 @@ func TestFaultKillLeader(t *testing.T) {
 		fr := startFaultRun(t, c, round, c.addrs(), "")
 		time.Sleep(1500 * time.Millisecond)
 		for i := 1; i <= 2; i++ {
-			l := c.leader()
-			lift := fr.fault(fmt.Sprintf("kill-leader-%d(%s)", i, l.name()))
-			l.kill()
-			killed := time.Now()
-			awaitLeader(t, c.nodes, l, killed, 2*time.Second)
-			time.Sleep(time.Until(killed.Add(2 * time.Second)))
-			l.restart()
-			lift()
-			waitCaughtUp(t, c, l)
+			killAndRestartLeader(t, c, fr, fmt.Sprintf("kill-leader-%d", i))
 			time.Sleep(1500 * time.Millisecond)
 		}
 		f := c.followers()[0]
