@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/geomys/geomys/fsm"
@@ -36,7 +37,20 @@ type proposal struct {
 	// proposed at all: it runs when every earlier entry has been applied and
 	// this one heads the next Raft entry, so nothing can come in between.
 	check func() bool
+	// prepare, if set, makes the entry itself at that same moment (a script
+	// run speculatively against the fully applied state); nil means there is
+	// nothing to propose.
+	prepare func() []byte
+	// preparing is set while prepare runs: a long script is not a lost
+	// commit, so its waiter's timeout starts over when it ends.
+	preparing atomic.Bool
 }
+
+// atHead tells whether p must run against a fully applied state.
+func (p *proposal) atHead() bool { return p.check != nil || p.prepare != nil }
+
+// errNothingToPropose answers a prepared proposal whose prepare made no entry.
+var errNothingToPropose = errors.New("nothing to propose")
 
 // ErrCheckFailed answers ApplyChecked when its check said no; nothing was proposed.
 var ErrCheckFailed = errors.New("precondition failed; not proposed")
@@ -115,7 +129,7 @@ func (n *Node) proposer() {
 			release = nil
 			continue
 		case p := <-incoming:
-			if p.check != nil && len(group) > 0 {
+			if p.atHead() && len(group) > 0 {
 				carry = p
 			} else {
 				group = append(group, p)
@@ -124,17 +138,26 @@ func (n *Node) proposer() {
 			continue
 		case slot <- struct{}{}:
 		}
-		if p := group[0]; p.check != nil {
+		if p := group[0]; p.atHead() {
 			// A checked entry runs against a fully applied state: wait for
 			// every group in flight by taking all the slots.
 			if !n.takeSlots(maxInFlight - 1) {
 				shutdown()
 				return
 			}
-			ok := p.check()
+			ok, err := true, ErrCheckFailed
+			if p.check != nil {
+				ok = p.check()
+			} else {
+				p.preparing.Store(true)
+				p.data = p.prepare()
+				p.preparing.Store(false)
+				size += len(p.data)
+				ok, err = p.data != nil, errNothingToPropose
+			}
 			n.releaseSlots(maxInFlight - 1)
 			if !ok {
-				p.done <- outcome{err: ErrCheckFailed}
+				p.done <- outcome{err: err}
 				group, size = group[1:], size-len(p.data)
 				if len(group) == 0 {
 					<-n.slots
@@ -264,6 +287,24 @@ func (n *Node) ApplyChecked(data []byte, check func() bool) (*fsm.Result, error)
 	return res, err
 }
 
+// ApplyPrepared proposes the entry prepare makes when every earlier entry
+// has been applied and none can come in between, and returns the FSM's
+// result once it is applied. When prepare makes no entry it returns
+// (nil, nil): nothing was proposed.
+func (n *Node) ApplyPrepared(prepare func() []byte) (*fsm.Result, error) {
+	p := proposals.Get().(*proposal)
+	p.prepare = prepare
+	res, answered, err := n.propose(p)
+	if answered {
+		p.data, p.prepare = nil, nil
+		proposals.Put(p)
+	}
+	if errors.Is(err, errNothingToPropose) {
+		return nil, nil
+	}
+	return res, err
+}
+
 // Pools for the per-write proposal and timer: the write path allocates
 // per request, and these were a good part of it.
 var (
@@ -294,10 +335,16 @@ func (n *Node) propose(p *proposal) (res *fsm.Result, answered bool, err error) 
 	case <-timer.C:
 		return nil, true, ErrNoLeader // never handed to Raft
 	}
-	select {
-	case o := <-p.done:
-		return o.res, true, o.err
-	case <-timer.C:
-		return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
+	for {
+		select {
+		case o := <-p.done:
+			return o.res, true, o.err
+		case <-timer.C:
+			if p.preparing.Load() {
+				timer.Reset(n.opts.ApplyTimeout)
+				continue
+			}
+			return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
+		}
 	}
 }

@@ -149,6 +149,9 @@ func (c *Ctx) LookupForUpdate(key []byte) (any, bool) {
 		if c.DB.store.snap != nil {
 			c.DB.store.snap.save(c.DB, string(key))
 		}
+		if c.DB.store.journal != nil {
+			c.DB.store.journal.save(c.DB, string(key))
+		}
 	}
 	return v, ok
 }

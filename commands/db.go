@@ -8,6 +8,9 @@ const NumDBs = 16
 type Store struct {
 	DBs  [NumDBs]*DB
 	snap *Snapshot // point-in-time dump in progress, if any
+	// journal records before-images while the leader runs a script
+	// speculatively (journal.go).
+	journal *Journal
 	// ExpiredKeys counts keys deleted because their TTL passed (INFO stats).
 	ExpiredKeys int64
 	// Watches, when set, is told about every change to a key while anyone
@@ -105,6 +108,7 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 func (db *DB) set(key string, v any) {
 	db.touch(key, false)
 	db.store.snap.save(db, key)
+	db.store.journal.save(db, key)
 	db.keys[key] = v
 	if len(db.raw) > 0 {
 		delete(db.raw, key)
@@ -117,6 +121,7 @@ func (db *DB) del(key string) bool {
 	}
 	db.touch(key, false)
 	db.store.snap.save(db, key)
+	db.store.journal.save(db, key)
 	delete(db.keys, key)
 	delete(db.expires, key)
 	if len(db.raw) > 0 {
@@ -128,6 +133,7 @@ func (db *DB) del(key string) bool {
 func (db *DB) setExpire(key string, at int64) {
 	db.touch(key, false)
 	db.store.snap.save(db, key)
+	db.store.journal.save(db, key)
 	db.expires[key] = at
 }
 
@@ -137,6 +143,7 @@ func (db *DB) persist(key string) bool {
 	}
 	db.touch(key, false)
 	db.store.snap.save(db, key)
+	db.store.journal.save(db, key)
 	delete(db.expires, key)
 	return true
 }
@@ -145,6 +152,7 @@ func (db *DB) persist(key string) bool {
 // captured the old ones keeps its point-in-time view without copying.
 func (db *DB) flush() {
 	db.touch("", true)
+	db.store.journal.saveFlush(db)
 	db.gen++
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}

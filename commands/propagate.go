@@ -8,6 +8,9 @@ import "strconv"
 type Propagation struct {
 	Buf []byte
 	db  int
+	// Effect, when set, also receives every command structurally: a
+	// script's speculative run collects its effects through it.
+	Effect func(db int, args [][]byte)
 }
 
 func NewPropagation() *Propagation { return &Propagation{db: -1} }
@@ -33,12 +36,22 @@ func (p *Propagation) selectDB(db int) {
 
 // Command appends one command run against db.
 func (p *Propagation) Command(db int, args ...[]byte) {
+	if p.Effect != nil {
+		p.Effect(db, args)
+	}
 	p.selectDB(db)
 	p.Buf = AppendCommand(p.Buf, args...)
 }
 
 // CommandStrings is Command for string arguments.
 func (p *Propagation) CommandStrings(db int, args ...string) {
+	if p.Effect != nil {
+		b := make([][]byte, len(args))
+		for i, a := range args {
+			b[i] = []byte(a)
+		}
+		p.Effect(db, b)
+	}
 	p.selectDB(db)
 	p.Buf = AppendCommandStrings(p.Buf, args...)
 }

@@ -69,6 +69,7 @@ type FSM struct {
 	// aofPending is a batch whose AOF write failed, retried with the next one.
 	aofPending []byte
 	members    map[string]Member // node id → addresses (replicated, see members.go)
+	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
 	pubReplies []pubReply
 	opened     time.Time // entries appended before this publish nothing
@@ -115,6 +116,7 @@ func (f *FSM) load() error {
 	}
 	f.applied, f.lastTime = 0, 0
 	f.members = map[string]Member{}
+	f.scripts = map[string]string{}
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
 	db := 0
@@ -153,6 +155,9 @@ func (f *FSM) load() error {
 	}, func(note string) {
 		if rest, ok := strings.CutPrefix(note, memberPrefix); ok {
 			f.loadMemberNote(rest)
+			return
+		}
+		if f.loadScriptNote(note) {
 			return
 		}
 		if rest, ok := strings.CutPrefix(note, markerPrefix); ok {
@@ -452,6 +457,8 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 		c.R.Int(0)
 	case MemberCommand:
 		f.applyMember(c, args)
+	case ScriptCommand:
+		f.applyScript(c, args)
 	default:
 		c.R.Error("ERR unknown internal command")
 	}
@@ -550,7 +557,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	f.prop.ForgetDB()
 	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
-		members: maps.Clone(f.members), started: time.Now()}, nil
+		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), started: time.Now()}, nil
 }
 
 // Restore implements raft.FSM: the dump becomes the new AOF base and the

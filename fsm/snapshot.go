@@ -21,6 +21,7 @@ type snapshot struct {
 	index   uint64
 	time    int64
 	members map[string]Member
+	scripts map[string]string
 	started time.Time
 	ended   bool
 	settled bool // Persist committed or aborted the rewrite
@@ -60,6 +61,7 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 		s.f.mu.Unlock()
 		if !more {
 			buf = appendMemberNotes(buf, s.members)
+			buf = appendScriptNotes(buf, s.scripts)
 			buf = append(buf, '#')
 			buf = append(buf, markerPrefix...)
 			buf = strconv.AppendUint(buf, s.index, 10)

@@ -27,6 +27,8 @@ func init() {
 		"role": roleCommand, "raft.info": raftInfoCommand, "raft.node": raftNodeCommand,
 		"raft.transfer-leader": raftTransferCommand, "raft.snapshot": raftSnapshotCommand,
 		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand, "raft.termcheck": raftTermcheckCommand,
+		"eval": evalCommand, "evalsha": evalCommand, "eval_ro": evalCommand, "evalsha_ro": evalCommand,
+		"script": scriptCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {

@@ -84,13 +84,23 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		cl.out.Error(commands.ArityErr(cmd.Name))
 		return
 	}
-	if s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) {
+	if s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
 		return
 	}
 	switch {
 	case cmd.Is(commands.Server):
 		s.flushWrites(cl)
 		cl.lastCmd.Store(cmd.Name)
+		if isScriptCall(cmd.Name) || cmd.Name == "script" {
+			switch s.scriptRoute(cl, cmd) {
+			case routeForward:
+				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))
+				return
+			case routeRedirect:
+				s.redirect(cl)
+				return
+			}
+		}
 		if cmd.Name == "watch" || cmd.Name == "multi" {
 			switch s.leaderRoute(cl) {
 			case routeForward:

@@ -19,6 +19,7 @@ import (
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/scripting"
 	"github.com/tidwall/redcon"
 )
 
@@ -78,6 +79,7 @@ type Server struct {
 	waiters   waiters
 	watches   watchRegistry
 	pubsub    pubsubRegistry
+	scripts   *scripting.Engine
 	upstreams upstreamPool // follower proxy connections to the leader
 	params    *params
 	stats     stats
@@ -108,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	s.runID = newRunID()
 	s.waiters.init()
 	s.pubsub.init()
+	s.scripts = scripting.NewEngine()
 	s.params = newParams(&s.cfg)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)

@@ -1,0 +1,16 @@
+package commands
+
+// Scripting. The server runs these (Flags include Server): a write script
+// runs on the leader at the head of the log and what it did is replicated
+// as its effects (see server/cmd_script.go and fsm.Speculate); read-only
+// scripts run on the read path.
+func init() {
+	const s = Server
+	register(
+		&Command{Name: "eval", Arity: -3, Flags: s | NoScript | Stale | MovableKeys, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script.", Args: "script numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "evalsha", Arity: -3, Flags: s | NoScript | Stale | MovableKeys, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script by SHA1 digest.", Args: "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "eval_ro", Arity: -3, Flags: s | NoScript | Stale | ReadOnly | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script.", Args: "script numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "evalsha_ro", Arity: -3, Flags: s | NoScript | Stale | ReadOnly | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script by SHA1 digest.", Args: "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "script", Arity: -2, Flags: s | NoScript, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.", Args: "LOAD|EXISTS|FLUSH|KILL|HELP [arguments]"},
+	)
+}

@@ -1,0 +1,210 @@
+package scripting
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/geomys/geomys/commands"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// maxDepth bounds nesting in both directions, so a table that contains
+// itself gets an error instead of exhausting the stack.
+const maxDepth = 256
+
+// replyToLua converts a command's RESP reply to the Lua value redis.call
+// returns, as Redis does for the script's RESP version. A top-level error
+// reply comes back as errMsg (redis.call raises it, redis.pcall returns it
+// as {err=...}).
+func replyToLua(L *lua.LState, b []byte, resp int) (v lua.LValue, errMsg string) {
+	if len(b) > 0 && b[0] == '-' {
+		line, _, _ := bytes.Cut(b[1:], []byte("\r\n"))
+		return nil, string(line)
+	}
+	v, _ = parseValue(L, b, resp)
+	if v == nil {
+		v = lua.LFalse
+	}
+	return v, ""
+}
+
+// parseValue converts one RESP value at the start of b; it returns the rest.
+func parseValue(L *lua.LState, b []byte, resp int) (lua.LValue, []byte) {
+	if len(b) < 3 {
+		return lua.LNil, nil
+	}
+	typ := b[0]
+	line, rest, _ := bytes.Cut(b[1:], []byte("\r\n"))
+	switch typ {
+	case '+':
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(line))
+		return t, rest
+	case '-':
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(line))
+		return t, rest
+	case ':':
+		n, _ := strconv.ParseInt(string(line), 10, 64)
+		return lua.LNumber(n), rest
+	case '$', '=':
+		n, _ := strconv.Atoi(string(line))
+		if n < 0 {
+			return lua.LFalse, rest
+		}
+		s := rest[:n]
+		rest = rest[n+2:]
+		if typ == '=' {
+			t, f := L.NewTable(), L.NewTable()
+			f.RawSetString("format", lua.LString(s[:3]))
+			f.RawSetString("string", lua.LString(s[4:]))
+			t.RawSetString("verbatim_string", f)
+			return t, rest
+		}
+		return lua.LString(s), rest
+	case '*', '~', '%', '>':
+		n, _ := strconv.Atoi(string(line))
+		if n < 0 {
+			return lua.LFalse, rest
+		}
+		t := L.CreateTable(n, 0)
+		var v, k lua.LValue
+		for i := 0; i < n; i++ {
+			switch typ {
+			case '%':
+				k, rest = parseValue(L, rest, resp)
+				v, rest = parseValue(L, rest, resp)
+				t.RawSet(k, v)
+			case '~':
+				v, rest = parseValue(L, rest, resp)
+				t.RawSet(v, lua.LTrue)
+			default:
+				v, rest = parseValue(L, rest, resp)
+				t.RawSetInt(i+1, v)
+			}
+		}
+		switch typ {
+		case '%':
+			w := L.NewTable()
+			w.RawSetString("map", t)
+			return w, rest
+		case '~':
+			w := L.NewTable()
+			w.RawSetString("set", t)
+			return w, rest
+		}
+		return t, rest
+	case '_':
+		return lua.LNil, rest
+	case '#':
+		return lua.LBool(len(line) > 0 && line[0] == 't'), rest
+	case ',':
+		f, _ := strconv.ParseFloat(string(line), 64)
+		switch string(line) {
+		case "inf":
+			f = posInf
+		case "-inf":
+			f = -posInf
+		}
+		t := L.NewTable()
+		t.RawSetString("double", lua.LNumber(f))
+		return t, rest
+	case '(':
+		t := L.NewTable()
+		t.RawSetString("big_number", lua.LString(line))
+		return t, rest
+	}
+	return lua.LNil, rest
+}
+
+var posInf = func() float64 { f, _ := strconv.ParseFloat("inf", 64); return f }()
+
+// writeLua converts a script's return value to the reply, as Redis does:
+// numbers become integers (truncated), false and nil become null, true is
+// 1 (a RESP3 boolean once the script called redis.setresp(3)), tables with
+// err/ok are error/status replies, {double=}, {map=}, {set=}, {big_number=}
+// and {verbatim_string=} the RESP3 types, and other tables arrays cut at the
+// first nil.
+func writeLua(v lua.LValue, r *commands.Reply, resp int, depth int) {
+	if depth > maxDepth {
+		r.Error("ERR reached lua stack limit")
+		return
+	}
+	switch v := v.(type) {
+	case lua.LString:
+		r.BulkString(string(v))
+	case lua.LNumber:
+		r.Int(int64(v))
+	case lua.LBool:
+		switch {
+		case resp == 3:
+			r.Bool(bool(v))
+		case v == lua.LTrue:
+			r.Int(1)
+		default:
+			r.Null()
+		}
+	case *lua.LTable:
+		writeTable(v, r, resp, depth)
+	default:
+		r.Null()
+	}
+}
+
+func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
+	if e, ok := t.RawGetString("err").(lua.LString); ok {
+		r.Error(string(e))
+		return
+	}
+	if s, ok := t.RawGetString("ok").(lua.LString); ok {
+		r.Simple(string(s))
+		return
+	}
+	if d, ok := t.RawGetString("double").(lua.LNumber); ok {
+		r.Double(float64(d))
+		return
+	}
+	if b, ok := t.RawGetString("big_number").(lua.LString); ok {
+		if r.Proto >= 3 {
+			r.Raw([]byte("(" + string(b) + "\r\n"))
+		} else {
+			r.BulkString(string(b))
+		}
+		return
+	}
+	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
+		n := 0
+		m.ForEach(func(_, _ lua.LValue) { n++ })
+		r.Map(n)
+		m.ForEach(func(k, v lua.LValue) {
+			writeLua(k, r, resp, depth+1)
+			writeLua(v, r, resp, depth+1)
+		})
+		return
+	}
+	if s, ok := t.RawGetString("set").(*lua.LTable); ok {
+		n := 0
+		s.ForEach(func(_, _ lua.LValue) { n++ })
+		r.Set(n)
+		s.ForEach(func(k, _ lua.LValue) { writeLua(k, r, resp, depth+1) })
+		return
+	}
+	if vs, ok := t.RawGetString("verbatim_string").(*lua.LTable); ok {
+		format, _ := vs.RawGetString("format").(lua.LString)
+		str, _ := vs.RawGetString("string").(lua.LString)
+		if r.Proto >= 3 && len(format) == 3 {
+			r.Raw([]byte("=" + strconv.Itoa(len(str)+4) + "\r\n" + string(format) + ":" + string(str) + "\r\n"))
+		} else {
+			r.BulkString(string(str))
+		}
+		return
+	}
+	n := 0
+	for t.RawGetInt(n+1) != lua.LNil {
+		n++
+	}
+	r.Array(n)
+	for i := 1; i <= n; i++ {
+		writeLua(t.RawGetInt(i), r, resp, depth+1)
+	}
+}

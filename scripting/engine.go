@@ -1,0 +1,294 @@
+// Package scripting runs Redis Lua scripts (EVAL and friends) with
+// gopher-lua, Lua 5.1 like Redis embeds. It knows how to compile and cache
+// scripts, build the sandbox Redis gives them (protected globals, the redis.*
+// API, cjson, cmsgpack, bit, struct) and convert between Lua values and RESP.
+// It runs a script's redis.call against a commands.Ctx; where that Ctx comes
+// from — a speculative run at the head of the Raft log for a write script,
+// the read path for a read-only one — is the caller's business (server).
+package scripting
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// chunkName is what error messages call a script, as Redis 7 does.
+const chunkName = "user_script"
+
+// Engine compiles scripts once and runs them on pooled Lua states: a cached
+// script costs its prototype, not a state per client.
+type Engine struct {
+	mu     sync.Mutex
+	protos map[string]*lua.FunctionProto // sha → compiled body
+	states sync.Pool
+
+	// The script running now, if any (one write script at a time runs at the
+	// head of the log; read-only ones may run beside it).
+	runMu   sync.Mutex
+	running map[*run]struct{}
+	nrun    atomic.Int32
+}
+
+// Running reports whether any script is executing (cheap: the hot path asks).
+func (e *Engine) Running() bool { return e.nrun.Load() > 0 }
+
+// NewEngine returns an empty engine.
+func NewEngine() *Engine {
+	e := &Engine{protos: map[string]*lua.FunctionProto{}, running: map[*run]struct{}{}}
+	e.states.New = func() any { return newState() }
+	return e
+}
+
+// Compile returns the cached prototype for sha, compiling body on first use.
+// The error is Redis' compile error text, without the "ERR " prefix.
+func (e *Engine) Compile(sha, body string) (*lua.FunctionProto, error) {
+	e.mu.Lock()
+	p := e.protos[sha]
+	e.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	chunk, err := parse.Parse(strings.NewReader(body), chunkName)
+	if err != nil {
+		return nil, errors.New("Error compiling script (new function): " + parseErrorText(err, body))
+	}
+	p, err = lua.Compile(chunk, chunkName)
+	if err != nil {
+		return nil, errors.New("Error compiling script (new function): " + chunkName + ": " + err.Error())
+	}
+	e.mu.Lock()
+	e.protos[sha] = p
+	e.mu.Unlock()
+	return p, nil
+}
+
+// Cached reports whether sha is compiled on this node.
+func (e *Engine) Cached(sha string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.protos[sha] != nil
+}
+
+// Flush forgets every compiled script.
+func (e *Engine) Flush() {
+	e.mu.Lock()
+	clear(e.protos)
+	e.mu.Unlock()
+}
+
+// parseErrorText words a gopher-lua syntax error like Lua's own
+// ("user_script:1: ... near '...'") as far as the two parsers allow.
+func parseErrorText(err error, body string) string {
+	var pe *parse.Error
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	line, near := pe.Pos.Line, pe.Token
+	if line < 0 || near == "" || near == "EOF" {
+		line, near = strings.Count(strings.TrimRight(body, "\n"), "\n")+1, "<eof>"
+	}
+	msg := strings.TrimSpace(pe.Message)
+	switch {
+	case msg == "syntax error":
+		msg = "unexpected symbol"
+	case strings.HasPrefix(msg, "unterminated string"):
+		msg, near = "unfinished string", "<eof>"
+	}
+	return chunkName + ":" + itoa(line) + ": " + msg + " near '" + near + "'"
+}
+
+// Call is one script invocation.
+type Call struct {
+	SHA   string
+	Proto *lua.FunctionProto
+	Keys  [][]byte
+	Argv  [][]byte
+	// ReadOnly refuses write commands (EVAL_RO, no-writes scripts, and every
+	// script run on the read path).
+	ReadOnly bool
+	// ClientProto is the RESP version the caller speaks (HELLO).
+	ClientProto int
+	// Ctx runs the script's commands; its DB is the caller's database.
+	Ctx *commands.Ctx
+	// Server runs the commands the data layer does not (PING, TIME, ...);
+	// it reports false for a command a script may not call.
+	Server func(name string, args [][]byte, r *commands.Reply) bool
+	// Register, set while FUNCTION LOAD runs a library, is
+	// redis.register_function.
+	Register lua.LGFunction
+}
+
+// run is a script in execution, as SCRIPT KILL and BUSY see it.
+type run struct {
+	started time.Time
+	wrote   atomic.Bool
+	cancel  context.CancelFunc
+	killed  atomic.Bool
+}
+
+// Busy reports how long the longest-running script has been running.
+func (e *Engine) Busy() time.Duration {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	var longest time.Duration
+	for r := range e.running {
+		longest = max(longest, time.Since(r.started))
+	}
+	return longest
+}
+
+// Kill stops running scripts that have not written, as SCRIPT KILL does. It
+// returns the error reply to give, or "" when a script was killed.
+func (e *Engine) Kill() string {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	if len(e.running) == 0 {
+		return "NOTBUSY No scripts in execution right now."
+	}
+	for r := range e.running {
+		if r.wrote.Load() {
+			return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+		}
+	}
+	for r := range e.running {
+		r.killed.Store(true)
+		r.cancel()
+	}
+	return ""
+}
+
+// Run executes c and writes its reply into r, as Redis would reply to EVAL.
+func (e *Engine) Run(c *Call, r *commands.Reply) {
+	st := e.states.Get().(*state)
+	defer e.states.Put(st)
+	L := st.L
+	ctx, cancel := context.WithCancel(context.Background())
+	rn := &run{started: time.Now(), cancel: cancel}
+	e.runMu.Lock()
+	e.running[rn] = struct{}{}
+	e.nrun.Add(1)
+	e.runMu.Unlock()
+	defer func() {
+		e.runMu.Lock()
+		delete(e.running, rn)
+		e.nrun.Add(-1)
+		e.runMu.Unlock()
+		cancel()
+	}()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+
+	x := &exec{call: c, run: rn, resp: 2, db: c.Ctx.DB}
+	st.cur = x
+	defer func() { st.cur = nil }()
+	st.globals.RawSetString("KEYS", stringsTable(L, c.Keys))
+	st.globals.RawSetString("ARGV", stringsTable(L, c.Argv))
+
+	fn := L.NewFunctionFromProto(c.Proto)
+	fn.Env = st.proxy
+	L.Push(fn)
+	line := 0
+	handler := L.NewFunction(func(L *lua.LState) int {
+		line = userLine(L)
+		L.Push(L.Get(1))
+		return 1
+	})
+	err := L.PCall(0, 1, handler)
+	if err != nil {
+		L.SetTop(0)
+		r.Error(e.errorText(c.SHA, err, line, rn))
+		return
+	}
+	writeLua(L.Get(-1), r, x.resp, 0)
+	L.SetTop(0)
+}
+
+// errorText words a script's failure as Redis 7.0 does:
+// "<message> script: <sha>, on @user_script:<line>.".
+func (e *Engine) errorText(sha string, err error, line int, rn *run) string {
+	if rn.killed.Load() {
+		return "ERR Script killed by user with SCRIPT KILL..."
+	}
+	msg := err.Error()
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		switch v := ae.Object.(type) {
+		case *lua.LTable:
+			if s, ok := v.RawGetString("err").(lua.LString); ok {
+				msg = string(s)
+			} else {
+				msg = "ERR unknown error"
+			}
+		case lua.LString:
+			msg = string(v)
+			if !hasErrorCode(msg) {
+				msg = "ERR " + msg
+			}
+		default:
+			msg = "ERR " + ae.Object.String()
+		}
+	}
+	return msg + " script: " + sha + ", on @" + chunkName + ":" + itoa(line) + "."
+}
+
+// hasErrorCode tells whether msg starts with an upper-case error code word
+// ("ERR", "WRONGTYPE", ...) followed by a space.
+func hasErrorCode(msg string) bool {
+	i := strings.IndexByte(msg, ' ')
+	if i <= 0 {
+		return false
+	}
+	for _, ch := range msg[:i] {
+		if ch < 'A' || ch > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// userLine is the line the innermost user_script frame is at.
+func userLine(L *lua.LState) int {
+	for lv := 0; lv < 64; lv++ {
+		dbg, ok := L.GetStack(lv)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if dbg.Source == chunkName && dbg.CurrentLine > 0 {
+			return dbg.CurrentLine
+		}
+	}
+	return 0
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,240 @@
+package scripting
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/geomys/geomys/commands"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Texts of the errors redis.call raises, as Redis 7.0 words them.
+const (
+	errUnknownCommand = "ERR Unknown Redis command called from script"
+	errWrongArity     = "ERR Wrong number of args calling Redis command from script"
+	errNotAllowed     = "ERR This Redis command is not allowed from script"
+	errReadOnly       = "ERR Write commands are not allowed from read-only scripts."
+	errNoArgs         = "Please specify at least one argument for this redis lib call"
+	errBadArgs        = "Lua redis lib command arguments must be strings or integers"
+)
+
+// exec is one script's execution state on a Lua state.
+type exec struct {
+	call  *Call
+	run   *run
+	resp  int // redis.setresp
+	db    *commands.DB
+	reply commands.Reply // scratch for each command's reply
+}
+
+// Redis' redis.log levels and redis.set_repl flags.
+var redisConstants = map[string]lua.LNumber{
+	"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
+	"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
+}
+
+// RedisVersion is what redis.REDIS_VERSION reports.
+var RedisVersion = "7.2.4"
+
+func (s *state) redisTable() *lua.LTable {
+	L := s.L
+	t := L.NewTable()
+	fns := map[string]lua.LGFunction{
+		"call":  func(L *lua.LState) int { return s.redisCall(L, true) },
+		"pcall": func(L *lua.LState) int { return s.redisCall(L, false) },
+		"error_reply": func(L *lua.LState) int {
+			r := L.NewTable()
+			r.RawSetString("err", lua.LString(L.CheckString(1)))
+			L.Push(r)
+			return 1
+		},
+		"status_reply": func(L *lua.LState) int {
+			r := L.NewTable()
+			r.RawSetString("ok", lua.LString(L.CheckString(1)))
+			L.Push(r)
+			return 1
+		},
+		"sha1hex": func(L *lua.LState) int {
+			sum := sha1.Sum([]byte(L.CheckString(1)))
+			L.Push(lua.LString(hex.EncodeToString(sum[:])))
+			return 1
+		},
+		"log": func(L *lua.LState) int {
+			if L.GetTop() < 2 {
+				L.RaiseError("redis.log() requires two arguments or more.")
+			}
+			if _, ok := L.Get(1).(lua.LNumber); !ok {
+				L.RaiseError("First argument must be a number (log level).")
+			}
+			return 0
+		},
+		"setresp": func(L *lua.LState) int {
+			n := L.CheckInt(1)
+			if n != 2 && n != 3 {
+				L.RaiseError("RESP version must be 2 or 3.")
+			}
+			if s.cur != nil {
+				s.cur.resp = n
+			}
+			return 0
+		},
+		// Every node applies exactly what the leader's run propagated, so
+		// there is no replication mode to choose: set_repl is accepted and
+		// writes are always replicated.
+		"set_repl":            func(L *lua.LState) int { return 0 },
+		"replicate_commands":  func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"breakpoint":          func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
+		"debug":               func(L *lua.LState) int { return 0 },
+		"acl_check_cmd":       func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"register_function":   func(L *lua.LState) int { return s.registerFunction(L) },
+	}
+	for name, fn := range fns {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+	for name, v := range redisConstants {
+		t.RawSetString(name, v)
+	}
+	t.RawSetString("REDIS_VERSION", lua.LString(RedisVersion))
+	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(versionNum(RedisVersion)))
+	return t
+}
+
+func versionNum(v string) int {
+	n, part := 0, 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '.' {
+			n = n<<8 | part
+			part = 0
+			continue
+		}
+		part = part*10 + int(v[i]-'0')
+	}
+	return n
+}
+
+// registerFunction is only valid while FUNCTION LOAD runs a library.
+func (s *state) registerFunction(L *lua.LState) int {
+	if s.cur == nil || s.cur.call.Register == nil {
+		L.RaiseError("redis.register_function can only be called on FUNCTION LOAD command")
+	}
+	return s.cur.call.Register(L)
+}
+
+// raise fails the script with a Redis error reply, the way redis.call does:
+// the error object is a table {err=msg}, which pcall in Lua can inspect.
+func raise(L *lua.LState, msg string) {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(msg))
+	L.Error(t, 1)
+}
+
+// redisCall is redis.call (raising=true) and redis.pcall.
+func (s *state) redisCall(L *lua.LState, raising bool) int {
+	x := s.cur
+	fail := func(msg string) int {
+		if raising {
+			raise(L, msg)
+		}
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(msg))
+		L.Push(t)
+		return 1
+	}
+	n := L.GetTop()
+	if n == 0 {
+		L.RaiseError(errNoArgs)
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(numberString(float64(v)))
+		default:
+			L.RaiseError(errBadArgs)
+		}
+	}
+	if x == nil {
+		return fail(errNotAllowed)
+	}
+	def := commands.Lookup(args[0])
+	if def == nil {
+		return fail(errUnknownCommand)
+	}
+	if def.Arity > 0 && n != def.Arity || def.Arity < 0 && n < -def.Arity {
+		return fail(errWrongArity)
+	}
+	if def.Is(commands.NoScript) || def.Is(commands.Blocking) {
+		return fail(errNotAllowed)
+	}
+	if def.Is(commands.Write) && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
+		return fail(errReadOnly)
+	}
+	r := &x.reply
+	r.Reset()
+	r.Proto = x.resp
+	switch {
+	case def.Handler != nil:
+		c := x.call.Ctx
+		c.R = r
+		c.Begin(x.db, args)
+		def.Handler(c)
+		c.Finish()
+		if c.DirtyCount() > 0 {
+			x.run.wrote.Store(true)
+		}
+	case !s.serverCommand(x, def.Name, args, r):
+		return fail(errNotAllowed)
+	}
+	v, errMsg := replyToLua(L, r.Bytes(), x.resp)
+	if errMsg != "" {
+		return fail(errMsg)
+	}
+	L.Push(v)
+	return 1
+}
+
+// serverCommand runs the few connection commands a script may call itself;
+// the rest go to the caller's hook.
+func (s *state) serverCommand(x *exec, name string, args [][]byte, r *commands.Reply) bool {
+	switch name {
+	case "ping":
+		if len(args) > 1 {
+			r.Bulk(args[1])
+		} else {
+			r.Simple("PONG")
+		}
+	case "echo":
+		r.Bulk(args[1])
+	case "time":
+		now := x.call.Ctx.Now
+		r.Array(2)
+		r.BulkString(strconv.FormatInt(now/1000, 10))
+		r.BulkString(strconv.FormatInt(now%1000*1000, 10))
+	case "select":
+		n, ok := commands.ParseInt(args[1])
+		switch {
+		case !ok:
+			r.Error(commands.ErrNotInt)
+		case n < 0 || n >= commands.NumDBs:
+			r.Error(commands.ErrDBIndex)
+		default:
+			x.db = x.call.Ctx.Store.DBs[n]
+			r.OK()
+		}
+	default:
+		return x.call.Server != nil && x.call.Server(name, args, r)
+	}
+	return true
+}
+
+// numberString converts a Lua number argument as Lua's tostring does
+// ("%.14g"), which is what Redis passes to the command.
+func numberString(f float64) string {
+	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}

@@ -1,0 +1,297 @@
+package server
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/scripting"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Scripting, replicated by effects as Redis 7 replicates it. A write script
+// runs on the leader only, at the head of the log (cluster.ApplyPrepared:
+// every earlier entry applied, nothing in between), against the live
+// dataset; fsm.Speculate keeps what its commands propagated and its reply,
+// and undoes the run. The effects are proposed as one transaction entry, so
+// every node — the leader too — applies exactly the same writes, atomically,
+// and the AOF holds them between MULTI and EXEC like Redis' own. Lua itself
+// never runs inside the FSM, so nothing a script does that could differ
+// between nodes (table order, math.random, time) can split them, and a
+// runaway script holds up only the leader, where SCRIPT KILL reaches it.
+// Read-only scripts (EVAL_RO, EVALSHA_RO, "#!lua flags=no-writes") take the
+// read path.
+
+// busyThreshold is busy-reply-threshold (lua-time-limit): after it other
+// clients are answered BUSY while a script runs.
+const busyThreshold = 5 * time.Second
+
+const (
+	errNoScript = "NOSCRIPT No matching script. Please use EVAL."
+	errBusy     = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+)
+
+// scriptInvocation is a parsed EVAL/EVALSHA call.
+type scriptInvocation struct {
+	sha, body string
+	proto     *lua.FunctionProto
+	flags     scripting.Flags
+	keys      [][]byte
+	argv      [][]byte
+	readOnly  bool
+}
+
+// isScriptCall tells the commands that run a script.
+func isScriptCall(name string) bool {
+	switch name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro":
+		return true
+	}
+	return false
+}
+
+// scriptRoute is where a scripting command goes from this node: read-only
+// scripts stay local in stale mode; everything else needs the leader (it
+// holds the one place where scripts run against the head of the log).
+func (s *Server) scriptRoute(cl *Client, cmd *commands.Command) route {
+	if cmd.Is(commands.ReadOnly) && s.cfg.ReadConsistency == "stale" {
+		return routeLocal
+	}
+	return s.leaderRoute(cl)
+}
+
+func (s *Server) parseScriptCall(cl *Client, name string, args [][]byte) (*scriptInvocation, string) {
+	inv := &scriptInvocation{readOnly: strings.HasSuffix(name, "_ro")}
+	numkeys, ok := commands.ParseInt(args[2])
+	switch {
+	case !ok:
+		return nil, commands.ErrNotInt
+	case numkeys < 0:
+		return nil, "ERR Number of keys can't be negative"
+	case numkeys > int64(len(args)-3):
+		return nil, "ERR Number of keys can't be greater than number of args"
+	}
+	inv.keys, inv.argv = args[3:3+numkeys], args[3+numkeys:]
+	if strings.HasPrefix(name, "evalsha") {
+		inv.sha = strings.ToLower(string(args[1]))
+		body, ok := s.fsm.Script(inv.sha)
+		if !ok {
+			return nil, errNoScript
+		}
+		inv.body = body
+	} else {
+		inv.body = string(args[1])
+		inv.sha = fsm.ScriptSHA(args[1])
+	}
+	code, flags, errMsg := scripting.ParseShebang(inv.body)
+	if errMsg != "" {
+		return nil, errMsg
+	}
+	inv.flags = flags
+	inv.readOnly = inv.readOnly || flags.NoWrites
+	p, err := s.scripts.Compile(inv.sha, code)
+	if err != nil {
+		return nil, "ERR " + err.Error()
+	}
+	inv.proto = p
+	return inv, ""
+}
+
+func evalCommand(s *Server, cl *Client, args [][]byte) {
+	name := strings.ToLower(string(args[0]))
+	inv, errMsg := s.parseScriptCall(cl, name, args)
+	if errMsg != "" {
+		cl.out.Error(errMsg)
+		return
+	}
+	if inv.readOnly {
+		s.runReadOnlyScript(cl, inv)
+		return
+	}
+	s.runWriteScript(cl, inv, !strings.HasPrefix(name, "evalsha"))
+}
+
+// runReadOnlyScript runs a script on the read path: confirmed as a
+// linearizable read unless the node serves stale reads.
+func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
+	if s.cfg.ReadConsistency != "stale" {
+		if err := s.node.LinearizableRead(s.ctx()); err != nil {
+			cl.out.Error(clusterError(err))
+			return
+		}
+	}
+	c := &commands.Ctx{Now: time.Now().UnixMilli(), Session: cl}
+	c.Store = s.fsm.RLock()
+	defer s.fsm.RUnlock()
+	c.DB = c.Store.DBs[cl.db]
+	s.scripts.Run(s.scriptCall(cl, inv, c, true), &cl.out)
+}
+
+func (s *Server) scriptCall(cl *Client, inv *scriptInvocation, c *commands.Ctx, readOnly bool) *scripting.Call {
+	return &scripting.Call{SHA: inv.sha, Proto: inv.proto, Keys: inv.keys, Argv: inv.argv,
+		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c}
+}
+
+// runWriteScript runs a script speculatively at the head of the log and
+// proposes its effects (see the top of this file). cache says the body
+// joins the replicated script cache with the same entry (EVAL).
+func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
+	if err := s.node.ReadReady(s.ctx()); err != nil {
+		cl.out.Error(clusterError(err))
+		return
+	}
+	var lead [][][]byte
+	if cache && !s.fsm.ScriptsExist([]string{inv.sha})[0] {
+		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
+	}
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		reply     []byte
+	)
+	prepare := func() []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			return nil
+		}
+		return s.fsm.Speculate(lead, func(c *commands.Ctx) {
+			c.DB = c.Store.DBs[cl.db]
+			r := commands.NewReply(cl.proto)
+			s.scripts.Run(s.scriptCall(cl, inv, c, false), r)
+			reply = r.Bytes()
+		})
+	}
+	res, err := s.node.ApplyPrepared(prepare)
+	mu.Lock()
+	abandoned = true
+	mu.Unlock()
+	switch {
+	case err != nil:
+		cl.out.Error(clusterError(err))
+		return
+	case reply == nil:
+		cl.out.Error("TRYAGAIN the script was not run; retry")
+		return
+	case res == nil:
+		// Nothing to apply: the script only read. It read the head of
+		// the log; confirm this node still leads before answering.
+		if err := s.node.LinearizableRead(s.ctx()); err != nil {
+			cl.out.Error(clusterError(err))
+			return
+		}
+	}
+	cl.out.Raw(reply)
+}
+
+func scriptCommand(s *Server, cl *Client, args [][]byte) {
+	sub := strings.ToLower(string(args[1]))
+	switch {
+	case sub == "load" && len(args) == 3:
+		body := args[2]
+		sha := fsm.ScriptSHA(body)
+		code, _, errMsg := scripting.ParseShebang(string(body))
+		if errMsg != "" {
+			cl.out.Error(errMsg)
+			return
+		}
+		if _, err := s.scripts.Compile(sha, code); err != nil {
+			cl.out.Error("ERR " + err.Error())
+			return
+		}
+		if !s.fsm.ScriptsExist([]string{sha})[0] {
+			if err := s.applyInternal(cl, [][]byte{[]byte(fsm.ScriptCommand), []byte("load"), body}); err != "" {
+				cl.out.Error(err)
+				return
+			}
+		}
+		cl.out.BulkString(sha)
+	case sub == "exists" && len(args) >= 3:
+		shas := make([]string, len(args)-2)
+		for i, a := range args[2:] {
+			shas[i] = string(a)
+		}
+		exist := s.fsm.ScriptsExist(shas)
+		cl.out.Array(len(exist))
+		for _, ok := range exist {
+			cl.out.Bool(ok)
+		}
+	case sub == "flush" && len(args) <= 3:
+		if len(args) == 3 && !commands.EqualFold(args[2], "sync") && !commands.EqualFold(args[2], "async") {
+			cl.out.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+			return
+		}
+		if err := s.applyInternal(cl, [][]byte{[]byte(fsm.ScriptCommand), []byte("flush")}); err != "" {
+			cl.out.Error(err)
+			return
+		}
+		s.scripts.Flush()
+		cl.out.OK()
+	case sub == "kill" && len(args) == 2:
+		if msg := s.scripts.Kill(); msg != "" {
+			cl.out.Error(msg)
+			return
+		}
+		cl.out.OK()
+	case sub == "help" && len(args) == 2:
+		help := []string{
+			"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+			"EXISTS <sha1> [<sha1> ...]",
+			"    Return information about the existence of the scripts in the script cache.",
+			"FLUSH [ASYNC|SYNC]",
+			"    Flush the Lua scripts cache. Very dangerous on replicas.",
+			"    When called without the optional mode argument, the behavior is determined by the",
+			"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+			"    * ASYNC: Asynchronously flush the scripts cache.",
+			"    * SYNC: Synchronously flush the scripts cache.",
+			"KILL",
+			"    Kill the currently executing Lua script.",
+			"LOAD <script>",
+			"    Load a script into the scripts cache without executing it.",
+			"HELP",
+			"    Prints this help.",
+		}
+		cl.out.Array(len(help))
+		for _, h := range help {
+			cl.out.Simple(h)
+		}
+	case sub == "load" || sub == "exists" || sub == "flush" || sub == "kill" || sub == "help":
+		cl.out.Error(commands.ArityErr("script|" + sub))
+	default:
+		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try SCRIPT HELP.")
+	}
+}
+
+// applyInternal proposes one internal command as its own entry; it returns
+// the error reply to give, or "".
+func (s *Server) applyInternal(cl *Client, args [][]byte) string {
+	var w fsm.EntryWriter
+	w.Reset(time.Now().UnixMilli())
+	w.Add(cl.db, cl.proto, args)
+	res, err := s.node.Apply(w.Bytes())
+	if err != nil {
+		return clusterError(err)
+	}
+	if len(res.Reply) > 0 && res.Reply[0] == '-' {
+		return strings.TrimSpace(string(res.Reply[1:]))
+	}
+	return ""
+}
+
+// refuseWhileBusy answers BUSY while a script has run past the threshold,
+// except for what may stop it.
+func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byte) bool {
+	if !s.scripts.Running() || s.scripts.Busy() < busyThreshold {
+		return false
+	}
+	switch {
+	case cmd.Name == "script" && len(args) == 2 && commands.EqualFold(args[1], "kill"),
+		cmd.Name == "shutdown", cmd.Name == "raft.info":
+		return false
+	}
+	s.flushWrites(cl)
+	cl.out.Error(errBusy)
+	return true
+}
