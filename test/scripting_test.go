@@ -86,6 +86,13 @@ EVAL "return redis.error_reply('ERR custom')" 0
 EVAL "return type(redis.status_reply('x'))" 0
 EVAL "return redis.status_reply('x').ok" 0
 EVAL "return redis.error_reply('x').err" 0
+EVAL "return redis.error_reply('x')" 0
+EVAL "return redis.error_reply('foo bar').err" 0
+EVAL "return redis.error_reply('-foo bar').err" 0
+EVAL "return {err='x'}" 0
+EVAL "return {err='-x'}" 0
+EVAL "error(redis.error_reply('x'))" 0
+EVAL "error(redis.error_reply('MYCODE with text'))" 0
 EVAL "return tostring(10/4)" 0
 EVAL "return {1.9, -1.9, 2^31, -2^31}" 0
 EVAL "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}" 2 k1 k2 a1 a2
