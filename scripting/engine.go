@@ -211,47 +211,33 @@ func (e *Engine) Run(c *Call, r *commands.Reply) {
 	L.SetTop(0)
 }
 
-// errorText words a script's failure as Redis 7.0 does:
-// "<message> script: <sha>, on @user_script:<line>.".
+// errorText words a script's failure as Redis 7.0 does: an error table's
+// err as it is, anything else as "ERR <value>", then
+// " script: <sha>, on @user_script:<line>." where the error was raised.
 func (e *Engine) errorText(sha string, err error, line int, rn *run) string {
 	if rn.killed.Load() {
 		return "ERR Script killed by user with SCRIPT KILL..."
 	}
-	msg := err.Error()
+	msg := "ERR " + err.Error()
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
 		switch v := ae.Object.(type) {
 		case *lua.LTable:
-			if s, ok := v.RawGetString("err").(lua.LString); ok {
-				msg = string(s)
-			} else {
-				msg = "ERR unknown error"
+			s, ok := v.RawGetString("err").(lua.LString)
+			if !ok {
+				return "ERR Error running script " + sha + ", execution failure"
 			}
-		case lua.LString:
-			msg = string(v)
-			if !hasErrorCode(msg) {
-				msg = "ERR " + msg
-			}
+			msg = string(s)
+		case lua.LNumber:
+			msg = "ERR " + numberString(float64(v))
 		default:
 			msg = "ERR " + ae.Object.String()
 		}
 	}
+	if line <= 0 {
+		return msg
+	}
 	return msg + " script: " + sha + ", on @" + chunkName + ":" + itoa(line) + "."
-}
-
-// hasErrorCode tells whether msg starts with an upper-case error code word
-// ("ERR", "WRONGTYPE", ...) followed by a space.
-func hasErrorCode(msg string) bool {
-	i := strings.IndexByte(msg, ' ')
-	if i <= 0 {
-		return false
-	}
-	for _, ch := range msg[:i] {
-		if ch < 'A' || ch > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // userLine is the line the innermost user_script frame is at.

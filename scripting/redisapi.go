@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/geomys/geomys/commands"
 	lua "github.com/yuin/gopher-lua"
@@ -44,35 +45,56 @@ func (s *state) redisTable() *lua.LTable {
 		"call":  func(L *lua.LState) int { return s.redisCall(L, true) },
 		"pcall": func(L *lua.LState) int { return s.redisCall(L, false) },
 		"error_reply": func(L *lua.LState) int {
-			r := L.NewTable()
-			r.RawSetString("err", lua.LString(L.CheckString(1)))
-			L.Push(r)
+			msg, ok := L.Get(1).(lua.LString)
+			if L.GetTop() != 1 || !ok {
+				raise(L, "ERR wrong number or type of arguments")
+			}
+			m := string(msg)
+			if !strings.HasPrefix(m, "-") {
+				m = "-" + m
+			}
+			L.Push(errorTable(L, m))
 			return 1
 		},
 		"status_reply": func(L *lua.LState) int {
+			msg, ok := L.Get(1).(lua.LString)
+			if L.GetTop() != 1 || !ok {
+				raise(L, "ERR wrong number or type of arguments")
+			}
 			r := L.NewTable()
-			r.RawSetString("ok", lua.LString(L.CheckString(1)))
+			r.RawSetString("ok", msg)
 			L.Push(r)
 			return 1
 		},
 		"sha1hex": func(L *lua.LState) int {
-			sum := sha1.Sum([]byte(L.CheckString(1)))
+			if L.GetTop() != 1 {
+				raise(L, "ERR wrong number of arguments")
+			}
+			sum := sha1.Sum([]byte(L.Get(1).String()))
 			L.Push(lua.LString(hex.EncodeToString(sum[:])))
 			return 1
 		},
 		"log": func(L *lua.LState) int {
 			if L.GetTop() < 2 {
-				L.RaiseError("redis.log() requires two arguments or more.")
+				raise(L, "ERR redis.log() requires two arguments or more.")
 			}
-			if _, ok := L.Get(1).(lua.LNumber); !ok {
-				L.RaiseError("First argument must be a number (log level).")
+			level, ok := L.Get(1).(lua.LNumber)
+			if !ok {
+				raise(L, "ERR First argument must be a number (log level).")
+			}
+			if level < 0 || level > 3 {
+				raise(L, "ERR Invalid debug level.")
 			}
 			return 0
 		},
 		"setresp": func(L *lua.LState) int {
-			n := L.CheckInt(1)
+			if L.GetTop() != 1 {
+				raise(L, "ERR redis.setresp() requires one argument.")
+			}
+			v, _ := L.Get(1).(lua.LNumber)
+			n := int(v)
 			if n != 2 && n != 3 {
-				L.RaiseError("RESP version must be 2 or 3.")
+				raise(L, "ERR RESP version must be 2 or 3.")
 			}
 			if s.cur != nil {
 				s.cur.resp = n
@@ -82,12 +104,20 @@ func (s *state) redisTable() *lua.LTable {
 		// Every node applies exactly what the leader's run propagated, so
 		// there is no replication mode to choose: set_repl is accepted and
 		// writes are always replicated.
-		"set_repl":            func(L *lua.LState) int { return 0 },
-		"replicate_commands":  func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"breakpoint":          func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
-		"debug":               func(L *lua.LState) int { return 0 },
-		"acl_check_cmd":       func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"register_function":   func(L *lua.LState) int { return s.registerFunction(L) },
+		"set_repl": func(L *lua.LState) int {
+			if L.GetTop() != 1 {
+				raise(L, "ERR redis.set_repl() requires one argument.")
+			}
+			if v, ok := L.Get(1).(lua.LNumber); !ok || v < 0 || v > 3 || v != lua.LNumber(int(v)) {
+				raise(L, "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+			}
+			return 0
+		},
+		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
+		"debug":              func(L *lua.LState) int { return 0 },
+		"acl_check_cmd":      func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"register_function":  func(L *lua.LState) int { return s.registerFunction(L) },
 	}
 	for name, fn := range fns {
 		t.RawSetString(name, L.NewFunction(fn))
@@ -122,28 +152,46 @@ func (s *state) registerFunction(L *lua.LState) int {
 }
 
 // raise fails the script with a Redis error reply, the way redis.call does:
-// the error object is a table {err=msg}, which pcall in Lua can inspect.
+// the error object is a table {err=msg}.
 func raise(L *lua.LState, msg string) {
+	L.Error(errorTable(L, "-"+msg), 1)
+}
+
+// errorTable is Redis' luaPushError: msg is "-CODE text", "CODE text" or
+// plain text; the table's err always starts with an error code ("ERR" when
+// msg has none).
+func errorTable(L *lua.LState, msg string) *lua.LTable {
+	var final string
+	if rest, ok := strings.CutPrefix(msg, "-"); ok {
+		code, text, found := strings.Cut(rest, " ")
+		if !found {
+			code, text = "ERR", rest
+		}
+		final = code + " " + strings.TrimRight(text, "\r\n")
+	} else {
+		final = "ERR " + strings.TrimRight(msg, "\r\n")
+	}
 	t := L.NewTable()
-	t.RawSetString("err", lua.LString(msg))
-	L.Error(t, 1)
+	t.RawSetString("err", lua.LString(final))
+	return t
 }
 
 // redisCall is redis.call (raising=true) and redis.pcall.
 func (s *state) redisCall(L *lua.LState, raising bool) int {
 	x := s.cur
+	// msg is a reply's error line ("CODE text"), or one of our own texts
+	// (which get "ERR " like Redis' luaPushError gives them).
 	fail := func(msg string) int {
+		t := errorTable(L, "-"+msg)
 		if raising {
-			raise(L, msg)
+			L.Error(t, 1)
 		}
-		t := L.NewTable()
-		t.RawSetString("err", lua.LString(msg))
 		L.Push(t)
 		return 1
 	}
 	n := L.GetTop()
 	if n == 0 {
-		L.RaiseError(errNoArgs)
+		return fail("ERR " + errNoArgs)
 	}
 	args := make([][]byte, n)
 	for i := 1; i <= n; i++ {
@@ -153,7 +201,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		case lua.LNumber:
 			args[i-1] = []byte(numberString(float64(v)))
 		default:
-			L.RaiseError(errBadArgs)
+			return fail("ERR " + errBadArgs)
 		}
 	}
 	if x == nil {
@@ -166,7 +214,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Arity > 0 && n != def.Arity || def.Arity < 0 && n < -def.Arity {
 		return fail(errWrongArity)
 	}
-	if def.Is(commands.NoScript) || def.Is(commands.Blocking) {
+	if def.Is(commands.NoScript) {
 		return fail(errNotAllowed)
 	}
 	if def.Is(commands.Write) && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
@@ -184,6 +232,15 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		c.Finish()
 		if c.DirtyCount() > 0 {
 			x.run.wrote.Store(true)
+		}
+		if c.Blocked() != nil {
+			// Nothing blocks inside a script: it gets the timeout's reply.
+			r.Reset()
+			if def.Name == "blmove" || def.Name == "brpoplpush" {
+				r.Null()
+			} else {
+				r.NullArray()
+			}
 		}
 	case !s.serverCommand(x, def.Name, args, r):
 		return fail(errNotAllowed)
@@ -230,11 +287,10 @@ func (s *state) serverCommand(x *exec, name string, args [][]byte, r *commands.R
 	return true
 }
 
-// numberString converts a Lua number argument as Lua's tostring does
-// ("%.14g"), which is what Redis passes to the command.
+// numberString converts a Lua number argument as Redis 7.0 does ("%.17g").
 func numberString(f float64) string {
-	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
+	if f == float64(int64(f)) && f < 1e17 && f > -1e17 {
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
+	return strconv.FormatFloat(f, 'g', 17, 64)
 }

@@ -16,7 +16,7 @@ type state struct {
 }
 
 // removedGlobals are base functions Redis does not give scripts.
-var removedGlobals = []string{"dofile", "loadfile", "_printregs", "module", "require"}
+var removedGlobals = []string{"dofile", "loadfile", "_printregs", "module", "require", "print"}
 
 func newState() *state {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
@@ -34,6 +34,8 @@ func newState() *state {
 		s.globals.RawSetString(name, lua.LNil)
 	}
 	s.globals.RawSetString("redis", s.redisTable())
+	s.globals.RawSetString("pcall", L.NewFunction(s.pcall))
+	s.globals.RawSetString("error", L.NewFunction(luaError))
 	// Library tables are read-only too, so one script cannot change what the
 	// next one (on this pooled state) finds.
 	for _, name := range []string{"string", "table", "math", "redis", "cjson", "cmsgpack", "bit", "struct"} {
@@ -77,4 +79,59 @@ func stringsTable(L *lua.LState, items [][]byte) *lua.LTable {
 		t.Append(lua.LString(it))
 	}
 	return t
+}
+
+// pcall is Redis' own: an error table caught from redis.call and friends
+// comes back as its err string, so a script can print or compare it. A
+// killed script is not caught.
+func (s *state) pcall(L *lua.LState) int {
+	top := L.GetTop()
+	if top == 0 {
+		L.ArgError(1, "value expected")
+	}
+	if err := L.PCall(top-1, lua.MultRet, nil); err != nil {
+		var ev lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			ev = ae.Object
+		}
+		if s.cur != nil && s.cur.run.killed.Load() {
+			L.Error(ev, 0)
+		}
+		if t, ok := ev.(*lua.LTable); ok {
+			if msg, ok := t.RawGetString("err").(lua.LString); ok {
+				ev = msg
+			}
+		}
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(ev)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// luaError is Lua 5.1's error(): a string or number message gets the
+// position of the Lua function level frames up, unless that frame is not
+// Lua code (error called straight through pcall).
+func luaError(L *lua.LState) int {
+	obj := L.Get(1)
+	level := L.OptInt(2, 1)
+	switch v := obj.(type) {
+	case lua.LString, lua.LNumber:
+		msg := v.String()
+		if n, ok := v.(lua.LNumber); ok {
+			msg = numberString(float64(n))
+		}
+		if level > 0 {
+			if dbg, ok := L.GetStack(level); ok {
+				if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
+					msg = dbg.Source + ":" + itoa(dbg.CurrentLine) + ": " + msg
+				}
+			}
+		}
+		obj = lua.LString(msg)
+	}
+	L.Error(obj, 0)
+	return 0
 }

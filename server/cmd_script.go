@@ -216,7 +216,11 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 		exist := s.fsm.ScriptsExist(shas)
 		cl.out.Array(len(exist))
 		for _, ok := range exist {
-			cl.out.Bool(ok)
+			if ok {
+				cl.out.Int(1)
+			} else {
+				cl.out.Int(0)
+			}
 		}
 	case sub == "flush" && len(args) <= 3:
 		if len(args) == 3 && !commands.EqualFold(args[2], "sync") && !commands.EqualFold(args[2], "async") {
