@@ -11,6 +11,9 @@ func init() {
 		&Command{Name: "evalsha", Arity: -3, Flags: s | NoScript | Stale | MovableKeys, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script by SHA1 digest.", Args: "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
 		&Command{Name: "eval_ro", Arity: -3, Flags: s | NoScript | Stale | ReadOnly | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script.", Args: "script numkeys [key [key ...]] [arg [arg ...]]"},
 		&Command{Name: "evalsha_ro", Arity: -3, Flags: s | NoScript | Stale | ReadOnly | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script by SHA1 digest.", Args: "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "fcall", Arity: -3, Flags: s | NoScript | Stale | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Invokes a function.", Args: "function numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "fcall_ro", Arity: -3, Flags: s | NoScript | Stale | ReadOnly | MovableKeys, Group: "scripting", Since: "7.0.0", Summary: "Invokes a read-only function.", Args: "function numkeys [key [key ...]] [arg [arg ...]]"},
+		&Command{Name: "function", Arity: -2, Flags: s | NoScript, Group: "scripting", Since: "7.0.0", Summary: "A container for function commands.", Args: "LOAD|DELETE|FLUSH|LIST|STATS|KILL|DUMP|RESTORE|HELP [arguments]"},
 		&Command{Name: "script", Arity: -2, Flags: s | NoScript, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.", Args: "LOAD|EXISTS|FLUSH|KILL|HELP [arguments]"},
 	)
 }

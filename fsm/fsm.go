@@ -70,6 +70,8 @@ type FSM struct {
 	aofPending []byte
 	members    map[string]Member // node id → addresses (replicated, see members.go)
 	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
+	libraries  map[string]string // name → code: function libraries (functions.go)
+	libVersion atomic.Uint64
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
 	pubReplies []pubReply
 	opened     time.Time // entries appended before this publish nothing
@@ -117,6 +119,8 @@ func (f *FSM) load() error {
 	f.applied, f.lastTime = 0, 0
 	f.members = map[string]Member{}
 	f.scripts = map[string]string{}
+	f.libraries = map[string]string{}
+	f.libVersion.Add(1)
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
 	db := 0
@@ -135,6 +139,10 @@ func (f *FSM) load() error {
 		}
 		if commands.EqualFold(args[0], "multi") || commands.EqualFold(args[0], "exec") {
 			return nil // transactions are atomic anyway: a batch loads whole or not at all
+		}
+		if commands.EqualFold(args[0], "function") {
+			f.loadFunctionCommand(args)
+			return nil
 		}
 		cmd := commands.Lookup(args[0])
 		if cmd == nil || cmd.Handler == nil || !cmd.Is(commands.Write) {
@@ -459,6 +467,9 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 		f.applyMember(c, args)
 	case ScriptCommand:
 		f.applyScript(c, args)
+	case FunctionCommand:
+		c.Begin(db, args)
+		f.applyFunction(c, args)
 	default:
 		c.R.Error("ERR unknown internal command")
 	}
@@ -557,7 +568,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	f.prop.ForgetDB()
 	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
-		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), started: time.Now()}, nil
+		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}, nil
 }
 
 // Restore implements raft.FSM: the dump becomes the new AOF base and the

@@ -22,9 +22,11 @@ type snapshot struct {
 	time    int64
 	members map[string]Member
 	scripts map[string]string
-	started time.Time
-	ended   bool
-	settled bool // Persist committed or aborted the rewrite
+	// libraries are written as FUNCTION LOAD, which redis-server loads too.
+	libraries map[string]string
+	started   time.Time
+	ended     bool
+	settled   bool // Persist committed or aborted the rewrite
 }
 
 // Persist writes one dump to both the Raft snapshot sink and the new AOF base.
@@ -60,6 +62,7 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 		buf, more = s.sn.Next(buf[:0], snapshotChunk)
 		s.f.mu.Unlock()
 		if !more {
+			buf = appendFunctionLoads(buf, s.libraries)
 			buf = appendMemberNotes(buf, s.members)
 			buf = appendScriptNotes(buf, s.scripts)
 			buf = append(buf, '#')

@@ -35,6 +35,8 @@ type Engine struct {
 	runMu   sync.Mutex
 	running map[*run]struct{}
 	nrun    atomic.Int32
+
+	functions Functions
 }
 
 // Running reports whether any script is executing (cheap: the hot path asks).
@@ -170,6 +172,17 @@ func (e *Engine) Run(c *Call, r *commands.Reply) {
 	st := e.states.Get().(*state)
 	defer e.states.Put(st)
 	L := st.L
+	st.globals.RawSetString("KEYS", stringsTable(L, c.Keys))
+	st.globals.RawSetString("ARGV", stringsTable(L, c.Argv))
+	fn := L.NewFunctionFromProto(c.Proto)
+	fn.Env = st.proxy
+	e.runOn(st, fn, nil, c.SHA, chunkName, c, r)
+}
+
+// runOn calls fn(args...) on st as the script named name (its sha, or a
+// function's name) and writes the reply into r.
+func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, chunk string, c *Call, r *commands.Reply) {
+	L := st.L
 	ctx, cancel := context.WithCancel(context.Background())
 	rn := &run{started: time.Now(), cancel: cancel}
 	e.runMu.Lock()
@@ -189,22 +202,21 @@ func (e *Engine) Run(c *Call, r *commands.Reply) {
 	x := &exec{call: c, run: rn, resp: 2, db: c.Ctx.DB}
 	st.cur = x
 	defer func() { st.cur = nil }()
-	st.globals.RawSetString("KEYS", stringsTable(L, c.Keys))
-	st.globals.RawSetString("ARGV", stringsTable(L, c.Argv))
 
-	fn := L.NewFunctionFromProto(c.Proto)
-	fn.Env = st.proxy
 	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
 	line := 0
 	handler := L.NewFunction(func(L *lua.LState) int {
-		line = userLine(L)
+		line = userLine(L, chunk)
 		L.Push(L.Get(1))
 		return 1
 	})
-	err := L.PCall(0, 1, handler)
+	err := L.PCall(len(args), 1, handler)
 	if err != nil {
 		L.SetTop(0)
-		r.Error(e.errorText(c.SHA, err, line, rn))
+		r.Error(errorText(name, chunk, err, line, rn))
 		return
 	}
 	writeLua(L.Get(-1), r, x.resp, 0)
@@ -214,7 +226,7 @@ func (e *Engine) Run(c *Call, r *commands.Reply) {
 // errorText words a script's failure as Redis 7.0 does: an error table's
 // err as it is, anything else as "ERR <value>", then
 // " script: <sha>, on @user_script:<line>." where the error was raised.
-func (e *Engine) errorText(sha string, err error, line int, rn *run) string {
+func errorText(name, chunk string, err error, line int, rn *run) string {
 	if rn.killed.Load() {
 		return "ERR Script killed by user with SCRIPT KILL..."
 	}
@@ -225,7 +237,7 @@ func (e *Engine) errorText(sha string, err error, line int, rn *run) string {
 		case *lua.LTable:
 			s, ok := v.RawGetString("err").(lua.LString)
 			if !ok {
-				return "ERR Error running script " + sha + ", execution failure"
+				return "ERR Error running script " + name + ", execution failure"
 			}
 			msg = string(s)
 		case lua.LNumber:
@@ -237,11 +249,11 @@ func (e *Engine) errorText(sha string, err error, line int, rn *run) string {
 	if line <= 0 {
 		return msg
 	}
-	return msg + " script: " + sha + ", on @" + chunkName + ":" + itoa(line) + "."
+	return msg + " script: " + name + ", on @" + chunk + ":" + itoa(line) + "."
 }
 
 // userLine is the line the innermost user_script frame is at.
-func userLine(L *lua.LState) int {
+func userLine(L *lua.LState, chunk string) int {
 	for lv := 0; lv < 64; lv++ {
 		dbg, ok := L.GetStack(lv)
 		if !ok {
@@ -250,7 +262,7 @@ func userLine(L *lua.LState) int {
 		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
 			continue
 		}
-		if dbg.Source == chunkName && dbg.CurrentLine > 0 {
+		if dbg.Source == chunk && dbg.CurrentLine > 0 {
 			return dbg.CurrentLine
 		}
 	}

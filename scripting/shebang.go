@@ -20,7 +20,10 @@ func ParseShebang(body string) (code string, f Flags, errMsg string) {
 		return body, f, ""
 	}
 	f.Shebang = true
-	line, rest, _ := strings.Cut(body, "\n")
+	line, rest, found := strings.Cut(body, "\n")
+	if !found {
+		return "", f, "ERR Invalid script shebang"
+	}
 	line = strings.TrimSuffix(line, "\r")
 	fields := strings.Split(line, " ")
 	if fields[0] != "#!lua" {

@@ -1,6 +1,10 @@
 package scripting
 
 import (
+	"math"
+	"strconv"
+	"strings"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -23,12 +27,15 @@ func newState() *state {
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
-	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.CoroutineLibName, lua.OpenCoroutine}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
 		L.Push(L.NewFunction(lib.open))
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
 	openExtraLibs(L)
+	if m, ok := L.GetGlobal("math").(*lua.LTable); ok {
+		m.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has MaxFloat64
+	}
 	s := &state{L: L, globals: L.G.Global}
 	for _, name := range removedGlobals {
 		s.globals.RawSetString(name, lua.LNil)
@@ -36,9 +43,11 @@ func newState() *state {
 	s.globals.RawSetString("redis", s.redisTable())
 	s.globals.RawSetString("pcall", L.NewFunction(s.pcall))
 	s.globals.RawSetString("error", L.NewFunction(luaError))
+	s.globals.RawSetString("tostring", L.NewFunction(luaToString(s.globals.RawGetString("tostring"))))
+	s.globals.RawSetString("tonumber", L.NewFunction(luaToNumber(s.globals.RawGetString("tonumber"))))
 	// Library tables are read-only too, so one script cannot change what the
 	// next one (on this pooled state) finds.
-	for _, name := range []string{"string", "table", "math", "redis", "cjson", "cmsgpack", "bit", "struct"} {
+	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
 		if t, ok := s.globals.RawGetString(name).(*lua.LTable); ok {
 			s.globals.RawSetString(name, readOnly(L, t))
 		}
@@ -134,4 +143,68 @@ func luaError(L *lua.LState) int {
 	}
 	L.Error(obj, 0)
 	return 0
+}
+
+// luaToString is tostring with numbers printed as C Lua prints them
+// ("%.14g", "inf", "-0"); everything else goes to gopher-lua's own.
+func luaToString(orig lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok && L.GetTop() >= 1 {
+			L.Push(lua.LString(formatNumber(float64(n))))
+			return 1
+		}
+		top := L.GetTop()
+		L.Push(orig)
+		for i := 1; i <= top; i++ {
+			L.Push(L.Get(i))
+		}
+		L.Call(top, 1)
+		return 1
+	}
+}
+
+// formatNumber is Lua 5.1's LUA_NUMBER_FMT, "%.14g".
+func formatNumber(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	case f == 0 && math.Signbit(f):
+		return "-0"
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+// luaToNumber is tonumber with C Lua's decimal syntax (exponents, leading
+// and trailing spaces, hex); other bases go to gopher-lua's own.
+func luaToNumber(orig lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if L.GetTop() == 1 {
+			if s, ok := L.Get(1).(lua.LString); ok {
+				t := strings.TrimSpace(string(s))
+				if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "_pPxXiInN") {
+					L.Push(lua.LNumber(f))
+					return 1
+				}
+				if h, ok := strings.CutPrefix(strings.ToLower(t), "0x"); ok {
+					if n, err := strconv.ParseUint(h, 16, 64); err == nil {
+						L.Push(lua.LNumber(n))
+						return 1
+					}
+				}
+				L.Push(lua.LNil)
+				return 1
+			}
+		}
+		top := L.GetTop()
+		L.Push(orig)
+		for i := 1; i <= top; i++ {
+			L.Push(L.Get(i))
+		}
+		L.Call(top, 1)
+		return 1
+	}
 }

@@ -28,7 +28,7 @@ func init() {
 		"raft.transfer-leader": raftTransferCommand, "raft.snapshot": raftSnapshotCommand,
 		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand, "raft.termcheck": raftTermcheckCommand,
 		"eval": evalCommand, "evalsha": evalCommand, "eval_ro": evalCommand, "evalsha_ro": evalCommand,
-		"script": scriptCommand,
+		"script": scriptCommand, "function": functionCommand, "fcall": fcallCommand, "fcall_ro": fcallCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {

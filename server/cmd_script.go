@@ -46,7 +46,7 @@ type scriptInvocation struct {
 // isScriptCall tells the commands that run a script.
 func isScriptCall(name string) bool {
 	switch name {
-	case "eval", "evalsha", "eval_ro", "evalsha_ro":
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function":
 		return true
 	}
 	return false
@@ -90,6 +90,9 @@ func (s *Server) parseScriptCall(cl *Client, name string, args [][]byte) (*scrip
 		return nil, errMsg
 	}
 	inv.flags = flags
+	if inv.readOnly && flags.Shebang && !flags.NoWrites {
+		return nil, "ERR Can not execute a script with write flag using *_ro command."
+	}
 	inv.readOnly = inv.readOnly || flags.NoWrites
 	p, err := s.scripts.Compile(inv.sha, code)
 	if err != nil {
@@ -116,6 +119,13 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 // runReadOnlyScript runs a script on the read path: confirmed as a
 // linearizable read unless the node serves stale reads.
 func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
+	s.runScriptRead(cl, func(c *commands.Ctx, r *commands.Reply) {
+		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, true), r)
+	})
+}
+
+// runScriptRead runs a read-only script or function under the read lock.
+func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands.Reply)) {
 	if s.cfg.ReadConsistency != "stale" {
 		if err := s.node.LinearizableRead(s.ctx()); err != nil {
 			cl.out.Error(clusterError(err))
@@ -126,11 +136,11 @@ func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
 	c.Store = s.fsm.RLock()
 	defer s.fsm.RUnlock()
 	c.DB = c.Store.DBs[cl.db]
-	s.scripts.Run(s.scriptCall(cl, inv, c, true), &cl.out)
+	run(c, &cl.out)
 }
 
-func (s *Server) scriptCall(cl *Client, inv *scriptInvocation, c *commands.Ctx, readOnly bool) *scripting.Call {
-	return &scripting.Call{SHA: inv.sha, Proto: inv.proto, Keys: inv.keys, Argv: inv.argv,
+func (s *Server) scriptCall(cl *Client, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
+	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
 		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c}
 }
 
@@ -138,13 +148,21 @@ func (s *Server) scriptCall(cl *Client, inv *scriptInvocation, c *commands.Ctx, 
 // proposes its effects (see the top of this file). cache says the body
 // joins the replicated script cache with the same entry (EVAL).
 func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
-	if err := s.node.ReadReady(s.ctx()); err != nil {
-		cl.out.Error(clusterError(err))
-		return
-	}
 	var lead [][][]byte
 	if cache && !s.fsm.ScriptsExist([]string{inv.sha})[0] {
 		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
+	}
+	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) {
+		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
+	})
+}
+
+// runScriptWrite runs run speculatively at the head of the log, proposes
+// what it did (after lead), and answers with its reply.
+func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *commands.Ctx, r *commands.Reply)) {
+	if err := s.node.ReadReady(s.ctx()); err != nil {
+		cl.out.Error(clusterError(err))
+		return
 	}
 	var (
 		mu        sync.Mutex
@@ -160,7 +178,7 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 		return s.fsm.Speculate(lead, func(c *commands.Ctx) {
 			c.DB = c.Store.DBs[cl.db]
 			r := commands.NewReply(cl.proto)
-			s.scripts.Run(s.scriptCall(cl, inv, c, false), r)
+			run(c, r)
 			reply = r.Bytes()
 		})
 	}
@@ -268,18 +286,21 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 	}
 }
 
-// applyInternal proposes one internal command as its own entry; it returns
-// the error reply to give, or "".
-func (s *Server) applyInternal(cl *Client, args [][]byte) string {
+// applyInternal proposes internal commands as one entry; it returns the
+// error reply to give, or "".
+func (s *Server) applyInternal(cl *Client, cmds ...[][]byte) string {
 	var w fsm.EntryWriter
 	w.Reset(time.Now().UnixMilli())
-	w.Add(cl.db, cl.proto, args)
+	for _, args := range cmds {
+		w.Add(cl.db, cl.proto, args)
+	}
 	res, err := s.node.Apply(w.Bytes())
 	if err != nil {
 		return clusterError(err)
 	}
 	if len(res.Reply) > 0 && res.Reply[0] == '-' {
-		return strings.TrimSpace(string(res.Reply[1:]))
+		line, _, _ := strings.Cut(string(res.Reply[1:]), "\r\n")
+		return line
 	}
 	return ""
 }

@@ -91,7 +91,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	case cmd.Is(commands.Server):
 		s.flushWrites(cl)
 		cl.lastCmd.Store(cmd.Name)
-		if isScriptCall(cmd.Name) || cmd.Name == "script" {
+		if isScriptCall(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
 				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))
