@@ -23,7 +23,7 @@ const (
 )
 
 // ErrBadPayload is RESTORE's complaint about a footer that does not match.
-var ErrBadPayload = errors.New("payload version or checksum are wrong")
+var ErrBadPayload = errors.New("DUMP payload version or checksum are wrong")
 
 // jones is Redis' CRC-64 (Jones polynomial, reflected, no final xor), in
 // the reversed form hash/crc64 takes.

@@ -205,6 +205,10 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.NullArray()
 		return
 	}
+	if hasScriptCall(queued) {
+		s.execWithScripts(cl, queued, watched)
+		return
+	}
 	var w fsm.EntryWriter
 	w.Reset(time.Now().UnixMilli())
 	w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.MultiCommand), []byte(strconv.Itoa(len(queued)))})

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/scripting"
+)
+
+// A transaction that calls scripts runs the way a script does: on the
+// leader, at the head of the log, speculatively, with its effects proposed as
+// one transaction entry. Its WATCH check runs at that same point. Commands
+// the server answers itself (PING, SELECT, SCRIPT LOAD, ...) run while the
+// transaction is prepared, in order, as in an ordinary EXEC.
+
+// txStep is one queued command, ready to run inside the speculation.
+type txStep struct {
+	cmd   *commands.Command
+	args  [][]byte
+	db    int
+	reply []byte                                   // pre-rendered (server commands, script errors)
+	run   func(c *commands.Ctx, r *commands.Reply) // scripts and functions
+}
+
+func hasScriptCall(queued []queuedCmd) bool {
+	for _, q := range queued {
+		if q.cmd.Name != "script" && q.cmd.Name != "function" && isScriptCall(q.cmd.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
+	if err := s.node.ReadReady(s.ctx()); err != nil {
+		cl.out.Error(clusterError(err))
+		return
+	}
+	steps := make([]txStep, len(queued))
+	var lead [][][]byte
+	saved := cl.out
+	for i, q := range queued {
+		st := txStep{cmd: q.cmd, args: q.args, db: cl.db}
+		switch {
+		case isScriptCall(q.cmd.Name) && q.cmd.Name != "script" && q.cmd.Name != "function":
+			run, load, errMsg := s.prepareTxScript(cl, q.cmd.Name, q.args)
+			if errMsg != "" {
+				r := commands.NewReply(cl.proto)
+				r.Error(errMsg)
+				st.reply = r.Bytes()
+			}
+			st.run = run
+			if load != nil {
+				lead = append(lead, load)
+			}
+		case q.cmd.Is(commands.Server):
+			cl.out = commands.Reply{Proto: cl.proto}
+			s.serverCommand(cl, q.cmd, q.args)
+			st.reply = cl.out.Bytes()
+		}
+		steps[i] = st
+	}
+	cl.out = saved
+
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		broken    bool
+		reply     []byte
+	)
+	prepare := func() []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			return nil
+		}
+		if watched && s.watchBroken(cl) {
+			broken = true
+			return nil
+		}
+		return s.fsm.Speculate(lead, func(c *commands.Ctx) {
+			r := commands.NewReply(cl.proto)
+			r.Array(len(steps))
+			for _, st := range steps {
+				c.DB = c.Store.DBs[st.db]
+				switch {
+				case st.reply != nil:
+					r.Raw(st.reply)
+				case st.run != nil:
+					st.run(c, r)
+				default:
+					c.R = r
+					c.Begin(c.DB, st.args)
+					st.cmd.Handler(c)
+					c.Finish()
+					if c.Blocked() != nil {
+						if st.cmd.Name == "blmove" || st.cmd.Name == "brpoplpush" {
+							r.Null()
+						} else {
+							r.NullArray()
+						}
+					}
+				}
+			}
+			reply = r.Bytes()
+		})
+	}
+	res, err := s.node.ApplyPrepared(prepare)
+	mu.Lock()
+	abandoned = true
+	mu.Unlock()
+	switch {
+	case err != nil:
+		cl.out.Error(clusterError(err))
+		return
+	case broken:
+		cl.out.NullArray()
+		return
+	case reply == nil:
+		cl.out.Error("TRYAGAIN the transaction was not run; retry")
+		return
+	case res == nil:
+		if err := s.node.LinearizableRead(s.ctx()); err != nil {
+			cl.out.Error(clusterError(err))
+			return
+		}
+	}
+	cl.out.Raw(reply)
+}
+
+// prepareTxScript resolves a script or function call queued in MULTI into
+// what runs inside the speculation; load is the cache entry an EVAL adds.
+func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run func(c *commands.Ctx, r *commands.Reply), load [][]byte, errMsg string) {
+	if name == "fcall" || name == "fcall_ro" {
+		s.syncFunctions()
+		f := s.scripts.Function(string(args[1]))
+		if f == nil {
+			return nil, nil, "ERR Function not found"
+		}
+		numkeys, ok := commands.ParseInt(args[2])
+		switch {
+		case !ok:
+			return nil, nil, "ERR Bad number of keys provided"
+		case numkeys < 0:
+			return nil, nil, "ERR Number of keys can't be negative"
+		case numkeys > int64(len(args)-3):
+			return nil, nil, "ERR Number of keys can't be greater than number of args"
+		}
+		if name == "fcall_ro" && !f.Flags.NoWrites {
+			return nil, nil, "ERR Can not execute a script with write flag using *_ro command."
+		}
+		keys, argv := args[3:3+numkeys], args[3+numkeys:]
+		return func(c *commands.Ctx, r *commands.Reply) {
+			s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c}, r)
+		}, nil, ""
+	}
+	inv, errMsg := s.parseScriptCall(cl, name, args)
+	if errMsg != "" {
+		return nil, nil, errMsg
+	}
+	if name == "eval" || name == "eval_ro" {
+		if !s.fsm.ScriptsExist([]string{inv.sha})[0] {
+			load = [][]byte{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}
+		}
+	}
+	return func(c *commands.Ctx, r *commands.Reply) {
+		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, inv.readOnly), r)
+	}, load, ""
+}
