@@ -4,6 +4,19 @@
 // depend on the exact bytes these libraries produce and on the wording of
 // their errors, so each file follows its C original closely, including the
 // quirks a script could observe.
+//
+// Known differences from Redis, all from gopher-lua rather than from the
+// libraries: tables iterate in insertion order, not hash order, so objects
+// and maps with several keys come out in another (equally valid) order;
+// tostring(cjson.null) is "userdata: 0x..." where Redis prints
+// "userdata: (nil)"; and a library function called with method syntax
+// (cjson:encode(x)) numbers its arguments from the receiver in errors.
+//
+// Like the C libraries, cjson's settings live in the Lua state, so they
+// outlast the script that changed them for as long as the state lives. The
+// state's registry should be allowed to grow past 8000 slots
+// (lua.Options.RegistryMaxSize), or cmsgpack.unpack of thousands of values
+// fails with gopher-lua's "registry overflow" before Redis's own limit.
 package lualib
 
 import (
