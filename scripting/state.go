@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geomys/geomys/scripting/lualib"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -23,7 +24,9 @@ type state struct {
 var removedGlobals = []string{"dofile", "loadfile", "_printregs", "module", "require", "print"}
 
 func newState() *state {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	// A large registry: cmsgpack.unpack of a few thousand values needs it
+	// long before Redis's own limits.
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 20, RegistryMaxSize: 1 << 16})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -32,7 +35,7 @@ func newState() *state {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	openExtraLibs(L)
+	lualib.OpenAll(L)
 	if m, ok := L.GetGlobal("math").(*lua.LTable); ok {
 		m.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has MaxFloat64
 	}
@@ -62,10 +65,6 @@ func newState() *state {
 	s.globals.RawSetString("_G", s.proxy)
 	return s
 }
-
-// openExtraLibs opens the libraries Redis adds to Lua (cjson, cmsgpack, bit,
-// struct); set by lualib's registration.
-var openExtraLibs = func(L *lua.LState) {}
 
 // readOnly returns an empty table that reads through to t and refuses writes.
 func readOnly(L *lua.LState, t *lua.LTable) *lua.LTable {
