@@ -17,10 +17,13 @@ import (
 // script's effects), preceded by lead (internal commands such as a script
 // cache load). The entry is nil when there is nothing to apply.
 //
+// fn reports whether its effects stand; when it says no (a script stopped
+// by SCRIPT KILL or a shutdown) nothing is proposed.
+//
 // fn's Ctx has the entry's clock in Now and its own random source; fn sets
 // R and calls Begin/Finish around each command it runs. Watchers are not told
 // about the speculative changes: the entry's application tells them.
-func (f *FSM) Speculate(lead [][][]byte, fn func(c *commands.Ctx)) []byte {
+func (f *FSM) Speculate(lead [][][]byte, fn func(c *commands.Ctx) bool) []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := max(time.Now().UnixMilli(), f.lastTime)
@@ -44,11 +47,14 @@ func (f *FSM) Speculate(lead [][][]byte, fn func(c *commands.Ctx)) []byte {
 	watches := f.store.Watches
 	f.store.Watches = nil
 	j := f.store.BeginJournal()
-	fn(c)
+	keep := fn(c)
 	j.Rollback()
 	f.store.Watches = watches
 	c.TakeReady()
 	pubs := c.TakePublications()
+	if !keep {
+		return nil
+	}
 	if len(lead) == 0 && len(effects) == 0 && len(pubs) == 0 {
 		return nil
 	}

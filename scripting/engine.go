@@ -167,8 +167,20 @@ func (e *Engine) Kill() string {
 	return ""
 }
 
+// Abort stops every running script, as shutting down does.
+func (e *Engine) Abort() {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	for r := range e.running {
+		r.killed.Store(true)
+		r.cancel()
+	}
+}
+
 // Run executes c and writes its reply into r, as Redis would reply to EVAL.
-func (e *Engine) Run(c *Call, r *commands.Reply) {
+// It reports false when the script was stopped (SCRIPT KILL, shutdown):
+// whatever it did must not stand.
+func (e *Engine) Run(c *Call, r *commands.Reply) bool {
 	st := e.states.Get().(*state)
 	defer e.states.Put(st)
 	L := st.L
@@ -176,12 +188,12 @@ func (e *Engine) Run(c *Call, r *commands.Reply) {
 	st.globals.RawSetString("ARGV", stringsTable(L, c.Argv))
 	fn := L.NewFunctionFromProto(c.Proto)
 	fn.Env = st.proxy
-	e.runOn(st, fn, nil, c.SHA, chunkName, c, r)
+	return e.runOn(st, fn, nil, c.SHA, chunkName, c, r)
 }
 
 // runOn calls fn(args...) on st as the script named name (its sha, or a
 // function's name) and writes the reply into r.
-func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, chunk string, c *Call, r *commands.Reply) {
+func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, chunk string, c *Call, r *commands.Reply) bool {
 	L := st.L
 	ctx, cancel := context.WithCancel(context.Background())
 	rn := &run{started: time.Now(), cancel: cancel}
@@ -217,22 +229,23 @@ func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, ch
 	if err != nil {
 		L.SetTop(0)
 		r.Error(errorText(name, chunk, err, line, rn))
-		return
+		return !rn.killed.Load()
 	}
 	writeLua(L.Get(-1), r, x.resp, 0)
 	L.SetTop(0)
+	return true
 }
 
 // errorText words a script's failure as Redis 7.0 does: an error table's
 // err as it is, anything else as "ERR <value>", then
 // " script: <sha>, on @user_script:<line>." where the error was raised.
 func errorText(name, chunk string, err error, line int, rn *run) string {
-	if rn.killed.Load() {
-		return "ERR Script killed by user with SCRIPT KILL..."
-	}
 	msg := "ERR " + err.Error()
 	var ae *lua.ApiError
-	if errors.As(err, &ae) {
+	switch {
+	case rn.killed.Load():
+		msg = "ERR Script killed by user with SCRIPT KILL..."
+	case errors.As(err, &ae):
 		switch v := ae.Object.(type) {
 		case *lua.LTable:
 			s, ok := v.RawGetString("err").(lua.LString)

@@ -294,11 +294,11 @@ func (e *Engine) Libraries() []*Library {
 }
 
 // RunFunction calls f(KEYS, ARGV) as FCALL does and writes its reply into r.
-func (e *Engine) RunFunction(f *Function, c *Call, r *commands.Reply) {
+func (e *Engine) RunFunction(f *Function, c *Call, r *commands.Reply) bool {
 	f.lib.mu.Lock()
 	defer f.lib.mu.Unlock()
 	st := f.lib.st
-	e.runOn(st, f.fn, []lua.LValue{stringsTable(st.L, c.Keys), stringsTable(st.L, c.Argv)}, f.Name, functionChunk, c, r)
+	return e.runOn(st, f.fn, []lua.LValue{stringsTable(st.L, c.Keys), stringsTable(st.L, c.Argv)}, f.Name, functionChunk, c, r)
 }
 
 // Library is the name of the library that registered f.

@@ -47,9 +47,9 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	keys, argv := args[3:3+numkeys], args[3+numkeys:]
-	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) {
-		return func(c *commands.Ctx, r *commands.Reply) {
-			s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c}, r)
+	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
+		return func(c *commands.Ctx, r *commands.Reply) bool {
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c}, r)
 		}
 	}
 	if f.Flags.NoWrites {

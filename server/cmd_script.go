@@ -24,10 +24,6 @@ import (
 // Read-only scripts (EVAL_RO, EVALSHA_RO, "#!lua flags=no-writes") take the
 // read path.
 
-// busyThreshold is busy-reply-threshold (lua-time-limit): after it other
-// clients are answered BUSY while a script runs.
-const busyThreshold = 5 * time.Second
-
 const (
 	errNoScript = "NOSCRIPT No matching script. Please use EVAL."
 	errBusy     = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -119,13 +115,13 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 // runReadOnlyScript runs a script on the read path: confirmed as a
 // linearizable read unless the node serves stale reads.
 func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
-	s.runScriptRead(cl, func(c *commands.Ctx, r *commands.Reply) {
-		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, true), r)
+	s.runScriptRead(cl, func(c *commands.Ctx, r *commands.Reply) bool {
+		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, true), r)
 	})
 }
 
 // runScriptRead runs a read-only script or function under the read lock.
-func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands.Reply)) {
+func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands.Reply) bool) {
 	if s.cfg.ReadConsistency != "stale" {
 		if err := s.node.LinearizableRead(s.ctx()); err != nil {
 			cl.out.Error(clusterError(err))
@@ -152,14 +148,14 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 	if cache && !s.fsm.ScriptsExist([]string{inv.sha})[0] {
 		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
 	}
-	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) {
-		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
+	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) bool {
+		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
 	})
 }
 
 // runScriptWrite runs run speculatively at the head of the log, proposes
 // what it did (after lead), and answers with its reply.
-func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *commands.Ctx, r *commands.Reply)) {
+func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *commands.Ctx, r *commands.Reply) bool) {
 	if err := s.node.ReadReady(s.ctx()); err != nil {
 		cl.out.Error(clusterError(err))
 		return
@@ -175,11 +171,12 @@ func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *command
 		if abandoned {
 			return nil
 		}
-		return s.fsm.Speculate(lead, func(c *commands.Ctx) {
+		return s.fsm.Speculate(lead, func(c *commands.Ctx) bool {
 			c.DB = c.Store.DBs[cl.db]
 			r := commands.NewReply(cl.proto)
-			run(c, r)
+			keep := run(c, r)
 			reply = r.Bytes()
+			return keep
 		})
 	}
 	res, err := s.node.ApplyPrepared(prepare)
@@ -308,12 +305,12 @@ func (s *Server) applyInternal(cl *Client, cmds ...[][]byte) string {
 // refuseWhileBusy answers BUSY while a script has run past the threshold,
 // except for what may stop it.
 func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byte) bool {
-	if !s.scripts.Running() || s.scripts.Busy() < busyThreshold {
+	if !s.scripts.Running() || s.scripts.Busy() < time.Duration(s.busyThreshold.Load())*time.Millisecond {
 		return false
 	}
 	switch {
-	case cmd.Name == "script" && len(args) == 2 && commands.EqualFold(args[1], "kill"),
-		cmd.Name == "shutdown", cmd.Name == "raft.info":
+	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
+		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "raft.info":
 		return false
 	}
 	s.flushWrites(cl)

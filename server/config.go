@@ -90,7 +90,19 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 			}
 		}
 		for i := 2; i < len(args); i += 2 {
-			s.params.values[strings.ToLower(string(args[i]))] = string(args[i+1])
+			k := strings.ToLower(string(args[i]))
+			if k == "busy-reply-threshold" || k == "lua-time-limit" {
+				ms, err := strconv.ParseInt(string(args[i+1]), 10, 64)
+				if err != nil || ms < 0 {
+					cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - argument couldn't be parsed into an integer")
+					return
+				}
+				s.busyThreshold.Store(ms)
+				s.params.values["busy-reply-threshold"] = string(args[i+1])
+				s.params.values["lua-time-limit"] = string(args[i+1])
+				continue
+			}
+			s.params.values[k] = string(args[i+1])
 		}
 		cl.out.OK()
 	case "resetstat":

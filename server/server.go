@@ -73,19 +73,22 @@ type Server struct {
 	started time.Time
 	runID   string
 
-	mu        sync.Mutex
-	clients   map[int64]*Client
-	nextID    atomic.Int64
-	waiters   waiters
-	watches   watchRegistry
-	pubsub    pubsubRegistry
-	scripts   *scripting.Engine
-	upstreams upstreamPool // follower proxy connections to the leader
-	params    *params
-	stats     stats
-	closed    atomic.Bool
-	done      chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
-	bg        sync.WaitGroup // background goroutines the server owns
+	mu      sync.Mutex
+	clients map[int64]*Client
+	nextID  atomic.Int64
+	waiters waiters
+	watches watchRegistry
+	pubsub  pubsubRegistry
+	scripts *scripting.Engine
+	// busyThreshold is busy-reply-threshold (lua-time-limit) in ms: after
+	// it, other clients are answered BUSY while a script runs.
+	busyThreshold atomic.Int64
+	upstreams     upstreamPool // follower proxy connections to the leader
+	params        *params
+	stats         stats
+	closed        atomic.Bool
+	done          chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
+	bg            sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
@@ -111,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 	s.waiters.init()
 	s.pubsub.init()
 	s.scripts = scripting.NewEngine()
+	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -183,6 +187,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.done)
+	// A running script is stopped, written or not: a write script's changes
+	// are speculative and undone, nothing of it was acknowledged.
+	s.scripts.Abort()
 	errs := []error{s.srv.Close()}
 	s.bg.Wait()
 	s.upstreams.close()

@@ -20,7 +20,7 @@ type txStep struct {
 	args  [][]byte
 	db    int
 	reply []byte                                   // pre-rendered (server commands, script errors)
-	run   func(c *commands.Ctx, r *commands.Reply) // scripts and functions
+	run   func(c *commands.Ctx, r *commands.Reply) bool // scripts and functions
 }
 
 func hasScriptCall(queued []queuedCmd) bool {
@@ -79,7 +79,8 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 			broken = true
 			return nil
 		}
-		return s.fsm.Speculate(lead, func(c *commands.Ctx) {
+		return s.fsm.Speculate(lead, func(c *commands.Ctx) bool {
+			keep := true
 			r := commands.NewReply(cl.proto)
 			r.Array(len(steps))
 			for _, st := range steps {
@@ -88,7 +89,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 				case st.reply != nil:
 					r.Raw(st.reply)
 				case st.run != nil:
-					st.run(c, r)
+					keep = st.run(c, r) && keep
 				default:
 					c.R = r
 					c.Begin(c.DB, st.args)
@@ -104,6 +105,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 				}
 			}
 			reply = r.Bytes()
+			return keep
 		})
 	}
 	res, err := s.node.ApplyPrepared(prepare)
@@ -131,7 +133,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 
 // prepareTxScript resolves a script or function call queued in MULTI into
 // what runs inside the speculation; load is the cache entry an EVAL adds.
-func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run func(c *commands.Ctx, r *commands.Reply), load [][]byte, errMsg string) {
+func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run func(c *commands.Ctx, r *commands.Reply) bool, load [][]byte, errMsg string) {
 	if name == "fcall" || name == "fcall_ro" {
 		s.syncFunctions()
 		f := s.scripts.Function(string(args[1]))
@@ -151,8 +153,8 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 			return nil, nil, "ERR Can not execute a script with write flag using *_ro command."
 		}
 		keys, argv := args[3:3+numkeys], args[3+numkeys:]
-		return func(c *commands.Ctx, r *commands.Reply) {
-			s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c}, r)
+		return func(c *commands.Ctx, r *commands.Reply) bool {
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)
@@ -164,7 +166,7 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 			load = [][]byte{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}
 		}
 	}
-	return func(c *commands.Ctx, r *commands.Reply) {
-		s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, inv.readOnly), r)
+	return func(c *commands.Ctx, r *commands.Reply) bool {
+		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, inv.readOnly), r)
 	}, load, ""
 }

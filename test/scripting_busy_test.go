@@ -1,0 +1,74 @@
+package test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A script that runs too long: other clients are told BUSY after
+// busy-reply-threshold, SCRIPT KILL stops a script that has not written, a
+// script that has written is UNKILLABLE, and SHUTDOWN NOSAVE then stops the
+// node without any of that script's writes reaching the data (they were
+// speculative: nothing of an unfinished script is ever committed).
+func TestScriptBusyKillAndShutdown(t *testing.T) {
+	n := startNode(t)
+	admin := dialRESP(t, n.addr(), 2)
+	if got := admin.do("CONFIG", "SET", "busy-reply-threshold", "200"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET busy-reply-threshold = %q", got)
+	}
+	const busy = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+	if got := admin.do("SCRIPT", "KILL"); got != "-NOTBUSY No scripts in execution right now.\r\n" {
+		t.Errorf("SCRIPT KILL with nothing running = %q", got)
+	}
+
+	for _, eval := range []string{"EVAL", "EVAL_RO"} {
+		runner := dialRESP(t, n.addr(), 2)
+		done := make(chan string, 1)
+		runner.send(eval, "while true do end", "0")
+		go func() {
+			r, _ := runner.read(30 * time.Second)
+			done <- r
+		}()
+		time.Sleep(600 * time.Millisecond)
+		other := dialRESP(t, n.addr(), 2)
+		for _, cmd := range [][]string{{"PING"}, {"GET", "k"}, {"SET", "k", "v"}} {
+			if got := other.do(cmd...); got != busy {
+				t.Errorf("%s while an %s loops: %q, want BUSY", cmd[0], eval, got)
+			}
+		}
+		if got := other.do("SCRIPT", "KILL"); got != "+OK\r\n" {
+			t.Fatalf("SCRIPT KILL = %q", got)
+		}
+		select {
+		case got := <-done:
+			if !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL... script: ") || !strings.HasSuffix(got, ", on @user_script:1.\r\n") {
+				t.Errorf("the killed %s answered %q", eval, got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still running 10s after SCRIPT KILL", eval)
+		}
+		if got := other.do("SET", "k", "after"); got != "+OK\r\n" {
+			t.Errorf("SET after the kill = %q", got)
+		}
+	}
+
+	admin.do("SET", "wk", "before")
+	runner := dialRESP(t, n.addr(), 2)
+	runner.send("EVAL", "redis.call('set', KEYS[1], 'partial') while true do end", "1", "wk")
+	time.Sleep(600 * time.Millisecond)
+	other := dialRESP(t, n.addr(), 2)
+	if got := other.do("SCRIPT", "KILL"); !strings.HasPrefix(got, "-UNKILLABLE Sorry the script already executed write commands against the dataset.") {
+		t.Fatalf("SCRIPT KILL of a script that wrote = %q", got)
+	}
+	other.send("SHUTDOWN", "NOSAVE")
+	select {
+	case <-n.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("SHUTDOWN NOSAVE did not stop the node while a script looped:\n%s", n.log.String())
+	}
+	n.restart()
+	if got := dialRESP(t, n.addr(), 2).do("GET", "wk"); got != "$6\r\nbefore\r\n" {
+		t.Errorf("after SHUTDOWN NOSAVE stopped a looping script, GET wk = %q: its write must not have been applied", got)
+	}
+}
