@@ -19,7 +19,7 @@ type txStep struct {
 	cmd   *commands.Command
 	args  [][]byte
 	db    int
-	reply []byte                                   // pre-rendered (server commands, script errors)
+	reply []byte                                        // pre-rendered (server commands, script errors)
 	run   func(c *commands.Ctx, r *commands.Reply) bool // scripts and functions
 }
 
