@@ -39,8 +39,9 @@ type proposal struct {
 	check func() bool
 	// prepare, if set, makes the entry itself at that same moment (a script
 	// run speculatively against the fully applied state); nil means there is
-	// nothing to propose.
-	prepare func() []byte
+	// nothing to propose. Prepared proposals that arrive together share one
+	// speculation and one group: each runs on the effects of those before it.
+	prepare func(sp *fsm.Speculation) []byte
 	// preparing is set while prepare runs: a long script is not a lost
 	// commit, so its waiter's timeout starts over when it ends.
 	preparing atomic.Bool
@@ -129,7 +130,7 @@ func (n *Node) proposer() {
 			release = nil
 			continue
 		case p := <-incoming:
-			if p.atHead() && len(group) > 0 {
+			if p.atHead() && len(group) > 0 && !(p.prepare != nil && allPrepared(group)) {
 				carry = p
 			} else {
 				group = append(group, p)
@@ -145,24 +146,20 @@ func (n *Node) proposer() {
 				shutdown()
 				return
 			}
-			ok, err := true, ErrCheckFailed
 			if p.check != nil {
-				ok = p.check()
-			} else {
-				p.preparing.Store(true)
-				p.data = p.prepare()
-				p.preparing.Store(false)
-				size += len(p.data)
-				ok, err = p.data != nil, errNothingToPropose
-			}
-			n.releaseSlots(maxInFlight - 1)
-			if !ok {
-				p.done <- outcome{err: err}
-				group, size = group[1:], size-len(p.data)
-				if len(group) == 0 {
-					<-n.slots
-					continue
+				ok := p.check()
+				n.releaseSlots(maxInFlight - 1)
+				if !ok {
+					p.done <- outcome{err: ErrCheckFailed}
+					group, size = group[1:], size-len(p.data)
 				}
+			} else {
+				group, size = n.prepareAll(group, size)
+				n.releaseSlots(maxInFlight - 1)
+			}
+			if len(group) == 0 {
+				<-n.slots
+				continue
 			}
 		}
 		data := encodeGroup(group)
@@ -187,6 +184,42 @@ func (n *Node) proposer() {
 		}
 		group, size = nil, 0
 	}
+}
+
+// allPrepared tells whether every proposal of group is a prepared one: a
+// prepared proposal may join them, since it will run right after them.
+func allPrepared(group []*proposal) bool {
+	for _, p := range group {
+		if p.prepare == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareAll makes the entries of the group's prepared proposals (its head)
+// in one speculation; those with nothing to propose are answered and
+// dropped.
+func (n *Node) prepareAll(group []*proposal, size int) ([]*proposal, int) {
+	sp := n.fsm.BeginSpeculation()
+	kept := group[:0]
+	for _, p := range group {
+		if p.prepare == nil {
+			kept = append(kept, p)
+			continue
+		}
+		p.preparing.Store(true)
+		p.data = p.prepare(sp)
+		p.preparing.Store(false)
+		if p.data == nil {
+			p.done <- outcome{err: errNothingToPropose}
+			continue
+		}
+		size += len(p.data)
+		kept = append(kept, p)
+	}
+	sp.End()
+	return kept, size
 }
 
 // takeSlots takes k more slots, waiting for groups in flight to be
@@ -291,14 +324,45 @@ func (n *Node) ApplyChecked(data []byte, check func() bool) (*fsm.Result, error)
 // has been applied and none can come in between, and returns the FSM's
 // result once it is applied. When prepare makes no entry it returns
 // (nil, nil): nothing was proposed.
-func (n *Node) ApplyPrepared(prepare func() []byte) (*fsm.Result, error) {
+func (n *Node) ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*fsm.Result, error) {
+	return n.SubmitPrepared(prepare).Wait()
+}
+
+// Prepared is a prepared proposal handed to the proposer.
+type Prepared struct {
+	n     *Node
+	p     *proposal
+	timer *time.Timer
+	err   error // refused before it was handed over
+}
+
+// SubmitPrepared hands a prepared proposal to the proposer and returns
+// without waiting for it: a connection's pipelined scripts are submitted in
+// order, prepared together, and waited for in order.
+func (n *Node) SubmitPrepared(prepare func(sp *fsm.Speculation) []byte) *Prepared {
 	p := proposals.Get().(*proposal)
 	p.prepare = prepare
-	res, answered, err := n.propose(p)
-	if answered {
-		p.data, p.prepare = nil, nil
+	pp := &Prepared{n: n, p: p}
+	pp.timer, pp.err = n.submit(p)
+	if pp.err != nil {
+		p.prepare = nil
 		proposals.Put(p)
+		pp.p = nil
 	}
+	return pp
+}
+
+// Wait returns the outcome, as ApplyPrepared does.
+func (pp *Prepared) Wait() (*fsm.Result, error) {
+	if pp.p == nil {
+		return nil, pp.err
+	}
+	res, answered, err := pp.n.await(pp.p, pp.timer)
+	if answered {
+		pp.p.data, pp.p.prepare = nil, nil
+		proposals.Put(pp.p)
+	}
+	pp.p = nil
 	if errors.Is(err, errNothingToPropose) {
 		return nil, nil
 	}
@@ -319,22 +383,41 @@ var (
 // propose hands p to the proposer and waits for its outcome; answered tells
 // whether the outcome was received (p.done is then empty and unused).
 func (n *Node) propose(p *proposal) (res *fsm.Result, answered bool, err error) {
+	timer, err := n.submit(p)
+	if err != nil {
+		return nil, true, err
+	}
+	return n.await(p, timer)
+}
+
+// submit hands p to the proposer; the timer it returns bounds the whole
+// wait and goes back to its pool in await.
+func (n *Node) submit(p *proposal) (*time.Timer, error) {
 	if n.raft.State() != raft.Leader {
-		return nil, true, ErrNoLeader
+		return nil, ErrNoLeader
 	}
 	timer := timers.Get().(*time.Timer)
 	timer.Reset(n.opts.ApplyTimeout)
+	var err error
+	select {
+	case n.proposals <- p:
+		return timer, nil
+	case <-n.stop:
+		err = ErrShutdown
+	case <-timer.C:
+		err = ErrNoLeader // never handed to Raft
+	}
+	timer.Stop()
+	timers.Put(timer)
+	return nil, err
+}
+
+// await waits for the outcome of a submitted proposal.
+func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered bool, err error) {
 	defer func() {
 		timer.Stop()
 		timers.Put(timer)
 	}()
-	select {
-	case n.proposals <- p:
-	case <-n.stop:
-		return nil, true, ErrShutdown
-	case <-timer.C:
-		return nil, true, ErrNoLeader // never handed to Raft
-	}
 	for {
 		select {
 		case o := <-p.done:

@@ -76,13 +76,30 @@ func (j *Journal) saveFlush(db *DB) {
 	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, rawMap: db.raw, gen: db.gen})
 }
 
-// Changed reports whether anything was recorded.
-func (j *Journal) Changed() bool { return len(j.undo) > 0 }
+// Mark starts a new step: keys are recorded again on their first change
+// after it, so RollbackTo(mark) can undo this step alone.
+func (j *Journal) Mark() int {
+	clear(j.seen)
+	return len(j.undo)
+}
+
+// RollbackTo undoes what was recorded since mark, newest first.
+func (j *Journal) RollbackTo(mark int) {
+	j.undoFrom(mark)
+	j.undo = j.undo[:mark]
+	clear(j.seen)
+}
 
 // Rollback restores every recorded before-image, newest first, and stops
 // recording.
 func (j *Journal) Rollback() {
-	for i := len(j.undo) - 1; i >= 0; i-- {
+	j.undoFrom(0)
+	j.store.ExpiredKeys = j.expired
+	j.Discard()
+}
+
+func (j *Journal) undoFrom(mark int) {
+	for i := len(j.undo) - 1; i >= mark; i-- {
 		st := &j.undo[i]
 		db := st.db
 		if st.flushed {
@@ -108,8 +125,6 @@ func (j *Journal) Rollback() {
 			db.raw[st.key] = struct{}{}
 		}
 	}
-	j.store.ExpiredKeys = j.expired
-	j.Discard()
 }
 
 // Discard stops recording and keeps the changes.

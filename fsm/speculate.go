@@ -8,31 +8,57 @@ import (
 	"github.com/geomys/geomys/commands"
 )
 
-// Speculate runs fn at the head of the log — the caller makes sure every
-// earlier entry is applied and none can come in between (cluster's prepared
-// proposals) — against the live dataset under the write lock, then undoes
-// everything fn changed. It returns the log entry that redoes fn's effects on
-// every node: the commands fn's commands propagated, in order, as one
-// transaction (so the AOF brackets them with MULTI/EXEC, as Redis writes a
-// script's effects), preceded by lead (internal commands such as a script
-// cache load). The entry is nil when there is nothing to apply.
-//
-// fn reports whether its effects stand; when it says no (a script stopped
-// by SCRIPT KILL or a shutdown) nothing is proposed.
-//
-// fn's Ctx has the entry's clock in Now and its own random source; fn sets
-// R and calls Begin/Finish around each command it runs. Watchers are not told
-// about the speculative changes: the entry's application tells them.
-func (f *FSM) Speculate(lead [][][]byte, fn func(c *commands.Ctx) bool) []byte {
+// Speculation runs scripts at the head of the log — the caller (cluster's
+// prepared proposals) makes sure every earlier entry is applied and none can
+// come in between — against the live dataset under the write lock. Each Run
+// makes the log entry that redoes what it did on every node: the commands its
+// commands propagated, in order, as one transaction (so the AOF brackets them
+// with MULTI/EXEC, as Redis writes a script's effects). Runs of one
+// speculation follow each other as their entries will in the log, each seeing
+// the effects of those before it; End undoes them all, and the entries, once
+// committed, apply them for real on every node, the leader included. So
+// nothing a script did is visible before it commits, and nothing is left if
+// it never does. Watchers are not told about speculative changes: the
+// entries' application tells them.
+type Speculation struct {
+	f       *FSM
+	j       *commands.Journal
+	watches commands.WatchSet
+	now     int64
+	runs    uint64
+}
+
+// BeginSpeculation takes the write lock until End.
+func (f *FSM) BeginSpeculation() *Speculation {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := max(time.Now().UnixMilli(), f.lastTime)
+	sp := &Speculation{f: f, now: max(time.Now().UnixMilli(), f.lastTime), watches: f.store.Watches}
+	f.store.Watches = nil
+	sp.j = f.store.BeginJournal()
+	return sp
+}
+
+// Store is the dataset as the speculation sees it (its lock is held).
+func (sp *Speculation) Store() *commands.Store { return sp.f.store }
+
+// End undoes every run and releases the lock.
+func (sp *Speculation) End() {
+	sp.j.Rollback()
+	sp.f.store.Watches = sp.watches
+	sp.f.mu.Unlock()
+}
+
+// Run runs fn and returns the entry that redoes its effects, preceded by
+// lead (internal commands such as a script cache load); nil when there is
+// nothing to apply. fn reports whether its effects stand: when it says no
+// (a script stopped by SCRIPT KILL or a shutdown) they are undone at once
+// and nothing is proposed. fn's Ctx has the entry's clock in Now and its
+// own random source; fn sets R and calls Begin/Finish around each command.
+func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byte {
 	type effect struct {
 		db   int
 		args [][]byte
 	}
 	var effects []effect
-	var w EntryWriter
 	prop := commands.NewPropagation()
 	prop.Effect = func(db int, args [][]byte) {
 		// Copied: the arguments may alias buffers the script reuses.
@@ -42,28 +68,26 @@ func (f *FSM) Speculate(lead [][][]byte, fn func(c *commands.Ctx) bool) []byte {
 		}
 		effects = append(effects, effect{db, cp})
 	}
-	c := &commands.Ctx{Store: f.store, Now: now, Prop: prop, R: commands.NewReply(2),
-		Rand: rand.New(rand.NewPCG(uint64(now), f.applied))}
-	watches := f.store.Watches
-	f.store.Watches = nil
-	j := f.store.BeginJournal()
+	sp.runs++
+	c := &commands.Ctx{Store: sp.f.store, Now: sp.now, Prop: prop, R: commands.NewReply(2),
+		Rand: rand.New(rand.NewPCG(uint64(sp.now), sp.f.applied<<16|sp.runs))}
+	mark := sp.j.Mark()
 	keep := fn(c)
-	j.Rollback()
-	f.store.Watches = watches
 	c.TakeReady()
 	pubs := c.TakePublications()
 	if !keep {
+		sp.j.RollbackTo(mark)
 		return nil
 	}
 	if len(lead) == 0 && len(effects) == 0 && len(pubs) == 0 {
 		return nil
 	}
-	w.Reset(now)
+	var w EntryWriter
+	w.Reset(sp.now)
 	for _, l := range lead {
 		w.Add(0, 2, l)
 	}
-	n := len(effects) + len(pubs)
-	if n > 0 {
+	if n := len(effects) + len(pubs); n > 0 {
 		w.Add(0, 2, [][]byte{[]byte(MultiCommand), []byte(strconv.Itoa(n))})
 		for _, e := range effects {
 			w.Add(e.db, 2, e.args)

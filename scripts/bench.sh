@@ -4,6 +4,11 @@
 #   scripts/bench.sh                 # -c 50, -n 200000, -P 1 and -P 16
 #   N=50000 TESTS=set,get scripts/bench.sh
 #   ROUNDS=5 scripts/bench.sh        # median of 5 interleaved rounds
+#   TESTS=evalsha,evalsha_ro scripts/bench.sh
+#
+# evalsha runs a small write script (INCR then PEXPIRE of one key) by its
+# sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
+# redis-always and evalsha_ro with redis-none.
 #
 # Servers: geomys (default flags: every write fsynced in the Raft log before
 # the reply), redis-server with appendfsync always (the fair comparison for
@@ -73,8 +78,20 @@ start_redis always --appendonly yes --appendfsync always; always=$port
 start_redis everysec --appendonly yes --appendfsync everysec; everysec=$port
 start_redis none --appendonly no; none=$port
 
+write_script="redis.call('INCR', KEYS[1]); return redis.call('PEXPIRE', KEYS[1], ARGV[1])"
+read_script="return redis.call('GET', KEYS[1])"
+for port in "$geomys" "$always" "$everysec" "$none"; do
+  write_sha=$(redis-cli -p "$port" script load "$write_script")
+  read_sha=$(redis-cli -p "$port" script load "$read_script")
+done
+
 rps() { # port test pipeline -> requests per second
-  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -t "$2" -r 100000 --csv 2>/dev/null \
+  local what=(-t "$2")
+  case "$2" in
+  evalsha) what=(EVALSHA "$write_sha" 1 "key:__rand_int__" 60000) ;;
+  evalsha_ro) what=(EVALSHA_RO "$read_sha" 1 "key:__rand_int__") ;;
+  esac
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -r 100000 --csv "${what[@]}" 2>/dev/null \
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first
 }
 

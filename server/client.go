@@ -46,6 +46,7 @@ type Client struct {
 	pin       *pinned // leader connection reserved for a transaction
 	readOK    bool    // leadership confirmed for this pipeline's reads
 
+	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served
 	entry   fsm.EntryWriter
 	readCtx commands.Ctx

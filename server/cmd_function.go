@@ -24,6 +24,7 @@ func (s *Server) syncFunctions() {
 
 func fcallCommand(s *Server, cl *Client, args [][]byte) {
 	ro := commands.EqualFold(args[0], "fcall_ro")
+	s.flushScripts(cl) // a pipeline of FCALLs waits for each (their errors are written at once)
 	s.syncFunctions()
 	f := s.scripts.Function(string(args[1]))
 	if f == nil {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/scripting"
@@ -73,6 +74,12 @@ func (s *Server) parseScriptCall(cl *Client, name string, args [][]byte) (*scrip
 	if strings.HasPrefix(name, "evalsha") {
 		inv.sha = strings.ToLower(string(args[1]))
 		body, ok := s.fsm.Script(inv.sha)
+		if !ok && len(cl.scripts) > 0 {
+			// An EVAL of it may be pending in this pipeline, its cache
+			// entry not applied yet.
+			s.flushScripts(cl)
+			body, ok = s.fsm.Script(inv.sha)
+		}
 		if !ok {
 			return nil, errNoScript
 		}
@@ -102,6 +109,7 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	inv, errMsg := s.parseScriptCall(cl, name, args)
 	if errMsg != "" {
+		s.flushScripts(cl)
 		cl.out.Error(errMsg)
 		return
 	}
@@ -122,11 +130,13 @@ func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
 
 // runScriptRead runs a read-only script or function under the read lock.
 func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands.Reply) bool) {
-	if s.cfg.ReadConsistency != "stale" {
+	s.flushScripts(cl)
+	if s.cfg.ReadConsistency != "stale" && !cl.readOK {
 		if err := s.node.LinearizableRead(s.ctx()); err != nil {
 			cl.out.Error(clusterError(err))
 			return
 		}
+		cl.readOK = true
 	}
 	c := &commands.Ctx{Now: time.Now().UnixMilli(), Session: cl}
 	c.Store = s.fsm.RLock()
@@ -153,52 +163,84 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 	})
 }
 
-// runScriptWrite runs run speculatively at the head of the log, proposes
-// what it did (after lead), and answers with its reply.
+// scriptRun is one write script submitted for its place at the head of the
+// log. prepare runs on the proposer's goroutine; the connection reads reply
+// only after the proposal was answered (or abandoned, under mu).
+type scriptRun struct {
+	mu        sync.Mutex
+	abandoned bool
+	reply     []byte
+	lead      [][][]byte
+	run       func(c *commands.Ctx, r *commands.Reply) bool
+	proto     int
+	db        int
+	h         *cluster.Prepared
+}
+
+func (sr *scriptRun) prepare(sp *fsm.Speculation) []byte {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if sr.abandoned {
+		return nil
+	}
+	return sp.Run(sr.lead, func(c *commands.Ctx) bool {
+		c.DB = c.Store.DBs[sr.db]
+		r := commands.NewReply(sr.proto)
+		keep := sr.run(c, r)
+		sr.reply = r.Bytes()
+		return keep
+	})
+}
+
+// maxPendingScripts bounds the scripts of one pipeline in flight at once.
+const maxPendingScripts = 256
+
+// runScriptWrite submits run to be run speculatively at the head of the log
+// (after lead); its reply is written when the connection's pending scripts
+// are flushed, so a pipeline of scripts shares speculations and fsyncs.
 func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *commands.Ctx, r *commands.Reply) bool) {
 	if err := s.node.ReadReady(s.ctx()); err != nil {
+		s.flushScripts(cl)
 		cl.out.Error(clusterError(err))
 		return
 	}
-	var (
-		mu        sync.Mutex
-		abandoned bool
-		reply     []byte
-	)
-	prepare := func() []byte {
-		mu.Lock()
-		defer mu.Unlock()
-		if abandoned {
-			return nil
-		}
-		return s.fsm.Speculate(lead, func(c *commands.Ctx) bool {
-			c.DB = c.Store.DBs[cl.db]
-			r := commands.NewReply(cl.proto)
-			keep := run(c, r)
-			reply = r.Bytes()
-			return keep
-		})
+	sr := &scriptRun{lead: lead, run: run, proto: cl.proto, db: cl.db}
+	sr.h = s.node.SubmitPrepared(sr.prepare)
+	cl.scripts = append(cl.scripts, sr)
+	if len(cl.scripts) >= maxPendingScripts {
+		s.flushScripts(cl)
 	}
-	res, err := s.node.ApplyPrepared(prepare)
-	mu.Lock()
-	abandoned = true
-	mu.Unlock()
-	switch {
-	case err != nil:
-		cl.out.Error(clusterError(err))
-		return
-	case reply == nil:
-		cl.out.Error("TRYAGAIN the script was not run; retry")
-		return
-	case res == nil:
-		// Nothing to apply: the script only read. It read the head of
-		// the log; confirm this node still leads before answering.
-		if err := s.node.LinearizableRead(s.ctx()); err != nil {
+}
+
+// flushScripts waits for the connection's pending scripts, in order, and
+// writes their replies.
+func (s *Server) flushScripts(cl *Client) {
+	for i, sr := range cl.scripts {
+		res, err := sr.h.Wait()
+		sr.mu.Lock()
+		sr.abandoned = true
+		reply := sr.reply
+		sr.mu.Unlock()
+		switch {
+		case err != nil:
 			cl.out.Error(clusterError(err))
-			return
+		case reply == nil:
+			cl.out.Error("TRYAGAIN the script was not run; retry")
+		case res == nil && !cl.readOK:
+			// Nothing to apply: the script only read. It read the head
+			// of the log; confirm this node still leads before answering.
+			if err := s.node.LinearizableRead(s.ctx()); err != nil {
+				cl.out.Error(clusterError(err))
+				break
+			}
+			cl.readOK = true
+			cl.out.Raw(reply)
+		default:
+			cl.out.Raw(reply)
 		}
+		cl.scripts[i] = nil
 	}
-	cl.out.Raw(reply)
+	cl.scripts = cl.scripts[:0]
 }
 
 func scriptCommand(s *Server, cl *Client, args [][]byte) {
@@ -316,4 +358,11 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	s.flushWrites(cl)
 	cl.out.Error(errBusy)
 	return true
+}
+
+// isPipelinedScript tells the commands whose replies may wait behind a
+// pending script: the next EVAL/EVALSHA of a pipeline is submitted right
+// behind the last one instead of waiting for it.
+func isPipelinedScript(name string) bool {
+	return name == "eval" || name == "evalsha"
 }

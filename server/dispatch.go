@@ -89,7 +89,9 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	}
 	switch {
 	case cmd.Is(commands.Server):
-		s.flushWrites(cl)
+		if len(cl.scripts) == 0 || !isPipelinedScript(cmd.Name) || cl.entry.Len() > 0 || len(cl.fwd) > 0 {
+			s.flushWrites(cl)
+		}
 		cl.lastCmd.Store(cmd.Name)
 		if isScriptCall(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
@@ -187,6 +189,9 @@ func (s *Server) queueWrite(cl *Client, args [][]byte) {
 // flushWrites proposes the queued writes as one entry and appends their
 // replies, or relays what is queued for the leader.
 func (s *Server) flushWrites(cl *Client) {
+	if len(cl.scripts) > 0 {
+		s.flushScripts(cl)
+	}
 	if len(cl.fwd) > 0 {
 		s.flushForward(cl)
 	}

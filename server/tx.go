@@ -243,9 +243,17 @@ func (s *Server) watchBroken(cl *Client) bool {
 	if cl.tx.dirty.Load() {
 		return true
 	}
-	now := time.Now().UnixMilli()
 	st := s.fsm.RLock()
 	defer s.fsm.RUnlock()
+	return watchBrokenIn(cl, st)
+}
+
+// watchBrokenIn is watchBroken for a caller that holds the dataset's lock.
+func watchBrokenIn(cl *Client, st *commands.Store) bool {
+	if cl.tx.dirty.Load() {
+		return true
+	}
+	now := time.Now().UnixMilli()
 	for _, k := range cl.tx.watched {
 		if !k.existed {
 			continue

@@ -69,17 +69,17 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 		broken    bool
 		reply     []byte
 	)
-	prepare := func() []byte {
+	prepare := func(sp *fsm.Speculation) []byte {
 		mu.Lock()
 		defer mu.Unlock()
 		if abandoned {
 			return nil
 		}
-		if watched && s.watchBroken(cl) {
+		if watched && watchBrokenIn(cl, sp.Store()) {
 			broken = true
 			return nil
 		}
-		return s.fsm.Speculate(lead, func(c *commands.Ctx) bool {
+		return sp.Run(lead, func(c *commands.Ctx) bool {
 			keep := true
 			r := commands.NewReply(cl.proto)
 			r.Array(len(steps))
