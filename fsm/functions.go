@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"crypto/sha1"
 	"maps"
 	"slices"
 	"strings"
@@ -63,6 +64,27 @@ func (f *FSM) Libraries() (version uint64, libs map[string]string) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.libVersion.Load(), maps.Clone(f.libraries)
+}
+
+// Digest is the dataset's digest (commands.Store.Digest) with the function
+// libraries mixed in, since they are part of the dataset: each library
+// XORs sha1(name, code) into it, so their order does not matter and an
+// empty set leaves the keys' digest as it is.
+func (f *FSM) Digest(now int64) [20]byte {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	d := f.store.Digest(now)
+	for name, code := range f.libraries {
+		h := sha1.New()
+		h.Write([]byte("function\x00" + name + "\x00"))
+		h.Write([]byte(code))
+		var sum [20]byte
+		h.Sum(sum[:0])
+		for i := range d {
+			d[i] ^= sum[i]
+		}
+	}
+	return d
 }
 
 // LibraryVersion is the version Libraries would report.

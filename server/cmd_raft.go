@@ -109,10 +109,7 @@ func raftSnapshotCommand(s *Server, cl *Client, args [][]byte) {
 }
 
 func raftDigestCommand(s *Server, cl *Client, args [][]byte) {
-	now := time.Now().UnixMilli()
-	st := s.fsm.RLock()
-	d := st.Digest(now)
-	s.fsm.RUnlock()
+	d := s.fsm.Digest(time.Now().UnixMilli())
 	cl.out.BulkString(hex.EncodeToString(d[:]))
 }
 
