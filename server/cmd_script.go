@@ -352,7 +352,8 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	}
 	switch {
 	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
-		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "raft.info":
+		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "raft.info",
+		cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck": // node-to-node links must stay up
 		return false
 	}
 	s.flushWrites(cl)

@@ -72,3 +72,44 @@ func TestScriptBusyKillAndShutdown(t *testing.T) {
 		t.Errorf("after SHUTDOWN NOSAVE stopped a looping script, GET wk = %q: its write must not have been applied", got)
 	}
 }
+
+// On a cluster a runaway script holds up only the leader: heartbeats go on
+// (no new election), a follower relays the looping EVAL and the SCRIPT KILL
+// that stops it, and writes flow again afterwards on every node.
+func TestScriptRunawayOnCluster(t *testing.T) {
+	c := startCluster(t, 3)
+	l := c.leader()
+	termBefore := l.raftInfo()["term"]
+	if got := dialRESP(t, l.addr(), 2).do("CONFIG", "SET", "busy-reply-threshold", "200"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET = %q", got)
+	}
+	f := c.followers()
+	runner := dialRESP(t, f[0].addr(), 2)
+	runner.send("EVAL", "while true do end", "0")
+	done := make(chan string, 1)
+	go func() {
+		r, _ := runner.read(30 * time.Second)
+		done <- r
+	}()
+	time.Sleep(2 * time.Second) // longer than the election timeout
+	if got := dialRESP(t, f[1].addr(), 2).do("SCRIPT", "KILL"); got != "+OK\r\n" {
+		t.Fatalf("SCRIPT KILL through a follower = %q", got)
+	}
+	select {
+	case got := <-done:
+		if !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL...") {
+			t.Errorf("the looping EVAL sent to a follower answered %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the script still runs 10s after SCRIPT KILL")
+	}
+	if term := c.leader().raftInfo()["term"]; term != termBefore || c.leader() != l {
+		t.Errorf("leadership changed while the script ran (term %s -> %s)", termBefore, term)
+	}
+	for _, n := range c.nodes {
+		if got := dialRESP(t, n.addr(), 2).do("SET", "after", n.name()); got != "+OK\r\n" {
+			t.Errorf("SET on %s after the kill = %q", n.name(), got)
+		}
+	}
+	c.waitConverged()
+}
