@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import subprocess
+import threading
 import time
 import traceback
 import uuid
@@ -202,6 +203,32 @@ CHECKS = [
 ]
 
 
+class WorkerDied(logging.Handler):
+    """Ends the run when the worker logs an unrecoverable error: the worker's
+    thread is gone then, and waiting for results would only time out."""
+
+    def emit(self, record):
+        try:
+            print(f"FAIL: the worker stopped: {record.getMessage()}", flush=True)
+            if record.exc_info:
+                traceback.print_exception(*record.exc_info, file=sys.stdout)
+            sys.stdout.flush()
+        finally:
+            os._exit(1)
+
+
+def watchdog(seconds):
+    def expire():
+        try:
+            print(f"FAIL: not done within {seconds} s", flush=True)
+        finally:
+            os._exit(1)
+
+    t = threading.Timer(seconds, expire)
+    t.daemon = True
+    t.start()
+
+
 def attempt(name, fn):
     try:
         fn()
@@ -217,6 +244,10 @@ def main():
     logging.basicConfig(level=logging.WARNING)
     # The broken task's expected failure would be logged with its trace.
     logging.getLogger("celery.app.trace").setLevel(logging.CRITICAL)
+    died = WorkerDied(logging.CRITICAL)
+    logging.getLogger("celery.worker").addHandler(died)
+    logging.getLogger("celery.bootsteps").addHandler(died)
+    watchdog(45)
     started = time.time()
     passed = False
     try:

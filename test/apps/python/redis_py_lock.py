@@ -83,7 +83,8 @@ def mutual_exclusion():
         t.start()
     for t in ts:
         t.join(30)
-    eq(errors, [], "errors in the contending threads")
+    if errors:
+        raise AssertionError(f"{len(errors)} of {threads} contending threads failed; the first:\n{errors[0]}")
     eq(state["overlaps"], [], "overlapping critical sections")
     eq(admin.get(counter), str(threads * rounds).encode(), "counter incremented under the lock")
     check(state["waited"] > 0, "no acquire ever waited: the threads never contended")
