@@ -59,7 +59,7 @@ func TestApps(t *testing.T) {
 			if first, _, _ := strings.Cut(out, "\n"); first != "" {
 				t.Log(first) // the library versions
 			}
-			t.Log(clientsLastLine(out))
+			t.Logf("redis-server: %s; Geomys: %s", clientsLastLine(controlOut), clientsLastLine(out))
 		})
 	}
 }

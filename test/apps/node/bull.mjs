@@ -18,7 +18,6 @@ const redis = { host: HOST, port: PORT };
 const queues = [];
 function queue(name, settings = {}) {
   const q = logErrors(new Queue(name, { redis, prefix: PREFIX, settings }), `queue ${name}`);
-  q.setMaxListeners(100); // job.finished() listens on the queue once per waiting job
   queues.push(q);
   return q;
 }

@@ -1,7 +1,12 @@
 // Shared bits of the application tests: where the server is, assertions, a
 // key prefix unique to the run, and the runner whose output the Go test reads.
+import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
+
+// Bull waits on its connections' events once per pending call; dozens at once
+// are normal here, not a leak worth a warning in the output.
+EventEmitter.defaultMaxListeners = 100;
 
 // Usage of every program: node PROG.mjs [HOST PORT | HOST:PORT]
 // (or GEOMYS_HOST / GEOMYS_PORT).

@@ -98,15 +98,15 @@ async function extend() {
   const resource = P + 'ext';
   const a = locker({ retryCount: 0 });
   const b = locker({ retryCount: 0 });
-  let lock = await a.acquire([resource], 400);
+  let lock = await a.acquire([resource], 1000);
   eq(await admin.get(resource), lock.value, 'lock key holds the lock value');
   const pttl0 = await admin.pttl(resource);
-  ok(pttl0 > 0 && pttl0 <= 400, `PTTL after acquire for 400 ms: ${pttl0}`);
-  lock = await lock.extend(3000);
+  ok(pttl0 > 0 && pttl0 <= 1000, `PTTL after acquire for 1000 ms: ${pttl0}`);
+  lock = await lock.extend(4000);
   const pttl1 = await admin.pttl(resource);
-  ok(pttl1 > 2500 && pttl1 <= 3000, `PTTL after extend to 3000 ms: ${pttl1}`);
+  ok(pttl1 > 1000 && pttl1 <= 4000, `PTTL after extend to 4000 ms: ${pttl1}`);
   await expectLocked(b.acquire([resource], 1000), 'acquire while held');
-  await sleep(600); // past the first expiry
+  await sleep(1100); // past the first expiry
   await expectLocked(b.acquire([resource], 1000), 'acquire after the first expiry of an extended lock');
   eq(await admin.get(resource), lock.value, 'lock value after the first expiry');
   await lock.release();
@@ -119,9 +119,9 @@ async function expired() {
   const resource = P + 'exp';
   const a = locker({ retryCount: 0 });
   const b = locker({ retryCount: 0 });
-  const la = await a.acquire([resource], 250);
+  const la = await a.acquire([resource], 500);
   await expectLocked(b.acquire([resource], 1000), 'acquire while held');
-  await sleep(350);
+  await sleep(600);
   eq(await admin.exists(resource), 0, 'lock key after its expiry');
   const lb = await b.acquire([resource], 2000);
   // a's release runs the release script, which must leave b's lock alone.
@@ -135,12 +135,13 @@ async function expired() {
 
 async function autoExtension() {
   const resource = P + 'auto';
-  const a = locker({ retryCount: 0, automaticExtensionThreshold: 300 });
+  // Extended 500 ms before each expiry: room for a slow machine.
+  const a = locker({ retryCount: 0, automaticExtensionThreshold: 500 });
   const b = locker({ retryCount: 0 });
   let refusals = 0;
-  const aborted = await a.using([resource], 600, async (signal) => {
-    for (const at of [700, 1200]) {
-      await sleep(at === 700 ? 700 : 500); // past the 600 ms of the first grant
+  const aborted = await a.using([resource], 1000, async (signal) => {
+    for (const at of [1200, 1900]) {
+      await sleep(at === 1200 ? 1200 : 700); // past the 1000 ms of the first grant
       await expectLocked(b.acquire([resource], 1000), `acquire ${at} ms into an auto-extended lock`);
       refusals++;
     }
