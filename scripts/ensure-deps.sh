@@ -3,9 +3,12 @@
 #  - redis-cli, redis-benchmark and redis-check-aof (redis-tools) and
 #    redis-server, which the tests run side by side with Geomys;
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
+#  - python3-celery (with kombu), for test/apps/python/celery_app.py;
 #  - the Node.js clients (ioredis, node-redis) pinned in
-#    test/clients/node/package-lock.json, installed with `npm ci` when
-#    test/clients/node/node_modules is missing or older than the lock file.
+#    test/clients/node/package-lock.json and the applications (Bull, redlock,
+#    rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
+#    installed with `npm ci` when a node_modules is missing or older than its
+#    lock file.
 # Installs what it can from Debian's packages and the npm registry; otherwise
 # says in one line what to install.
 set -euo pipefail
@@ -53,23 +56,39 @@ if ! /usr/bin/python3 -c 'import redis' >/dev/null 2>&1; then
   fi
 fi
 
-# ioredis and node-redis, pinned by test/clients/node/package-lock.json.
-nodedir="$root/test/clients/node"
-if [ -f "$nodedir/package-lock.json" ] && { [ ! -d "$nodedir/node_modules" ] ||
-  [ "$nodedir/package-lock.json" -nt "$nodedir/node_modules/.package-lock.json" ]; }; then
+# Celery and kombu from Debian, for the same python3.
+if ! /usr/bin/python3 -c 'import celery, kombu' >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing python3-celery (Celery, kombu) for the application tests" >&2
+    apt_install python3-celery
+  else
+    echo "missing python3-celery: install Debian's python3-celery and re-run" >&2
+    exit 1
+  fi
+fi
+
+# npm ci in $1 (relative to the repository) when its node_modules is missing
+# or older than its package-lock.json.
+npm_ci() {
+  local dir="$root/$1"
+  [ -f "$dir/package-lock.json" ] || return 0
+  [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ] || return 0
   if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     if can_apt; then
-      echo "installing nodejs and npm for the client smoke tests" >&2
+      echo "installing nodejs and npm for the Node.js tests" >&2
       apt_install nodejs npm
     else
       echo "missing node/npm: install Node.js 20+ with npm and re-run" >&2
       exit 1
     fi
   fi
-  echo "installing the Node.js client libraries (npm ci in test/clients/node)" >&2
-  (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || {
-    echo "npm ci in test/clients/node failed; re-run it there to see why" >&2
+  echo "installing the Node.js libraries (npm ci in $1)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || {
+    echo "npm ci in $1 failed; re-run it there to see why" >&2
     exit 1
   }
-fi
+}
+# ioredis and node-redis; Bull, redlock and rate-limiter-flexible.
+npm_ci test/clients/node
+npm_ci test/apps/node
 exit 0
