@@ -26,6 +26,8 @@ const (
 	// Server marks commands the server layer runs itself because they touch
 	// connection or node state (PING, SELECT, HELLO, INFO, ...): they have no Handler.
 	Server
+	// NoMulti: refused inside MULTI at queue time (SHUTDOWN), as Redis' no-multi.
+	NoMulti
 )
 
 var flagNames = []struct {
@@ -34,7 +36,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
-	{Stale, "stale"}, {NoAuth, "no_auth"}, {Fast, "fast"}, {MovableKeys, "movablekeys"},
+	{Stale, "stale"}, {NoAuth, "no_auth"}, {Fast, "fast"}, {NoMulti, "no_multi"}, {MovableKeys, "movablekeys"},
 }
 
 // Names returns the Redis flag names in the order COMMAND INFO lists them.

@@ -118,6 +118,11 @@ func (s *Server) queueInMulti(cl *Client, cmd *commands.Command, args [][]byte) 
 		return false
 	}
 	s.flushWrites(cl)
+	if cmd.Is(commands.NoMulti) {
+		cl.txQueueError()
+		cl.out.Error("ERR Command not allowed inside a transaction")
+		return true
+	}
 	cp := make([][]byte, len(args))
 	for i, a := range args {
 		cp[i] = append([]byte(nil), a...)

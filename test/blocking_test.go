@@ -77,7 +77,32 @@ func TestBlocking(t *testing.T) {
 		nodeTest{"TwoClientsOneKey", testBlockingTwoClientsOneKey},
 		nodeTest{"InPipeline", testBlockingInPipeline},
 		nodeTest{"ChainedMove", testBlockingChainedMove},
+		nodeTest{"WrongTypeDestination", testBlockingWrongTypeDestination},
 	)
+}
+
+// testBlockingWrongTypeDestination: a client blocked in BRPOPLPUSH/BLMOVE
+// whose destination holds another type when an element arrives is answered
+// WRONGTYPE (not left blocked), and the element stays for the next waiter.
+func testBlockingWrongTypeDestination(t *testing.T, n *node) {
+	for _, cmd := range [][]string{{"BRPOPLPUSH", "src", "dst", "0"}, {"BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"}} {
+		admin := dialRESP(t, n.addr(), 2)
+		admin.do("DEL", "src", "dst", "dst2")
+		first := dialRESP(t, n.addr(), 2)
+		first.send(cmd...)
+		waitBlocked(t, n.client(), 1)
+		admin.do("SET", "dst", "a string")
+		second := dialRESP(t, n.addr(), 2)
+		second.send("BRPOPLPUSH", "src", "dst2", "0")
+		waitBlocked(t, n.client(), 2)
+		admin.do("RPUSH", "src", "x")
+		if got, err := first.read(3 * time.Second); err != nil || got != "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" {
+			t.Errorf("%s with a string destination: %q, %v", cmd[0], got, err)
+		}
+		if got, err := second.read(3 * time.Second); err != nil || got != "$1\r\nx\r\n" {
+			t.Errorf("the next waiter after %s's WRONGTYPE got %q, %v", cmd[0], got, err)
+		}
+	}
 }
 
 func testBlockingCommandsMatchRedis(t *testing.T, n *node) {

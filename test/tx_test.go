@@ -54,6 +54,13 @@ SELECT 0
 GET indb2
 SELECT 2
 GET indb2
+SELECT 0
+MULTI
+SET beforeshutdown 1
+SHUTDOWN NOSAVE
+EXEC
+GET beforeshutdown
+PING
 `
 
 func TestTransactions(t *testing.T) {
