@@ -110,7 +110,7 @@ func (h *Hash) Convert() {
 	}
 }
 
-// tooLong reports whether a field or value of n bytes forces the hashtable encoding.
+// hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
 func hashTooLong(n int) bool { return n > hashMaxListpackValue }
 
 // Set stores value under field and reports whether the field is new.

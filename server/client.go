@@ -80,7 +80,7 @@ func (c *Client) setDB(db int) {
 	c.mu.Unlock()
 }
 
-// netConn returns the guarded connection, if the listener produced one.
+// guard returns the guarded connection, if the listener produced one.
 func (c *Client) guard() *GuardConn {
 	if nc, ok := c.conn.NetConn().(*GuardConn); ok {
 		return nc

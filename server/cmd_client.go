@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/geomys/geomys/commands"
@@ -176,4 +175,3 @@ func (s *Server) kill(self *Client, victims []*Client) {
 	}
 }
 
-var _ = strconv.Itoa

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/geomys/geomys/commands"
 )
 
 var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "raft", "keyspace"}
@@ -206,4 +205,3 @@ func cpuSeconds() string {
 	return fmt.Sprintf("%.6f", float64(ut)/100)
 }
 
-var _ = commands.NumDBs

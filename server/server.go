@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/cluster"
-	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/scripting"
 	"github.com/tidwall/redcon"
@@ -248,4 +247,3 @@ func (s *Server) clientsSnapshot() []*Client {
 	return out
 }
 
-var _ = commands.NumDBs
