@@ -4,9 +4,12 @@
 //
 //	go build -o bin/geomys . && go run ./scripts/readytime -bin bin/geomys -keys 0 -runs 5
 //	go run ./scripts/readytime -bin bin/geomys -keys 1000000 -runs 5
+//	go run ./scripts/readytime -bin old/geomys,bin/geomys -keys 1000000 -runs 5
 //
 // With -keys 0 every run starts on a fresh empty --dir; otherwise one dir is
 // filled once (pipelined SETs, then a clean stop) and every run restarts on it.
+// Several comma-separated binaries take turns in every round, on the same
+// dir, so a busy machine slows them alike.
 package main
 
 import (
@@ -25,12 +28,13 @@ import (
 )
 
 func main() {
-	bin := flag.String("bin", "bin/geomys", "geomys binary")
+	bin := flag.String("bin", "bin/geomys", "geomys binary, or several separated by commas")
 	keys := flag.Int("keys", 0, "keys to load before the timed restarts (0: fresh empty dir per run)")
 	runs := flag.Int("runs", 5, "timed starts")
 	extra := flag.String("args", "", "extra geomys flags, space separated")
+	keep := flag.String("dir", "", "data dir to fill (if it does not exist yet) and keep, instead of a temporary one")
 	flag.Parse()
-	if err := run(*bin, *keys, *runs, strings.Fields(*extra)); err != nil {
+	if err := run(strings.Split(*bin, ","), *keys, *runs, strings.Fields(*extra), *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "readytime:", err)
 		os.Exit(1)
 	}
@@ -42,15 +46,20 @@ type result struct {
 	firstErr        string
 }
 
-func run(bin string, keys, runs int, extra []string) error {
+func run(bins []string, keys, runs int, extra []string, keep string) error {
 	base, err := os.MkdirTemp("", "readytime-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(base)
 	dir := filepath.Join(base, "data")
-	if keys > 0 {
-		p, err := start(bin, dir, extra)
+	filled := false
+	if keep != "" {
+		_, err := os.Stat(keep)
+		dir, filled = keep, err == nil
+	}
+	if keys > 0 && !filled {
+		p, err := start(bins[0], dir, extra)
 		if err != nil {
 			return err
 		}
@@ -68,34 +77,38 @@ func run(bin string, keys, runs int, extra []string) error {
 			return err
 		}
 	}
-	var res []result
+	res := make([][]result, len(bins))
 	for i := 0; i < runs; i++ {
-		d := dir
-		if keys == 0 {
-			d = filepath.Join(base, "run"+strconv.Itoa(i))
+		for b, bin := range bins {
+			d := dir
+			if keys == 0 {
+				d = filepath.Join(base, "run"+strconv.Itoa(i)+"-"+strconv.Itoa(b))
+			}
+			p, err := start(bin, d, extra)
+			if err != nil {
+				return err
+			}
+			r, err := measure(p)
+			stopErr := p.stop()
+			if err != nil {
+				return err
+			}
+			if stopErr != nil {
+				return stopErr
+			}
+			fmt.Printf("%s run %d: first PONG %6.0f ms, first acknowledged SET %6.0f ms, SETs refused after PONG %d %s\n",
+				bin, i+1, ms(r.pong), ms(r.write), r.failedAfterPong, r.firstErr)
+			res[b] = append(res[b], r)
 		}
-		p, err := start(bin, d, extra)
-		if err != nil {
-			return err
-		}
-		r, err := measure(p)
-		stopErr := p.stop()
-		if err != nil {
-			return err
-		}
-		if stopErr != nil {
-			return stopErr
-		}
-		fmt.Printf("run %d: first PONG %6.0f ms, first acknowledged SET %6.0f ms, SETs refused after PONG %d %s\n",
-			i+1, ms(r.pong), ms(r.write), r.failedAfterPong, r.firstErr)
-		res = append(res, r)
 	}
-	pongs, writes := make([]float64, len(res)), make([]float64, len(res))
-	for i, r := range res {
-		pongs[i], writes[i] = ms(r.pong), ms(r.write)
+	for b, bin := range bins {
+		pongs, writes := make([]float64, len(res[b])), make([]float64, len(res[b]))
+		for i, r := range res[b] {
+			pongs[i], writes[i] = ms(r.pong), ms(r.write)
+		}
+		fmt.Printf("%s: median of %d (keys=%d): first PONG %.0f ms, first acknowledged SET %.0f ms\n",
+			bin, len(res[b]), keys, median(pongs), median(writes))
 	}
-	fmt.Printf("median of %d (keys=%d): first PONG %.0f ms, first acknowledged SET %.0f ms\n",
-		len(res), keys, median(pongs), median(writes))
 	return nil
 }
 
