@@ -91,7 +91,7 @@ func newStoppedNode(t *testing.T, extra ...string) *node {
 // its election timeout (5s here: without the immediate election a start
 // takes at least that long).
 func TestReadyAfterPong(t *testing.T) {
-	const rounds = 3
+	const rounds = 5
 	n := newStoppedNode(t, "--raft-election-timeout", "5s")
 	check := func(what string, round int) {
 		t.Helper()
