@@ -45,6 +45,9 @@ type Client struct {
 	fwdBuf    []byte
 	pin       *pinned // leader connection reserved for a transaction
 	readOK    bool    // leadership confirmed for this pipeline's reads
+	// leaderWait ends this pipeline's waits for a leader (zero: none yet),
+	// so a pipeline waits one request timeout, not one per command.
+	leaderWait time.Time
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served

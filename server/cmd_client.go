@@ -174,4 +174,3 @@ func (s *Server) kill(self *Client, victims []*Client) {
 		c.conn.NetConn().Close()
 	}
 }
-

@@ -74,7 +74,12 @@ func (u *upstream) alive() bool {
 	if u.r.Buffered() > 0 {
 		return false // unsolicited bytes: not in a state we can use
 	}
-	u.conn.SetReadDeadline(time.Now().Add(-time.Second))
+	if open, known := socketOpen(u.conn); known {
+		return open
+	}
+	// A deadline in the past fails a read before it is tried, so wait a
+	// little for the end of stream to show.
+	u.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
 	_, err := u.r.Peek(1)
 	u.conn.SetReadDeadline(time.Time{})
 	return errors.Is(err, os.ErrDeadlineExceeded)
