@@ -3,7 +3,6 @@ package aof
 import (
 	"bytes"
 	"errors"
-	"github.com/geomys/geomys/resp"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/geomys/geomys/resp"
 )
 
 var quiet = slog.New(slog.DiscardHandler)

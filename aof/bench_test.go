@@ -1,9 +1,10 @@
 package aof
 
 import (
-	"github.com/geomys/geomys/resp"
 	"strconv"
 	"testing"
+
+	"github.com/geomys/geomys/resp"
 )
 
 func BenchmarkAppend(b *testing.B) {

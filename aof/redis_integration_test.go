@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/geomys/geomys/internal/testutil"
-	"github.com/geomys/geomys/resp"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 )
 
 // respConn is a minimal RESP2 client for the integration test.

@@ -3,14 +3,15 @@ package commands
 import (
 	"bufio"
 	"fmt"
-	"github.com/geomys/geomys/internal/testutil"
-	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"net"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 )
 
 // skSession is a connection's node-local state, as the server keeps it.

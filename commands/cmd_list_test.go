@@ -2,8 +2,6 @@ package commands
 
 import (
 	"bufio"
-	"github.com/geomys/geomys/internal/testutil"
-	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -13,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 )
 
 // RESP builders for expected replies (RESP2).

@@ -2,12 +2,13 @@ package commands
 
 import (
 	"fmt"
-	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/geomys/geomys/resp"
 )
 
 func TestSetCommandTable(t *testing.T) {

@@ -1,10 +1,11 @@
 package commands
 
 import (
-	"github.com/geomys/geomys/resp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // Reply and AOF builders for the string and keyspace tests.

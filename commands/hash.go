@@ -2,9 +2,10 @@ package commands
 
 import (
 	"bytes"
-	"github.com/geomys/geomys/resp"
 	"hash/maphash"
 	"maps"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // Hash is a field -> value map with two encodings, like Redis:

@@ -1,8 +1,9 @@
 package commands
 
 import (
-	"github.com/geomys/geomys/resp"
 	"strconv"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // rewriteBatch is how many elements one rewritten command carries, as Redis'

@@ -1,11 +1,12 @@
 package commands
 
 import (
-	"github.com/geomys/geomys/resp"
 	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // Set is an unordered collection of distinct strings, in one of three

@@ -1,10 +1,11 @@
 package commands
 
 import (
-	"github.com/geomys/geomys/resp"
 	"iter"
 	"maps"
 	"strconv"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // Snapshot is a point-in-time dump taken while writes keep flowing. Instead of

@@ -1,9 +1,10 @@
 package commands
 
 import (
-	"github.com/geomys/geomys/resp"
 	"maps"
 	"sort"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // ZSet is a sorted set: members ordered by (score, member bytes).

@@ -2,12 +2,12 @@ package fsm
 
 import (
 	"crypto/sha1"
-	"github.com/geomys/geomys/resp"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 )
 
 // FunctionCommand is the internal command that changes the function

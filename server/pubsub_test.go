@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/geomys/geomys/resp"
 	"log/slog"
 	"net"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/geomys/geomys/resp"
 )
 
 func startTestServer(t *testing.T) *Server {

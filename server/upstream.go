@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/geomys/geomys/resp"
 	"net"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // upstream is one connection from this node to the leader's RESP port, used

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/geomys/geomys/internal/testutil"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/geomys/geomys/internal/testutil"
 
 	"github.com/redis/go-redis/v9"
 	lua "github.com/yuin/gopher-lua"
