@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/proxy"
 )
 
 // While a cluster has no leader (an election is under way, or the leader
@@ -28,7 +29,7 @@ func (s *Server) awaitLeader(cl *Client) bool {
 // timeout), keeps trying until the pipeline's wait deadline. here reports
 // that this node became the leader meanwhile, so the caller runs the command
 // itself; u is nil when nothing could be sent.
-func (s *Server) leaderConnWait(cl *Client) (u *upstream, here bool) {
+func (s *Server) leaderConnWait(cl *Client) (u *proxy.Conn, here bool) {
 	const retry = 5 * time.Millisecond
 	for {
 		if s.node.IsLeader() {

@@ -1,11 +1,10 @@
 package server
 
 import (
-	"bytes"
-	"strconv"
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/proxy"
 )
 
 // The follower proxy. A node that does not lead relays what needs the
@@ -53,7 +52,7 @@ type fwdCmd struct {
 // inside WATCH/MULTI, where the leader must see all of its commands on one
 // connection.
 type pinned struct {
-	u        *upstream
+	u        *proxy.Conn
 	multi    bool // MULTI accepted
 	watching bool // WATCH accepted
 	selected int  // SELECT queued inside MULTI, applied at EXEC; -1 if none
@@ -70,24 +69,12 @@ func (s *Server) queueForward(cl *Client, args [][]byte, write bool) {
 	}
 }
 
-// Error replies of the proxy. TRYAGAIN: certainly not executed. UNCERTAIN:
-// a write reached the leader but its answer did not come back.
+// The proxy's error replies (proxy.Failure and friends).
 const (
-	errNoLeader       = "TRYAGAIN no leader available, the command was not executed; retry"
-	errLeaderLostRead = "TRYAGAIN the leader did not answer; retry"
-	errLeaderLost     = "UNCERTAIN the leader did not answer; the write may or may not have been applied"
+	errNoLeader       = proxy.ErrNoLeader
+	errLeaderLostRead = proxy.ErrLeaderLostRead
+	errLeaderLost     = proxy.ErrLeaderLost
 )
-
-func forwardFailure(write, sent bool) string {
-	switch {
-	case !sent:
-		return errNoLeader
-	case write:
-		return errLeaderLost
-	default:
-		return errLeaderLostRead
-	}
-}
 
 // leaderAddr is the leader's client address, unless it is unknown or us.
 func (s *Server) leaderAddr() (string, bool) {
@@ -100,25 +87,18 @@ func (s *Server) leaderAddr() (string, bool) {
 
 // leaderConn takes a pooled connection to the leader, switched to the
 // client's database; false means nothing could be sent.
-func (s *Server) leaderConn(cl *Client) (*upstream, bool) {
+func (s *Server) leaderConn(cl *Client) (*proxy.Conn, bool) {
 	addr, ok := s.leaderAddr()
 	if !ok {
 		return nil, false
 	}
-	u, err := s.upstreams.get(addr, cl.proto, s.cfg.RequestTimeout)
+	u, err := s.upstreams.Get(addr, cl.proto, s.cfg.RequestTimeout)
 	if err != nil {
 		return nil, false
 	}
-	if u.db != cl.db {
-		u.add([][]byte{[]byte("SELECT"), []byte(strconv.Itoa(cl.db))})
-		u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout))
-		reply, err := u.flushRead(nil)
-		if err != nil || !bytes.Equal(reply, okReply) {
-			u.close()
-			return nil, false
-		}
-		u.db = cl.db
-		u.conn.SetDeadline(time.Time{})
+	if err := u.Select(cl.db, s.cfg.RequestTimeout); err != nil {
+		u.Close()
+		return nil, false
 	}
 	return u, true
 }
@@ -133,7 +113,7 @@ func (s *Server) flushForward(cl *Client) {
 	}
 	fail := func(from int, sent bool) {
 		for _, f := range batch[from:] {
-			cl.out.Error(forwardFailure(f.write, sent))
+			cl.out.Error(proxy.Failure(f.write, sent))
 		}
 	}
 	u, here := s.leaderConnWait(cl)
@@ -145,34 +125,27 @@ func (s *Server) flushForward(cl *Client) {
 		fail(0, false)
 		return
 	}
-	for _, f := range batch {
-		u.add(f.args)
+	cmds := make([][][]byte, len(batch))
+	for i, f := range batch {
+		cmds[i] = f.args
 	}
-	u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
-	if err := u.flush(); err != nil {
-		u.close()
-		fail(0, true)
-		return
-	}
-	for i := range batch {
-		reply, err := u.readReply(cl.fwdBuf[:0])
-		if err != nil {
-			u.close()
-			fail(i, true)
-			return
-		}
+	answered, sent, err := u.Relay(cmds, time.Now().Add(s.cfg.RequestTimeout+time.Second), cl.fwdBuf, func(i int, reply []byte) {
 		cl.fwdBuf = reply
 		if batch[i].publish && len(reply) > 0 && reply[0] == ':' {
 			cl.out.Int(s.pubsub.receivers(batch[i].args[1]))
-			continue
+			return
 		}
 		cl.out.Raw(reply)
-	}
+	})
 	if cap(cl.fwdBuf) > maxIdleReplyBuffer {
 		cl.fwdBuf = nil
 	}
-	u.conn.SetDeadline(time.Time{})
-	s.upstreams.put(u)
+	if err != nil {
+		u.Close()
+		fail(answered, sent)
+		return
+	}
+	s.upstreams.Put(u)
 }
 
 var okReply = []byte("+OK\r\n")
@@ -212,35 +185,35 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errNoLeader)
 		return
 	}
-	u.add(args)
+	u.Queue(args)
 	if timeout > 0 {
-		u.conn.SetDeadline(time.Now().Add(time.Duration(timeout)*time.Millisecond + s.cfg.RequestTimeout + time.Second))
+		u.SetDeadline(time.Now().Add(time.Duration(timeout)*time.Millisecond + s.cfg.RequestTimeout + time.Second))
 	}
-	if err := u.flush(); err != nil {
-		u.close()
+	if err := u.Flush(); err != nil {
+		u.Close()
 		cl.out.Error(errLeaderLost)
 		return
 	}
-	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) { return u.readReply(cl.fwdBuf[:0]) })
+	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) { return u.ReadReply(cl.fwdBuf[:0]) })
 	if gone {
 		return
 	}
 	if err != nil {
-		u.close()
+		u.Close()
 		cl.out.Error(errLeaderLost)
 		return
 	}
 	cl.out.Raw(reply)
 	cl.fwdBuf = reply
-	u.conn.SetDeadline(time.Time{})
-	s.upstreams.put(u)
+	u.SetDeadline(time.Time{})
+	s.upstreams.Put(u)
 }
 
 // parkedRead waits for the reply of a command the leader may park for long
 // (a blocking pop). If our client goes away meanwhile, or the server stops,
 // the link is closed so the leader stops waiting too; gone reports that the
 // client left, and then nothing is to be written to it.
-func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)) (reply []byte, gone bool, err error) {
+func (s *Server) parkedRead(cl *Client, u *proxy.Conn, read func() ([]byte, error)) (reply []byte, gone bool, err error) {
 	s.flushOut(cl) // earlier replies of the pipeline go out before we park
 	closed, stopWatch := s.watchClose(cl)
 	finished := make(chan struct{})
@@ -249,9 +222,9 @@ func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)
 		defer close(watcher)
 		select {
 		case <-closed:
-			u.close()
+			u.Close()
 		case <-s.done:
-			u.close()
+			u.Close()
 		case <-finished:
 		}
 	}()
@@ -264,7 +237,7 @@ func (s *Server) parkedRead(cl *Client, u *upstream, read func() ([]byte, error)
 	select {
 	case <-closed:
 		cl.closing = true
-		u.close()
+		u.Close()
 		return nil, true, err
 	default:
 	}

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"strings"
 	"time"
+
+	"github.com/geomys/geomys/resp"
 )
 
 // joinLoop asks the member given with --join to add this node, until the
@@ -43,21 +43,15 @@ func (s *Server) joinLoop() {
 
 // callOnce sends one command on a new connection and returns the raw reply.
 func callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(timeout))
-	u := &upstream{conn: conn, r: bufio.NewReader(conn)}
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	u.add(b)
-	reply, err := u.flushRead(nil)
+	defer c.Close()
+	c.Timeout = timeout
+	reply, err := c.Do(args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", addr, err)
 	}
-	return reply, nil
+	return []byte(reply), nil
 }

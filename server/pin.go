@@ -29,13 +29,6 @@ func (s *Server) startPin(cl *Client, cmd *commands.Command, args [][]byte) {
 	s.relayPinned(cl, cmd, args)
 }
 
-func (u *upstream) flushRead(dst []byte) ([]byte, error) {
-	if err := u.flush(); err != nil {
-		return dst, err
-	}
-	return u.readReply(dst)
-}
-
 // relayPinned sends one command on the client's reserved connection and
 // follows the transaction's state from the replies.
 func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
@@ -54,23 +47,23 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		s.serverCommand(cl, cmd, args)
 		return
 	}
-	p.u.add(args)
+	p.u.Queue(args)
 	var reply []byte
 	var err error
 	if cmd != nil && cmd.Is(commands.Blocking) && !p.multi {
 		// Parked on the leader for as long as the command's own timeout.
-		p.u.conn.SetDeadline(time.Time{})
-		if err = p.u.flush(); err == nil {
+		p.u.SetDeadline(time.Time{})
+		if err = p.u.Flush(); err == nil {
 			var gone bool
-			reply, gone, err = s.parkedRead(cl, p.u, func() ([]byte, error) { return p.u.readReply(cl.fwdBuf[:0]) })
+			reply, gone, err = s.parkedRead(cl, p.u, func() ([]byte, error) { return p.u.ReadReply(cl.fwdBuf[:0]) })
 			if gone {
 				s.unpin(cl)
 				return
 			}
 		}
 	} else {
-		p.u.conn.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
-		reply, err = p.u.flushRead(cl.fwdBuf[:0])
+		p.u.SetDeadline(time.Now().Add(s.cfg.RequestTimeout + time.Second))
+		reply, err = p.u.FlushRead(cl.fwdBuf[:0])
 	}
 	if err != nil {
 		s.breakPin(cl, name)
@@ -95,7 +88,7 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 				p.selected = db
 			} else if !p.multi && ok {
 				cl.setDB(db)
-				p.u.db = db
+				p.u.SetDB(db)
 			}
 		}
 	case "exec", "discard":
@@ -138,7 +131,7 @@ func (s *Server) breakPin(cl *Client, name string) {
 
 func (s *Server) unpin(cl *Client) {
 	if cl.pin != nil {
-		cl.pin.u.close() // the leader drops WATCH/MULTI state with the connection
+		cl.pin.u.Close() // the leader drops WATCH/MULTI state with the connection
 		cl.pin = nil
 	}
 }

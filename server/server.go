@@ -18,6 +18,7 @@ import (
 
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/scripting"
 	"github.com/tidwall/redcon"
 )
@@ -82,7 +83,7 @@ type Server struct {
 	// busyThreshold is busy-reply-threshold (lua-time-limit) in ms: after
 	// it, other clients are answered BUSY while a script runs.
 	busyThreshold atomic.Int64
-	upstreams     upstreamPool // follower proxy connections to the leader
+	upstreams     proxy.Pool // follower proxy connections to the leader
 	params        *params
 	stats         stats
 	closed        atomic.Bool
@@ -218,7 +219,7 @@ func (s *Server) Close() error {
 	err := <-s.served
 	s.served <- err
 	s.bg.Wait()
-	s.upstreams.close()
+	s.upstreams.Close()
 	return errors.Join(s.node.Close(), s.fsm.Close())
 }
 
