@@ -152,8 +152,9 @@ func (n *Node) proposer() {
 				ok := p.check()
 				n.releaseSlots(maxInFlight - 1)
 				if !ok {
-					p.done <- outcome{err: ErrCheckFailed}
+					// p is its waiter's again once answered: size first.
 					group, size = group[1:], size-len(p.data)
+					p.done <- outcome{err: ErrCheckFailed}
 				}
 			} else {
 				group, size = n.prepareAll(group, size)

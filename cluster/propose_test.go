@@ -767,3 +767,32 @@ func TestCloseAnswersEveryProposal(t *testing.T) {
 		t.Error("a write after Close succeeded")
 	}
 }
+
+// TestCloseWithUncommittedGroup: a write Raft has but cannot commit (the
+// leader is cut off from its followers) is answered UNCERTAIN when the node
+// closes, never success and never an error that says it was not applied.
+func TestCloseWithUncommittedGroup(t *testing.T) {
+	c := startTestCluster(t, 3)
+	l := c.leader()
+	if _, err := l.Apply(setEntry("k", "before")); err != nil {
+		t.Fatal(err)
+	}
+	groups0 := l.groups.Load()
+	c.net.Isolate(l.ID())
+	x := make(chan outcome, 1)
+	go func() {
+		res, err := l.Apply(setEntry("k", "cut off"))
+		x <- outcome{res, err}
+	}()
+	waitFor(t, "the write is handed to Raft", func() bool { return l.groups.Load() > groups0 })
+	closed := make(chan error, 1)
+	go func() { closed <- l.Close() }()
+	if o := answer(t, x, "the uncommitted write"); !errors.Is(o.err, ErrUncertain) {
+		t.Errorf("a write Raft had but never committed: %+v, want ErrUncertain", o)
+	}
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}
