@@ -117,9 +117,29 @@ func run() error {
 	cfg.Shutdown = func() { stop <- syscall.SIGTERM }
 
 	defer server.StartGCPacer()()
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
+	// New loads the dataset with the port already open (clients get
+	// -LOADING). A signal meanwhile ends the process at once, as Redis does:
+	// nothing is acknowledged yet, and the AOF and Raft log survive an exit
+	// at any point as they survive a crash.
+	type opened struct {
+		srv *server.Server
+		err error
+	}
+	opening := make(chan opened, 1)
+	go func() {
+		srv, err := server.New(cfg)
+		opening <- opened{srv, err}
+	}()
+	var srv *server.Server
+	select {
+	case o := <-opening:
+		if o.err != nil {
+			return o.err
+		}
+		srv = o.srv
+	case sig := <-stop:
+		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now", "signal", sig.String())
+		return nil
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()

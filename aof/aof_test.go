@@ -3,6 +3,7 @@ package aof
 import (
 	"bytes"
 	"errors"
+	"github.com/geomys/geomys/resp"
 	"io"
 	"log/slog"
 	"os"
@@ -73,7 +74,7 @@ func tryLoad(a *AOF) ([]string, error) {
 func batch(index uint64, cmds ...string) []byte {
 	var b []byte
 	for _, c := range cmds {
-		b = AppendCommandString(b, strings.Fields(c)...)
+		b = resp.AppendCommand(b, strings.Fields(c)...)
 	}
 	return AppendMarker(b, index, int64(1700000000000+index))
 }
@@ -184,12 +185,12 @@ func TestTruncatedTail(t *testing.T) {
 	cases := map[string][]byte{
 		"torn record":         next[:len(next)/2],
 		"torn after header":   next[:2],
-		"no marker":           AppendCommandString(nil, "SET d 4"),
+		"no marker":           resp.AppendCommand(nil, "SET d 4"),
 		"torn marker":         next[:len(next)-3],
 		"only annotation":     []byte("#something\r\n"),
 		"torn annotation":     []byte("#somethi"),
 		"zero tail":           make([]byte, 4096),
-		"command + zero tail": append(AppendCommandString(nil, "SET d 4"), make([]byte, 100)...),
+		"command + zero tail": append(resp.AppendCommand(nil, "SET d 4"), make([]byte, 100)...),
 		"partial + zero tail": append(next[:10:10], make([]byte, 100)...),
 	}
 	for name, tail := range cases {
@@ -362,7 +363,7 @@ func TestCorruptionInEarlierFiles(t *testing.T) {
 		a.Close()
 		p := filepath.Join(dir, "appendonly.aof.1.incr.aof")
 		data, _ := os.ReadFile(p)
-		writeFile(t, p, AppendCommandString(data, "SET x y"))
+		writeFile(t, p, resp.AppendCommand(data, "SET x y"))
 		a2, _ := open(t, dir, FsyncNo)
 		_, err := tryLoad(a2)
 		var ce *CorruptError
@@ -443,7 +444,7 @@ func TestRewriteWhileAppending(t *testing.T) {
 	hdr, _ := AppendAnnotation(nil, "geomys:base 50")
 	rw.Write(hdr)
 	for i := 1; i <= 50; i++ {
-		if _, err := rw.Write(AppendCommandString(nil, "SET", "k"+strconv.Itoa(i), "v")); err != nil {
+		if _, err := rw.Write(resp.AppendCommand(nil, "SET", "k"+strconv.Itoa(i), "v")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -532,8 +533,8 @@ func TestRewriteAbortKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rw.Write(AppendCommandString(nil, "SET", "a", "1"))
-	rw.Write(AppendCommandString(nil, "SET", "b", "2"))
+	rw.Write(resp.AppendCommand(nil, "SET", "a", "1"))
+	rw.Write(resp.AppendCommand(nil, "SET", "b", "2"))
 	if err := rw.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +557,7 @@ func TestInstallBaseAndOpenBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := concat([]byte("#geomys:snapshot 1\r\n"), AppendCommandString(nil, "SET", "a", "1"), []byte("#geomys:snapshot-end\r\n"))
+	snap := concat([]byte("#geomys:snapshot 1\r\n"), resp.AppendCommand(nil, "SET", "a", "1"), []byte("#geomys:snapshot-end\r\n"))
 	rw.Write(snap)
 	if err := rw.Commit(); err != nil {
 		t.Fatal(err)
@@ -725,7 +726,7 @@ func TestEverysecConcurrentAppendsAndRewrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rw.Write(AppendCommandString(nil, "SET", "k", "v"))
+			rw.Write(resp.AppendCommand(nil, "SET", "k", "v"))
 			if err := rw.Commit(); err != nil {
 				t.Fatal(err)
 			}
@@ -857,7 +858,7 @@ func TestHelpers(t *testing.T) {
 	if _, _, ok := ParseMarker("geomys:applied x"); ok {
 		t.Fatal("ParseMarker accepted garbage")
 	}
-	if got := string(AppendCommand(nil, []byte("SET"), []byte(""), []byte("v\r\n"))); got != "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$3\r\nv\r\n\r\n" {
+	if got := string(resp.AppendCommand(nil, []byte("SET"), []byte(""), []byte("v\r\n"))); got != "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$3\r\nv\r\n\r\n" {
 		t.Fatalf("AppendCommand %q", got)
 	}
 }
@@ -897,7 +898,7 @@ func TestCloseCancelsRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rw.Write(AppendCommandString(nil, "SET", "a", "1"))
+	rw.Write(resp.AppendCommand(nil, "SET", "a", "1"))
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}

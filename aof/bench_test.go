@@ -1,6 +1,7 @@
 package aof
 
 import (
+	"github.com/geomys/geomys/resp"
 	"strconv"
 	"testing"
 )
@@ -11,7 +12,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	buf := AppendCommandString(nil, "SET", "key:000000", "value-value-value-value")
+	buf := resp.AppendCommand(nil, "SET", "key:000000", "value-value-value-value")
 	buf = AppendMarker(buf, 1, 1700000000000)
 	b.SetBytes(int64(len(buf)))
 	b.ResetTimer()
@@ -33,7 +34,7 @@ func BenchmarkLoad(b *testing.B) {
 	for i := 0; i < 2000; i++ {
 		buf = buf[:0]
 		for j := 0; j < 50; j++ {
-			buf = AppendCommandString(buf, "SET", "key:"+strconv.Itoa(n), "value-value-value-value")
+			buf = resp.AppendCommand(buf, "SET", "key:"+strconv.Itoa(n), "value-value-value-value")
 			n++
 		}
 		buf = AppendMarker(buf, uint64(i), 1700000000000)

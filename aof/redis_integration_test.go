@@ -2,17 +2,16 @@ package aof
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -27,7 +26,7 @@ func (r *respConn) do(args ...string) (any, error) {
 	if err := r.c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return nil, err
 	}
-	if _, err := r.c.Write(AppendCommandString(nil, args...)); err != nil {
+	if _, err := r.c.Write(resp.AppendCommand(nil, args...)); err != nil {
 		return nil, err
 	}
 	return r.read()
@@ -36,74 +35,53 @@ func (r *respConn) do(args ...string) (any, error) {
 type respError string
 
 func (r *respConn) read() (any, error) {
-	line, err := r.br.ReadString('\n')
+	raw, err := resp.ReadReply(r.br, nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(line) < 3 {
-		return nil, fmt.Errorf("short reply line %q", line)
+	v, _, err := decodeReply(raw)
+	return v, err
+}
+
+// decodeReply turns a raw reply into Go values: strings, respError, int64
+// and []any.
+func decodeReply(b []byte) (any, []byte, error) {
+	it, rest, err := resp.Next(b)
+	if err != nil {
+		return nil, nil, err
 	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
+	switch it.Kind {
 	case '+':
-		return body, nil
+		return string(it.Line), rest, nil
 	case '-':
-		return respError(body), nil
+		return respError(it.Line), rest, nil
 	case ':':
-		return strconv.ParseInt(body, 10, 64)
+		n, err := strconv.ParseInt(string(it.Line), 10, 64)
+		return n, rest, err
 	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
+		if it.Bulk == nil {
+			return nil, rest, nil
 		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			return nil, err
-		}
-		return string(buf[:n]), nil
+		return string(it.Bulk), rest, nil
 	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
+		if it.N < 0 {
+			return nil, rest, nil
 		}
-		out := make([]any, n)
+		out := make([]any, it.N)
 		for i := range out {
-			if out[i], err = r.read(); err != nil {
-				return nil, err
+			if out[i], rest, err = decodeReply(rest); err != nil {
+				return nil, nil, err
 			}
 		}
-		return out, nil
+		return out, rest, nil
 	}
-	return nil, fmt.Errorf("unexpected reply %q", line)
+	return nil, nil, fmt.Errorf("unexpected reply %q", b)
 }
 
 // syncBuf collects a process's output.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type syncBuf = testutil.SyncBuffer
 
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testutil.FreePort(t) }
 
 // TestRedisServerLoadsOurAOF writes an AOF directory with this package
 // (a base from a rewrite plus an incr file, with annotations) and checks
@@ -133,14 +111,14 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 
 	// Batches before the rewrite: they end up in the base only.
 	var b []byte
-	b = AppendCommandString(b, "SET", "str", "old")
-	b = AppendCommandString(b, "RPUSH", "list", "a", "b")
+	b = resp.AppendCommand(b, "SET", "str", "old")
+	b = resp.AppendCommand(b, "RPUSH", "list", "a", "b")
 	b = AppendMarker(b, 1, now)
 	mustAppend(t, a, b)
-	b = AppendCommandString(nil, "SELECT", "2")
-	b = AppendCommandString(b, "SET", "db2key", "v")
+	b = resp.AppendCommand(nil, "SELECT", "2")
+	b = resp.AppendCommand(b, "SET", "db2key", "v")
 	b, _ = AppendAnnotation(b, "geomys:note in the middle of a batch")
-	b = AppendCommandString(b, "PEXPIREAT", "db2key", future)
+	b = resp.AppendCommand(b, "PEXPIREAT", "db2key", future)
 	b = AppendMarker(b, 2, now)
 	mustAppend(t, a, b)
 
@@ -150,23 +128,23 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 	}
 	// Appends after StartRewrite go to the new incr file. It is a new file,
 	// so redis-server replays it from db 0: this SET lands in db 0.
-	b = AppendCommandString(nil, "SET", "str", "hello")
-	b = AppendCommandString(b, "PEXPIREAT", "str", future)
-	b = AppendCommandString(b, "SELECT", "2")
-	b = AppendCommandString(b, "RPUSH", "list2", "x", "y", "z")
-	b = AppendCommandString(b, "SET", "gone", "x")
-	b = AppendCommandString(b, "PEXPIREAT", "gone", past)
+	b = resp.AppendCommand(nil, "SET", "str", "hello")
+	b = resp.AppendCommand(b, "PEXPIREAT", "str", future)
+	b = resp.AppendCommand(b, "SELECT", "2")
+	b = resp.AppendCommand(b, "RPUSH", "list2", "x", "y", "z")
+	b = resp.AppendCommand(b, "SET", "gone", "x")
+	b = resp.AppendCommand(b, "PEXPIREAT", "gone", past)
 	b = AppendMarker(b, 3, now)
 	mustAppend(t, a, b)
 
 	// The base as of StartRewrite.
 	var base []byte
 	base, _ = AppendAnnotation(base, "geomys:base 2 "+strconv.FormatInt(now, 10))
-	base = AppendCommandString(base, "SET", "str", "old")
-	base = AppendCommandString(base, "RPUSH", "list", "a", "b")
-	base = AppendCommandString(base, "SELECT", "2")
-	base = AppendCommandString(base, "SET", "db2key", "v")
-	base = AppendCommandString(base, "PEXPIREAT", "db2key", future)
+	base = resp.AppendCommand(base, "SET", "str", "old")
+	base = resp.AppendCommand(base, "RPUSH", "list", "a", "b")
+	base = resp.AppendCommand(base, "SELECT", "2")
+	base = resp.AppendCommand(base, "SET", "db2key", "v")
+	base = resp.AppendCommand(base, "PEXPIREAT", "db2key", future)
 	base, _ = AppendAnnotation(base, "geomys:base-end 2")
 	if _, err := rw.Write(base); err != nil {
 		t.Fatal(err)
@@ -175,10 +153,10 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b = AppendCommandString(nil, "SELECT", "0")
-	b = AppendCommandString(b, "RPUSH", "list", "c")
-	b = AppendCommandString(b, "SELECT", "5")
-	b = AppendCommandString(b, "SET", "bin", binVal)
+	b = resp.AppendCommand(nil, "SELECT", "0")
+	b = resp.AppendCommand(b, "RPUSH", "list", "c")
+	b = resp.AppendCommand(b, "SELECT", "5")
+	b = resp.AppendCommand(b, "SET", "bin", binVal)
 	b = AppendMarker(b, 4, now)
 	mustAppend(t, a, b)
 	// A second incr file (an aborted rewrite), so the manifest lists two.
@@ -187,7 +165,7 @@ func TestRedisServerLoadsOurAOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	rw2.Abort()
-	b = AppendCommandString(nil, "SET", "last", "1") // db 0: new file
+	b = resp.AppendCommand(nil, "SET", "last", "1") // db 0: new file
 	b = AppendMarker(b, 5, now)
 	mustAppend(t, a, b)
 

@@ -43,25 +43,6 @@ func (e *CorruptError) Error() string {
 	return fmt.Sprintf("aof: %s: offset %d: %s", e.File, e.Offset, e.Reason)
 }
 
-// AppendCommand appends args as one RESP array of bulk strings, the format of
-// commands in an AOF file.
-func AppendCommand[T ~string | ~[]byte](dst []byte, args ...T) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
-// AppendCommandString is AppendCommand for string arguments.
-func AppendCommandString(dst []byte, args ...string) []byte { return AppendCommand(dst, args...) }
-
 // ErrBadAnnotation is returned by AppendAnnotation for text that Redis could
 // not read back as one annotation line.
 var ErrBadAnnotation = errors.New("aof: annotation must be at most 1020 bytes without CR or LF")

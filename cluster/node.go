@@ -175,6 +175,12 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
+	if n.soleVoter() {
+		if err := n.electNow(); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	n.wg.Add(7)
 	go n.observePeers()
 	go n.verifier()
@@ -233,7 +239,7 @@ func (n *Node) watchLeadership() {
 // WaitReady waits until this node can serve: it leads and has applied an
 // entry of its term, or it follows a known leader.
 func (n *Node) WaitReady(ctx context.Context) error {
-	return pollUntil(ctx, 10*time.Millisecond, func() bool {
+	return pollUntil(ctx, 2*time.Millisecond, func() bool {
 		if n.readable.Load() {
 			return true
 		}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 )
 
 // termChecker asks peers, over their RESP port, whether they are still in a
@@ -102,7 +102,7 @@ func (w *checkWorker) ask(term uint64, leader string, deadline time.Time) bool {
 		}
 		w.conn, w.r = conn, bufio.NewReaderSize(conn, 512)
 	}
-	req := commands.AppendCommand(nil, "RAFT.TERMCHECK", strconv.FormatUint(term, 10), leader)
+	req := resp.AppendCommand(nil, "RAFT.TERMCHECK", strconv.FormatUint(term, 10), leader)
 	w.conn.SetDeadline(deadline)
 	if _, err := w.conn.Write(req); err != nil {
 		w.close()

@@ -62,15 +62,6 @@ func init() {
 	)
 }
 
-// Error texts of the hash commands, exactly as Redis words them.
-const (
-	errHashNotInt     = "ERR hash value is not an integer"
-	errHashNotFloat   = "ERR hash value is not a float"
-	errNaNOrInfinity  = "ERR value is NaN or Infinity"
-	errOutOfRange     = "ERR value is out of range"
-	errRandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-)
-
 var wordHSET = []byte("HSET")
 
 // getHash looks key up as a hash. h is nil when the key is missing; ok is
@@ -390,7 +381,7 @@ func hrandfieldCommand(c *Ctx) {
 			return
 		}
 		if l == math.MinInt64 { // Redis 7.2 takes -LONG_MAX..LONG_MAX
-			c.Err(errRandCountRange)
+			c.Err(errInt64Range)
 			return
 		}
 		withValues := false

@@ -129,7 +129,7 @@ func TestHashRandField(t *testing.T) {
 	h := newHarness(t)
 	h.expect(lsNull, "HRANDFIELD", "nosuch")
 	h.expect(lsEmpty, "HRANDFIELD", "nosuch", "3")
-	h.expect(lsErr(errRandCountRange), "HRANDFIELD", "nosuch", "-9223372036854775808")
+	h.expect(lsErr(errInt64Range), "HRANDFIELD", "nosuch", "-9223372036854775808")
 	h.expect(lsErr(errOutOfRange), "HRANDFIELD", "nosuch", "-4611686018427387904", "WITHVALUES")
 	h.expect(lsErr(ErrSyntax), "HRANDFIELD", "nosuch", "3", "WITH")
 	h.expect(lsErr(ErrNotInt), "HRANDFIELD", "nosuch", "x")

@@ -3,9 +3,10 @@ package commands
 import (
 	"bufio"
 	"fmt"
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -722,51 +723,26 @@ type skRedis struct {
 }
 
 func (rc *skRedis) do(t *testing.T, args ...string) string {
-	rc.c.Write(AppendCommandStrings(nil, args...))
+	rc.c.Write(resp.AppendCommand(nil, args...))
 	var sb strings.Builder
 	rc.read(t, &sb)
 	return sb.String()
 }
 
 func (rc *skRedis) read(t *testing.T, sb *strings.Builder) {
-	line, err := rc.r.ReadString('\n')
+	b, err := resp.ReadReply(rc.r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb.WriteString(line)
-	switch line[0] {
-	case '$':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if n >= 0 {
-			buf := make([]byte, n+2)
-			if _, err := io_ReadFull(rc.r, buf); err != nil {
-				t.Fatal(err)
-			}
-			sb.Write(buf)
-		}
-	case '%':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		for i := 0; i < 2*n; i++ {
-			rc.read(t, sb)
-		}
-	case '*', '~', '>':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		for i := 0; i < n; i++ {
-			rc.read(t, sb)
-		}
-	}
+	sb.Write(b)
 }
 
-// TestKeysAgainstRedis runs the same commands against Geomys and a real
-// redis-server (GEOMYS_DIFF_REDIS=host:port of a throwaway server, such as
-// redis-server --port 6399 --save "") and compares the raw replies:
-// error texts, option parsing, INCRBYFLOAT's long double results and glob
-// matching, in RESP2 and RESP3. Skipped when the variable is unset.
+// TestKeysAgainstRedis runs the same commands against the handlers and a
+// stock redis-server and compares the raw replies: error texts, option
+// parsing, INCRBYFLOAT's long double results and glob matching, in RESP2 and
+// RESP3.
 func TestKeysAgainstRedis(t *testing.T) {
-	addr := os.Getenv("GEOMYS_DIFF_REDIS")
-	if addr == "" {
-		t.Skip()
-	}
+	addr := testutil.StartRedis(t)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

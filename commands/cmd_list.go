@@ -81,20 +81,6 @@ func init() {
 	)
 }
 
-// Error texts of the list commands, exactly as Redis words them.
-const (
-	errMustBePositive = "ERR value is out of range, must be positive"
-	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errRankRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errLposCount      = "ERR COUNT can't be negative"
-	errLposMaxlen     = "ERR MAXLEN can't be negative"
-	errNumkeys        = "ERR numkeys should be greater than 0"
-	errMPopCount      = "ERR count should be greater than 0"
-	errTimeoutFloat   = "ERR timeout is not a float or out of range"
-	errTimeoutNeg     = "ERR timeout is negative"
-	errTimeoutRange   = "ERR timeout is out of range"
-)
-
 // Command names used in rewritten (propagated) forms.
 var (
 	bLPOP      = []byte("LPOP")
@@ -337,7 +323,7 @@ func lposCommand(c *Ctx) {
 				return
 			}
 			if v == math.MinInt64 { // Redis 7.2 takes -LONG_MAX..LONG_MAX
-				c.Err(errRankRange)
+				c.Err(errInt64Range)
 				return
 			}
 			if v == 0 {

@@ -2,7 +2,8 @@ package commands
 
 import (
 	"bufio"
-	"io"
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -784,33 +785,11 @@ func BenchmarkListLPushLPop(b *testing.B) {
 
 // lsRedisRead reads one raw reply from a real redis-server.
 func lsRedisRead(r *bufio.Reader) string {
-	line, err := r.ReadString('\n')
+	b, err := resp.ReadReply(r, nil)
 	if err != nil {
 		panic(err)
 	}
-	switch line[0] {
-	case '$':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if n < 0 {
-			return line
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			panic(err)
-		}
-		return line + string(buf)
-	case '*', '%', '~', '>':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if line[0] == '%' {
-			n *= 2
-		}
-		out := line
-		for i := 0; i < n; i++ {
-			out += lsRedisRead(r)
-		}
-		return out
-	}
-	return line
+	return string(b)
 }
 
 type lsRedisConn struct {
@@ -820,7 +799,7 @@ type lsRedisConn struct {
 
 func (c *lsRedisConn) do(args ...string) string {
 	c.c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	c.c.Write(AppendCommandStrings(nil, args...))
+	c.c.Write(resp.AppendCommand(nil, args...))
 	return lsRedisRead(c.r)
 }
 
@@ -849,23 +828,20 @@ func lsDecodeAOF(t *testing.T, data string) [][]string {
 }
 
 // TestListDiffAgainstRedis runs the list commands, a fixed list of edge
-// cases then thousands of random ones, against a real redis-server and
-// against the handlers, and compares the raw replies; with the server's AOF
-// file it compares what was propagated too. It is skipped unless
-// GEOMYS_LIST_DIFF_ADDR names a scratch redis-server (it runs FLUSHALL), e.g.
-//
-//	redis-server --port 16391 --save '' --appendonly yes --appendfsync always --dir /tmp/rsdiff
-//	GEOMYS_LIST_DIFF_ADDR=127.0.0.1:16391 \
-//	GEOMYS_LIST_DIFF_AOF='/tmp/rsdiff/appendonlydir/*.incr.aof' go test ./commands -run ListDiff
-//
-// GEOMYS_LIST_DIFF_RESP3=1 compares RESP3 replies. Blocking commands on
-// empty keys use a 10ms timeout: the handler's Block request stands for the
-// null reply the server sends on timeout.
+// cases then thousands of random ones, against a stock redis-server (AOF on;
+// written before each reply) and against the handlers, in RESP2 and RESP3, and compares
+// the raw replies, and what the handlers propagated with the server's AOF.
+// Blocking commands on empty keys use a 10ms timeout: the handler's Block
+// request stands for the null reply the server sends on timeout.
 func TestListDiffAgainstRedis(t *testing.T) {
-	addr := os.Getenv("GEOMYS_LIST_DIFF_ADDR")
-	if addr == "" {
-		t.Skip("GEOMYS_LIST_DIFF_ADDR not set")
+	for _, proto := range []int{2, 3} {
+		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) { listDiffAgainstRedis(t, proto) })
 	}
+}
+
+func listDiffAgainstRedis(t *testing.T, proto int) {
+	dir := t.TempDir()
+	addr := testutil.StartRedis(t, "--dir", dir, "--appendonly", "yes", "--appendfsync", "no")
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -875,10 +851,10 @@ func TestListDiffAgainstRedis(t *testing.T) {
 	rc.do("FLUSHALL")
 	var aofPath string
 	var off int64
-	if pattern := os.Getenv("GEOMYS_LIST_DIFF_AOF"); pattern != "" {
-		paths, _ := filepath.Glob(pattern)
+	{
+		paths, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
 		if len(paths) != 1 {
-			t.Fatalf("GEOMYS_LIST_DIFF_AOF matches %q", paths)
+			t.Fatalf("redis-server's AOF: %q", paths)
 		}
 		aofPath = paths[0]
 		st, err := os.Stat(aofPath)
@@ -898,7 +874,7 @@ func TestListDiffAgainstRedis(t *testing.T) {
 		"BLPOP l 0x7FFFFFFFFFFFFF":           "-ERR timeout is out of range\r\n",
 	}
 	h := newHarness(t)
-	if os.Getenv("GEOMYS_LIST_DIFF_RESP3") != "" {
+	if proto == 3 {
 		rc.do("HELLO", "3")
 		h.proto = 3
 	}
@@ -987,7 +963,7 @@ func TestListDiffAgainstRedis(t *testing.T) {
 	val := func() string { return vals[r.IntN(len(vals))] }
 	num := func(lo, hi int) string { return strconv.Itoa(lo + r.IntN(hi-lo+1)) }
 	side := func() string { return []string{"LEFT", "RIGHT", "left", "Right"}[r.IntN(4)] }
-	for i := 0; i < 6000; i++ {
+	for i := 0; i < 2500; i++ {
 		var args []string
 		switch r.IntN(22) {
 		case 0, 1:

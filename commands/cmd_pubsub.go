@@ -1,6 +1,9 @@
 package commands
 
-import "bytes"
+import (
+	"bytes"
+	"strconv"
+)
 
 // Pub/sub. Subscriptions are connection state, so the server runs SUBSCRIBE
 // and friends (Flags include Server). PUBLISH goes through the Raft log, so a
@@ -77,9 +80,7 @@ func PatchPublishReplies(r *Reply, pubs []Publication) []byte {
 			out = make([]byte, 0, len(buf)+8*len(pubs))
 		}
 		out = append(out, buf[last:p.at]...)
-		tmp := Reply{buf: out}
-		tmp.Int(p.Receivers)
-		out = tmp.buf
+		out = append(strconv.AppendInt(append(out, ':'), p.Receivers, 10), '\r', '\n')
 		last = p.at + 4
 	}
 	if out == nil {

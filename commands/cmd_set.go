@@ -65,10 +65,7 @@ func init() {
 	)
 }
 
-// Error texts of the set commands, exactly as Redis words them.
 const (
-	errNumkeysArgs  = "ERR Number of keys can't be greater than number of args"
-	errLimitNeg     = "ERR LIMIT can't be negative"
 	spopSremBatch   = 1024 // members per propagated SREM, as Redis' SPOP
 	setScanPosShift = 64 - scanPosBits
 )
@@ -280,7 +277,7 @@ func srandmemberCommand(c *Ctx) {
 			return
 		}
 		if count == math.MinInt64 {
-			c.Err(errRankRange)
+			c.Err(errInt64Range)
 			return
 		}
 	}

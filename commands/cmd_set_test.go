@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"github.com/geomys/geomys/resp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -139,11 +140,11 @@ func TestSetPropagation(t *testing.T) {
 	}
 	r := h.do("spop", "s")
 	m := r[strings.LastIndex(r[:len(r)-2], "\n")+1 : len(r)-2]
-	if got, want := h.aof(), string(AppendCommandStrings(nil, "SREM", "s", m)); got != want {
+	if got, want := h.aof(), string(resp.AppendCommand(nil, "SREM", "s", m)); got != want {
 		t.Fatalf("SPOP propagated %q, want %q", got, want)
 	}
 	h.do("spop", "s", "5")
-	if got, want := h.aof(), string(AppendCommandStrings(nil, "DEL", "s")); got != want {
+	if got, want := h.aof(), string(resp.AppendCommand(nil, "DEL", "s")); got != want {
 		t.Fatalf("SPOP of everything propagated %q, want %q", got, want)
 	}
 	// SPOP count: SREM in batches of 1024.
@@ -166,7 +167,7 @@ func TestSetPropagation(t *testing.T) {
 	h.do("set", "d", "x")
 	h.aof()
 	h.expect(":0\r\n", "sinterstore", "d", "big", "nosuch")
-	if got, want := h.aof(), string(AppendCommandStrings(nil, "DEL", "d")); got != want {
+	if got, want := h.aof(), string(resp.AppendCommand(nil, "DEL", "d")); got != want {
 		t.Fatalf("empty SINTERSTORE propagated %q, want %q", got, want)
 	}
 	h.expect(":0\r\n", "sdiffstore", "d", "big", "big")
@@ -174,7 +175,7 @@ func TestSetPropagation(t *testing.T) {
 		t.Fatalf("empty SDIFFSTORE on a missing dst propagated %q", got)
 	}
 	h.expect(":500\r\n", "sunionstore", "d", "big")
-	if got, want := h.aof(), string(AppendCommandStrings(nil, "sunionstore", "d", "big")); got != want {
+	if got, want := h.aof(), string(resp.AppendCommand(nil, "sunionstore", "d", "big")); got != want {
 		t.Fatalf("SUNIONSTORE propagated %q, want %q", got, want)
 	}
 }

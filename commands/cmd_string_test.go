@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/geomys/geomys/resp"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func skErr(msg string) string {
 func skArr(items ...string) string {
 	return "*" + strconv.Itoa(len(items)) + "\r\n" + strings.Join(items, "")
 }
-func skCmd(args ...string) string { return string(AppendCommandStrings(nil, args...)) }
+func skCmd(args ...string) string { return string(resp.AppendCommand(nil, args...)) }
 func skMs(ms int64) string        { return strconv.FormatInt(ms, 10) }
 
 // skAOF fails unless the commands propagated since the last check are want.

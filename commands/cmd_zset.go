@@ -124,22 +124,6 @@ func init() {
 	)
 }
 
-// Error texts of the sorted set commands, exactly as Redis words them.
-const (
-	errZaddXXNX       = "ERR XX and NX options at the same time are not compatible"
-	errZaddGTLTNX     = "ERR GT, LT, and/or NX options at the same time are not compatible"
-	errZaddIncrPair   = "ERR INCR option supports a single increment-element pair"
-	errZNaN           = "ERR resulting score is not a number (NaN)"
-	errZMinMaxFloat   = "ERR min or max is not a float"
-	errZMinMaxLex     = "ERR min or max not valid string range item"
-	errZLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-	errZWithscoresLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errZWeightFloat   = "ERR weight value is not a float"
-	errZLimitNeg      = "ERR LIMIT can't be negative"
-	errZOutOfRange    = "ERR value is out of range"
-	errZRandRange     = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-)
-
 var (
 	bZPOPMIN = []byte("ZPOPMIN")
 	bZPOPMAX = []byte("ZPOPMAX")
@@ -1154,7 +1138,7 @@ func zsetopGeneric(c *Ctx, dst []byte, numkeysIdx int, op int, cardOnly bool) {
 			j++
 			v, ok := ParseInt(args[j])
 			if !ok || v < 0 {
-				c.Err(errZLimitNeg)
+				c.Err(errLimitNeg)
 				return
 			}
 			limit = v
@@ -1281,7 +1265,7 @@ func zrandmemberCommand(c *Ctx) {
 			return
 		}
 		if l == math.MinInt64 {
-			c.Err(errZRandRange)
+			c.Err(errInt64Range)
 			return
 		}
 		withscores := false
@@ -1291,7 +1275,7 @@ func zrandmemberCommand(c *Ctx) {
 		} else if len(args) == 4 {
 			withscores = true
 			if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-				c.Err(errZOutOfRange)
+				c.Err(errOutOfRange)
 				return
 			}
 		}

@@ -5,18 +5,6 @@ import (
 	"strconv"
 )
 
-// Error texts shared by many commands, exactly as Redis words them.
-const (
-	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
-	ErrSyntax    = "ERR syntax error"
-	ErrNotInt    = "ERR value is not an integer or out of range"
-	ErrNotFloat  = "ERR value is not a valid float"
-	ErrOverflow  = "ERR increment or decrement would overflow"
-	ErrNoSuchKey = "ERR no such key"
-	ErrIndex     = "ERR index out of range"
-	ErrDBIndex   = "ERR DB index is out of range"
-)
-
 // Session is node-local, per-connection state a read may use (for example
 // SCAN's cursor cache). It is nil when a command runs inside the FSM.
 type Session interface {

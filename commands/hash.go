@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"github.com/geomys/geomys/resp"
 	"hash/maphash"
 	"maps"
 )
@@ -109,7 +110,7 @@ func (h *Hash) Convert() {
 	}
 }
 
-// tooLong reports whether a field or value of n bytes forces the hashtable encoding.
+// hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
 func hashTooLong(n int) bool { return n > hashMaxListpackValue }
 
 // Set stores value under field and reports whether the field is new.
@@ -245,7 +246,7 @@ func (h *Hash) AppendRewrite(buf []byte, key string) []byte {
 		for _, e := range h.ents[i:end] {
 			args = append(args, e.field, e.value)
 		}
-		buf = AppendCommandStrings(buf, args...)
+		buf = resp.AppendCommand(buf, args...)
 	}
 	return buf
 }

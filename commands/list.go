@@ -1,5 +1,7 @@
 package commands
 
+import "github.com/geomys/geomys/resp"
+
 // List is a deque of strings on a ring buffer: O(1) push and pop at both ends
 // and O(1) indexing, which LINDEX, LSET and LRANGE rely on. Insertion and
 // removal in the middle move whichever side of the hole is shorter.
@@ -284,7 +286,7 @@ func (l *List) appendRewrite(buf []byte, key string) []byte {
 		for j := i; j < end; j++ {
 			args = append(args, l.At(j))
 		}
-		buf = AppendCommandStrings(buf, args...)
+		buf = resp.AppendCommand(buf, args...)
 	}
 	return buf
 }

@@ -14,14 +14,6 @@ import (
 // may grow past it.
 const MaxStringLen = 512 * 1024 * 1024
 
-// Error texts used by the string and keyspace groups, exactly as Redis words them.
-const (
-	ErrStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
-	ErrNaNOrInf      = "ERR increment would produce NaN or Infinity"
-	ErrSameObject    = "ERR source and destination objects are the same"
-	ErrInvalidCursor = "ERR invalid cursor"
-)
-
 // ExpireTimeErr is Redis' addReplyErrorExpireTime for command name (lower case).
 func ExpireTimeErr(name string) string {
 	return "ERR invalid expire time in '" + name + "' command"
@@ -47,7 +39,7 @@ func parseIntArg(c *Ctx, b []byte) (int, bool) {
 		return 0, false
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
-		c.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+		c.Err(errInt32Range)
 		return 0, false
 	}
 	return int(n), true

@@ -1,6 +1,10 @@
 package commands
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/geomys/geomys/resp"
+)
 
 // Propagation collects the deterministic form of what a write did, RESP
 // encoded, for the AOF. It is what Redis would feed to its AOF and replicas:
@@ -40,7 +44,7 @@ func (p *Propagation) Command(db int, args ...[]byte) {
 		p.Effect(db, args)
 	}
 	p.selectDB(db)
-	p.Buf = AppendCommand(p.Buf, args...)
+	p.Buf = resp.AppendCommand(p.Buf, args...)
 }
 
 // CommandStrings is Command for string arguments.
@@ -53,7 +57,7 @@ func (p *Propagation) CommandStrings(db int, args ...string) {
 		p.Effect(db, b)
 	}
 	p.selectDB(db)
-	p.Buf = AppendCommandStrings(p.Buf, args...)
+	p.Buf = resp.AppendCommand(p.Buf, args...)
 }
 
 // Annotate appends a '#' line, which Redis' AOF loader skips.
@@ -62,21 +66,3 @@ func (p *Propagation) Annotate(line string) {
 	p.Buf = append(p.Buf, line...)
 	p.Buf = append(p.Buf, '\r', '\n')
 }
-
-// AppendCommand RESP-encodes a command as an array of bulk strings.
-func AppendCommand[T ~string | ~[]byte](b []byte, args ...T) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
-// AppendCommandStrings is AppendCommand for string arguments.
-func AppendCommandStrings(b []byte, args ...string) []byte { return AppendCommand(b, args...) }

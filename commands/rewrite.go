@@ -1,6 +1,9 @@
 package commands
 
-import "strconv"
+import (
+	"github.com/geomys/geomys/resp"
+	"strconv"
+)
 
 // rewriteBatch is how many elements one rewritten command carries, as Redis'
 // AOF_REWRITE_ITEMS_PER_CMD.
@@ -11,14 +14,14 @@ const rewriteBatch = 64
 func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 	switch v := v.(type) {
 	case string:
-		buf = AppendCommandStrings(buf, "SET", key, v)
+		buf = resp.AppendCommand(buf, "SET", key, v)
 	case Collection:
 		buf = v.AppendRewrite(buf, key)
 	default:
 		panic("rewrite: unknown value type")
 	}
 	if expireAt > 0 {
-		buf = AppendCommandStrings(buf, "PEXPIREAT", key, strconv.FormatInt(expireAt, 10))
+		buf = resp.AppendCommand(buf, "PEXPIREAT", key, strconv.FormatInt(expireAt, 10))
 	}
 	return buf
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/geomys/geomys/resp"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -558,13 +559,13 @@ func (s *Set) AppendRewrite(buf []byte, key string) []byte {
 	s.Each(func(m string) bool {
 		args = append(args, m)
 		if len(args) == 2+rewriteBatch {
-			buf = AppendCommandStrings(buf, args...)
+			buf = resp.AppendCommand(buf, args...)
 			args = args[:2]
 		}
 		return true
 	})
 	if len(args) > 2 {
-		buf = AppendCommandStrings(buf, args...)
+		buf = resp.AppendCommand(buf, args...)
 	}
 	return buf
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/geomys/geomys/resp"
 	"iter"
 	"maps"
 	"strconv"
@@ -152,5 +153,5 @@ func (sn *Snapshot) flushTail(buf []byte) []byte {
 }
 
 func appendSelect(buf []byte, db int) []byte {
-	return AppendCommandStrings(buf, "SELECT", strconv.Itoa(db))
+	return resp.AppendCommand(buf, "SELECT", strconv.Itoa(db))
 }

@@ -1,7 +1,7 @@
 package commands
 
-// Collection is implemented by every non-string value type (list today;
-// hash, set and sorted set plug in the same way). Shared code — TYPE,
+// Collection is implemented by every non-string value type (list, hash, set,
+// sorted set, and any new type the same way). Shared code — TYPE,
 // OBJECT ENCODING, snapshots and AOF rewrites — works through it, so a new
 // type lives entirely in its own files.
 type Collection interface {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/geomys/geomys/resp"
 	"maps"
 	"sort"
 )
@@ -77,7 +78,7 @@ func (z *ZSet) AppendRewrite(buf []byte, key string) []byte {
 		args = append(args, scratch[start:len(scratch):len(scratch)], []byte(e.member))
 		i++
 		if i%rewriteBatch == 0 || i == n {
-			buf = AppendCommand(buf, args...)
+			buf = resp.AppendCommand(buf, args...)
 		}
 	})
 	return buf

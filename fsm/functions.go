@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"crypto/sha1"
+	"github.com/geomys/geomys/resp"
 	"maps"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func (f *FSM) LibraryVersion() uint64 { return f.libVersion.Load() }
 
 func appendFunctionLoads(buf []byte, libs map[string]string) []byte {
 	for _, name := range slices.Sorted(maps.Keys(libs)) {
-		buf = commands.AppendCommandStrings(buf, "FUNCTION", "LOAD", "REPLACE", libs[name])
+		buf = resp.AppendCommand(buf, "FUNCTION", "LOAD", "REPLACE", libs[name])
 	}
 	return buf
 }

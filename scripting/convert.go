@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/geomys/geomys/commands"
+	respio "github.com/geomys/geomys/resp"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -21,69 +22,66 @@ func replyToLua(L *lua.LState, b []byte, resp int) (v lua.LValue, errMsg string)
 		line, _, _ := bytes.Cut(b[1:], []byte("\r\n"))
 		return nil, string(line)
 	}
-	v, _ = parseValue(L, b, resp)
+	v, _ = parseValue(L, b)
 	if v == nil {
 		v = lua.LFalse
 	}
 	return v, ""
 }
 
-// parseValue converts one RESP value at the start of b; it returns the rest.
-func parseValue(L *lua.LState, b []byte, resp int) (lua.LValue, []byte) {
-	if len(b) < 3 {
+// parseValue converts the RESP value at the start of b; it returns the rest.
+func parseValue(L *lua.LState, b []byte) (lua.LValue, []byte) {
+	it, rest, err := respio.Next(b)
+	if err != nil {
 		return lua.LNil, nil
 	}
-	typ := b[0]
-	line, rest, _ := bytes.Cut(b[1:], []byte("\r\n"))
-	switch typ {
+	switch it.Kind {
 	case '+':
 		t := L.NewTable()
-		t.RawSetString("ok", lua.LString(line))
+		t.RawSetString("ok", lua.LString(it.Line))
 		return t, rest
 	case '-':
 		t := L.NewTable()
-		t.RawSetString("err", lua.LString(line))
+		t.RawSetString("err", lua.LString(it.Line))
 		return t, rest
 	case ':':
-		n, _ := strconv.ParseInt(string(line), 10, 64)
+		n, _ := strconv.ParseInt(string(it.Line), 10, 64)
 		return lua.LNumber(n), rest
-	case '$', '=':
-		n, _ := strconv.Atoi(string(line))
-		if n < 0 {
+	case '$':
+		if it.Bulk == nil {
 			return lua.LFalse, rest
 		}
-		s := rest[:n]
-		rest = rest[n+2:]
-		if typ == '=' {
-			t, f := L.NewTable(), L.NewTable()
-			f.RawSetString("format", lua.LString(s[:3]))
-			f.RawSetString("string", lua.LString(s[4:]))
-			t.RawSetString("verbatim_string", f)
-			return t, rest
+		return lua.LString(it.Bulk), rest
+	case '=':
+		if len(it.Bulk) < 4 {
+			return lua.LFalse, rest
 		}
-		return lua.LString(s), rest
+		t, f := L.NewTable(), L.NewTable()
+		f.RawSetString("format", lua.LString(it.Bulk[:3]))
+		f.RawSetString("string", lua.LString(it.Bulk[4:]))
+		t.RawSetString("verbatim_string", f)
+		return t, rest
 	case '*', '~', '%', '>':
-		n, _ := strconv.Atoi(string(line))
-		if n < 0 {
+		if it.N < 0 {
 			return lua.LFalse, rest
 		}
-		t := L.CreateTable(n, 0)
+		t := L.CreateTable(it.N, 0)
 		var v, k lua.LValue
-		for i := 0; i < n; i++ {
-			switch typ {
+		for i := 0; i < it.N; i++ {
+			switch it.Kind {
 			case '%':
-				k, rest = parseValue(L, rest, resp)
-				v, rest = parseValue(L, rest, resp)
+				k, rest = parseValue(L, rest)
+				v, rest = parseValue(L, rest)
 				t.RawSet(k, v)
 			case '~':
-				v, rest = parseValue(L, rest, resp)
+				v, rest = parseValue(L, rest)
 				t.RawSet(v, lua.LTrue)
 			default:
-				v, rest = parseValue(L, rest, resp)
+				v, rest = parseValue(L, rest)
 				t.RawSetInt(i+1, v)
 			}
 		}
-		switch typ {
+		switch it.Kind {
 		case '%':
 			w := L.NewTable()
 			w.RawSetString("map", t)
@@ -97,10 +95,10 @@ func parseValue(L *lua.LState, b []byte, resp int) (lua.LValue, []byte) {
 	case '_':
 		return lua.LNil, rest
 	case '#':
-		return lua.LBool(len(line) > 0 && line[0] == 't'), rest
+		return lua.LBool(len(it.Line) > 0 && it.Line[0] == 't'), rest
 	case ',':
-		f, _ := strconv.ParseFloat(string(line), 64)
-		switch string(line) {
+		f, _ := strconv.ParseFloat(string(it.Line), 64)
+		switch string(it.Line) {
 		case "inf":
 			f = posInf
 		case "-inf":
@@ -111,7 +109,7 @@ func parseValue(L *lua.LState, b []byte, resp int) (lua.LValue, []byte) {
 		return t, rest
 	case '(':
 		t := L.NewTable()
-		t.RawSetString("big_number", lua.LString(line))
+		t.RawSetString("big_number", lua.LString(it.Line))
 		return t, rest
 	}
 	return lua.LNil, rest
@@ -165,11 +163,7 @@ func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
 		return
 	}
 	if b, ok := t.RawGetString("big_number").(lua.LString); ok {
-		if r.Proto >= 3 {
-			r.Raw([]byte("(" + string(b) + "\r\n"))
-		} else {
-			r.BulkString(string(b))
-		}
+		r.BigNumber(string(b))
 		return
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
@@ -192,11 +186,7 @@ func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
 	if vs, ok := t.RawGetString("verbatim_string").(*lua.LTable); ok {
 		format, _ := vs.RawGetString("format").(lua.LString)
 		str, _ := vs.RawGetString("string").(lua.LString)
-		if r.Proto >= 3 && len(format) == 3 {
-			r.Raw([]byte("=" + strconv.Itoa(len(str)+4) + "\r\n" + string(format) + ":" + string(str) + "\r\n"))
-		} else {
-			r.BulkString(string(str))
-		}
+		r.VerbatimFormat(string(format), string(str))
 		return
 	}
 	n := 0

@@ -13,13 +13,21 @@ DATA_DIR=${DATA_DIR:-./cluster-data}
 GEOMYS=${GEOMYS:-bin/geomys}
 cmd=${1:-}
 
-ping_node() { # port -> 0 when the node answers PING
-  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+ping_reply() { # port -> the node's reply to PING (empty when it does not answer)
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
   printf 'PING\r\n' >&3
   local reply=""
   read -r -t 2 reply <&3 || true
   exec 3>&-
-  [[ $reply == +PONG* ]]
+  echo "$reply"
+}
+
+ping_node() { # port -> 0 when the node answers PING: it can serve
+  [[ $(ping_reply "$1") == +PONG* ]]
+}
+
+node_up() { # port -> 0 when the node answers at all: -LOADING until it knows a leader
+  [[ $(ping_reply "$1") == [+-]* ]]
 }
 
 info_field() { # port field -> value from RAFT.INFO
@@ -53,15 +61,17 @@ start() {
     nohup "$GEOMYS" --port "$port" --dir "$dir" --node-id "node-$i" "${join[@]}" ${GEOMYS_ARGS:-} \
       >"$dir/geomys.log" 2>&1 &
     echo $! >"$dir/pid"
-    for _ in $(seq 1 100); do ping_node "$port" && break; sleep 0.1; done
-    ping_node "$port" || { echo "node-$i did not start; see $dir/geomys.log" >&2; exit 1; }
+    # A restarted member answers -LOADING until a quorum elected a leader,
+    # which needs the nodes started after it: wait only for it to answer.
+    for _ in $(seq 1 100); do node_up "$port" && break; sleep 0.1; done
+    node_up "$port" || { echo "node-$i did not start; see $dir/geomys.log" >&2; exit 1; }
     echo "node-$i on 127.0.0.1:$port (raft $((port + 10000))), data in $dir, pid $(cat "$dir/pid")"
   done
-  # Wait until every node knows the leader.
+  # Wait until every node knows the leader and serves.
   for _ in $(seq 1 100); do
     local ready=1
     for ((i = 0; i < n; i++)); do
-      [[ -n $(info_field $((BASE_PORT + i)) leader_id) ]] || ready=0
+      ping_node $((BASE_PORT + i)) && [[ -n $(info_field $((BASE_PORT + i)) leader_id) ]] || ready=0
     done
     ((ready)) && break
     sleep 0.1

@@ -45,6 +45,9 @@ type Client struct {
 	fwdBuf    []byte
 	pin       *pinned // leader connection reserved for a transaction
 	readOK    bool    // leadership confirmed for this pipeline's reads
+	// leaderWait ends this pipeline's waits for a leader (zero: none yet),
+	// so a pipeline waits one request timeout, not one per command.
+	leaderWait time.Time
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served
@@ -80,7 +83,7 @@ func (c *Client) setDB(db int) {
 	c.mu.Unlock()
 }
 
-// netConn returns the guarded connection, if the listener produced one.
+// guard returns the guarded connection, if the listener produced one.
 func (c *Client) guard() *GuardConn {
 	if nc, ok := c.conn.NetConn().(*GuardConn); ok {
 		return nc

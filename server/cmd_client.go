@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/geomys/geomys/commands"
@@ -175,5 +174,3 @@ func (s *Server) kill(self *Client, victims []*Client) {
 		c.conn.NetConn().Close()
 	}
 }
-
-var _ = strconv.Itoa

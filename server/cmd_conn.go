@@ -141,7 +141,7 @@ func helloCommand(s *Server, cl *Client, args [][]byte) {
 	}
 	cl.setProto(proto)
 	role := "master"
-	if !s.node.IsLeader() {
+	if s.opened.Load() && !s.node.IsLeader() {
 		role = "replica"
 	}
 	cl.out.Map(7)

@@ -29,7 +29,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
 	rest := rc.ReadPipeline()
-	cl.readOK = false
+	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
 		rc.Close()
 		return
@@ -84,7 +84,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		cl.out.Error(commands.ArityErr(cmd.Name))
 		return
 	}
-	if s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
 		return
 	}
 	switch {
@@ -203,6 +203,11 @@ func (s *Server) flushWrites(cl *Client) {
 	cl.entry.Trim(maxIdleReplyBuffer)
 	cl.entry.Reset(0)
 	res, err := s.node.Apply(data)
+	for errors.Is(err, cluster.ErrNoLeader) && !s.node.IsLeader() && s.awaitLeader(cl) && s.node.IsLeader() {
+		// Leadership moved while the entry was queued, and it was certainly
+		// not applied: propose it again now that we lead once more.
+		res, err = s.node.Apply(data)
+	}
 	if err != nil {
 		msg := clusterError(err)
 		for i := 0; i < n; i++ {
@@ -232,7 +237,11 @@ func clusterError(err error) string {
 // covers every read of the pipeline: all of them arrived before it.
 func (s *Server) read(cl *Client, cmd *commands.Command, args [][]byte) {
 	if !cl.readOK {
-		if err := s.node.LinearizableRead(context.Background()); err != nil {
+		err := s.node.LinearizableRead(context.Background())
+		if errors.Is(err, cluster.ErrNoLeader) && !s.node.IsLeader() && s.awaitLeader(cl) && s.node.IsLeader() {
+			err = s.node.LinearizableRead(context.Background())
+		}
+		if err != nil {
 			cl.out.Error(clusterError(err))
 			return
 		}

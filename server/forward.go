@@ -31,6 +31,9 @@ func (s *Server) leaderRoute(cl *Client) route {
 		// that each think the other leads.
 		return routeLocal
 	}
+	if _, ok := s.leaderAddr(); !ok && s.awaitLeader(cl) && s.node.IsLeader() {
+		return routeLocal
+	}
 	if s.cfg.FollowerMode == "redirect" {
 		return routeRedirect
 	}
@@ -133,8 +136,12 @@ func (s *Server) flushForward(cl *Client) {
 			cl.out.Error(forwardFailure(f.write, sent))
 		}
 	}
-	u, ok := s.leaderConn(cl)
-	if !ok {
+	u, here := s.leaderConnWait(cl)
+	if here {
+		s.runHere(cl, batch)
+		return
+	}
+	if u == nil {
 		fail(0, false)
 		return
 	}
@@ -196,8 +203,12 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errMsg)
 		return
 	}
-	u, ok := s.leaderConn(cl)
-	if !ok {
+	u, here := s.leaderConnWait(cl)
+	if here {
+		s.blockingCommand(cl, cmd, args)
+		return
+	}
+	if u == nil {
 		cl.out.Error(errNoLeader)
 		return
 	}

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/geomys/geomys/commands"
 )
 
 var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "raft", "keyspace"}
@@ -46,6 +44,17 @@ func infoCommand(s *Server, cl *Client, args [][]byte) {
 func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	kv := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
 	b.WriteString("# " + strings.ToUpper(sec[:1]) + sec[1:] + "\r\n")
+	if !s.opened.Load() {
+		switch sec {
+		case "persistence":
+			kv("loading", 1)
+			kv("async_loading", 0)
+			kv("aof_enabled", 1)
+			return
+		case "replication", "raft", "keyspace":
+			return // the dataset and Raft are not open yet
+		}
+	}
 	switch sec {
 	case "server":
 		up := time.Since(s.started)
@@ -99,7 +108,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 			}
 			return "err"
 		}
-		kv("loading", 0)
+		kv("loading", b2i(!s.ready.Load())) // commands answer -LOADING until ready
 		kv("async_loading", 0)
 		kv("rdb_changes_since_last_save", st.Dirty)
 		kv("rdb_bgsave_in_progress", b2i(st.Rewriting))
@@ -119,7 +128,9 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("total_commands_processed", s.stats.commands.Load())
 		kv("instantaneous_ops_per_sec", s.stats.opsPerSec.Load())
 		kv("rejected_connections", s.stats.rejected.Load())
-		kv("expired_keys", s.fsm.Stats().ExpiredKeys)
+		if s.opened.Load() {
+			kv("expired_keys", s.fsm.Stats().ExpiredKeys)
+		}
 		kv("evicted_keys", 0)
 		kv("keyspace_hits", 0)
 		kv("keyspace_misses", 0)
@@ -205,5 +216,3 @@ func cpuSeconds() string {
 	ut, _ := strconv.ParseInt(f[13], 10, 64)
 	return fmt.Sprintf("%.6f", float64(ut)/100)
 }
-
-var _ = commands.NumDBs

@@ -16,8 +16,12 @@ import (
 // startPin reserves a leader connection for cl and relays args on it.
 func (s *Server) startPin(cl *Client, cmd *commands.Command, args [][]byte) {
 	s.flushWrites(cl)
-	u, ok := s.leaderConn(cl)
-	if !ok {
+	u, here := s.leaderConnWait(cl)
+	if here {
+		s.serverCommand(cl, cmd, args)
+		return
+	}
+	if u == nil {
 		cl.out.Error(errNoLeader)
 		return
 	}

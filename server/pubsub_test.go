@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
+	"github.com/geomys/geomys/resp"
 	"log/slog"
 	"net"
 	"strconv"
@@ -182,37 +182,39 @@ func TestPubSubConcurrent(t *testing.T) {
 // readFrame reads one reply whose elements are all simple (a frame of bulk
 // strings and integers, or one scalar) and returns its elements as text.
 func readFrame(br *bufio.Reader) ([]string, error) {
-	line, err := br.ReadString('\n')
+	raw, err := resp.ReadReply(br, nil)
 	if err != nil {
 		return nil, err
 	}
-	line = strings.TrimSuffix(line, "\r\n")
-	switch line[0] {
+	out, _, err := frameItems(raw)
+	return out, err
+}
+
+// frameItems flattens the value at the start of b: an aggregate becomes its
+// elements (each a nested aggregate's items joined by spaces), a scalar its
+// text ("" for a null bulk).
+func frameItems(b []byte) ([]string, []byte, error) {
+	it, rest, err := resp.Next(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch it.Kind {
 	case '*', '>', '%':
-		n, _ := strconv.Atoi(line[1:])
-		if line[0] == '%' {
+		n := it.N
+		if it.Kind == '%' {
 			n *= 2
 		}
 		var out []string
 		for i := 0; i < n; i++ {
-			f, err := readFrame(br)
-			if err != nil {
-				return nil, err
+			var f []string
+			if f, rest, err = frameItems(rest); err != nil {
+				return nil, nil, err
 			}
 			out = append(out, strings.Join(f, " "))
 		}
-		return out, nil
+		return out, rest, nil
 	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return []string{""}, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return nil, err
-		}
-		return []string{string(buf[:n])}, nil
-	default:
-		return []string{line[1:]}, nil
+		return []string{string(it.Bulk)}, rest, nil
 	}
+	return []string{string(it.Line)}, rest, nil
 }

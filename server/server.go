@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/cluster"
-	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/scripting"
 	"github.com/tidwall/redcon"
@@ -87,7 +86,13 @@ type Server struct {
 	params        *params
 	stats         stats
 	closed        atomic.Bool
-	done          chan struct{}  // closed on shutdown: wakes blocked clients and stops bg
+	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
+	served        chan error      // redcon's Serve result, put back by whoever reads it
+	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
+	ready         atomic.Bool     // the node served once: see ready.go
+	readyCh       chan struct{}   // closed when ready is set
+	life          context.Context // cancelled by Close
+	endLife       context.CancelFunc
 	bg            sync.WaitGroup // background goroutines the server owns
 }
 
@@ -98,7 +103,10 @@ type stats struct {
 	opsPerSec   atomic.Int64
 }
 
-// New opens the dataset (AOF), starts Raft and binds the listener.
+// New binds the listener, then opens the dataset (AOF) and starts Raft.
+// Clients can connect as soon as the port is bound: like redis-server, the
+// node answers -LOADING until it can serve (see ready.go); New returns once
+// the dataset is loaded and Raft runs.
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -109,7 +117,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ClientAddr == "" {
 		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{}),
+		readyCh: make(chan struct{}), served: make(chan error, 1)}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	s.runID = newRunID()
 	s.waiters.init()
 	s.pubsub.init()
@@ -119,6 +129,28 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	addr := net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = GuardListener(ln, GuardLimits{})
+	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
+	go func() { s.served <- s.srv.Serve(s.ln) }()
+	if err := s.open(); err != nil {
+		s.closed.Store(true)
+		s.endLife()
+		s.ln.Close()
+		<-s.served
+		return nil, err
+	}
+	return s, nil
+}
+
+// open loads the dataset and starts Raft and the background work; clients
+// are answered -LOADING meanwhile.
+func (s *Server) open() error {
+	cfg := s.cfg
 	f, err := fsm.Open(fsm.Options{
 		Dir:               filepath.Join(cfg.Dir, "appendonlydir"),
 		Fsync:             cfg.AppendFsync,
@@ -130,9 +162,8 @@ func New(cfg Config) (*Server, error) {
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s.fsm = f
 	node, err := cluster.Open(cluster.Options{
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
@@ -141,40 +172,31 @@ func New(cfg Config) (*Server, error) {
 	}, f)
 	if err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	s.node = node
-	addr := net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		node.Close()
-		f.Close()
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	s.ln = GuardListener(ln, GuardLimits{})
-	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
-	s.bg.Add(2)
+	s.fsm, s.node = f, node
+	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
+	s.bg.Add(3)
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
+	go s.becomeReady()
 	if cfg.Join != "" && !node.HadState() {
 		s.bg.Add(1)
 		go s.joinLoop()
 	}
-	return s, nil
+	return nil
 }
 
 // ctx is the context for waits bounded by the node's own timeouts.
 func (s *Server) ctx() context.Context { return context.Background() }
 
-// WaitReady blocks until the node can serve (a single node elects itself).
-func (s *Server) WaitReady(ctx context.Context) error { return s.node.WaitReady(ctx) }
-
 // Addr is the listening address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve accepts connections until Close.
+// Serve waits until the listener, which New started, stops.
 func (s *Server) Serve() error {
-	err := s.srv.Serve(s.ln)
+	err := <-s.served
+	s.served <- err // Close waits for it too
 	if s.closed.Load() {
 		return nil
 	}
@@ -190,12 +212,14 @@ func (s *Server) Close() error {
 	// A running script is stopped, written or not: a write script's changes
 	// are speculative and undone, nothing of it was acknowledged.
 	s.scripts.Abort()
-	errs := []error{s.srv.Close()}
+	s.endLife()
+	s.srv.Close()
+	s.ln.Close() // in case redcon's Serve had not begun: it then returns at once
+	err := <-s.served
+	s.served <- err
 	s.bg.Wait()
 	s.upstreams.close()
-	errs = append(errs, s.node.Close())
-	errs = append(errs, s.fsm.Close())
-	return errors.Join(errs...)
+	return errors.Join(s.node.Close(), s.fsm.Close())
 }
 
 func (s *Server) accept(rc redcon.Conn) bool {
@@ -247,5 +271,3 @@ func (s *Server) clientsSnapshot() []*Client {
 	}
 	return out
 }
-
-var _ = commands.NumDBs

@@ -4,14 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/geomys/geomys/resp"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"time"
-
-	"github.com/geomys/geomys/commands"
 )
 
 // upstream is one connection from this node to the leader's RESP port, used
@@ -25,8 +22,6 @@ type upstream struct {
 	proto int
 	db    int
 }
-
-const maxUpstreamBulk = 512 << 20
 
 // dialUpstream connects to the leader and marks the connection as a proxy
 // link, so the far side answers TRYAGAIN rather than forwarding again when it
@@ -63,7 +58,7 @@ func dialUpstream(addr string, proto int, timeout time.Duration) (*upstream, err
 	return u, nil
 }
 
-func (u *upstream) add(args [][]byte) { u.buf = commands.AppendCommand(u.buf, args...) }
+func (u *upstream) add(args [][]byte) { u.buf = resp.AppendCommand(u.buf, args...) }
 
 func (u *upstream) flush() error {
 	_, err := u.conn.Write(u.buf)
@@ -79,58 +74,19 @@ func (u *upstream) alive() bool {
 	if u.r.Buffered() > 0 {
 		return false // unsolicited bytes: not in a state we can use
 	}
-	u.conn.SetReadDeadline(time.Now().Add(-time.Second))
+	if open, known := socketOpen(u.conn); known {
+		return open
+	}
+	// A deadline in the past fails a read before it is tried, so wait a
+	// little for the end of stream to show.
+	u.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
 	_, err := u.r.Peek(1)
 	u.conn.SetReadDeadline(time.Time{})
 	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // readReply appends one complete RESP2/RESP3 value, raw, to dst.
-func (u *upstream) readReply(dst []byte) ([]byte, error) {
-	line, err := u.r.ReadSlice('\n')
-	if err != nil {
-		return dst, err
-	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return dst, errors.New("malformed reply line from leader")
-	}
-	dst = append(dst, line...)
-	kind, body := line[0], line[1:len(line)-2]
-	switch kind {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return dst, nil
-	case '$', '=', '!':
-		n, err := strconv.Atoi(string(body))
-		if err != nil || n > maxUpstreamBulk {
-			return dst, errors.New("malformed bulk length from leader")
-		}
-		if n < 0 {
-			return dst, nil
-		}
-		start := len(dst)
-		dst = append(dst, make([]byte, n+2)...)
-		_, err = io.ReadFull(u.r, dst[start:])
-		return dst, err
-	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(string(body))
-		if err != nil || n > 1<<31 {
-			return dst, errors.New("malformed aggregate length from leader")
-		}
-		if kind == '%' || kind == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			if dst, err = u.readReply(dst); err != nil {
-				return dst, err
-			}
-		}
-		if kind == '|' { // attributes precede the reply they describe
-			return u.readReply(dst)
-		}
-		return dst, nil
-	}
-	return dst, fmt.Errorf("unknown reply type %q from leader", kind)
-}
+func (u *upstream) readReply(dst []byte) ([]byte, error) { return resp.ReadReply(u.r, dst) }
 
 // upstreamPool keeps idle connections to the current leader, per protocol
 // version. A connection serves one request batch at a time and goes back

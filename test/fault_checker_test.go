@@ -71,6 +71,7 @@ func TestFaultCheckerSelfTest(t *testing.T) {
 	}{
 		{nil, pOK},
 		{proxyErr("TRYAGAIN no leader"), pFailed},
+		{proxyErr("LOADING Redis is loading the dataset in memory"), pFailed},
 		{proxyErr("UNCERTAIN the leader did not answer"), pUnknown},
 		{proxyErr("WRONGTYPE Operation against a key"), pAnomaly},
 	} {

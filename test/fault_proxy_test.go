@@ -29,7 +29,8 @@ const (
 )
 
 // classifyProxyErr is stricter than chaos.Classify: an error reply other
-// than TRYAGAIN/UNCERTAIN, or a reply go-redis cannot parse as this
+// than TRYAGAIN/UNCERTAIN (or LOADING from a node that just restarted and
+// cannot serve yet), or a reply go-redis cannot parse as this
 // command's reply, is an anomaly — the sign of a reply meant for another
 // command.
 func classifyProxyErr(err error) proxyOutcome {
@@ -39,7 +40,7 @@ func classifyProxyErr(err error) proxyOutcome {
 	var re redis.Error
 	if errors.As(err, &re) {
 		switch msg := re.Error(); {
-		case strings.HasPrefix(msg, "TRYAGAIN"):
+		case strings.HasPrefix(msg, "TRYAGAIN"), strings.HasPrefix(msg, "LOADING "):
 			return pFailed
 		case strings.HasPrefix(msg, "UNCERTAIN"):
 			return pUnknown

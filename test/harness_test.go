@@ -7,13 +7,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/geomys/geomys/internal/testutil"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,32 +47,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// handedOut remembers every port freePort returned, so two servers of one
-// test run never get the same port (the kernel may offer a just-closed port
-// again).
-var handedOut sync.Map
-
 // freePort asks the kernel for an unused loopback port.
-func freePort(t testing.TB) int {
-	t.Helper()
-	var held []net.Listener
-	defer func() {
-		for _, ln := range held {
-			ln.Close()
-		}
-	}()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, ln)
-		port := ln.Addr().(*net.TCPAddr).Port
-		if _, dup := handedOut.LoadOrStore(port, true); !dup {
-			return port
-		}
-	}
-}
+func freePort(t testing.TB) int { return testutil.FreePort(t) }
 
 // node is one running geomys process.
 type node struct {
@@ -86,22 +62,7 @@ type node struct {
 	exited   chan struct{}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.SyncBuffer
 
 // startNode runs geomys with a fresh data dir (or dir, if given via withDir).
 func startNode(t testing.TB, extra ...string) *node {

@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/testutil"
+	"github.com/geomys/geomys/resp"
 	"io"
 	"math"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,35 +25,7 @@ import (
 // ---------------------------------------------------------------------------
 
 // startRedis runs a throwaway redis-server (no persistence) and returns its address.
-func startRedis(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server not installed: run `make test`, which installs it")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
-	var log syncBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start:\n%s", log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func startRedis(t testing.TB) string { return testutil.StartRedis(t) }
 
 // respConn is a raw client connection that sends commands as RESP arrays and
 // returns each reply's exact bytes.
@@ -116,49 +89,9 @@ func (rc *respConn) do(args ...string) string {
 
 // readReply copies one RESP2/RESP3 reply (with nested aggregates) into out.
 func readReply(br *bufio.Reader, out *strings.Builder) error {
-	line, err := br.ReadString('\n')
-	out.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return fmt.Errorf("bad reply line %q", line)
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return nil
-	case '$', '!', '=':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return fmt.Errorf("bad length in %q", line)
-		}
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		k, err := io.ReadFull(br, buf)
-		out.Write(buf[:k])
-		return err
-	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return fmt.Errorf("bad length in %q", line)
-		}
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			if err := readReply(br, out); err != nil {
-				return err
-			}
-		}
-		if line[0] == '|' { // an attribute precedes the actual reply
-			return readReply(br, out)
-		}
-		return nil
-	}
-	return fmt.Errorf("unknown reply type in %q", line)
+	b, err := resp.ReadReply(br, nil)
+	out.Write(b)
+	return err
 }
 
 // splitArgs splits a script line on spaces; "double quoted" words are Go

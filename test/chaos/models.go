@@ -41,8 +41,9 @@ func (o Outcome) String() string {
 }
 
 // definiteFailures are the error reply prefixes with which Geomys promises
-// the command was not applied.
-var definiteFailures = []string{"TRYAGAIN", "CLUSTERDOWN", "MOVED"}
+// the command was not applied. LOADING comes from a node that cannot serve
+// yet (just restarted, no leader known) and ran nothing.
+var definiteFailures = []string{"TRYAGAIN", "CLUSTERDOWN", "MOVED", "LOADING"}
 
 // Classify maps a go-redis error to an Outcome. It leans to OutcomeUnknown:
 // calling a write that happened "failed" would make the checker reject a

@@ -224,6 +224,7 @@ func TestClassify(t *testing.T) {
 		{replyErr("TRYAGAIN no leader"), OutcomeFailed},
 		{replyErr("CLUSTERDOWN no quorum"), OutcomeFailed},
 		{replyErr("MOVED 0 127.0.0.1:7001"), OutcomeFailed},
+		{replyErr("LOADING Redis is loading the dataset in memory"), OutcomeFailed},
 		{fmt.Errorf("wrapped: %w", replyErr("TRYAGAIN")), OutcomeFailed},
 		{replyErr("UNCERTAIN leadership lost"), OutcomeUnknown},
 		{replyErr("ERR something"), OutcomeUnknown},

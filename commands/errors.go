@@ -1,0 +1,51 @@
+package commands
+
+// Error texts, exactly as Redis words them, in one place: one name per text,
+// reused by every group that answers it.
+const (
+	// Shared by many commands.
+	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrSyntax    = "ERR syntax error"
+	ErrNotInt    = "ERR value is not an integer or out of range"
+	ErrNotFloat  = "ERR value is not a valid float"
+	ErrOverflow  = "ERR increment or decrement would overflow"
+	ErrNoSuchKey = "ERR no such key"
+	ErrIndex     = "ERR index out of range"
+	ErrDBIndex   = "ERR DB index is out of range"
+	// Strings and the keyspace.
+	ErrStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrNaNOrInf      = "ERR increment would produce NaN or Infinity"
+	ErrSameObject    = "ERR source and destination objects are the same"
+	ErrInvalidCursor = "ERR invalid cursor"
+	// Lists.
+	errMustBePositive = "ERR value is out of range, must be positive"
+	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errLposCount      = "ERR COUNT can't be negative"
+	errLposMaxlen     = "ERR MAXLEN can't be negative"
+	errNumkeys        = "ERR numkeys should be greater than 0"
+	errMPopCount      = "ERR count should be greater than 0"
+	errTimeoutFloat   = "ERR timeout is not a float or out of range"
+	errTimeoutNeg     = "ERR timeout is negative"
+	errTimeoutRange   = "ERR timeout is out of range"
+	// Hashes.
+	errHashNotInt    = "ERR hash value is not an integer"
+	errHashNotFloat  = "ERR hash value is not a float"
+	errNaNOrInfinity = "ERR value is NaN or Infinity"
+	errOutOfRange    = "ERR value is out of range"
+	// Sorted sets.
+	errZaddXXNX       = "ERR XX and NX options at the same time are not compatible"
+	errZaddGTLTNX     = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errZaddIncrPair   = "ERR INCR option supports a single increment-element pair"
+	errZNaN           = "ERR resulting score is not a number (NaN)"
+	errZMinMaxFloat   = "ERR min or max is not a float"
+	errZMinMaxLex     = "ERR min or max not valid string range item"
+	errZLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	errZWithscoresLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	errZWeightFloat   = "ERR weight value is not a float"
+	// Sets.
+	errNumkeysArgs = "ERR Number of keys can't be greater than number of args"
+	errLimitNeg    = "ERR LIMIT can't be negative"
+	// Integer ranges.
+	errInt64Range = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	errInt32Range = "ERR value is out of range, value must between -2147483648 and 2147483647"
+)
