@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/geomys/geomys/aof"
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 	"github.com/hashicorp/raft"
 )
 
@@ -56,7 +56,7 @@ func incrAOF(t *testing.T, f *FSM) string {
 }
 
 // cmd is the RESP form of a command as the AOF holds it.
-func cmd(args ...string) string { return string(aof.AppendCommandString(nil, args...)) }
+func cmd(args ...string) string { return string(resp.AppendCommand(nil, args...)) }
 
 func marker(index uint64) string {
 	return "#" + markerPrefix + strconv.FormatUint(index, 10) + " " + strconv.Itoa(entryTime) + "\r\n"
@@ -177,10 +177,10 @@ func TestTransactionEntries(t *testing.T) {
 	for i, tc := range cases {
 		index := uint64(i + 1)
 		before := incrAOF(t, f)
-		out := f.ApplyBatch([]*raft.Log{{Index: index, Term: 1, Type: raft.LogCommand, Data: tc.data}})
-		res, ok := out[0].(*Result)
+		out := f.Apply(&raft.Log{Index: index, Term: 1, Type: raft.LogCommand, Data: tc.data})
+		res, ok := out.(*Result)
 		if !ok {
-			t.Fatalf("%s: result %#v", tc.name, out[0])
+			t.Fatalf("%s: result %#v", tc.name, out)
 		}
 		if string(res.Reply) != tc.reply {
 			t.Errorf("%s: reply\n got %q\nwant %q", tc.name, res.Reply, tc.reply)
