@@ -64,6 +64,7 @@ type Node struct {
 	reads    chan chan error // linearizable reads waiting for a confirmation round
 	checker  *termChecker
 	stop     chan struct{}
+	closed   chan struct{} // the loops are gone (Close after wg.Wait)
 	wg       sync.WaitGroup
 
 	proposals     chan *proposal // entries waiting to join the next group
@@ -94,7 +95,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 
@@ -322,6 +323,7 @@ func (n *Node) Close() error {
 	}
 	close(n.stop)
 	n.wg.Wait()
+	close(n.closed)
 	n.checker.close()
 	var err error
 	if n.raft != nil {

@@ -42,9 +42,11 @@ type proposal struct {
 	// nothing to propose. Prepared proposals that arrive together share one
 	// speculation and one group: each runs on the effects of those before it.
 	prepare func(sp *fsm.Speculation) []byte
-	// preparing is set while prepare runs: a long script is not a lost
-	// commit, so its waiter's timeout starts over when it ends.
+	// preparing is set while prepare runs, and prepared to when it
+	// returned: a long script is not a lost commit, so its waiter's timeout
+	// starts over when it ends.
 	preparing atomic.Bool
+	prepared  atomic.Int64 // unix nanoseconds; 0 before prepare returns
 }
 
 // atHead tells whether p must run against a fully applied state.
@@ -150,8 +152,9 @@ func (n *Node) proposer() {
 				ok := p.check()
 				n.releaseSlots(maxInFlight - 1)
 				if !ok {
-					p.done <- outcome{err: ErrCheckFailed}
+					// p is its waiter's again once answered: size first.
 					group, size = group[1:], size-len(p.data)
+					p.done <- outcome{err: ErrCheckFailed}
 				}
 			} else {
 				group, size = n.prepareAll(group, size)
@@ -210,6 +213,7 @@ func (n *Node) prepareAll(group []*proposal, size int) ([]*proposal, int) {
 		}
 		p.preparing.Store(true)
 		p.data = p.prepare(sp)
+		p.prepared.Store(time.Now().UnixNano())
 		p.preparing.Store(false)
 		if p.data == nil {
 			p.done <- outcome{err: errNothingToPropose}
@@ -360,6 +364,7 @@ func (pp *Prepared) Wait() (*fsm.Result, error) {
 	res, answered, err := pp.n.await(pp.p, pp.timer)
 	if answered {
 		pp.p.data, pp.p.prepare = nil, nil
+		pp.p.prepared.Store(0)
 		proposals.Put(pp.p)
 	}
 	pp.p = nil
@@ -427,7 +432,22 @@ func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered 
 				timer.Reset(n.opts.ApplyTimeout)
 				continue
 			}
+			if end := p.prepared.Load(); end != 0 {
+				if left := n.opts.ApplyTimeout - time.Since(time.Unix(0, end)); left > 0 {
+					timer.Reset(left)
+					continue
+				}
+			}
 			return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
+		case <-n.closed:
+			// The proposer and responder are gone, having answered all
+			// they had: p, still queued, was never proposed.
+			select {
+			case o := <-p.done:
+				return o.res, true, o.err
+			default:
+				return nil, false, ErrShutdown
+			}
 		}
 	}
 }

@@ -337,6 +337,13 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 		r.Proto = cmd.Proto
 		if cmd.DB < 0 || cmd.DB >= commands.NumDBs || len(cmd.Args) == 0 {
 			r.Error("ERR malformed command in log entry")
+			// Still one of the transaction's commands: its reply is one of
+			// the array's elements.
+			if inTx > 0 {
+				if inTx--; inTx == 0 {
+					f.wrapTxPropagation(propMark)
+				}
+			}
 			continue
 		}
 		if skipTx > 0 {
