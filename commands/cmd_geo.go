@@ -317,7 +317,7 @@ func geodistCommand(c *Ctx) {
 
 type geoPoint struct {
 	lon, lat, dist, score float64
-	member            string
+	member                string
 }
 
 // geoSearchGeneric is Redis' georadiusGeneric, with its order of checks and
@@ -607,4 +607,3 @@ func geoMembersOfAllNeighbors(z *ZSet, sh *geoShape, limit int) []geoPoint {
 	}
 	return pts
 }
-
