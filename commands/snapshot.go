@@ -19,11 +19,11 @@ type Snapshot struct {
 	// origin maps a live db to the db whose contents it held at Begin:
 	// SWAPDB exchanges them.
 	origin [NumDBs]int
-	saved [NumDBs]map[string]*before
-	db    int
-	next  func() (string, any, bool)
-	stop  func()
-	tail  []pendingKey // saved keys the walk never met (deleted meanwhile)
+	saved  [NumDBs]map[string]*before
+	db     int
+	next   func() (string, any, bool)
+	stop   func()
+	tail   []pendingKey // saved keys the walk never met (deleted meanwhile)
 	// live holds the keys of the db being walked that were written from the
 	// live map: their dumped value is already the point-in-time one, so later
 	// changes need no before-image, and a key the map yields twice (deleted
