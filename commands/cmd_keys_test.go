@@ -539,7 +539,7 @@ func TestKeysRename(t *testing.T) {
 	// Renaming a list onto a key wakes clients blocked on it.
 	skList(h, "l", "x")
 	_, c := skRun(h, nil, "RENAME", "l", "queue")
-	if r := c.TakeReady(); len(r) != 1 || r[0] != (ReadyKey{0, "queue"}) {
+	if r := c.TakeReady(); len(r) != 1 || r[0] != (ReadyKey{DB: 0, Key: "queue"}) {
 		t.Fatalf("signalled %v", r)
 	}
 	skListIs(t, h, "queue", "x")
@@ -571,7 +571,7 @@ func TestKeysCopyMove(t *testing.T) {
 	// COPY ... DB n.
 	h.aof()
 	_, c := skRun(h, nil, "COPY", "l", "l", "DB", "2")
-	if r := c.TakeReady(); len(r) != 1 || r[0] != (ReadyKey{2, "l"}) {
+	if r := c.TakeReady(); len(r) != 1 || r[0] != (ReadyKey{DB: 2, Key: "l"}) {
 		t.Fatalf("signalled %v", r)
 	}
 	skAOF(t, h, skCmd("COPY", "l", "l", "DB", "2"))

@@ -36,6 +36,8 @@ type Ctx struct {
 type ReadyKey struct {
 	DB  int
 	Key string
+	// AllKeys: any key of DB may have changed (SWAPDB); Key is unused.
+	AllKeys bool
 }
 
 // BlockRequest is set by a blocking command that found nothing to serve.
@@ -82,7 +84,10 @@ func (c *Ctx) PropagateStrings(args ...string) {
 }
 
 // Signal tells blocked clients that key may have something for them now.
-func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{c.DB.ID, key}) }
+func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{DB: c.DB.ID, Key: key}) }
+
+// SignalAllIn tells every client blocked on a key of db to look again.
+func (c *Ctx) SignalAllIn(db *DB) { c.ready = append(c.ready, ReadyKey{DB: db.ID, AllKeys: true}) }
 
 // TakeReady returns and clears the signalled keys.
 func (c *Ctx) TakeReady() []ReadyKey {
@@ -194,7 +199,7 @@ func (c *Ctx) IsRaw(key []byte) bool {
 
 // SetExpireIn and SignalIn act on another database (MOVE, COPY ... DB).
 func (c *Ctx) SetExpireIn(db *DB, key []byte, at int64) { db.setExpire(string(key), at) }
-func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{db.ID, key}) }
+func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{DB: db.ID, Key: key}) }
 
 // FlushDB empties the current database; FlushAll every database.
 func (c *Ctx) FlushDB() { c.DB.flush() }

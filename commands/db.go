@@ -13,6 +13,9 @@ type Store struct {
 	journal *Journal
 	// ExpiredKeys counts keys deleted because their TTL passed (INFO stats).
 	ExpiredKeys int64
+	// genSeq numbers map generations store-wide (DB.gen), so that no two
+	// maps a db ever held, even after SWAPDB, share a generation.
+	genSeq uint64
 	// Watches, when set, is told about every change to a key while anyone
 	// WATCHes (node-local, like Redis' touchWatchedKey).
 	Watches WatchSet
@@ -23,6 +26,8 @@ type Store struct {
 type WatchSet interface {
 	Active() bool
 	Touch(db int, key string, all bool)
+	// TouchIf touches the keys watched in db for which pred is true.
+	TouchIf(db int, pred func(key string) bool)
 }
 
 func (db *DB) touch(key string, all bool) {
@@ -37,7 +42,7 @@ type DB struct {
 	ID      int
 	keys    map[string]any
 	expires map[string]int64    // absolute unix ms
-	gen     uint64              // bumped by flush, so a snapshot knows its maps are frozen
+	gen     uint64              // renewed by flush, so a snapshot knows its maps are frozen
 	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
 	store   *Store
 }
@@ -45,8 +50,9 @@ type DB struct {
 func NewStore() *Store {
 	s := &Store{}
 	for i := range s.DBs {
-		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s}
+		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s, gen: uint64(i)}
 	}
+	s.genSeq = NumDBs
 	return s
 }
 
@@ -153,8 +159,38 @@ func (db *DB) persist(key string) bool {
 func (db *DB) flush() {
 	db.touch("", true)
 	db.store.journal.saveFlush(db)
-	db.gen++
+	db.store.genSeq++
+	db.gen = db.store.genSeq
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}
 	db.raw = nil
+}
+
+// swapDB exchanges the contents of two databases (SWAPDB). Clients stay on
+// their db numbers, so watchers of keys that exist on either side are
+// touched, and clients blocked on either db look again, as in Redis.
+func (s *Store) swapDB(a, b *DB) {
+	if w := s.Watches; w != nil && w.Active() {
+		exists := func(k string) bool {
+			_, inA := a.keys[k]
+			_, inB := b.keys[k]
+			return inA || inB
+		}
+		w.TouchIf(a.ID, exists)
+		w.TouchIf(b.ID, exists)
+	}
+	s.journal.saveSwap(a, b)
+	swapContents(a, b)
+}
+
+// swapContents moves the maps (with their generations) between a and b, and
+// tells a snapshot in progress which captured contents each now holds.
+func swapContents(a, b *DB) {
+	if sn := a.store.snap; sn != nil {
+		sn.origin[a.ID], sn.origin[b.ID] = sn.origin[b.ID], sn.origin[a.ID]
+	}
+	a.keys, b.keys = b.keys, a.keys
+	a.expires, b.expires = b.expires, a.expires
+	a.raw, b.raw = b.raw, a.raw
+	a.gen, b.gen = b.gen, a.gen
 }

@@ -32,6 +32,7 @@ type undoStep struct {
 	existed bool
 	raw     bool
 
+	swapped *DB  // a SWAPDB of db and swapped: undone by swapping again
 	flushed bool // a flush: keys, expires, raw and gen below are the old ones
 	keys    map[string]any
 	expires map[string]int64
@@ -76,6 +77,16 @@ func (j *Journal) saveFlush(db *DB) {
 	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, rawMap: db.raw, gen: db.gen})
 }
 
+// saveSwap records a SWAPDB. Keys are recorded again after it: their
+// before-images so far belong to the other db's contents now.
+func (j *Journal) saveSwap(a, b *DB) {
+	if j == nil {
+		return
+	}
+	j.undo = append(j.undo, undoStep{db: a, swapped: b})
+	clear(j.seen)
+}
+
 // Mark starts a new step: keys are recorded again on their first change
 // after it, so RollbackTo(mark) can undo this step alone.
 func (j *Journal) Mark() int {
@@ -102,6 +113,10 @@ func (j *Journal) undoFrom(mark int) {
 	for i := len(j.undo) - 1; i >= mark; i-- {
 		st := &j.undo[i]
 		db := st.db
+		if st.swapped != nil {
+			swapContents(db, st.swapped)
+			continue
+		}
 		if st.flushed {
 			db.keys, db.expires, db.raw, db.gen = st.keys, st.expires, st.rawMap, st.gen
 			continue

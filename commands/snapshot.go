@@ -18,11 +18,14 @@ type Snapshot struct {
 	maps  [NumDBs]map[string]any   // the maps as they were at Begin
 	exps  [NumDBs]map[string]int64 // their expiry maps
 	gens  [NumDBs]uint64           // flush generation of each db at Begin
-	saved [NumDBs]map[string]*before
-	db    int
-	next  func() (string, any, bool)
-	stop  func()
-	tail  []pendingKey // saved keys the walk never met (deleted meanwhile)
+	// origin maps a live db to the db whose contents it held at Begin:
+	// SWAPDB exchanges them.
+	origin [NumDBs]int
+	saved  [NumDBs]map[string]*before
+	db     int
+	next   func() (string, any, bool)
+	stop   func()
+	tail   []pendingKey // saved keys the walk never met (deleted meanwhile)
 	// live holds the keys of the db being walked that were written from the
 	// live map: their dumped value is already the point-in-time one, so later
 	// changes need no before-image, and a key the map yields twice (deleted
@@ -51,6 +54,7 @@ func (s *Store) BeginSnapshot() *Snapshot {
 		sn.exps[i] = db.expires
 		sn.gens[i] = db.gen
 		sn.saved[i] = map[string]*before{}
+		sn.origin[i] = i
 	}
 	s.snap = sn
 	return sn
@@ -69,31 +73,35 @@ func (sn *Snapshot) End() {
 
 // save records key's state before its first change during the snapshot.
 func (sn *Snapshot) save(db *DB, key string) {
-	if sn == nil || sn.maps[db.ID] == nil {
+	if sn == nil {
 		return
 	}
-	if db.gen != sn.gens[db.ID] {
+	id := sn.origin[db.ID]
+	if sn.maps[id] == nil {
+		return
+	}
+	if db.gen != sn.gens[id] {
 		return // the db was flushed after Begin: the captured map is frozen
 	}
-	if db.ID < sn.db {
+	if id < sn.db {
 		return // that db is fully dumped already
 	}
-	if db.ID == sn.db {
+	if id == sn.db {
 		if _, done := sn.live[key]; done {
 			return
 		}
 	}
-	m := sn.maps[db.ID]
-	if _, done := sn.saved[db.ID][key]; done {
+	m := sn.maps[id]
+	if _, done := sn.saved[id][key]; done {
 		return
 	}
 	v, ok := m[key]
 	b := &before{existed: ok}
 	if ok {
 		b.v = cloneValue(v)
-		b.expireAt = sn.exps[db.ID][key]
+		b.expireAt = sn.exps[id][key]
 	}
-	sn.saved[db.ID][key] = b
+	sn.saved[id][key] = b
 }
 
 // Next appends the RESP rewrite of up to max more keys to buf. It reports

@@ -63,6 +63,19 @@ func (w *waiters) remove(wt *waiter) {
 func (w *waiters) signal(keys []commands.ReadyKey) {
 	w.mu.Lock()
 	for _, rk := range keys {
+		if rk.AllKeys {
+			// SWAPDB: every waiter of the db retries (one that still finds
+			// nothing parks again, keeping its place).
+			for k, q := range w.byKey {
+				if k.DB == rk.DB && len(q) > 0 {
+					select {
+					case q[0].ch <- struct{}{}:
+					default:
+					}
+				}
+			}
+			continue
+		}
 		if q := w.byKey[rk]; len(q) > 0 {
 			select {
 			case q[0].ch <- struct{}{}:

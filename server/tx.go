@@ -67,6 +67,19 @@ func (w *watchRegistry) Touch(db int, key string, all bool) {
 	}
 }
 
+// TouchIf touches the watched keys of db for which pred holds (SWAPDB).
+func (w *watchRegistry) TouchIf(db int, pred func(key string) bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for rk, set := range w.byKey {
+		if rk.DB == db && pred(rk.Key) {
+			for cl := range set {
+				cl.tx.dirty.Store(true)
+			}
+		}
+	}
+}
+
 func (w *watchRegistry) add(cl *Client, rk commands.ReadyKey) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
