@@ -171,13 +171,7 @@ func replyGeoCoord(r *Reply, f float64) {
 	if string(b) == "-0" {
 		b = b[1:]
 	}
-	if r.Proto >= 3 {
-		r.buf = append(r.buf, ',')
-		r.buf = append(r.buf, b...)
-		r.buf = append(r.buf, '\r', '\n')
-		return
-	}
-	r.Bulk(b)
+	r.DoubleText(b)
 }
 
 // replyGeoDistance is addReplyDoubleDistance: "%.4f", a bulk string in both

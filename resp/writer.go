@@ -134,6 +134,18 @@ func (r *Writer) Double(f float64) {
 	r.Bulk(AppendFloat(tmp[:0], f))
 }
 
+// DoubleText writes an already formatted double: a RESP3 double, or a bulk
+// string in RESP2 (GEOPOS's coordinates, formatted as Redis does).
+func (r *Writer) DoubleText(text []byte) {
+	if r.Proto < 3 {
+		r.Bulk(text)
+		return
+	}
+	r.buf = append(r.buf, ',')
+	r.buf = append(r.buf, text...)
+	r.buf = append(r.buf, '\r', '\n')
+}
+
 func (r *Writer) Bool(b bool) {
 	switch {
 	case r.Proto >= 3 && b:
