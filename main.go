@@ -11,13 +11,47 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/server"
 	flag "github.com/spf13/pflag"
 )
+
+// openNode loads the dataset (the AOF) and starts the Raft node, then hands
+// both to the server.
+func openNode(cfg server.Config, srv *server.Server) error {
+	hooks := srv.Hooks()
+	f, err := fsm.Open(fsm.Options{
+		Dir:               filepath.Join(cfg.Dir, "appendonlydir"),
+		Fsync:             cfg.AppendFsync,
+		Logger:            cfg.Logger,
+		OnReady:           hooks.OnReady,
+		Watches:           hooks.Watches,
+		OnPublish:         hooks.OnPublish,
+		RewritePercentage: cfg.AutoAOFRewritePercentage,
+		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
+	})
+	if err != nil {
+		return err
+	}
+	node, err := cluster.Open(cluster.Options{
+		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
+		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
+		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
+		ElectionTimeout: cfg.ElectionTimeout,
+	}, f)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	srv.Start(f, node)
+	return nil
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -121,22 +155,20 @@ func run() error {
 	// -LOADING). A signal meanwhile ends the process at once, as Redis does:
 	// nothing is acknowledged yet, and the AOF and Raft log survive an exit
 	// at any point as they survive a crash.
-	type opened struct {
-		srv *server.Server
-		err error
+	// The port opens first and answers -LOADING while the dataset loads
+	// and Raft starts, as redis-server does.
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
 	}
-	opening := make(chan opened, 1)
-	go func() {
-		srv, err := server.New(cfg)
-		opening <- opened{srv, err}
-	}()
-	var srv *server.Server
+	opening := make(chan error, 1)
+	go func() { opening <- openNode(cfg, srv) }()
 	select {
-	case o := <-opening:
-		if o.err != nil {
-			return o.err
+	case err := <-opening:
+		if err != nil {
+			srv.Close()
+			return err
 		}
-		srv = o.srv
 	case sig := <-stop:
 		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now", "signal", sig.String())
 		return nil

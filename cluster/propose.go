@@ -340,10 +340,15 @@ type Prepared struct {
 	err   error // refused before it was handed over
 }
 
+// Pending is a write handed over whose outcome is still to come.
+type Pending interface {
+	Wait() (*fsm.Result, error)
+}
+
 // SubmitPrepared hands a prepared proposal to the proposer and returns
 // without waiting for it: a connection's pipelined scripts are submitted in
 // order, prepared together, and waited for in order.
-func (n *Node) SubmitPrepared(prepare func(sp *fsm.Speculation) []byte) *Prepared {
+func (n *Node) SubmitPrepared(prepare func(sp *fsm.Speculation) []byte) Pending {
 	p := proposals.Get().(*proposal)
 	p.prepare = prepare
 	pp := &Prepared{n: n, p: p}

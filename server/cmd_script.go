@@ -174,7 +174,7 @@ type scriptRun struct {
 	run       func(c *commands.Ctx, r *commands.Reply) bool
 	proto     int
 	db        int
-	h         *cluster.Prepared
+	h         cluster.Pending
 }
 
 func (sr *scriptRun) prepare(sp *fsm.Speculation) []byte {

@@ -2,9 +2,7 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -15,35 +13,7 @@ import (
 	"github.com/geomys/geomys/resp"
 )
 
-func startTestServer(t *testing.T) *Server {
-	t.Helper()
-	s, err := New(Config{
-		Bind: "127.0.0.1", Port: freeLoopbackPort(t), Dir: t.TempDir(), NodeID: "ps",
-		RaftAddr: "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), AppendFsync: "no",
-		LogLevel: "warning", Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { s.Serve(); close(served) }()
-	t.Cleanup(func() { s.Close(); <-served })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func respCmd(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
-}
+func respCmd(args ...string) string { return string(resp.AppendCommand(nil, args...)) }
 
 // TestPubSubConcurrent churns subscriptions, protocol switches, publishers
 // and disconnects at once (run it with -race), then checks that every

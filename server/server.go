@@ -10,14 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/geomys/geomys/cluster"
-	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/scripting"
 	"github.com/tidwall/redcon"
@@ -66,8 +64,8 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	fsm     *fsm.FSM
-	node    *cluster.Node
+	fsm     Dataset
+	node    Cluster
 	srv     *redcon.Server
 	ln      net.Listener
 	started time.Time
@@ -104,10 +102,10 @@ type stats struct {
 	opsPerSec   atomic.Int64
 }
 
-// New binds the listener, then opens the dataset (AOF) and starts Raft.
-// Clients can connect as soon as the port is bound: like redis-server, the
-// node answers -LOADING until it can serve (see ready.go); New returns once
-// the dataset is loaded and Raft runs.
+// New binds the listener and serves: like redis-server, the node answers
+// -LOADING until it can serve (see ready.go), so clients can connect while
+// main opens the dataset (AOF) and starts Raft, then hands them over with
+// Start.
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -138,54 +136,37 @@ func New(cfg Config) (*Server, error) {
 	s.ln = GuardListener(ln, GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
 	go func() { s.served <- s.srv.Serve(s.ln) }()
-	if err := s.open(); err != nil {
-		s.closed.Store(true)
-		s.endLife()
-		s.ln.Close()
-		<-s.served
-		return nil, err
-	}
 	return s, nil
 }
 
-// open loads the dataset and starts Raft and the background work; clients
-// are answered -LOADING meanwhile.
-func (s *Server) open() error {
-	cfg := s.cfg
-	f, err := fsm.Open(fsm.Options{
-		Dir:               filepath.Join(cfg.Dir, "appendonlydir"),
-		Fsync:             cfg.AppendFsync,
-		Logger:            cfg.Logger,
-		OnReady:           s.waiters.signal,
-		Watches:           &s.watches,
-		OnPublish:         s.deliverPublications,
-		RewritePercentage: cfg.AutoAOFRewritePercentage,
-		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
-	})
-	if err != nil {
-		return err
-	}
-	node, err := cluster.Open(cluster.Options{
-		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
-		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
-		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout,
-	}, f)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	s.fsm, s.node = f, node
+// Hooks are the calls the state machine makes into the server: keys that
+// may unblock waiting clients, messages to deliver to subscribers, and the
+// WATCH registry to tell about changed keys (fsm.Options).
+type Hooks struct {
+	OnReady   func([]commands.ReadyKey)
+	OnPublish func([]commands.Publication)
+	Watches   commands.WatchSet
+}
+
+// Hooks returns what to give the state machine when opening it.
+func (s *Server) Hooks() Hooks {
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches}
+}
+
+// Start hands over the loaded dataset and the running cluster node (main
+// builds them while clients are answered -LOADING) and starts the server's
+// background work.
+func (s *Server) Start(d Dataset, c Cluster) {
+	s.fsm, s.node = d, c
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
 	s.bg.Add(3)
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
 	go s.becomeReady()
-	if cfg.Join != "" && !node.HadState() {
+	if s.cfg.Join != "" && !c.HadState() {
 		s.bg.Add(1)
 		go s.joinLoop()
 	}
-	return nil
 }
 
 // ctx is the context for waits bounded by the node's own timeouts.
@@ -220,6 +201,9 @@ func (s *Server) Close() error {
 	s.served <- err
 	s.bg.Wait()
 	s.upstreams.Close()
+	if !s.opened.Load() {
+		return nil // main closes what it opened but never handed over
+	}
 	return errors.Join(s.node.Close(), s.fsm.Close())
 }
 

@@ -2,45 +2,15 @@ package server
 
 import (
 	"bufio"
-	"context"
-	"log/slog"
 	"net"
-	"strconv"
 	"testing"
 	"time"
 )
 
-func freeLoopbackPort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startFuzzServer starts one real Geomys node (Raft, FSM, AOF, guard) for
-// the fuzz target; every input then gets its own connection.
-func startFuzzServer(f *testing.F) string {
-	port := freeLoopbackPort(f)
-	s, err := New(Config{
-		Bind: "127.0.0.1", Port: port, Dir: f.TempDir(), NodeID: "fuzz",
-		RaftAddr: "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(f)), AppendFsync: "no",
-		LogLevel: "warning", Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { s.Serve(); close(served) }()
-	f.Cleanup(func() { s.Close(); <-served })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.WaitReady(ctx); err != nil {
-		f.Fatal(err)
-	}
-	return s.Addr().String()
-}
+// startFuzzServer starts a server over a fake cluster and a real FSM and
+// AOF, behind the real guard, for the fuzz target; every input then gets
+// its own connection.
+func startFuzzServer(f *testing.F) string { return startTestServer(f).Addr().String() }
 
 // FuzzServer feeds arbitrary bytes to a real node over TCP and then checks
 // that the node still answers a fresh connection: nothing from the network may

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+
+	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+)
+
+// The server's view of the parts main builds and hands it (Start). They are
+// interfaces so the server can be tested with a fake cluster: *cluster.Node
+// and *fsm.FSM are what a real node passes.
+
+// Replicator is what commands need from the cluster: writes through the
+// log, and the barriers that make reads and WATCH linearizable.
+type Replicator interface {
+	Apply(data []byte) (*fsm.Result, error)
+	// ApplyChecked proposes data only if check, run when every earlier
+	// entry is applied and none can come in between, says yes (EXEC).
+	ApplyChecked(data []byte, check func() bool) (*fsm.Result, error)
+	// SubmitPrepared hands over a proposal whose entry prepare makes at
+	// that same point (scripts); Wait returns its outcome.
+	SubmitPrepared(prepare func(sp *fsm.Speculation) []byte) cluster.Pending
+	ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*fsm.Result, error)
+	LinearizableRead(ctx context.Context) error
+	ReadReady(ctx context.Context) error
+}
+
+// Leadership is who leads, and waiting for it.
+type Leadership interface {
+	ID() string
+	IsLeader() bool
+	Leader() (id, clientAddr string, ok bool)
+	WaitLeader(ctx context.Context) error
+	WaitReady(ctx context.Context) error
+}
+
+// Membership is the RAFT.* admin surface and what INFO and ROLE report.
+type Membership interface {
+	AddNode(id, raftAddr, clientAddr string) error
+	RemoveNode(id string) error
+	TransferLeadership(id string) error
+	InConfig() bool
+	HadState() bool
+	RaftAddr() string
+	Peers() []cluster.Peer
+	Status() cluster.Status
+	Stats() map[string]string
+	Snapshot() error
+	TermCheck(term uint64) bool
+}
+
+// Cluster is everything the server uses of the Raft node.
+type Cluster interface {
+	Replicator
+	Leadership
+	Membership
+	Close() error
+}
+
+// Dataset is what the server reads of the state machine directly: the
+// dataset under its read lock, the replicated script cache and libraries,
+// and the figures INFO reports.
+type Dataset interface {
+	RLock() *commands.Store
+	RUnlock()
+	AppliedIndex() uint64
+	Digest(now int64) [20]byte
+	Script(sha string) (string, bool)
+	ScriptsExist(shas []string) []bool
+	Libraries() (version uint64, libs map[string]string)
+	LibraryVersion() uint64
+	Stats() fsm.Stats
+	Close() error
+}
+
+var (
+	_ Cluster = (*cluster.Node)(nil)
+	_ Dataset = (*fsm.FSM)(nil)
+)
