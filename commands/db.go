@@ -39,13 +39,15 @@ type DB struct {
 	expires map[string]int64    // absolute unix ms
 	gen     uint64              // bumped by flush, so a snapshot knows its maps are frozen
 	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
+	access  accessTable         // last access times (OBJECT IDLETIME), node-local
 	store   *Store
 }
 
 func NewStore() *Store {
 	s := &Store{}
 	for i := range s.DBs {
-		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s}
+		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s,
+			access: newAccessTable()}
 	}
 	return s
 }
@@ -127,6 +129,7 @@ func (db *DB) del(key string) bool {
 	if len(db.raw) > 0 {
 		delete(db.raw, key)
 	}
+	db.access.remove(key)
 	return true
 }
 
@@ -157,4 +160,5 @@ func (db *DB) flush() {
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}
 	db.raw = nil
+	db.access = newAccessTable()
 }
