@@ -152,7 +152,7 @@ func memoryStats(c *Ctx) {
 	}
 	resident := m.HeapSys - m.HeapReleased
 	rss := m.Sys - m.HeapReleased
-	c.R.Map(25 + len(dbs))
+	c.R.Map(28 + len(dbs))
 	kv := func(k string, v int64) { c.R.BulkString(k); c.R.Int(v) }
 	kf := func(k string, v float64) { c.R.BulkString(k); c.R.Double(v) }
 	kv("peak.allocated", int64(peak))
@@ -187,8 +187,8 @@ func memoryStats(c *Ctx) {
 	kv("allocator.resident", int64(resident))
 	kf("allocator-fragmentation.ratio", ratio(m.HeapInuse, m.HeapAlloc))
 	kv("allocator-fragmentation.bytes", int64(m.HeapInuse)-int64(m.HeapAlloc))
-	kf("allocator.rss-ratio", ratio(resident, m.HeapInuse))
-	kv("allocator.rss-bytes", int64(resident)-int64(m.HeapInuse))
+	kf("allocator-rss.ratio", ratio(resident, m.HeapInuse))
+	kv("allocator-rss.bytes", int64(resident)-int64(m.HeapInuse))
 	kf("rss-overhead.ratio", ratio(rss, resident))
 	kv("rss-overhead.bytes", int64(rss)-int64(resident))
 	kf("fragmentation", ratio(rss, m.HeapAlloc))

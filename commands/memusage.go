@@ -153,8 +153,8 @@ func valueSize(v any, samples int) int {
 		header := jeSize(24 + 32*16) // a node with every level
 		return robjSize + zsetSize + zskiplistSize + dictSize + 8*dictSlots(n) + header +
 			sampled(n, len(first), func(i int) int {
-				// Node: ele, score, backward and about 1.33 levels of 16 bytes.
-				return sdsAlloc(len(first[i].member), false) + dictEntrySize + jeSize(24+16*2)
+				// Node: ele, score, backward and (for most nodes) one level.
+				return sdsAlloc(len(first[i].member), false) + dictEntrySize + jeSize(24+16)
 			})
 	}
 	return 0
