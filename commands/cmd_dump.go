@@ -122,7 +122,7 @@ func restoreCommand(c *Ctx) {
 	if idle >= 0 {
 		// Redis sets the LRU clock to now minus the idle time (node-local).
 		sec := max(c.Now/1000-idle, 1)
-		c.DB.access.set(string(key), uint32(sec))
+		c.DB.access.set(key, uint32(sec))
 	}
 	signalIfList(c, c.DB, key, v)
 	c.Dirty(1)
