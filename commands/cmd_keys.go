@@ -514,8 +514,8 @@ const errNoLFU = "ERR An LFU maxmemory policy is not selected, access frequency 
 	"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 
 // objectCommand answers like Redis with its default configuration
-// (maxmemory-policy noeviction): idle time is not tracked here, so IDLETIME
-// is always 0.
+// (maxmemory-policy noeviction, so FREQ is refused). IDLETIME comes from the
+// node-local access times (access.go); OBJECT itself is not an access.
 func objectCommand(c *Ctx) {
 	sub := strings.ToLower(string(c.Args[1]))
 	switch sub {
@@ -538,7 +538,7 @@ func objectCommand(c *Ctx) {
 		c.Err(ArityErr("object|" + sub))
 		return
 	}
-	v, found := c.Lookup(c.Args[2])
+	v, found := c.Peek(c.Args[2])
 	if !found {
 		c.R.Null()
 		return
@@ -553,7 +553,7 @@ func objectCommand(c *Ctx) {
 	case "freq":
 		c.Err(errNoLFU)
 	case "idletime":
-		c.R.Int(0)
+		c.R.Int(c.DB.access.idle(c.Args[2], c.Now))
 	case "refcount":
 		c.R.Int(objectRefcount(v))
 	}

@@ -129,6 +129,20 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 			return nil, false
 		}
 	}
+	db.access.touch(key, c.Now, c.Prop != nil)
+	return v, true
+}
+
+// Peek returns the live value of key without counting as an access (OBJECT,
+// MEMORY USAGE), like Redis' LOOKUP_NOTOUCH.
+func (c *Ctx) Peek(key []byte) (any, bool) {
+	v, ok := c.DB.keys[string(key)]
+	if !ok {
+		return nil, false
+	}
+	if at, has := c.DB.expires[string(key)]; has && at <= c.Now {
+		return nil, false
+	}
 	return v, true
 }
 
@@ -158,6 +172,7 @@ func (c *Ctx) PutIn(db *DB, key []byte, v any, keepTTL bool) {
 	if !keepTTL {
 		db.persist(k)
 	}
+	db.access.touch(key, c.Now, true)
 }
 
 // Delete removes key; reports whether a live key was removed.

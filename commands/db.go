@@ -44,13 +44,15 @@ type DB struct {
 	expires map[string]int64    // absolute unix ms
 	gen     uint64              // renewed by flush, so a snapshot knows its maps are frozen
 	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
+	access  accessTable         // last access times (OBJECT IDLETIME), node-local
 	store   *Store
 }
 
 func NewStore() *Store {
 	s := &Store{}
 	for i := range s.DBs {
-		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s, gen: uint64(i)}
+		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s, gen: uint64(i),
+			access: newAccessTable()}
 	}
 	s.genSeq = NumDBs
 	return s
@@ -133,6 +135,7 @@ func (db *DB) del(key string) bool {
 	if len(db.raw) > 0 {
 		delete(db.raw, key)
 	}
+	db.access.remove(key)
 	return true
 }
 
@@ -164,6 +167,7 @@ func (db *DB) flush() {
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}
 	db.raw = nil
+	db.access = newAccessTable()
 }
 
 // swapDB exchanges the contents of two databases (SWAPDB). Clients stay on
@@ -193,4 +197,5 @@ func swapContents(a, b *DB) {
 	a.expires, b.expires = b.expires, a.expires
 	a.raw, b.raw = b.raw, a.raw
 	a.gen, b.gen = b.gen, a.gen
+	a.access, b.access = b.access, a.access
 }

@@ -125,6 +125,7 @@ func (j *Journal) undoFrom(mark int) {
 		if !st.existed {
 			delete(db.keys, st.key)
 			delete(db.expires, st.key)
+			db.access.remove(st.key)
 			continue
 		}
 		db.keys[st.key] = st.v

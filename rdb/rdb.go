@@ -46,7 +46,9 @@ func CheckFooter(p []byte) ([]byte, error) {
 	body := p[:len(p)-10]
 	ver := binary.LittleEndian.Uint16(p[len(p)-10:])
 	sum := binary.LittleEndian.Uint64(p[len(p)-8:])
-	if ver > MaxVersion || sum != 0 && sum != CRC64(p[:len(p)-8]) {
+	// Unlike an RDB file, a payload with a zero checksum is not exempt
+	// (verifyDumpPayload compares it like any other).
+	if ver > MaxVersion || sum != CRC64(p[:len(p)-8]) {
 		return nil, ErrBadPayload
 	}
 	return body, nil

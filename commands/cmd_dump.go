@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/geomys/geomys/rdb"
+)
+
+func init() {
+	register(
+		&Command{Name: "dump", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Summary: "Returns a serialized representation of the value stored at a key.", Args: "key",
+			Handler: dumpCommand},
+		&Command{Name: "restore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Summary: "Creates a key from the serialized representation of a value.",
+			Args:    "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+			Handler: restoreCommand},
+	)
+}
+
+func dumpCommand(c *Ctx) {
+	v, ok := c.Lookup(c.Args[1])
+	if !ok {
+		c.R.Null()
+		return
+	}
+	c.R.Bulk(DumpValue(v))
+}
+
+const (
+	errBusyKey    = "BUSYKEY Target key name already exists."
+	errBadPayload = "ERR DUMP payload version or checksum are wrong"
+	errBadData    = "ERR Bad data format"
+)
+
+var wordABSTTL = []byte("ABSTTL")
+
+// restoreCommand follows Redis 7.0's restoreCommand step by step, so errors
+// come in the same order. A relative TTL is propagated as an absolute one
+// (the TTL argument rewritten and ABSTTL appended, as Redis does), so the
+// AOF replays to the same expiry on Geomys and on a stock redis-server.
+func restoreCommand(c *Ctx) {
+	replace, absttl := false, false
+	idle, freq := int64(-1), int64(-1)
+	for j := 4; j < len(c.Args); j++ {
+		more := len(c.Args) - j - 1
+		switch a := c.Args[j]; {
+		case EqualFold(a, "replace"):
+			replace = true
+		case EqualFold(a, "absttl"):
+			absttl = true
+		case EqualFold(a, "idletime") && more >= 1 && freq == -1:
+			n, ok := ParseInt(c.Args[j+1])
+			if !ok {
+				c.Err(ErrNotInt)
+				return
+			}
+			if n < 0 {
+				c.Err("ERR Invalid IDLETIME value, must be >= 0")
+				return
+			}
+			idle = n
+			j++
+		case EqualFold(a, "freq") && more >= 1 && idle == -1:
+			n, ok := ParseInt(c.Args[j+1])
+			if !ok {
+				c.Err(ErrNotInt)
+				return
+			}
+			if n < 0 || n > 255 {
+				c.Err("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				return
+			}
+			freq = n
+			j++
+		default:
+			c.SyntaxErr()
+			return
+		}
+	}
+	key := c.Args[1]
+	if _, exists := c.Lookup(key); exists && !replace {
+		c.Err(errBusyKey)
+		return
+	}
+	ttl, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Err(ErrNotInt)
+		return
+	}
+	if ttl < 0 {
+		c.Err("ERR Invalid TTL value, must be >= 0")
+		return
+	}
+	v, err := RestoreValue(c.Args[3])
+	if err != nil {
+		if errors.Is(err, rdb.ErrBadPayload) {
+			c.Err(errBadPayload)
+		} else {
+			c.Err(errBadData)
+		}
+		return
+	}
+	deleted := replace && c.Delete(key)
+	if ttl != 0 && !absttl {
+		ttl += c.Now
+	}
+	if ttl != 0 && ttl <= c.Now {
+		// Already expired: nothing is created; a replaced key is gone.
+		if deleted {
+			c.Dirty(1)
+			c.Propagate(wordDEL, key)
+		}
+		c.R.OK()
+		return
+	}
+	c.Put(key, v, false)
+	if ttl != 0 {
+		c.SetExpire(key, ttl)
+	}
+	if idle >= 0 {
+		// Redis sets the LRU clock to now minus the idle time (node-local).
+		sec := max(c.Now/1000-idle, 1)
+		c.DB.access.set(key, uint32(sec))
+	}
+	signalIfList(c, c.DB, key, v)
+	c.Dirty(1)
+	if ttl != 0 && !absttl {
+		args := make([][]byte, 0, len(c.Args)+1)
+		args = append(args, c.Args[0], key, strconv.AppendInt(nil, ttl, 10))
+		args = append(args, c.Args[3:]...)
+		c.Propagate(append(args, wordABSTTL)...)
+	}
+	c.R.OK()
+}
