@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/geomys/geomys/rdb"
+	"github.com/geomys/geomys/resp"
 )
 
 func TestRestorePropagatesAbsoluteTTL(t *testing.T) {
 	h := newHarness(t)
 	p := string(rdb.DumpString("v"))
 	h.expect("+OK\r\n", "RESTORE", "k", "5000", p)
-	want := string(AppendCommandStrings(nil, "RESTORE", "k", strconv.FormatInt(h.now+5000, 10), p, "ABSTTL"))
+	want := string(resp.AppendCommand(nil, "RESTORE", "k", strconv.FormatInt(h.now+5000, 10), p, "ABSTTL"))
 	if got := h.aof(); !strings.HasSuffix(got, want) {
 		t.Fatalf("propagated %q, want %q", got, want)
 	}
@@ -20,7 +21,7 @@ func TestRestorePropagatesAbsoluteTTL(t *testing.T) {
 
 	// Already absolute, or no TTL: propagated as received.
 	h.expect("+OK\r\n", "RESTORE", "k", "0", p, "REPLACE", "IDLETIME", "3")
-	want = string(AppendCommandStrings(nil, "RESTORE", "k", "0", p, "REPLACE", "IDLETIME", "3"))
+	want = string(resp.AppendCommand(nil, "RESTORE", "k", "0", p, "REPLACE", "IDLETIME", "3"))
 	if got := h.aof(); !strings.HasSuffix(got, want) {
 		t.Fatalf("propagated %q, want %q", got, want)
 	}
@@ -28,7 +29,7 @@ func TestRestorePropagatesAbsoluteTTL(t *testing.T) {
 	// Expired on arrival: a replaced key is deleted (DEL propagated), a new
 	// one is not created and nothing is propagated.
 	h.expect("+OK\r\n", "RESTORE", "k", "1", p, "ABSTTL", "REPLACE")
-	if got := h.aof(); !strings.HasSuffix(got, string(AppendCommandStrings(nil, "DEL", "k"))) {
+	if got := h.aof(); !strings.HasSuffix(got, string(resp.AppendCommand(nil, "DEL", "k"))) {
 		t.Fatalf("propagated %q, want DEL k", got)
 	}
 	h.expect(":0\r\n", "EXISTS", "k")
