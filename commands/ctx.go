@@ -42,6 +42,7 @@ type Ctx struct {
 	ready      []ReadyKey
 	block      *BlockRequest
 	pubs       []Publication // PUBLISH (cmd_pubsub.go)
+	xread      *Reply        // XREAD's per-stream replies (cmd_stream_read.go)
 }
 
 // ReadyKey names a key that may now unblock a waiting client.
@@ -54,6 +55,9 @@ type ReadyKey struct {
 type BlockRequest struct {
 	Keys    []string
 	Timeout int64 // milliseconds, 0 = forever
+	// Args, when set, is the command to re-run on wake-ups instead of the
+	// one received: XREAD's "$" fixed to the last id when it blocked.
+	Args [][]byte
 }
 
 // Writable reports whether the handler runs inside the FSM.
@@ -108,6 +112,21 @@ func (c *Ctx) Block(keys []string, timeoutMs int64) {
 	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs}
 }
 func (c *Ctx) Blocked() *BlockRequest { return c.block }
+
+// BlockWith is Block with the arguments to re-run the command with.
+func (c *Ctx) BlockWith(keys []string, timeoutMs int64, args [][]byte) {
+	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs, Args: args}
+}
+
+// PropagateNote appends an annotation line to what the command propagates
+// (Redis skips such lines when loading an AOF; Geomys reads some of them).
+// Like Propagate, it replaces propagating the command as received.
+func (c *Ctx) PropagateNote(line string) {
+	c.propagated = true
+	if c.Prop != nil {
+		c.Prop.Annotate(line)
+	}
+}
 
 // --- key access: the only way handlers see the dataset ---
 

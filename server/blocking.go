@@ -73,6 +73,21 @@ func (w *waiters) signal(keys []commands.ReadyKey) {
 	w.mu.Unlock()
 }
 
+// signalAfter wakes, for each key, the waiter queued right after wt.
+func (w *waiters) signalAfter(keys []commands.ReadyKey, wt *waiter) {
+	w.mu.Lock()
+	for _, rk := range keys {
+		q := w.byKey[rk]
+		if i := slices.Index(q, wt); i >= 0 && i+1 < len(q) {
+			select {
+			case q[i+1].ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+	w.mu.Unlock()
+}
+
 func (w *waiters) blocked() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -96,6 +111,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 	}
 	var closed <-chan struct{}
 	var wt *waiter // registered after the first attempt finds nothing
+	woken := false // this attempt follows a signal
 	defer func() {
 		if wt != nil {
 			s.waiters.remove(wt)
@@ -109,6 +125,8 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		data := cl.entry.Bytes()
 		cl.entry.Reset(0)
 		res, err := s.node.Apply(data)
+		wasWoken := woken
+		woken = false
 		if err != nil {
 			cl.out.Error(clusterError(err))
 			return
@@ -116,6 +134,14 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		if res.Block == nil {
 			cl.out.Raw(res.Reply)
 			return
+		}
+		if res.Block.Args != nil {
+			args = res.Block.Args // XREAD's "$" stays what it was when we blocked
+		}
+		if wasWoken {
+			// Woken but nothing for us (a stream entry another waiter took,
+			// or one this reader is not after): let the next waiter look.
+			s.passTurnAfter(cl.db, wt)
 		}
 		if wt == nil {
 			// Keep this place in line until the command is served, times out
@@ -133,6 +159,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		}
 		select {
 		case <-wt.ch:
+			woken = true
 			continue
 		case <-deadline:
 			cl.out.NullArray()
@@ -159,6 +186,21 @@ func (s *Server) passTurn(db int, keys []commands.ReadyKey) {
 	if len(ready) > 0 {
 		s.waiters.signal(ready)
 	}
+}
+
+// passTurnAfter wakes, for each of wt's keys that holds something, the
+// waiter right behind wt, so a wake-up that wt could not use still reaches
+// the others in arrival order (stream readers: one entry serves them all).
+func (s *Server) passTurnAfter(db int, wt *waiter) {
+	var ready []commands.ReadyKey
+	st := s.fsm.RLock()
+	for _, rk := range wt.keys {
+		if _, _, ok := st.DBs[db].Peek(rk.Key); ok {
+			ready = append(ready, rk)
+		}
+	}
+	s.fsm.RUnlock()
+	s.waiters.signalAfter(ready, wt)
 }
 
 func (s *Server) anyKeyExists(db int, keys []string) bool {
