@@ -331,10 +331,6 @@ func xsetidCommand(c *Ctx) {
 		c.Err(ErrNoSuchKey)
 		return
 	}
-	if id.Cmp(s.maxDeletedID) < 0 {
-		c.Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-		return
-	}
 	if s.length > 0 {
 		if id.Cmp(s.lastEntryID()) < 0 {
 			c.Err("ERR The ID specified in XSETID is smaller than the target stream top item")
@@ -344,6 +340,10 @@ func xsetidCommand(c *Ctx) {
 			c.Err("ERR The entries_added specified in XSETID is smaller than the target stream length")
 			return
 		}
+	}
+	if id.Cmp(s.maxDeletedID) < 0 {
+		c.Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
+		return
 	}
 	s.lastID = id
 	if entriesAdded != -1 {

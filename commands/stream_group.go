@@ -27,7 +27,7 @@ type streamConsumer struct {
 type streamCG struct {
 	name        string
 	lastID      StreamID
-	entriesRead int64 // -1 when unknown (Redis' SCG_INVALID_ENTRIES_READ)
+	entriesRead int64         // -1 when unknown (Redis' SCG_INVALID_ENTRIES_READ)
 	pel         []*streamNACK // ascending by id
 	consumers   map[string]*streamConsumer
 }
