@@ -226,7 +226,7 @@ func xreadGeneric(c *Ctx, xreadgroup bool) {
 		for i, k := range keys {
 			names[i] = string(k)
 		}
-		c.BlockWith(names, o.timeout, rerun) // the server replies on timeout
+		c.BlockWith(names, o.timeout, rerun, streamsReady(names, ids, o.group)) // the server replies on timeout
 		return
 	}
 	c.R.NullArray()
@@ -365,5 +365,39 @@ func propagateSeen(c *Ctx, key []byte, g *streamCG, cs *streamConsumer) {
 	line := consumerNote(string(key), g.name, cs)
 	if len(line) <= maxStreamNote {
 		c.PropagateNote(line)
+	}
+}
+
+// streamsReady reports whether a blocked XREAD (or XREADGROUP ... >) would
+// be served: a stream has an entry after its id (after the group's last
+// delivered id), or the group is gone (the retry answers NOGROUP).
+func streamsReady(keys []string, ids []StreamID, group []byte) func(db *DB) bool {
+	gname := string(group)
+	return func(db *DB) bool {
+		for i, k := range keys {
+			v, _, ok := db.Peek(k)
+			if !ok {
+				if group != nil {
+					return true
+				}
+				continue
+			}
+			s, isStream := v.(*Stream)
+			if !isStream {
+				return true // the retry answers WRONGTYPE
+			}
+			after := ids[i]
+			if group != nil {
+				g := s.group([]byte(gname))
+				if g == nil {
+					return true
+				}
+				after = g.lastID
+			}
+			if s.length > 0 && s.lastEntryID().Cmp(after) > 0 {
+				return true
+			}
+		}
+		return false
 	}
 }

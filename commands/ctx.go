@@ -58,6 +58,10 @@ type BlockRequest struct {
 	// Args, when set, is the command to re-run on wake-ups instead of the
 	// one received: XREAD's "$" fixed to the last id when it blocked.
 	Args [][]byte
+	// Ready, when set, tells whether a retry would be served now (the
+	// server calls it under the store's read lock); without it a key that
+	// exists is taken to have something.
+	Ready func(db *DB) bool
 }
 
 // Writable reports whether the handler runs inside the FSM.
@@ -114,8 +118,8 @@ func (c *Ctx) Block(keys []string, timeoutMs int64) {
 func (c *Ctx) Blocked() *BlockRequest { return c.block }
 
 // BlockWith is Block with the arguments to re-run the command with.
-func (c *Ctx) BlockWith(keys []string, timeoutMs int64, args [][]byte) {
-	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs, Args: args}
+func (c *Ctx) BlockWith(keys []string, timeoutMs int64, args [][]byte, ready func(db *DB) bool) {
+	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs, Args: args, Ready: ready}
 }
 
 // PropagateNote appends an annotation line to what the command propagates
