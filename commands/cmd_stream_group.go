@@ -449,7 +449,10 @@ func xclaimCommand(c *Ctx) {
 		propagateLastID = true
 	}
 	if delivery != -1 {
-		if delivery < 0 || delivery > now {
+		// A time in the future is taken as now, as Redis does; an AOF
+		// being loaded has no clock (Now is 0) and its TIMEs are the ones
+		// Geomys propagated, so they are kept.
+		if delivery < 0 || delivery > now && now != 0 {
 			delivery = now
 		}
 	} else {

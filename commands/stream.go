@@ -80,6 +80,24 @@ type streamBlock struct {
 	data  []byte
 	offs  []uint32
 	live  int
+	// After a snapshot or rewrite is loaded, deleted entries are gone but
+	// still count as in Redis' node (and in the nodes that never reloaded):
+	// padCount and padBytes stand for them, tail for the last one's id.
+	padCount int
+	padBytes int
+	tail     StreamID
+}
+
+func (b *streamBlock) total() int { return len(b.offs) + b.padCount }
+func (b *streamBlock) size() int  { return len(b.data) + b.padBytes }
+
+// lastAny is the id of the block's last entry, deleted or not.
+func (b *streamBlock) lastAny() StreamID {
+	id := b.id(len(b.offs) - 1)
+	if b.tail.Cmp(id) > 0 {
+		return b.tail
+	}
+	return id
 }
 
 // streamEntry is one decoded entry; fields alias the block's bytes and stay
@@ -123,7 +141,7 @@ func (b *streamBlock) search(id StreamID) int {
 
 func (b *streamBlock) clone() *streamBlock {
 	return &streamBlock{first: b.first, data: append([]byte(nil), b.data...),
-		offs: append([]uint32(nil), b.offs...), live: b.live}
+		offs: append([]uint32(nil), b.offs...), live: b.live, padCount: b.padCount, padBytes: b.padBytes, tail: b.tail}
 }
 
 // streamCG is a consumer group; see stream_group.go.
@@ -138,7 +156,8 @@ type Stream struct {
 	firstID      StreamID
 	maxDeletedID StreamID
 	entriesAdded int64
-	groups       []*streamCG // sorted by name
+	groups       []*streamCG   // sorted by name
+	relayout     []streamEntry // entries awaiting their block while an AOF loads
 }
 
 func NewStream() *Stream { return &Stream{} }
@@ -171,7 +190,7 @@ func (s *Stream) appendEntry(id StreamID, fields [][]byte) {
 	var b *streamBlock
 	if n := len(s.blocks); n > 0 {
 		b = s.blocks[n-1]
-		if len(b.offs) >= streamNodeMaxEntries || len(b.data)+size >= streamNodeMaxBytes {
+		if b.total() >= streamNodeMaxEntries || b.size()+size >= streamNodeMaxBytes {
 			b = nil
 		}
 	}
@@ -179,24 +198,28 @@ func (s *Stream) appendEntry(id StreamID, fields [][]byte) {
 		b = &streamBlock{first: id}
 		s.blocks = append(s.blocks, b)
 	}
-	b.offs = append(b.offs, uint32(len(b.data)))
-	d := b.data
-	d = append(d, 0)
-	d = binary.AppendUvarint(d, id.Ms-b.first.Ms)
-	d = binary.AppendUvarint(d, id.Seq)
-	d = binary.AppendUvarint(d, uint64(len(fields)))
-	for _, f := range fields {
-		d = binary.AppendUvarint(d, uint64(len(f)))
-		d = append(d, f...)
-	}
-	b.data = d
-	b.live++
+	b.appendRaw(streamEntry{id, fields})
 	if s.length == 0 {
 		s.firstID = id
 	}
 	s.length++
 	s.lastID = id
 	s.entriesAdded++
+}
+
+func (b *streamBlock) appendRaw(e streamEntry) {
+	b.offs = append(b.offs, uint32(len(b.data)))
+	d := b.data
+	d = append(d, 0)
+	d = binary.AppendUvarint(d, e.id.Ms-b.first.Ms)
+	d = binary.AppendUvarint(d, e.id.Seq)
+	d = binary.AppendUvarint(d, uint64(len(e.fields)))
+	for _, f := range e.fields {
+		d = binary.AppendUvarint(d, uint64(len(f)))
+		d = append(d, f...)
+	}
+	b.data = d
+	b.live++
 }
 
 // blockFor returns the index of the block that may hold id: the last one
@@ -335,7 +358,7 @@ func (s *Stream) trim(maxlen int64, minid StreamID, approx bool, limit int64) in
 		if maxlen >= 0 {
 			remove = s.length-entries >= maxlen
 		} else {
-			remove = b.id(len(b.offs)-1).Cmp(minid) < 0
+			remove = b.lastAny().Cmp(minid) < 0
 		}
 		if remove {
 			s.blocks = s.blocks[1:]
@@ -398,6 +421,7 @@ func (s *Stream) AppendRewrite(buf []byte, key string) []byte {
 	}
 	buf = AppendCommandStrings(buf, "XSETID", key, s.lastID.String(), "ENTRIESADDED",
 		strconv.FormatInt(s.entriesAdded, 10), "MAXDELETEDID", s.maxDeletedID.String())
+	buf = s.appendLayoutNotes(buf, key)
 	for _, g := range s.groups {
 		buf = AppendCommandStrings(buf, "XGROUP", "CREATE", key, g.name, g.lastID.String(),
 			"ENTRIESREAD", strconv.FormatInt(g.entriesRead, 10))

@@ -271,6 +271,10 @@ func LoadStreamNote(db *DB, note string) bool {
 		return false
 	}
 	f := strings.Fields(rest)
+	if len(f) == 7 && f[0] == "n" {
+		loadLayoutNote(db, f)
+		return true
+	}
 	if len(f) < 5 {
 		return true
 	}
@@ -313,4 +317,68 @@ func parseStreamIDString(s string) (StreamID, bool) {
 	a, err1 := strconv.ParseUint(ms, 10, 64)
 	b, err2 := strconv.ParseUint(seq, 10, 64)
 	return StreamID{a, b}, err1 == nil && err2 == nil
+}
+
+// appendLayoutNotes records where each block starts, how many entries it
+// holds live and in all, its size and last id, so that a loaded snapshot
+// cuts blocks where the nodes that never reloaded do: approximate trimming
+// removes whole blocks, and every node must trim alike.
+func (s *Stream) appendLayoutNotes(buf []byte, key string) []byte {
+	hk := hex.EncodeToString([]byte(key))
+	for _, b := range s.blocks {
+		line := streamNotePrefix + "n " + hk + " " + b.first.String() + " " + strconv.Itoa(b.live) + " " +
+			strconv.Itoa(b.total()) + " " + strconv.Itoa(b.size()) + " " + b.lastAny().String()
+		if len(line) > maxStreamNote {
+			return buf
+		}
+		buf = appendNote(buf, line)
+	}
+	return buf
+}
+
+// loadLayoutNote rebuilds the next block of a loaded stream from a layout
+// note: the first note of a key takes the entries out of the blocks the
+// XADDs made, each note then refills one block.
+func loadLayoutNote(db *DB, f []string) {
+	key, err := hex.DecodeString(f[1])
+	if err != nil {
+		return
+	}
+	s, ok := db.keys[string(key)].(*Stream)
+	if !ok {
+		return
+	}
+	first, ok1 := parseStreamIDString(f[2])
+	live, err1 := strconv.Atoi(f[3])
+	total, err2 := strconv.Atoi(f[4])
+	size, err3 := strconv.Atoi(f[5])
+	tail, ok2 := parseStreamIDString(f[6])
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil {
+		return
+	}
+	if s.relayout == nil {
+		var all []streamEntry
+		s.scan(minStreamID, maxStreamID, false, func(e streamEntry) bool {
+			e.fields = append([][]byte(nil), e.fields...)
+			all = append(all, e)
+			return true
+		})
+		s.relayout = all
+		s.blocks = s.blocks[:0:0]
+	}
+	if live > len(s.relayout) {
+		live = len(s.relayout)
+	}
+	b := &streamBlock{first: first}
+	for _, e := range s.relayout[:live] {
+		b.appendRaw(e)
+	}
+	s.relayout = s.relayout[live:]
+	b.padCount = max(total-len(b.offs), 0)
+	b.padBytes = max(size-len(b.data), 0)
+	b.tail = tail
+	s.blocks = append(s.blocks, b)
+	if len(s.relayout) == 0 {
+		s.relayout = nil
+	}
 }
