@@ -718,6 +718,14 @@ func BlockTimeout(cmd *Command, args [][]byte) (ms int64, errMsg string) {
 			return 0, errMsg
 		}
 		arg = args[1]
+	case "xread", "xreadgroup":
+		// In milliseconds; a bad value is the handler's to report, in the
+		// order of Redis' option parsing.
+		if i := XReadBlockArg(args); i >= 0 {
+			ms, _ := parseMsTimeout(args[i])
+			return ms, ""
+		}
+		return 0, ""
 	default:
 		return 0, ""
 	}

@@ -30,6 +30,7 @@ type Ctx struct {
 	ready      []ReadyKey
 	block      *BlockRequest
 	pubs       []Publication // PUBLISH (cmd_pubsub.go)
+	xread      *Reply        // XREAD's per-stream replies (cmd_stream_read.go)
 }
 
 // ReadyKey names a key that may now unblock a waiting client.
@@ -44,6 +45,13 @@ type ReadyKey struct {
 type BlockRequest struct {
 	Keys    []string
 	Timeout int64 // milliseconds, 0 = forever
+	// Args, when set, is the command to re-run on wake-ups instead of the
+	// one received: XREAD's "$" fixed to the last id when it blocked.
+	Args [][]byte
+	// Ready, when set, tells whether a retry would be served now (the
+	// server calls it under the store's read lock); without it a key that
+	// exists is taken to have something.
+	Ready func(db *DB) bool
 }
 
 // Writable reports whether the handler runs inside the FSM.
@@ -101,6 +109,21 @@ func (c *Ctx) Block(keys []string, timeoutMs int64) {
 	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs}
 }
 func (c *Ctx) Blocked() *BlockRequest { return c.block }
+
+// BlockWith is Block with the arguments to re-run the command with.
+func (c *Ctx) BlockWith(keys []string, timeoutMs int64, args [][]byte, ready func(db *DB) bool) {
+	c.block = &BlockRequest{Keys: keys, Timeout: timeoutMs, Args: args, Ready: ready}
+}
+
+// PropagateNote appends an annotation line to what the command propagates
+// (Redis skips such lines when loading an AOF; Geomys reads some of them).
+// Like Propagate, it replaces propagating the command as received.
+func (c *Ctx) PropagateNote(line string) {
+	c.propagated = true
+	if c.Prop != nil {
+		c.Prop.Annotate(line)
+	}
+}
 
 // --- key access: the only way handlers see the dataset ---
 

@@ -168,6 +168,9 @@ func (f *FSM) load() error {
 		if f.loadScriptNote(note) {
 			return
 		}
+		if commands.LoadStreamNote(f.store.DBs[db], note) {
+			return
+		}
 		if rest, ok := strings.CutPrefix(note, markerPrefix); ok {
 			idx, ts, _ := strings.Cut(rest, " ")
 			if n, err := strconv.ParseUint(idx, 10, 64); err == nil {
@@ -370,7 +373,8 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 		default:
 			def := commands.Lookup(name)
 			// Inside a transaction reads run here too, at their place in the log.
-			if def == nil || def.Handler == nil || !def.Is(commands.Write) && !(inTx > 0 && def.Is(commands.ReadOnly)) {
+			// A blocking read (XREAD BLOCK) comes through the log so that it can park.
+			if def == nil || def.Handler == nil || !def.Is(commands.Write) && !def.Is(commands.Blocking) && !(inTx > 0 && def.Is(commands.ReadOnly)) {
 				r.Error("ERR unknown command '" + string(name) + "'")
 				break
 			}

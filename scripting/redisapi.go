@@ -224,6 +224,8 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	r.Reset()
 	r.Proto = x.resp
 	switch {
+	case commands.XReadScriptError(def, args) != "":
+		r.Error(commands.XReadScriptError(def, args))
 	case def.Handler != nil:
 		c := x.call.Ctx
 		c.R = r

@@ -6,6 +6,7 @@
 #   ROUNDS=5 scripts/bench.sh        # median of 5 interleaved rounds
 #   TESTS=evalsha,evalsha_ro scripts/bench.sh
 #   TESTS=geoadd scripts/bench.sh
+#   TESTS=xadd scripts/bench.sh      # XADD stream:<rand> * f v (compare with redis-always)
 #
 # evalsha runs a small write script (INCR then PEXPIRE of one key) by its
 # sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
@@ -93,6 +94,7 @@ rps() { # port test pipeline -> requests per second
   evalsha) what=(EVALSHA "$write_sha" 1 "key:__rand_int__" 60000) ;;
   evalsha_ro) what=(EVALSHA_RO "$read_sha" 1 "key:__rand_int__") ;;
   geoadd) what=(GEOADD geo 13.361389 38.115556 "m:__rand_int__") ;;
+  xadd) what=(XADD "stream:__rand_int__" '*' f v) ;;
   esac
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -r 100000 --csv "${what[@]}" 2>/dev/null \
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first

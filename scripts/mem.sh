@@ -5,6 +5,7 @@
 #   KEYS=200000 scripts/mem.sh
 #   KIND=hash scripts/mem.sh       # 1,000,000 small hashes (hkey:<n> f1 v1 f2 v2)
 #   KIND=zset scripts/mem.sh       # 1,000,000 members of one sorted set
+#   KIND=stream scripts/mem.sh     # 1,000,000 small entries of one stream (XADD s <n>-1 f v<k>)
 #
 # Loads KEYS small string keys (key:<n> -> "xxx") into each server with
 # redis-cli --pipe, then reports RSS growth per key. Then, on each server,
@@ -58,6 +59,8 @@ def cmd(*args):
 for i in range(n):
     if kind == "hash":
         cmd("HSET", "hkey:%d" % i, "f1", "v1", "f2", "v2")
+    elif kind == "stream":
+        cmd("XADD", "stream", "%d-1" % (i + 1), "f", "v%d" % (i % 1000))
     elif kind == "zset":
         cmd("ZADD", "zset", str(i % 100000), "member:%d" % i)
     else:

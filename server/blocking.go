@@ -17,14 +17,43 @@ type waiters struct {
 	mu    sync.Mutex
 	byKey map[commands.ReadyKey][]*waiter
 	count int
+	// turns tracks, per key, the waiter whose turn it is to retry: a write
+	// to the key hands the turn to the longest waiting client, and each
+	// client passes it on to the one behind it after its retry, whether it
+	// was served or not (one stream entry serves every XREAD, and a
+	// consumer group's entry the first XREADGROUP in line). A write that
+	// arrives during a round starts another round from the head.
+	turns map[commands.ReadyKey]*keyTurn
+}
+
+type keyTurn struct {
+	holder  *waiter
+	pending bool // a write arrived during this round
 }
 
 type waiter struct {
-	keys []commands.ReadyKey
-	ch   chan struct{} // signalled (non-blocking) when it is this waiter's turn
+	keys  []commands.ReadyKey
+	ch    chan struct{}              // signalled (non-blocking) when it is this waiter's turn
+	ready func(db *commands.DB) bool // from its BlockRequest; nil: the key exists
 }
 
-func (w *waiters) init() { w.byKey = map[commands.ReadyKey][]*waiter{} }
+func (w *waiters) init() {
+	w.byKey = map[commands.ReadyKey][]*waiter{}
+	w.turns = map[commands.ReadyKey]*keyTurn{}
+}
+
+func (w *waiters) setReady(wt *waiter, ready func(db *commands.DB) bool) {
+	w.mu.Lock()
+	wt.ready = ready
+	w.mu.Unlock()
+}
+
+func wake(wt *waiter) {
+	select {
+	case wt.ch <- struct{}{}:
+	default:
+	}
+}
 
 func (w *waiters) add(db int, keys []string) *waiter {
 	wt := &waiter{ch: make(chan struct{}, 1)}
@@ -57,33 +86,87 @@ func (w *waiters) remove(wt *waiter) {
 	w.mu.Unlock()
 }
 
-// signal is the FSM's OnReady hook: for each key, wake the client that has
-// waited longest. It retries its command through the log; when it is served
-// and the key still holds something, it passes the turn on (see done).
+// signal is the FSM's OnReady hook: for each key, hand the turn to the
+// client that has waited longest, unless a round is under way.
 func (w *waiters) signal(keys []commands.ReadyKey) {
 	w.mu.Lock()
 	for _, rk := range keys {
 		if rk.AllKeys {
-			// SWAPDB: every waiter of the db retries (one that still finds
-			// nothing parks again, keeping its place).
-			for k, q := range w.byKey {
-				if k.DB == rk.DB && len(q) > 0 {
-					select {
-					case q[0].ch <- struct{}{}:
-					default:
-					}
+			// SWAPDB: every key of the db with waiters gets its turn (a
+			// waiter that still finds nothing parks again, keeping its place).
+			for k := range w.byKey {
+				if k.DB == rk.DB {
+					w.signalKeyLocked(k)
 				}
 			}
 			continue
 		}
-		if q := w.byKey[rk]; len(q) > 0 {
-			select {
-			case q[0].ch <- struct{}{}:
-			default:
-			}
-		}
+		w.signalKeyLocked(rk)
 	}
 	w.mu.Unlock()
+}
+
+// signalKeyLocked hands rk's turn to its longest waiting client, or marks
+// the turn in progress as having more to serve.
+func (w *waiters) signalKeyLocked(rk commands.ReadyKey) {
+	q := w.byKey[rk]
+	if len(q) == 0 {
+		return
+	}
+	if t := w.turns[rk]; t != nil {
+		t.pending = true
+		return
+	}
+	w.turns[rk] = &keyTurn{holder: q[0]}
+	wake(q[0])
+}
+
+// passOn is called by wt after each retry and when it stops waiting: each
+// key whose turn it holds goes to the next client in line that would be
+// served now, or round again from the head if writes arrived during the
+// round; otherwise the round ends. Skipping clients that would find
+// nothing matters for streams: a retry that finds nothing could otherwise
+// commit after the next write and take an entry from an older waiter.
+func (w *waiters) passOn(st *commands.Store, db int, wt *waiter, leaving bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	serves := func(x *waiter, rk commands.ReadyKey) bool {
+		if x.ready != nil {
+			return x.ready(st.DBs[db])
+		}
+		_, _, ok := st.DBs[db].Peek(rk.Key)
+		return ok
+	}
+	for _, rk := range wt.keys {
+		t := w.turns[rk]
+		if t == nil || t.holder != wt {
+			continue
+		}
+		q := w.byKey[rk]
+		i := slices.Index(q, wt)
+		var next *waiter
+		for _, x := range q[i+1:] {
+			if serves(x, rk) {
+				next = x
+				break
+			}
+		}
+		if next == nil && t.pending {
+			t.pending = false
+			for _, x := range q {
+				if (x != wt || !leaving) && serves(x, rk) {
+					next = x
+					break
+				}
+			}
+		}
+		if next == nil {
+			delete(w.turns, rk)
+			continue
+		}
+		t.holder = next
+		wake(next)
+	}
 }
 
 func (w *waiters) blocked() int {
@@ -111,8 +194,10 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 	var wt *waiter // registered after the first attempt finds nothing
 	defer func() {
 		if wt != nil {
+			st := s.fsm.RLock()
+			s.waiters.passOn(st, cl.db, wt, true)
+			s.fsm.RUnlock()
 			s.waiters.remove(wt)
-			s.passTurn(cl.db, wt.keys)
 			cl.blocked.Store(false)
 		}
 	}()
@@ -130,10 +215,20 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			cl.out.Raw(res.Reply)
 			return
 		}
+		if res.Block.Args != nil {
+			args = res.Block.Args // XREAD's "$" stays what it was when we blocked
+		}
+		if wt != nil {
+			s.waiters.setReady(wt, res.Block.Ready)
+			st := s.fsm.RLock()
+			s.waiters.passOn(st, cl.db, wt, false)
+			s.fsm.RUnlock()
+		}
 		if wt == nil {
 			// Keep this place in line until the command is served, times out
 			// or the client goes away.
 			wt = s.waiters.add(cl.db, res.Block.Keys)
+			s.waiters.setReady(wt, res.Block.Ready)
 			cl.blocked.Store(true)
 			if s.anyKeyExists(cl.db, res.Block.Keys) {
 				continue // a push committed between our attempt and registering
@@ -155,22 +250,6 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			cl.out.Error("UNBLOCKED server is shutting down")
 		}
 		return
-	}
-}
-
-// passTurn wakes the next waiter of every key that still holds something, so
-// several elements pushed at once reach several waiters, oldest first.
-func (s *Server) passTurn(db int, keys []commands.ReadyKey) {
-	var ready []commands.ReadyKey
-	st := s.fsm.RLock()
-	for _, rk := range keys {
-		if _, _, ok := st.DBs[db].Peek(rk.Key); ok {
-			ready = append(ready, rk)
-		}
-	}
-	s.fsm.RUnlock()
-	if len(ready) > 0 {
-		s.waiters.signal(ready)
 	}
 }
 

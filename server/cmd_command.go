@@ -125,7 +125,7 @@ func aclCategories(c *commands.Command) []string {
 		cats = append(cats, "@read")
 	}
 	switch c.Group {
-	case "string", "list", "hash", "set", "connection", "pubsub", "transactions":
+	case "string", "list", "hash", "set", "stream", "connection", "pubsub", "transactions":
 		cats = append(cats, "@"+c.Group)
 	case "sorted-set":
 		cats = append(cats, "@sortedset")

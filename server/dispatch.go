@@ -114,7 +114,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			}
 		}
 		s.serverCommand(cl, cmd, args)
-	case cmd.Is(commands.Blocking):
+	case cmd.Is(commands.Blocking) && commands.MayBlock(cmd, args):
 		s.flushWrites(cl)
 		cl.lastCmd.Store(cmd.Name)
 		switch s.leaderRoute(cl) {
