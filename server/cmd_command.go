@@ -129,6 +129,8 @@ func aclCategories(c *commands.Command) []string {
 		cats = append(cats, "@"+c.Group)
 	case "sorted-set":
 		cats = append(cats, "@sortedset")
+	case "bitmap", "hyperloglog":
+		cats = append(cats, "@"+c.Group)
 	case "generic":
 		cats = append(cats, "@keyspace")
 	}
