@@ -11,11 +11,14 @@ func init() {
 			Summary: "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
 			Args:    "key [element [element ...]]", Handler: pfaddCommand},
 		// PFCOUNT caches the cardinality it computes in the value, as Redis
-		// does (so a later GET returns Redis's bytes). Redis flags it readonly
-		// yet propagates the cache update; here it is MayReplicate: it runs
-		// from the log on every node, caches and propagates itself only when
-		// the cache was stale. Run on the read path (a read-only script), it
-		// computes the same count without caching, leaving the dataset alone.
+		// does, so a later GET returns Redis's bytes. Redis flags it readonly
+		// yet propagates the cache update (CMD_MAY_REPLICATE); here it is
+		// MayReplicate: it runs from the Raft log on every node, so every
+		// node caches the same bytes, and it propagates itself (PFCOUNT key,
+		// which a stock redis-server replays the same way) only when the
+		// cache was stale. Like Redis, read-only scripts may not call it, so
+		// it never runs on the read path; if it did, it would count without
+		// caching and leave the dataset alone.
 		&Command{Name: "pfcount", Arity: -2, Flags: ReadOnly | MayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).",
 			Args:    "key [key ...]", Handler: pfcountCommand},
