@@ -335,7 +335,7 @@ func hllSelfTest() string {
 		}
 		sparse, _ = hllAdd(sparse, ele[:])
 		dense, _ = hllAdd(dense, ele[:])
-		if sparse[4] == hllSparse && n%500 != 0 {
+		if n%500 != 0 {
 			continue
 		}
 		a, okA := hllCount(string(sparse))
