@@ -341,3 +341,33 @@ func TestHLLCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestBitmapHLLCommandInfo: COMMAND INFO describes the bitmap and HLL
+// commands as redis-server does (arity, flags, key positions, categories).
+func TestBitmapHLLCommandInfo(t *testing.T) {
+	n := startNode(t)
+	ctx := ctxT(t)
+	ref := redis.NewClient(&redis.Options{Addr: startRedis(t), Protocol: 2})
+	names := []string{"setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro",
+		"pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"}
+	want, err := ref.Command(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.client().Command(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		w, g := want[name], got[name]
+		if g == nil {
+			t.Errorf("COMMAND INFO %s: missing", name)
+			continue
+		}
+		ws := fmt.Sprint(w.Arity, w.Flags, w.FirstKeyPos, w.LastKeyPos, w.StepCount, w.ACLFlags)
+		gs := fmt.Sprint(g.Arity, g.Flags, g.FirstKeyPos, g.LastKeyPos, g.StepCount, g.ACLFlags)
+		if ws != gs {
+			t.Errorf("COMMAND INFO %s:\n   geomys: %s\n    redis: %s", name, gs, ws)
+		}
+	}
+}
