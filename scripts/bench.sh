@@ -5,10 +5,12 @@
 #   N=50000 TESTS=set,get scripts/bench.sh
 #   ROUNDS=5 scripts/bench.sh        # median of 5 interleaved rounds
 #   TESTS=evalsha,evalsha_ro scripts/bench.sh
+#   TESTS=setbit,pfadd scripts/bench.sh
 #
 # evalsha runs a small write script (INCR then PEXPIRE of one key) by its
 # sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
-# redis-always and evalsha_ro with redis-none.
+# redis-always and evalsha_ro with redis-none. setbit (SETBIT bits:<rand> 7 1)
+# and pfadd (PFADD hll <rand>: one HyperLogLog, soon dense) are writes too.
 #
 # Servers: geomys (default flags: every write fsynced in the Raft log before
 # the reply), redis-server with appendfsync always (the fair comparison for
@@ -90,6 +92,8 @@ rps() { # port test pipeline -> requests per second
   case "$2" in
   evalsha) what=(EVALSHA "$write_sha" 1 "key:__rand_int__" 60000) ;;
   evalsha_ro) what=(EVALSHA_RO "$read_sha" 1 "key:__rand_int__") ;;
+  setbit) what=(SETBIT "bits:__rand_int__" 7 1) ;;
+  pfadd) what=(PFADD hll "__rand_int__") ;;
   esac
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -r 100000 --csv "${what[@]}" 2>/dev/null \
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first
