@@ -169,54 +169,49 @@ func popcount(b string) int64 {
 	return int64(n)
 }
 
-// BITCOUNT key [start end [BYTE|BIT]]: arguments are checked before the key
-// is looked up, as Redis 7.2 does (7.0 answered 0 for a missing key whatever
-// the arguments).
+// BITCOUNT key [start end [BYTE|BIT]]. As in Redis 7 (before 8.0), the key
+// is looked up first: a missing key counts 0 whatever the arguments, and a
+// range with both ends negative and start > end counts 0 before BYTE|BIT is
+// read.
 func bitcountCommand(c *Ctx) {
+	s, found, ok := getString(c, c.Args[1])
+	if !ok {
+		return
+	}
+	if !found {
+		c.R.Int(0)
+		return
+	}
 	var start, end int64
 	var firstMask, lastMask byte
-	var s string
-	var found bool
 	switch len(c.Args) {
 	case 4, 5:
-		var ok1, ok2 bool
-		start, ok1 = ParseInt(c.Args[2])
-		if !ok1 {
+		if start, ok = ParseInt(c.Args[2]); !ok {
 			c.Err(ErrNotInt)
 			return
 		}
-		end, ok2 = ParseInt(c.Args[3])
-		if !ok2 {
+		if end, ok = ParseInt(c.Args[3]); !ok {
 			c.Err(ErrNotInt)
-			return
-		}
-		isBit := false
-		if len(c.Args) == 5 {
-			var ok bool
-			if isBit, ok = parseBitUnit(c, c.Args[4]); !ok {
-				return
-			}
-		}
-		var ok bool
-		if s, found, ok = getString(c, c.Args[1]); !ok {
 			return
 		}
 		if start < 0 && end < 0 && start > end {
 			c.R.Int(0)
 			return
 		}
+		isBit := false
+		if len(c.Args) == 5 {
+			if isBit, ok = parseBitUnit(c, c.Args[4]); !ok {
+				return
+			}
+		}
 		start, end, firstMask, lastMask = bitRange(start, end, len(s), isBit)
 	case 2:
-		var ok bool
-		if s, found, ok = getString(c, c.Args[1]); !ok {
-			return
-		}
 		start, end = 0, int64(len(s))-1
 	default:
 		c.SyntaxErr()
 		return
 	}
-	if !found || start > end {
+	if start > end {
 		c.R.Int(0)
 		return
 	}
@@ -248,8 +243,9 @@ func firstBit(b string, bit int64) int64 {
 	return int64(len(b)) * 8
 }
 
-// BITPOS key bit [start [end [BYTE|BIT]]], arguments checked first as in
-// Redis 7.2.
+// BITPOS key bit [start [end [BYTE|BIT]]]. As in Redis 7 (before 8.0), only
+// the bit is checked before the key is looked up: a missing key is an endless
+// run of zeros whatever the range.
 func bitposCommand(c *Ctx) {
 	bit, ok := ParseInt(c.Args[2])
 	if !ok {
@@ -260,10 +256,17 @@ func bitposCommand(c *Ctx) {
 		c.Err("ERR The bit argument must be 1 or 0.")
 		return
 	}
+	s, found, ok := getString(c, c.Args[1])
+	if !ok {
+		return
+	}
+	if !found {
+		c.R.Int(-bit)
+		return
+	}
 	var start, end int64
 	var firstMask, lastMask byte
-	var s string
-	var found, endGiven bool
+	endGiven := false
 	switch n := len(c.Args); n {
 	case 4, 5, 6:
 		if start, ok = ParseInt(c.Args[3]); !ok {
@@ -276,6 +279,7 @@ func bitposCommand(c *Ctx) {
 				return
 			}
 		}
+		end = int64(len(s)) - 1
 		if n >= 5 {
 			if end, ok = ParseInt(c.Args[4]); !ok {
 				c.Err(ErrNotInt)
@@ -283,24 +287,11 @@ func bitposCommand(c *Ctx) {
 			}
 			endGiven = true
 		}
-		if s, found, ok = getString(c, c.Args[1]); !ok {
-			return
-		}
-		if n < 5 {
-			end = int64(len(s)) - 1
-		}
 		start, end, firstMask, lastMask = bitRange(start, end, len(s), isBit)
 	case 3:
-		if s, found, ok = getString(c, c.Args[1]); !ok {
-			return
-		}
 		start, end = 0, int64(len(s))-1
 	default:
 		c.SyntaxErr()
-		return
-	}
-	if !found {
-		c.R.Int(-bit) // an endless run of zeros
 		return
 	}
 	if start > end {

@@ -6,10 +6,9 @@ import (
 	"testing"
 )
 
-// bitmapScript covers every bitmap command, option and error. Lines ending
-// in ` => "<raw>"` give Redis 7.2's reply where the 7.0 reference differs:
-// since 7.2 BITCOUNT and BITPOS check their arguments before looking the key
-// up, so a missing key no longer hides a bad argument.
+// bitmapScript covers every bitmap command, option and error. BITCOUNT and
+// BITPOS look a missing key up before they check the rest of their
+// arguments, as Redis 7 does (Redis 8 checks the arguments first).
 const bitmapScript = `
 # SETBIT / GETBIT
 SETBIT b 7 1
@@ -90,13 +89,13 @@ BITCOUNT s 0 -1 bad
 BITCOUNT s a 1
 BITCOUNT s 1 a
 BITCOUNT s 1 2 BIT extra
-BITCOUNT s -1 -2 bad => "-ERR syntax error\r\n"
+BITCOUNT s -1 -2 bad
 BITCOUNT nokey
 BITCOUNT nokey 0 -1
 BITCOUNT nokey 0 -1 BIT
-BITCOUNT nokey 1 => "-ERR syntax error\r\n"
-BITCOUNT nokey a b => "-ERR value is not an integer or out of range\r\n"
-BITCOUNT nokey 0 1 bad => "-ERR syntax error\r\n"
+BITCOUNT nokey 1
+BITCOUNT nokey a b
+BITCOUNT nokey 0 1 bad
 BITCOUNT e
 BITCOUNT e 0 -1 BIT
 BITCOUNT num
@@ -150,10 +149,12 @@ BITPOS q 1 a 1 bad
 BITPOS q 1 0 a bad
 BITPOS q 1 0 1 bit extra
 BITPOS nokey 2
-BITPOS nokey 1 a => "-ERR value is not an integer or out of range\r\n"
-BITPOS nokey 1 0 1 bad => "-ERR syntax error\r\n"
-BITPOS nokey 0 1 2 bit extra => "-ERR syntax error\r\n"
+BITPOS nokey 1 a
+BITPOS nokey 1 0 1 bad
+BITPOS nokey 0 1 2 bit extra
 BITPOS list 1
+BITPOS list 1 a b
+BITCOUNT list a b
 BITPOS num 1
 BITPOS num 0 1
 BITPOS q
