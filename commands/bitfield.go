@@ -239,11 +239,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		}
 		c.R.Array(len(ops))
 		for _, o := range ops {
-			if o.signed {
-				c.R.Int(getSignedBits(s, o.offset, o.bits))
-			} else {
-				c.R.Int(int64(getUnsignedBits(s, o.offset, o.bits)))
-			}
+			c.R.Int(bitfieldGet(s, o))
 		}
 		return
 	}
@@ -255,76 +251,77 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 	if !ok {
 		return
 	}
-
 	changed := false
 	c.R.Array(len(ops))
 	for _, o := range ops {
 		if o.op == bfGet {
-			if o.signed {
-				c.R.Int(getSignedBits(p, o.offset, o.bits))
-			} else {
-				c.R.Int(int64(getUnsignedBits(p, o.offset, o.bits)))
-			}
+			c.R.Int(bitfieldGet(p, o))
 			continue
 		}
-		if o.signed {
-			old := getSignedBits(p, o.offset, o.bits)
-			var nv, ret int64
-			var of int
-			if o.op == bfIncrBy {
-				var w int64
-				of, w = checkSignedOverflow(old, o.value, o.bits, o.overflow)
-				nv = old + o.value
-				if of != 0 {
-					nv = w
-				}
-				ret = nv
-			} else {
-				var w int64
-				nv = o.value
-				if of, w = checkSignedOverflow(nv, 0, o.bits, o.overflow); of != 0 {
-					nv = w
-				}
-				ret = old
-			}
-			if of != 0 && o.overflow == bfFail {
-				c.R.Null()
-				continue
-			}
-			c.R.Int(ret)
-			setUnsignedBits(p, o.offset, o.bits, uint64(nv))
-			changed = changed || nv != old
-		} else {
-			old := getUnsignedBits(p, o.offset, o.bits)
-			var nv, ret uint64
-			var of int
-			if o.op == bfIncrBy {
-				var w uint64
-				nv = old + uint64(o.value)
-				if of, w = checkUnsignedOverflow(old, o.value, o.bits, o.overflow); of != 0 {
-					nv = w
-				}
-				ret = nv
-			} else {
-				var w uint64
-				nv = uint64(o.value)
-				if of, w = checkUnsignedOverflow(nv, 0, o.bits, o.overflow); of != 0 {
-					nv = w
-				}
-				ret = old
-			}
-			if of != 0 && o.overflow == bfFail {
-				c.R.Null()
-				continue
-			}
-			c.R.Int(int64(ret))
-			setUnsignedBits(p, o.offset, o.bits, nv)
-			changed = changed || nv != old
+		reply, wrote, diff := bitfieldWrite(p, o)
+		if !wrote {
+			c.R.Null() // OVERFLOW FAIL
+			continue
 		}
+		c.R.Int(reply)
+		changed = changed || diff
 	}
 	if grown || changed {
 		storeBits(c, key, p)
 	} else {
 		c.MarkRaw(key) // Redis unshared the string all the same
 	}
+}
+
+func bitfieldGet[S ~string | ~[]byte](p S, o bitfieldOp) int64 {
+	if o.signed {
+		return getSignedBits(p, o.offset, o.bits)
+	}
+	return int64(getUnsignedBits(p, o.offset, o.bits))
+}
+
+// bitfieldWrite runs one SET or INCRBY on p. It returns the reply (the old
+// value for SET, the new one for INCRBY), whether it wrote (not when OVERFLOW
+// FAIL refused), and whether the bits changed.
+func bitfieldWrite(p []byte, o bitfieldOp) (reply int64, wrote, changed bool) {
+	if o.signed {
+		old := getSignedBits(p, o.offset, o.bits)
+		value, incr := o.value, int64(0)
+		if o.op == bfIncrBy {
+			value, incr = old, o.value
+		}
+		of, limit := checkSignedOverflow(value, incr, o.bits, o.overflow)
+		if of != 0 && o.overflow == bfFail {
+			return 0, false, false
+		}
+		nv := value + incr
+		if of != 0 {
+			nv = limit
+		}
+		reply = old
+		if o.op == bfIncrBy {
+			reply = nv
+		}
+		setUnsignedBits(p, o.offset, o.bits, uint64(nv))
+		return reply, true, nv != old
+	}
+	old := getUnsignedBits(p, o.offset, o.bits)
+	value, incr := uint64(o.value), int64(0)
+	if o.op == bfIncrBy {
+		value, incr = old, o.value
+	}
+	of, limit := checkUnsignedOverflow(value, incr, o.bits, o.overflow)
+	if of != 0 && o.overflow == bfFail {
+		return 0, false, false
+	}
+	nv := value + uint64(incr)
+	if of != 0 {
+		nv = limit
+	}
+	reply = int64(old)
+	if o.op == bfIncrBy {
+		reply = int64(nv)
+	}
+	setUnsignedBits(p, o.offset, o.bits, nv)
+	return reply, true, nv != old
 }
