@@ -45,7 +45,7 @@ func (h *harness) run(sess Session, args ...string) (string, *Ctx) {
 		c.R.Error(ArityErr(cmd.Name))
 		return string(c.R.Bytes()), c
 	}
-	if cmd.Is(Write) {
+	if cmd.Logged() {
 		c.Prop = h.prop
 		c.Rand = rand.New(rand.NewPCG(uint64(h.now), 1))
 	}

@@ -28,7 +28,16 @@ const (
 	Server
 	// NoMulti: refused inside MULTI at queue time (SHUTDOWN), as Redis' no-multi.
 	NoMulti
+	// MayReplicate marks a command Redis flags readonly that may still change
+	// the value it reads (PFCOUNT caches the cardinality in the HLL string,
+	// Redis's CMD_MAY_REPLICATE). It goes through the Raft log like a write so
+	// every node caches the same bytes; COMMAND does not list it, as Redis 7.0
+	// does not.
+	MayReplicate
 )
+
+// Logged reports whether the command runs inside the FSM from a log entry.
+func (c *Command) Logged() bool { return c.Flags&(Write|MayReplicate) != 0 }
 
 var flagNames = []struct {
 	f    Flags

@@ -145,7 +145,7 @@ func (f *FSM) load() error {
 			return nil
 		}
 		cmd := commands.Lookup(args[0])
-		if cmd == nil || cmd.Handler == nil || !cmd.Is(commands.Write) {
+		if cmd == nil || cmd.Handler == nil || !cmd.Logged() {
 			return fmt.Errorf("AOF contains unknown or non-write command %q", args[0])
 		}
 		c.R.Reset()
@@ -374,7 +374,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 			def := commands.Lookup(name)
 			// Inside a transaction reads run here too, at their place in the log.
 			// A blocking read (XREAD BLOCK) comes through the log so that it can park.
-			if def == nil || def.Handler == nil || !def.Is(commands.Write) && !def.Is(commands.Blocking) && !(inTx > 0 && def.Is(commands.ReadOnly)) {
+			if def == nil || def.Handler == nil || !def.Logged() && !def.Is(commands.Blocking) && !(inTx > 0 && def.Is(commands.ReadOnly)) {
 				r.Error("ERR unknown command '" + string(name) + "'")
 				break
 			}

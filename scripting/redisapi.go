@@ -217,7 +217,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Is(commands.NoScript) {
 		return fail(errNotAllowed)
 	}
-	if def.Is(commands.Write) && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
+	// Like Redis, a read-only script may not call a may-replicate command
+	// (PFCOUNT) either.
+	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
 		return fail(errReadOnly)
 	}
 	r := &x.reply

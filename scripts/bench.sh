@@ -7,11 +7,13 @@
 #   TESTS=evalsha,evalsha_ro scripts/bench.sh
 #   TESTS=geoadd scripts/bench.sh
 #   TESTS=xadd scripts/bench.sh      # XADD stream:<rand> * f v (compare with redis-always)
+#   TESTS=setbit,pfadd scripts/bench.sh
 #
 # evalsha runs a small write script (INCR then PEXPIRE of one key) by its
 # sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
 # redis-always and evalsha_ro with redis-none. geoadd adds random members
-# to one GEO key (compare with redis-always).
+# to one GEO key; setbit (SETBIT bits:<rand> 7 1) and pfadd (PFADD hll <rand>:
+# one HyperLogLog, soon dense) are writes too (compare with redis-always).
 #
 # Servers: geomys (default flags: every write fsynced in the Raft log before
 # the reply), redis-server with appendfsync always (the fair comparison for
@@ -95,6 +97,8 @@ rps() { # port test pipeline -> requests per second
   evalsha_ro) what=(EVALSHA_RO "$read_sha" 1 "key:__rand_int__") ;;
   geoadd) what=(GEOADD geo 13.361389 38.115556 "m:__rand_int__") ;;
   xadd) what=(XADD "stream:__rand_int__" '*' f v) ;;
+  setbit) what=(SETBIT "bits:__rand_int__" 7 1) ;;
+  pfadd) what=(PFADD hll "__rand_int__") ;;
   esac
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -r 100000 --csv "${what[@]}" 2>/dev/null \
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first

@@ -116,32 +116,45 @@ func writeCommandInfo(cl *Client, c *commands.Command) {
 	cl.out.Array(0) // subcommands
 }
 
+// aclOrder is the order Redis lists ACL categories in (their bit order).
+var aclOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+	"@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking",
+	"@dangerous", "@connection", "@transaction", "@scripting"}
+
 func aclCategories(c *commands.Command) []string {
-	var cats []string
+	has := map[string]bool{}
 	switch {
 	case c.Is(commands.Write):
-		cats = append(cats, "@write")
+		has["@write"] = true
 	case c.Is(commands.ReadOnly):
-		cats = append(cats, "@read")
+		has["@read"] = true
 	}
 	switch c.Group {
-	case "string", "list", "hash", "set", "stream", "connection", "pubsub", "transactions":
-		cats = append(cats, "@"+c.Group)
+	case "string", "list", "hash", "set", "stream", "connection", "pubsub", "bitmap", "hyperloglog":
+		has["@"+c.Group] = true
+	case "transactions":
+		has["@transaction"] = true
 	case "sorted-set":
-		cats = append(cats, "@sortedset")
+		has["@sortedset"] = true
 	case "generic":
-		cats = append(cats, "@keyspace")
+		has["@keyspace"] = true
 	}
 	if c.Is(commands.Admin) {
-		cats = append(cats, "@admin", "@dangerous")
+		has["@admin"], has["@dangerous"] = true, true
 	}
 	if c.Is(commands.Fast) {
-		cats = append(cats, "@fast")
+		has["@fast"] = true
 	} else {
-		cats = append(cats, "@slow")
+		has["@slow"] = true
 	}
 	if c.Is(commands.Blocking) {
-		cats = append(cats, "@blocking")
+		has["@blocking"] = true
+	}
+	var cats []string
+	for _, cat := range aclOrder {
+		if has[cat] {
+			cats = append(cats, cat)
+		}
 	}
 	return cats
 }

@@ -125,7 +125,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		default:
 			s.blockingCommand(cl, cmd, args)
 		}
-	case cmd.Is(commands.Write):
+	case cmd.Logged():
 		switch s.leaderRoute(cl) {
 		case routeForward:
 			s.queueForward(cl, args, true)

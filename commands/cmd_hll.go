@@ -1,0 +1,348 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+)
+
+func init() {
+	register(
+		&Command{Name: "pfadd", Arity: -2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+			Summary: "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
+			Args:    "key [element [element ...]]", Handler: pfaddCommand},
+		// PFCOUNT caches the cardinality it computes in the value, as Redis
+		// does, so a later GET returns Redis's bytes. Redis flags it readonly
+		// yet propagates the cache update (CMD_MAY_REPLICATE); here it is
+		// MayReplicate: it runs from the Raft log on every node, so every
+		// node caches the same bytes, and it propagates itself (PFCOUNT key,
+		// which a stock redis-server replays the same way) only when the
+		// cache was stale. Like Redis, read-only scripts may not call it, so
+		// it never runs on the read path; if it did, it would count without
+		// caching and leave the dataset alone.
+		&Command{Name: "pfcount", Arity: -2, Flags: ReadOnly | MayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+			Summary: "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).",
+			Args:    "key [key ...]", Handler: pfcountCommand},
+		&Command{Name: "pfmerge", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+			Summary: "Merges one or more HyperLogLog values into a single key.",
+			Args:    "destkey [sourcekey [sourcekey ...]]", Handler: pfmergeCommand},
+		&Command{Name: "pfdebug", Arity: 3, Flags: Write | DenyOOM | Admin, FirstKey: 2, LastKey: 2, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+			Summary: "Internal commands for debugging HyperLogLog values.",
+			Args:    "subcommand key", Handler: pfdebugCommand},
+		&Command{Name: "pfselftest", Arity: 1, Flags: Admin, Group: "hyperloglog", Since: "2.8.9",
+			Summary: "An internal command for testing HyperLogLog values.", Handler: pfselftestCommand},
+	)
+}
+
+// lookupHLL looks key up as an HLL string: found false for a missing key, ok
+// false with the error written for another type or a string that is no HLL.
+func lookupHLL(c *Ctx, key []byte) (s string, found, ok bool) {
+	v, found := c.Lookup(key)
+	if !found {
+		return "", false, true
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		c.WrongType()
+		return "", true, false
+	}
+	if !isHLL(s) {
+		c.Err(ErrNotHLL)
+		return "", true, false
+	}
+	return s, true, true
+}
+
+// storeHLL writes a changed HLL back, keeping the key's TTL; Redis changes
+// the string in place, which OBJECT ENCODING reports as raw.
+func storeHLL(c *Ctx, key []byte, b []byte, dirty int) {
+	c.Put(key, string(b), true)
+	c.MarkRaw(key)
+	c.Dirty(dirty)
+}
+
+// PFADD is deterministic as received, so it propagates itself.
+func pfaddCommand(c *Ctx) {
+	key := c.Args[1]
+	s, found, ok := lookupHLL(c, key)
+	if !ok {
+		return
+	}
+	var b []byte // the value being changed, copied on the first change
+	updated := 0
+	if !found {
+		b = newHLL()
+		updated = 1
+	}
+	for _, ele := range c.Args[2:] {
+		if b == nil {
+			if s[4] == hllDense && !hllDenseWouldRaise(s, ele) {
+				continue
+			}
+			b = []byte(s)
+		}
+		var ret int
+		b, ret = hllAdd(b, ele)
+		if ret < 0 {
+			// Redis keeps what the earlier elements changed; so does the
+			// replay of this same command.
+			if updated > 0 {
+				storeHLL(c, key, b, updated)
+			}
+			c.Err(ErrInvalidHLL)
+			return
+		}
+		updated += ret
+	}
+	if updated > 0 {
+		hllInvalidateCache(b)
+		storeHLL(c, key, b, updated)
+		c.R.Int(1)
+		return
+	}
+	if found && c.Writable() {
+		c.MarkRaw(key)
+	}
+	c.R.Int(0)
+}
+
+// hllDenseWouldRaise reports whether adding ele changes the dense HLL s.
+func hllDenseWouldRaise(s string, ele []byte) bool {
+	index, count := hllPatLen(ele)
+	pos := index * hllBits
+	byt, fb := hllHdrSize+pos/8, uint(pos&7)
+	b0 := uint(s[byt])
+	var b1 uint
+	if byt+1 < len(s) {
+		b1 = uint(s[byt+1])
+	}
+	return count > uint8((b0>>fb|b1<<(8-fb))&hllRegisterMax)
+}
+
+func pfcountCommand(c *Ctx) {
+	if len(c.Args) > 2 {
+		// The union of several HLLs: merged in memory, nothing cached.
+		var max [hllRegisters]uint8
+		for _, key := range c.Args[1:] {
+			s, found, ok := lookupHLL(c, key)
+			if !ok {
+				return
+			}
+			if found && !hllMergeInto(&max, s) {
+				c.Err(ErrInvalidHLL)
+				return
+			}
+		}
+		c.R.Int(int64(hllRawEstimate(&max)))
+		return
+	}
+	key := c.Args[1]
+	s, found, ok := lookupHLL(c, key)
+	if !ok {
+		return
+	}
+	if !found {
+		c.R.Int(0)
+		return
+	}
+	if c.Writable() {
+		c.MarkRaw(key) // Redis unshares the string before looking at it
+	}
+	if card, valid := hllCachedCard(s); valid {
+		c.R.Int(int64(card))
+		return
+	}
+	card, valid := hllCount(s)
+	if !valid {
+		c.Err(ErrInvalidHLL)
+		return
+	}
+	if c.Writable() {
+		b := []byte(s)
+		hllSetCachedCard(b, card)
+		storeHLL(c, key, b, 1) // propagated as received: a replay caches the same bytes
+	}
+	c.R.Int(int64(card))
+}
+
+// PFMERGE destkey [sourcekey ...]: the destination takes part in the union.
+func pfmergeCommand(c *Ctx) {
+	var max [hllRegisters]uint8
+	useDense := false
+	for _, key := range c.Args[1:] {
+		s, found, ok := lookupHLL(c, key)
+		if !ok {
+			return
+		}
+		if !found {
+			continue
+		}
+		if s[4] == hllDense {
+			useDense = true
+		}
+		if !hllMergeInto(&max, s) {
+			c.Err(ErrInvalidHLL)
+			return
+		}
+	}
+	dest := c.Args[1]
+	var b []byte
+	if v, found := c.Lookup(dest); found {
+		b = []byte(v.(string))
+	} else {
+		b = newHLL()
+	}
+	if useDense {
+		if b = hllSparseToDense(b); b == nil {
+			c.Err(ErrInvalidHLL)
+			return
+		}
+	}
+	// Register by register, as Redis does: a sparse destination may turn
+	// dense half way.
+	for i, v := range max {
+		if v == 0 {
+			continue
+		}
+		if b[4] == hllDense {
+			hllDenseSet(b[hllHdrSize:], i, v)
+		} else {
+			b, _ = hllSparseSet(b, i, v)
+		}
+	}
+	hllInvalidateCache(b)
+	storeHLL(c, dest, b, 1)
+	c.R.OK()
+}
+
+// PFDEBUG GETREG|DECODE|ENCODING|TODENSE key. GETREG and TODENSE turn a
+// sparse value dense, and are then propagated as received.
+func pfdebugCommand(c *Ctx) {
+	sub, key := c.Args[1], c.Args[2]
+	v, found := c.Lookup(key)
+	if !found {
+		c.Err("ERR The specified key does not exist")
+		return
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		c.WrongType()
+		return
+	}
+	if !isHLL(s) {
+		c.Err(ErrNotHLL)
+		return
+	}
+	c.MarkRaw(key)
+	toDense := func() (string, bool) {
+		if s[4] != hllSparse {
+			return s, false
+		}
+		d := hllSparseToDense([]byte(s))
+		if d == nil {
+			return "", false
+		}
+		storeHLL(c, key, d, 1)
+		return string(d), true
+	}
+	switch {
+	case EqualFold(sub, "getreg"):
+		d, _ := toDense()
+		if d == "" {
+			c.Err(ErrInvalidHLL)
+			return
+		}
+		regs := []byte(d[hllHdrSize:])
+		c.R.Array(hllRegisters)
+		for i := 0; i < hllRegisters; i++ {
+			c.R.Int(int64(hllDenseGet(regs, i)))
+		}
+	case EqualFold(sub, "decode"):
+		if s[4] != hllSparse {
+			c.Err("ERR HLL encoding is not sparse")
+			return
+		}
+		c.R.BulkString(hllDecode(s))
+	case EqualFold(sub, "encoding"):
+		if s[4] == hllDense {
+			c.R.Simple("dense")
+		} else {
+			c.R.Simple("sparse")
+		}
+	case EqualFold(sub, "todense"):
+		d, conv := toDense()
+		if d == "" {
+			c.Err(ErrInvalidHLL)
+			return
+		}
+		if conv {
+			c.R.Int(1)
+		} else {
+			c.R.Int(0)
+		}
+	default:
+		c.Err("ERR Unknown PFDEBUG subcommand '" + cString(sub) + "'")
+	}
+}
+
+// hllDecode lists a sparse value's opcodes as PFDEBUG DECODE does.
+func hllDecode(s string) string {
+	var out strings.Builder
+	b := []byte(s)
+	for p := hllHdrSize; p < len(b); {
+		ch := b[p]
+		switch {
+		case spIsZero(ch):
+			out.WriteString("z:" + strconv.Itoa(spZeroLen(ch)) + " ")
+			p++
+		case spIsXZero(ch):
+			out.WriteString("Z:" + strconv.Itoa(spXZeroLen(b, p)) + " ")
+			p += 2
+		default:
+			out.WriteString("v:" + strconv.Itoa(spValValue(ch)) + "," + strconv.Itoa(spValLen(ch)) + " ")
+			p++
+		}
+	}
+	return strings.Trim(out.String(), " ")
+}
+
+// PFSELFTEST checks the register packing and that the sparse and dense
+// representations agree on every register and on the estimate.
+func pfselftestCommand(c *Ctx) {
+	if msg := hllSelfTest(); msg != "" {
+		c.Err("ERR TESTFAILED " + msg)
+		return
+	}
+	c.R.OK()
+}
+
+func hllSelfTest() string {
+	regs := make([]byte, hllDenseSize-hllHdrSize)
+	for i := 0; i < hllRegisters; i++ {
+		hllDenseSetReg(regs, i, uint8((i*7+3)&hllRegisterMax))
+	}
+	for i := 0; i < hllRegisters; i++ {
+		if got, want := hllDenseGet(regs, i), uint8((i*7+3)&hllRegisterMax); got != want {
+			return "Register error at " + strconv.Itoa(i)
+		}
+	}
+	sparse := newHLL()
+	dense := hllSparseToDense(newHLL())
+	var ele [8]byte
+	for n := 0; n < 5000; n++ {
+		x := uint64(n)*0x9e3779b97f4a7c15 + 1
+		for j := range ele {
+			ele[j] = byte(x >> (8 * j))
+		}
+		sparse, _ = hllAdd(sparse, ele[:])
+		dense, _ = hllAdd(dense, ele[:])
+		if n%500 != 0 {
+			continue
+		}
+		a, okA := hllCount(string(sparse))
+		d, okD := hllCount(string(dense))
+		if !okA || !okD || a != d {
+			return "Sparse and dense estimates differ after " + strconv.Itoa(n+1) + " elements"
+		}
+	}
+	return ""
+}
