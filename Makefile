@@ -40,7 +40,7 @@ bench: deps build
 ## fuzz: run the connection-level fuzzer for FUZZTIME (default 60s)
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./server/ -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME)
+	$(GO) test ./resp/ -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin

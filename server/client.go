@@ -10,6 +10,8 @@ import (
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/resp"
+
 	"github.com/tidwall/redcon"
 )
 
@@ -84,8 +86,8 @@ func (c *Client) setDB(db int) {
 }
 
 // guard returns the guarded connection, if the listener produced one.
-func (c *Client) guard() *GuardConn {
-	if nc, ok := c.conn.NetConn().(*GuardConn); ok {
+func (c *Client) guard() *resp.GuardConn {
+	if nc, ok := c.conn.NetConn().(*resp.GuardConn); ok {
 		return nc
 	}
 	return nil
@@ -106,4 +108,4 @@ func (c *Client) info() string {
 		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), strings.ToLower(cmd), c.proto, c.libName, c.libVer)
 }
 
-var _ net.Conn = (*GuardConn)(nil)
+var _ net.Conn = (*resp.GuardConn)(nil)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 )
 
 // Pub/sub. PUBLISH goes through the Raft log (commands/cmd_pubsub.go); after
@@ -197,7 +198,7 @@ func (sb *subscriber) enqueue(frame []byte) bool {
 // hardClose closes the socket itself, below the guard (whose Close may wait),
 // so the connection's read loop ends and cleans up.
 func (sb *subscriber) hardClose() {
-	if g, ok := sb.nc.(*GuardConn); ok {
+	if g, ok := sb.nc.(*resp.GuardConn); ok {
 		g.NetConn().Close()
 		return
 	}

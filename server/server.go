@@ -17,7 +17,9 @@ import (
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/proxy"
+	"github.com/geomys/geomys/resp"
 	"github.com/geomys/geomys/scripting"
+
 	"github.com/tidwall/redcon"
 )
 
@@ -133,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s.ln = GuardListener(ln, GuardLimits{})
+	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
 	go func() { s.served <- s.srv.Serve(s.ln) }()
 	return s, nil

@@ -1,4 +1,4 @@
-package server
+package resp
 
 // RESP framing guard.
 //
