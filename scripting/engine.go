@@ -23,6 +23,13 @@ import (
 // chunkName is what error messages call a script, as Redis 7 does.
 const chunkName = "user_script"
 
+func init() {
+	// Redis compiles a script as the body of a function without
+	// parameters, so there is no Lua 5.0 "arg" table; gopher-lua would build
+	// one (a table and a map) on every call of a vararg chunk.
+	lua.CompatVarArg = false
+}
+
 // Engine compiles scripts once and runs them on pooled Lua states: a cached
 // script costs its prototype, not a state per client.
 type Engine struct {
@@ -35,6 +42,7 @@ type Engine struct {
 	runMu   sync.Mutex
 	running map[*run]struct{}
 	nrun    atomic.Int32
+	oldest  atomic.Int64 // unix ns the oldest running script started; 0 when none
 
 	functions Functions
 }
@@ -136,15 +144,25 @@ type run struct {
 	killed  atomic.Bool
 }
 
-// Busy reports how long the longest-running script has been running.
+// Busy reports how long the longest-running script has been running. It
+// takes no lock: every command asks while scripts run.
 func (e *Engine) Busy() time.Duration {
-	e.runMu.Lock()
-	defer e.runMu.Unlock()
-	var longest time.Duration
-	for r := range e.running {
-		longest = max(longest, time.Since(r.started))
+	t := e.oldest.Load()
+	if t == 0 {
+		return 0
 	}
-	return longest
+	return time.Duration(time.Now().UnixNano() - t)
+}
+
+// setOldestLocked recomputes the oldest start after a script ended.
+func (e *Engine) setOldestLocked() {
+	var oldest int64
+	for r := range e.running {
+		if t := r.started.UnixNano(); oldest == 0 || t < oldest {
+			oldest = t
+		}
+	}
+	e.oldest.Store(oldest)
 }
 
 // Kill stops running scripts that have not written, as SCRIPT KILL does. It
@@ -199,12 +217,18 @@ func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, ch
 	rn := &run{started: time.Now(), cancel: cancel}
 	e.runMu.Lock()
 	e.running[rn] = struct{}{}
-	e.nrun.Add(1)
+	if e.nrun.Add(1) == 1 {
+		e.oldest.Store(rn.started.UnixNano())
+	}
 	e.runMu.Unlock()
 	defer func() {
 		e.runMu.Lock()
 		delete(e.running, rn)
-		e.nrun.Add(-1)
+		if e.nrun.Add(-1) == 0 {
+			e.oldest.Store(0)
+		} else if rn.started.UnixNano() == e.oldest.Load() {
+			e.setOldestLocked()
+		}
 		e.runMu.Unlock()
 		cancel()
 	}()
