@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/geomys/geomys/rdb"
 	"github.com/geomys/geomys/resp"
 )
 
@@ -88,10 +89,16 @@ type streamBlock struct {
 	padCount int
 	padBytes int
 	tail     StreamID
+	// lpBytes is the size of Redis' listpack for the same node, which
+	// decides where Redis starts the next node; master holds the field
+	// names of the node's master entry (its first entry's), which Redis
+	// leaves out of later entries with the same names (SAMEFIELDS).
+	lpBytes int
+	master  [][]byte
 }
 
 func (b *streamBlock) total() int { return len(b.offs) + b.padCount }
-func (b *streamBlock) size() int  { return len(b.data) + b.padBytes }
+func (b *streamBlock) size() int  { return b.lpBytes + b.padBytes }
 
 // lastAny is the id of the block's last entry, deleted or not.
 func (b *streamBlock) lastAny() StreamID {
@@ -143,7 +150,8 @@ func (b *streamBlock) search(id StreamID) int {
 
 func (b *streamBlock) clone() *streamBlock {
 	return &streamBlock{first: b.first, data: append([]byte(nil), b.data...),
-		offs: append([]uint32(nil), b.offs...), live: b.live, padCount: b.padCount, padBytes: b.padBytes, tail: b.tail}
+		offs: append([]uint32(nil), b.offs...), live: b.live, padCount: b.padCount, padBytes: b.padBytes, tail: b.tail,
+		lpBytes: b.lpBytes, master: b.master}
 }
 
 // streamCG is a consumer group; see stream_group.go.
@@ -210,6 +218,7 @@ func (s *Stream) appendEntry(id StreamID, fields [][]byte) {
 }
 
 func (b *streamBlock) appendRaw(e streamEntry) {
+	b.lpAdd(e)
 	b.offs = append(b.offs, uint32(len(b.data)))
 	d := b.data
 	d = append(d, 0)
@@ -222,6 +231,57 @@ func (b *streamBlock) appendRaw(e streamEntry) {
 	}
 	b.data = d
 	b.live++
+}
+
+// setMaster starts the node's listpack with its master entry: count,
+// deleted, the number of fields, their names and a terminator
+// (streamAppendItem).
+func (b *streamBlock) setMaster(names [][]byte) {
+	b.master = make([][]byte, len(names))
+	n := rdb.EmptySize + rdb.IntSize(1) + rdb.IntSize(0) + rdb.IntSize(int64(len(names))) + rdb.IntSize(0)
+	for i, name := range names {
+		b.master[i] = append([]byte(nil), name...)
+		n += rdb.ElementSize(name)
+	}
+	b.lpBytes = n
+}
+
+// lpAdd grows lpBytes by what streamAppendItem writes for e: flags, the id
+// as differences from the node's first id, the number of fields and the
+// names unless they are the master's, the values, and the element count.
+// The count and deleted counters of the master entry stay one byte each
+// (a node holds at most 100 entries), so deleting never changes the size.
+func (b *streamBlock) lpAdd(e streamEntry) {
+	if b.master == nil {
+		names := make([][]byte, 0, len(e.fields)/2)
+		for i := 0; i < len(e.fields); i += 2 {
+			names = append(names, e.fields[i])
+		}
+		b.setMaster(names)
+	}
+	pairs := len(e.fields) / 2
+	same := pairs == len(b.master)
+	for i := 0; same && i < pairs; i++ {
+		same = string(e.fields[2*i]) == string(b.master[i])
+	}
+	const sameFields = 2 // STREAM_ITEM_FLAG_SAMEFIELDS
+	flags, count := int64(0), int64(3+pairs)
+	if same {
+		flags = sameFields
+	} else {
+		count += int64(pairs) + 1
+	}
+	// Both differences are unsigned subtractions Redis stores as int64.
+	n := rdb.IntSize(flags) + rdb.IntSize(int64(e.id.Ms-b.first.Ms)) + rdb.IntSize(int64(e.id.Seq-b.first.Seq))
+	if !same {
+		n += rdb.IntSize(int64(pairs))
+	}
+	for i, f := range e.fields {
+		if i%2 == 1 || !same {
+			n += rdb.ElementSize(f)
+		}
+	}
+	b.lpBytes += n + rdb.IntSize(count)
 }
 
 // blockFor returns the index of the block that may hold id: the last one

@@ -271,7 +271,7 @@ func LoadStreamNote(db *DB, note string) bool {
 		return false
 	}
 	f := strings.Fields(rest)
-	if len(f) == 7 && f[0] == "n" {
+	if (len(f) == 7 || len(f) == 8) && f[0] == "n" {
 		loadLayoutNote(db, f)
 		return true
 	}
@@ -331,9 +331,39 @@ func (s *Stream) appendLayoutNotes(buf []byte, key string) []byte {
 		if len(line) > maxStreamNote {
 			return buf
 		}
+		// The master entry's names, when the first live entry (which the
+		// loaded block starts from) does not have them: an entry appended
+		// later is sized against them. Too long, they are left out.
+		if m := b.masterNote(); m != "" && len(line)+1+len(m) <= maxStreamNote {
+			line += " " + m
+		}
 		buf = appendNote(buf, line)
 	}
 	return buf
+}
+
+// masterNote is "m" and the master's names in hex, comma-separated, or ""
+// when the block's first live entry has the same names.
+func (b *streamBlock) masterNote() string {
+	for i := range b.offs {
+		if b.deleted(i) {
+			continue
+		}
+		e := b.entry(i, nil)
+		same := len(e.fields)/2 == len(b.master)
+		for j := 0; same && j < len(b.master); j++ {
+			same = string(e.fields[2*j]) == string(b.master[j])
+		}
+		if same {
+			return ""
+		}
+		break
+	}
+	parts := make([]string, len(b.master))
+	for i, name := range b.master {
+		parts[i] = hex.EncodeToString(name)
+	}
+	return "m" + strings.Join(parts, ",")
 }
 
 // loadLayoutNote rebuilds the next block of a loaded stream from a layout
@@ -370,12 +400,26 @@ func loadLayoutNote(db *DB, f []string) {
 		live = len(s.relayout)
 	}
 	b := &streamBlock{first: first}
+	if len(f) > 7 && strings.HasPrefix(f[7], "m") {
+		var names [][]byte
+		for _, h := range strings.Split(f[7][1:], ",") {
+			name, err := hex.DecodeString(h)
+			if err != nil {
+				names = nil
+				break
+			}
+			names = append(names, name)
+		}
+		if names != nil {
+			b.setMaster(names)
+		}
+	}
 	for _, e := range s.relayout[:live] {
 		b.appendRaw(e)
 	}
 	s.relayout = s.relayout[live:]
 	b.padCount = max(total-len(b.offs), 0)
-	b.padBytes = max(size-len(b.data), 0)
+	b.padBytes = max(size-b.lpBytes, 0)
 	b.tail = tail
 	s.blocks = append(s.blocks, b)
 	if len(s.relayout) == 0 {

@@ -69,6 +69,61 @@ func (lp *Listpack) AppendInt(v int64) {
 	lp.backlen(len(lp.b) - start)
 }
 
+// IntSize is how many bytes AppendInt(v) adds: encoding and back-length.
+func IntSize(v int64) int {
+	switch {
+	case v >= 0 && v <= 127:
+		return 1 + 1
+	case v >= -4096 && v <= 4095:
+		return 2 + 1
+	case v >= -32768 && v <= 32767:
+		return 3 + 1
+	case v >= -8388608 && v <= 8388607:
+		return 4 + 1
+	case v >= -2147483648 && v <= 2147483647:
+		return 5 + 1
+	}
+	return 9 + 1
+}
+
+// ElementSize is how many bytes Append(s) adds, without building anything:
+// Redis' stream nodes are cut on the listpack's size, so a stream sizes
+// each entry as Redis would store it.
+func ElementSize(s []byte) int {
+	if len(s) <= 20 {
+		if v, ok := ParseInt(string(s)); ok {
+			return IntSize(v)
+		}
+	}
+	l := len(s)
+	switch {
+	case l < 64:
+		l++
+	case l < 4096:
+		l += 2
+	default:
+		l += 5
+	}
+	return l + backlenSize(l)
+}
+
+func backlenSize(l int) int {
+	switch {
+	case l <= 127:
+		return 1
+	case l < 16383:
+		return 2
+	case l < 2097151:
+		return 3
+	case l < 268435455:
+		return 4
+	}
+	return 5
+}
+
+// EmptySize is lpBytes of a listpack with no entries: header and end byte.
+const EmptySize = lpHeader + 1
+
 // backlen appends the entry's back-length and counts the entry.
 func (lp *Listpack) backlen(l int) {
 	lp.b = appendBacklen(lp.b, l)

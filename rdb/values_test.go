@@ -232,3 +232,23 @@ func TestFormatScore(t *testing.T) {
 		}
 	}
 }
+
+func TestListpackElementSize(t *testing.T) {
+	// What ElementSize predicts is what Append writes, for every encoding.
+	elems := []string{"", "a", "0", "-0", "01", "127", "128", "-4096", "-4097", "32768", "8388608",
+		"2147483648", "-9223372036854775808", "9223372036854775808", "99999999999999999999"}
+	for _, n := range []int{62, 63, 64, 125, 126, 127, 4095, 4096, 16380, 16381, 20000} {
+		elems = append(elems, strings.Repeat("x", n))
+	}
+	for _, s := range elems {
+		lp := NewListpack()
+		before := lp.Size()
+		lp.Append(s)
+		if got, want := ElementSize([]byte(s)), lp.Size()-before; got != want {
+			t.Errorf("ElementSize of a %d-byte %.10q = %d, Append wrote %d", len(s), s, got, want)
+		}
+	}
+	if got := NewListpack().Size(); got != EmptySize {
+		t.Errorf("EmptySize = %d, an empty listpack is %d bytes", EmptySize, got)
+	}
+}

@@ -5,8 +5,8 @@
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
 #  - python3-celery (with kombu), for test/apps/python/celery_app.py;
 #  - the Node.js clients (ioredis, node-redis) pinned in
-#    test/clients/node/package-lock.json and the applications (Bull, redlock,
-#    rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
+#    test/clients/node/package-lock.json and the applications (Bull, BullMQ,
+#    redlock, rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
 #    installed with `npm ci` when a node_modules is missing or older than its
 #    lock file.
 # Installs what it can from Debian's packages and the npm registry; otherwise
@@ -88,7 +88,7 @@ npm_ci() {
     exit 1
   }
 }
-# ioredis and node-redis; Bull, redlock and rate-limiter-flexible.
+# ioredis and node-redis; Bull, BullMQ, redlock and rate-limiter-flexible.
 npm_ci test/clients/node
 npm_ci test/apps/node
 exit 0

@@ -21,9 +21,9 @@ type appProgram struct {
 	script string
 }
 
-// TestApps runs the application programs of test/apps (Bull, redlock,
-// rate-limiter-flexible, Celery, redis-py's Lock; all of them send Lua
-// scripts) against a stock redis-server as a control and against one Geomys
+// TestApps runs the application programs of test/apps (Bull, BullMQ,
+// redlock, rate-limiter-flexible, Celery, redis-py's Lock; all of them send
+// Lua scripts, and BullMQ reads its events stream with XREAD BLOCK) against a stock redis-server as a control and against one Geomys
 // node: a program that fails on both is broken, one that fails on Geomys only
 // found a Geomys bug.
 func TestApps(t *testing.T) {
@@ -33,6 +33,7 @@ func TestApps(t *testing.T) {
 	pyDir := filepath.Join("apps", "python")
 	programs := []appProgram{
 		{"bull", nodeBin, filepath.Join(nodeDir, "bull.mjs")},
+		{"bullmq", nodeBin, filepath.Join(nodeDir, "bullmq.mjs")},
 		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
 		{"rate-limiter-flexible", nodeBin, filepath.Join(nodeDir, "rate_limiter.mjs")},
 		{"celery", python, filepath.Join(pyDir, "celery_app.py")},
@@ -62,6 +63,33 @@ func TestApps(t *testing.T) {
 			t.Logf("redis-server: %s; Geomys: %s", clientsLastLine(controlOut), clientsLastLine(out))
 		})
 	}
+}
+
+// TestAppsThroughFollower runs the job queues and the locks against a
+// follower of a 3-node cluster, as TestClientsThroughFollower does the
+// clients: the follower relays their writes, scripts and blocking pops
+// (BZPOPMIN, XREAD BLOCK) to the leader, and an application must not notice.
+func TestAppsThroughFollower(t *testing.T) {
+	nodeBin := nodeWithApps(t)
+	nodeDir := filepath.Join("apps", "node")
+	programs := []appProgram{
+		{"bull", nodeBin, filepath.Join(nodeDir, "bull.mjs")},
+		{"bullmq", nodeBin, filepath.Join(nodeDir, "bullmq.mjs")},
+		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
+	}
+	c := startCluster(t, 3)
+	f := c.followers()[0]
+	for _, p := range programs {
+		t.Run(p.name, func(t *testing.T) {
+			out, err := runApp(p, f.addr())
+			if err != nil {
+				t.Fatalf("%s through follower %s failed (%v); output:\n%s\ncluster logs:\n%s",
+					p.script, f.addr(), err, out, c.logs())
+			}
+			t.Log(clientsLastLine(out))
+		})
+	}
+	c.waitConverged()
 }
 
 // runApp runs one program against addr and returns its combined output and
@@ -108,9 +136,9 @@ func nodeWithApps(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node not found (Node.js 20+ runs the Bull, redlock and rate-limiter-flexible tests); install nodejs and npm, then run `make test`")
+		t.Fatal("node not found (Node.js 20+ runs the Bull, BullMQ, redlock and rate-limiter-flexible tests); install nodejs and npm, then run `make test`")
 	}
-	for _, pkg := range []string{"bull", "ioredis", "redlock", "rate-limiter-flexible"} {
+	for _, pkg := range []string{"bull", "bullmq", "ioredis", "redlock", "rate-limiter-flexible"} {
 		pj := filepath.Join("apps", "node", "node_modules", pkg, "package.json")
 		if _, err := os.Stat(pj); err != nil {
 			t.Fatalf("%s is not installed in test/apps/node/node_modules; run `make test` (scripts/ensure-deps.sh runs `npm ci` there) and re-run", pkg)

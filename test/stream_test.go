@@ -149,6 +149,31 @@ XLEN big2
 XINFO STREAM big2
 XDEL big2 150-1
 XINFO STREAM big2
+# nodes are cut where Redis' listpack reaches 4096 bytes: each entry sized
+# as Redis stores it (integer-like strings as integers, names left out when
+# they are the node's first entry's, ids as differences from it, which may
+# be negative), so approximate trimming removes the same entries
+EVAL "for i=1,600 do local id=(1000+i*7)..'-'..((i*37)%50) if i%3==0 then redis.call('XADD',KEYS[1],id,'event','added','jobId',tostring(i),'name',string.rep('n',i%70)) elseif i%3==1 then redis.call('XADD',KEYS[1],id,'event','completed','jobId',tostring(i*100000),'returnvalue','{\"sum\":'..i..'}','prev','active') else redis.call('XADD',KEYS[1],id,'x'..(i%5),tostring(-i*1000),'event',string.rep('v',(i*13)%90),'n','007') end end return 1" 1 lp
+XINFO STREAM lp
+XTRIM lp MAXLEN ~ 590
+XLEN lp
+XTRIM lp MAXLEN ~ 400
+XLEN lp
+XADD lp MAXLEN ~ 100 9000-0 event added jobId 1
+XLEN lp
+XTRIM lp MINID ~ 3800
+XLEN lp
+XTRIM lp MAXLEN ~ 10
+XLEN lp
+XINFO STREAM lp
+# a job queue's events stream: the same names in every entry
+EVAL "for i=1,300 do redis.call('XADD',KEYS[1],i..'-1','event','completed','jobId',tostring(i),'returnvalue','{\"sum\":'..(i*11)..',\"i\":'..i..'}','prev','active') end return 1" 1 ev
+XTRIM ev MAXLEN ~ 10
+XLEN ev
+# a long entry starts a node of its own; the next one then fits nowhere else
+EVAL "for i=1,20 do redis.call('XADD',KEYS[1],i..'-0','f',string.rep('b',i*300)) end return redis.call('XLEN',KEYS[1])" 1 long
+XTRIM long MAXLEN ~ 3
+XLEN long
 # XSETID
 DEL x
 XADD x 5-0 f v
