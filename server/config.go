@@ -102,6 +102,16 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 				s.params.values["lua-time-limit"] = string(args[i+1])
 				continue
 			}
+			if k == "notify-keyspace-events" {
+				flags, ok := commands.ParseNotifyFlags(string(args[i+1]))
+				if !ok {
+					cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+					return
+				}
+				s.notify.Store(flags)
+				s.params.values[k] = commands.NotifyFlagsString(flags)
+				continue
+			}
 			s.params.values[k] = string(args[i+1])
 		}
 		cl.out.OK()
