@@ -597,10 +597,21 @@ func ObjectEncoding(v any) string {
 	return "unknown"
 }
 
-// listpackFits estimates whether l fits an 8KB listpack: 6 header bytes and
-// a terminator, and per element its encoding header, data and back-length.
+// listpackFits estimates whether l fits one listpack as list-max-listpack-size
+// allows (Redis 7.2's quicklistNodeExceedsLimit): a negative setting is a
+// size of 4, 8, 16, 32 or 64 KB, a positive one a count of elements (with
+// 8 KB as the safety limit on size). A listpack takes 6 header bytes and a
+// terminator, and per element its encoding header, data and back-length.
 func listpackFits(l *List) bool {
-	const limit = 8192
+	fill := listMaxListpackSize()
+	limit := 8192
+	if fill >= 0 {
+		if l.Len() > fill {
+			return false
+		}
+	} else {
+		limit = 4096 << min(-fill-1, 4)
+	}
 	size := 7
 	for i := 0; i < l.Len(); i++ {
 		n := len(l.At(i))

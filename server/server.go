@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("invalid notify-keyspace-events %q: use the classes 'Ag$lshzxeKEtmdn'", cfg.NotifyKeyspaceEvents)
 	}
 	s.notify.Store(flags)
-	s.params.values["notify-keyspace-events"] = commands.NotifyFlagsString(flags)
+	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
