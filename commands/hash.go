@@ -41,7 +41,6 @@ type hashEntry struct {
 	field, value string
 }
 
-
 func NewHash() *Hash { return &Hash{} }
 
 func (h *Hash) Len() int { return len(h.ents) }

@@ -47,7 +47,6 @@ const (
 	encHashtable
 )
 
-
 // NewSetFor returns an empty set in the encoding Redis' setTypeCreate picks
 // for a set about to receive sizeHint members, the first of which is first.
 func NewSetFor[T ~string | ~[]byte](first T, sizeHint int) *Set {

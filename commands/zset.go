@@ -28,7 +28,6 @@ type zEntry struct {
 	score  float64
 }
 
-
 // zLess orders entries by score, then member bytes.
 func zLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || s1 == s2 && m1 < m2
