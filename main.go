@@ -33,6 +33,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		OnReady:           hooks.OnReady,
 		Watches:           hooks.Watches,
 		OnPublish:         hooks.OnPublish,
+		Notify:            hooks.Notify,
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
 	})
@@ -79,6 +80,7 @@ func run() error {
 	flag.StringVar(&cfg.LogLevel, "loglevel", "notice", "debug, verbose, notice or warning")
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
 	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
+	flag.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", "", "keyspace event classes published to __keyspace@<db>__ and __keyevent@<db>__ channels, as in redis.conf (e.g. KEA); this node's own setting, CONFIG SET changes it")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()

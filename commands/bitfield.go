@@ -268,6 +268,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 	}
 	if grown || changed {
 		storeBits(c, key, p)
+		c.Notify(NotifyString, "setbit", key)
 	} else {
 		c.MarkRaw(key) // Redis unshared the string all the same
 	}

@@ -96,6 +96,7 @@ func setbitCommand(c *Ctx) {
 		b, _, _ := bitTarget(c, key, off)
 		b[byt] = b[byt]&^(1<<shift) | byte(on)<<shift
 		storeBits(c, key, b)
+		c.Notify(NotifyString, "setbit", key)
 	}
 	c.R.Int(int64(old))
 }
@@ -384,6 +385,7 @@ func bitopCommand(c *Ctx) {
 	if maxlen == 0 {
 		if c.Delete(dest) {
 			c.Dirty(1)
+			c.Notify(NotifyGeneric, "del", dest)
 		}
 		c.R.Int(0)
 		return
@@ -418,5 +420,6 @@ func bitopCommand(c *Ctx) {
 	c.Put(dest, string(res), false)
 	c.MarkRaw(dest)
 	c.Dirty(1)
+	c.Notify(NotifyString, "set", dest)
 	c.R.Int(int64(maxlen))
 }

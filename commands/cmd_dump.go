@@ -111,6 +111,7 @@ func restoreCommand(c *Ctx) {
 		if deleted {
 			c.Dirty(1)
 			c.Propagate(wordDEL, key)
+			c.Notify(NotifyGeneric, "del", key)
 		}
 		c.R.OK()
 		return
@@ -126,6 +127,7 @@ func restoreCommand(c *Ctx) {
 	}
 	signalIfList(c, c.DB, key, v)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "restore", key)
 	if ttl != 0 && !absttl {
 		args := make([][]byte, 0, len(c.Args)+1)
 		args = append(args, c.Args[0], key, strconv.AppendInt(nil, ttl, 10))

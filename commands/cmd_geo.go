@@ -452,6 +452,7 @@ func geoSearchGeneric(c *Ctx, srcIdx int, flags int) {
 		if storeKey != nil {
 			if c.Delete(storeKey) {
 				c.Dirty(1)
+				c.Notify(NotifyGeneric, "del", storeKey)
 			}
 			c.R.Int(0)
 		} else {
@@ -529,6 +530,7 @@ func geoSearchGeneric(c *Ctx, srcIdx int, flags int) {
 	if returned == 0 {
 		if c.Delete(storeKey) {
 			c.Dirty(1)
+			c.Notify(NotifyGeneric, "del", storeKey)
 		}
 		c.R.Int(0)
 		return
@@ -548,6 +550,11 @@ func geoSearchGeneric(c *Ctx, srcIdx int, flags int) {
 	c.Signal(string(storeKey))
 	c.Dirty(returned)
 	c.R.Int(int64(returned))
+	if flags&geoSearch != 0 {
+		c.Notify(NotifyZset, "geosearchstore", storeKey)
+	} else {
+		c.Notify(NotifyZset, "georadiusstore", storeKey)
+	}
 }
 
 func geoFromMemberPos(c *Ctx, z *ZSet, member []byte, sh *geoShape) bool {

@@ -112,6 +112,7 @@ func hsetGeneric(c *Ctx, name string, mset bool) {
 		c.R.Int(int64(added))
 	}
 	c.Dirty(len(pairs) / 2)
+	c.Notify(NotifyHash, "hset", key)
 }
 
 func hsetnxCommand(c *Ctx) {
@@ -133,6 +134,7 @@ func hsetnxCommand(c *Ctx) {
 	h.Set(field, c.Args[3])
 	c.R.Int(1)
 	c.Dirty(1)
+	c.Notify(NotifyHash, "hset", key)
 }
 
 // --- HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN, HEXISTS, HSTRLEN (reads) ---
@@ -268,18 +270,22 @@ func hdelCommand(c *Ctx) {
 		return
 	}
 	c.LookupForUpdate(key)
-	deleted := 0
+	deleted, removed := 0, false
 	for _, f := range fields[first:] {
 		if h.Delete(f) {
 			deleted++
 			if h.Len() == 0 {
-				c.Delete(key)
+				removed = c.Delete(key)
 				break
 			}
 		}
 	}
 	c.R.Int(int64(deleted))
 	c.Dirty(deleted)
+	c.Notify(NotifyHash, "hdel", key)
+	if removed {
+		c.Notify(NotifyGeneric, "del", key)
+	}
 }
 
 // --- HINCRBY, HINCRBYFLOAT ---
@@ -314,6 +320,7 @@ func hincrbyCommand(c *Ctx) {
 	res := string(strconv.AppendInt(tmp[:0], value, 10))
 	hashStore(c, key, h, field, res)
 	c.R.Int(value)
+	c.Notify(NotifyHash, "hincrby", key)
 }
 
 // hashStore sets field to value in h (nil: a new hash is created at key).
@@ -367,6 +374,7 @@ func hincrbyfloatCommand(c *Ctx) {
 	res := FormatLongDouble(sum)
 	hashStore(c, key, h, field, res)
 	c.R.BulkString(res)
+	c.Notify(NotifyHash, "hincrbyfloat", key)
 	c.Propagate(wordHSET, key, field, []byte(res))
 }
 

@@ -96,6 +96,7 @@ func pfaddCommand(c *Ctx) {
 	if updated > 0 {
 		hllInvalidateCache(b)
 		storeHLL(c, key, b, updated)
+		c.Notify(NotifyString, "pfadd", key)
 		c.R.Int(1)
 		return
 	}
@@ -211,6 +212,7 @@ func pfmergeCommand(c *Ctx) {
 	}
 	hllInvalidateCache(b)
 	storeHLL(c, dest, b, 1)
+	c.Notify(NotifyString, "pfadd", dest)
 	c.R.OK()
 }
 

@@ -103,6 +103,7 @@ func delCommand(c *Ctx) {
 	for _, key := range c.Args[1:] {
 		if c.Delete(key) {
 			n++
+			c.Notify(NotifyGeneric, "del", key)
 		}
 	}
 	c.Dirty(n)
@@ -207,12 +208,14 @@ func expireGeneric(c *Ctx, basetime, unitMs int64, name string) {
 		c.Delete(key)
 		c.Dirty(1)
 		c.Propagate(wordDEL, key)
+		c.Notify(NotifyGeneric, "del", key)
 		c.R.Int(1)
 		return
 	}
 	c.SetExpire(key, when)
 	c.Dirty(1)
 	c.Propagate(wordPEXPIREAT, key, formatMs(when))
+	c.Notify(NotifyGeneric, "expire", key)
 	c.R.Int(1)
 }
 
@@ -255,6 +258,7 @@ func persistCommand(c *Ctx) {
 	key := c.Args[1]
 	if _, found := c.Lookup(key); found && c.Persist(key) {
 		c.Dirty(1)
+		c.Notify(NotifyGeneric, "persist", key)
 		c.R.Int(1)
 		return
 	}
@@ -400,6 +404,8 @@ func renameGeneric(c *Ctx, nx bool) {
 	c.Delete(src)
 	signalIfList(c, c.DB, dst, v)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "rename_from", src)
+	c.Notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.R.Int(1)
 	} else {
@@ -438,6 +444,8 @@ func moveCommand(c *Ctx) {
 	c.Delete(key)
 	signalIfList(c, dst, key, v)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "move_from", key)
+	c.NotifyIn(dst, NotifyGeneric, "move_to", key)
 	c.R.Int(1)
 }
 
@@ -487,6 +495,7 @@ func copyCommand(c *Ctx) {
 	}
 	signalIfList(c, dst, newkey, nv)
 	c.Dirty(1)
+	c.NotifyIn(dst, NotifyGeneric, "copy_to", newkey)
 	c.R.Int(1)
 }
 
@@ -588,10 +597,21 @@ func ObjectEncoding(v any) string {
 	return "unknown"
 }
 
-// listpackFits estimates whether l fits an 8KB listpack: 6 header bytes and
-// a terminator, and per element its encoding header, data and back-length.
+// listpackFits estimates whether l fits one listpack as list-max-listpack-size
+// allows (Redis 7.2's quicklistNodeExceedsLimit): a negative setting is a
+// size of 4, 8, 16, 32 or 64 KB, a positive one a count of elements (with
+// 8 KB as the safety limit on size). A listpack takes 6 header bytes and a
+// terminator, and per element its encoding header, data and back-length.
 func listpackFits(l *List) bool {
-	const limit = 8192
+	fill := listMaxListpackSize()
+	limit := 8192
+	if fill >= 0 {
+		if l.Len() > fill {
+			return false
+		}
+	} else {
+		limit = 4096 << min(-fill-1, 4)
+	}
 	size := 7
 	for i := 0; i < l.Len(); i++ {
 		n := len(l.At(i))

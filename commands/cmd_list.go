@@ -96,13 +96,31 @@ func getList(c *Ctx, key []byte, update bool) (l *List, ok bool) {
 	return lookupAs[*List](c, key, update)
 }
 
-// listRemoved finishes a removal of n elements from the list at key:
-// an emptied list is deleted, never stored.
-func listRemoved(c *Ctx, key []byte, l *List, n int) {
+// listRemoved finishes a removal of n elements from the list at key, which
+// Redis notifies as event: an emptied list is deleted, never stored.
+func listRemoved(c *Ctx, key []byte, l *List, n int, event string) {
+	c.Notify(NotifyList, event, key)
 	if l.Len() == 0 {
 		c.Delete(key)
+		c.Notify(NotifyGeneric, "del", key)
 	}
 	c.Dirty(n)
+}
+
+// popEvent is the event name of a pop from the front or the back.
+func popEvent(front bool) string {
+	if front {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+// pushEvent is the event name of a push at the front or the back.
+func pushEvent(front bool) string {
+	if front {
+		return "lpush"
+	}
+	return "rpush"
 }
 
 func listPop(l *List, front bool) string {
@@ -193,6 +211,7 @@ func pushGeneric(c *Ctx, front, xx bool) {
 	c.R.Int(int64(l.Len()))
 	c.Dirty(len(elems))
 	c.Signal(string(key))
+	c.Notify(NotifyList, pushEvent(front), key)
 }
 
 // --- LPOP, RPOP ---
@@ -230,7 +249,7 @@ func popGeneric(c *Ctx, front bool, name string) {
 	}
 	if !hasCount {
 		c.R.BulkString(listPop(l, front))
-		listRemoved(c, key, l, 1)
+		listRemoved(c, key, l, 1, popEvent(front))
 		return
 	}
 	if count == 0 {
@@ -242,7 +261,7 @@ func popGeneric(c *Ctx, front bool, name string) {
 	for range n {
 		c.R.BulkString(listPop(l, front))
 	}
-	listRemoved(c, key, l, n)
+	listRemoved(c, key, l, n, popEvent(front))
 }
 
 // --- LLEN, LRANGE, LINDEX, LPOS (reads) ---
@@ -435,6 +454,7 @@ func lsetCommand(c *Ctx) {
 	l.SetAt(i, string(c.Args[3]))
 	c.R.OK()
 	c.Dirty(1)
+	c.Notify(NotifyList, "lset", key)
 }
 
 func lremCommand(c *Ctx) {
@@ -458,7 +478,7 @@ func lremCommand(c *Ctx) {
 	count = max(-n, min(count, n))
 	removed := l.Remove(string(c.Args[3]), int(count))
 	if removed > 0 {
-		listRemoved(c, key, l, removed)
+		listRemoved(c, key, l, removed, "lrem")
 	}
 	c.R.Int(int64(removed))
 }
@@ -486,7 +506,9 @@ func ltrimCommand(c *Ctx) {
 	}
 	if front+back > 0 {
 		l.Trim(front, back)
-		listRemoved(c, key, l, front+back)
+		listRemoved(c, key, l, front+back, "ltrim")
+	} else {
+		c.Notify(NotifyList, "ltrim", key) // Redis notifies a trim that removed nothing too
 	}
 	c.R.OK()
 }
@@ -521,6 +543,7 @@ func linsertCommand(c *Ctx) {
 	l.Insert(i, string(c.Args[4]))
 	c.R.Int(int64(l.Len()))
 	c.Dirty(1)
+	c.Notify(NotifyList, "linsert", key)
 	c.Signal(string(key))
 }
 
@@ -565,8 +588,12 @@ func lmoveGeneric(c *Ctx, fromLeft, toLeft bool) bool {
 	}
 	listPush(dl, toLeft, e)
 	c.R.BulkString(e)
+	// Redis' order: the push, then the pop and the source's deletion.
+	c.Notify(NotifyList, pushEvent(toLeft), dst)
+	c.Notify(NotifyList, popEvent(fromLeft), src)
 	if sl.Len() == 0 {
 		c.Delete(src)
+		c.Notify(NotifyGeneric, "del", src)
 	}
 	c.Dirty(1)
 	c.Signal(string(dst))
@@ -628,7 +655,7 @@ func mpopServe(c *Ctx, keys [][]byte, front bool, count int64) bool {
 		for range n {
 			c.R.BulkString(listPop(l, front))
 		}
-		listRemoved(c, key, l, n)
+		listRemoved(c, key, l, n, popEvent(front))
 		var tmp [20]byte
 		op := bRPOP
 		if front {
@@ -839,7 +866,7 @@ func blockingPop(c *Ctx, front bool) {
 		c.R.Array(2)
 		c.R.Bulk(key)
 		c.R.BulkString(listPop(l, front))
-		listRemoved(c, key, l, 1)
+		listRemoved(c, key, l, 1, popEvent(front))
 		if front {
 			c.Propagate(bLPOP, key)
 		} else {

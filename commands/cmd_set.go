@@ -105,6 +105,9 @@ func saddCommand(c *Ctx) {
 	}
 	c.Dirty(added)
 	c.R.Int(int64(added))
+	if added > 0 {
+		c.Notify(NotifySet, "sadd", key)
+	}
 }
 
 func sremCommand(c *Ctx) {
@@ -117,18 +120,24 @@ func sremCommand(c *Ctx) {
 		c.R.Int(0)
 		return
 	}
-	removed := 0
+	removed, gone := 0, false
 	for _, m := range c.Args[2:] {
 		if setRemove(s, m) {
 			removed++
 			if s.Len() == 0 {
-				c.Delete(key)
+				gone = c.Delete(key)
 				break
 			}
 		}
 	}
 	c.Dirty(removed)
 	c.R.Int(int64(removed))
+	if removed > 0 {
+		c.Notify(NotifySet, "srem", key)
+		if gone {
+			c.Notify(NotifyGeneric, "del", key)
+		}
+	}
 }
 
 // --- SMEMBERS, SISMEMBER, SMISMEMBER, SCARD ---
@@ -205,8 +214,10 @@ func spopCommand(c *Ctx) {
 		}
 		m := s.popRanks(1, c.Rand.IntN)[0]
 		c.R.BulkString(m)
+		c.Notify(NotifySet, "spop", key)
 		if s.Len() == 0 {
 			c.Delete(key)
+			c.Notify(NotifyGeneric, "del", key)
 		}
 		c.Dirty(1)
 		c.Propagate(bSREM, key, []byte(m))
@@ -239,9 +250,12 @@ func spopCommand(c *Ctx) {
 		c.Delete(key)
 		c.Dirty(1)
 		c.Propagate(bDEL, key)
+		c.Notify(NotifySet, "spop", key)
+		c.Notify(NotifyGeneric, "del", key)
 		return
 	}
 	popped := s.popRanks(int(count), c.Rand.IntN)
+	c.Notify(NotifySet, "spop", key)
 	c.R.Set(len(popped))
 	for _, m := range popped {
 		c.R.BulkString(m)
@@ -386,8 +400,10 @@ func smoveCommand(c *Ctx) {
 		c.R.Int(0)
 		return
 	}
+	c.Notify(NotifySet, "srem", srcKey)
 	if src.Len() == 0 {
 		c.Delete(srcKey)
+		c.Notify(NotifyGeneric, "del", srcKey)
 	}
 	if dst == nil {
 		dst = NewSetFor(member, 1)
@@ -396,6 +412,7 @@ func smoveCommand(c *Ctx) {
 	c.Dirty(1)
 	if setAdd(dst, member) {
 		c.Dirty(1)
+		c.Notify(NotifySet, "sadd", dstKey)
 	}
 	c.R.Int(1)
 }
@@ -499,11 +516,13 @@ func sintercardCommand(c *Ctx) {
 
 // storeSet finishes a STORE command: a non-empty result replaces dst (any
 // type, TTL cleared); an empty one deletes dst, propagated as DEL.
-func storeSet(c *Ctx, dst []byte, res *Set) {
+// event is the command's name, notified for a stored result.
+func storeSet(c *Ctx, dst []byte, res *Set, event string) {
 	if res == nil || res.Len() == 0 {
 		if c.Delete(dst) {
 			c.Dirty(1)
 			c.Propagate(bDEL, dst)
+			c.Notify(NotifyGeneric, "del", dst)
 		}
 		c.R.Int(0)
 		return
@@ -511,6 +530,7 @@ func storeSet(c *Ctx, dst []byte, res *Set) {
 	c.Put(dst, res, false)
 	c.Dirty(1)
 	c.R.Int(int64(res.Len()))
+	c.Notify(NotifySet, event, dst)
 }
 
 func sinterstoreCommand(c *Ctx) {
@@ -520,7 +540,7 @@ func sinterstoreCommand(c *Ctx) {
 		return
 	}
 	if missing {
-		storeSet(c, dst, nil)
+		storeSet(c, dst, nil, "sinterstore")
 		return
 	}
 	res := newIntsetSet()
@@ -528,7 +548,7 @@ func sinterstoreCommand(c *Ctx) {
 		setAdd(res, m)
 		return true
 	})
-	storeSet(c, dst, res)
+	storeSet(c, dst, res, "sinterstore")
 }
 
 const (
@@ -582,7 +602,11 @@ func unionDiffStoreCommand(c *Ctx, op int) {
 	if !ok {
 		return
 	}
-	storeSet(c, c.Args[1], unionDiff(sets, op))
+	event := "sunionstore"
+	if op == opDiff {
+		event = "sdiffstore"
+	}
+	storeSet(c, c.Args[1], unionDiff(sets, op), event)
 }
 
 func sunionCommand(c *Ctx)      { unionDiffCommand(c, opUnion) }

@@ -340,9 +340,11 @@ func sortGeneric(c *Ctx, readonly bool) {
 			}
 			c.Propagate(cmd...)
 		}
+		c.Notify(NotifyList, "sortstore", storeKey)
 	} else if c.Delete(storeKey) {
 		c.Dirty(1)
 		c.Propagate([]byte("DEL"), storeKey)
+		c.Notify(NotifyGeneric, "del", storeKey)
 	}
 	c.R.Int(int64(outLen))
 }

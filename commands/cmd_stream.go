@@ -111,9 +111,12 @@ func xaddCommand(c *Ctx) {
 	}
 	replyStreamID(c, id)
 	c.Dirty(1)
+	c.Notify(NotifyStream, "xadd", key)
 	var trim []string
 	if a.strategy != trimNone {
-		s.trimWith(&a)
+		if s.trimWith(&a) > 0 {
+			c.Notify(NotifyStream, "xtrim", key)
+		}
 		trim = s.trimPropagation(&a)
 	}
 	// Propagate the id actually used and an exact trim, as Redis does.
@@ -264,6 +267,7 @@ func xdelCommand(c *Ctx) {
 			s.updateFirstID()
 		}
 		c.Dirty(deleted)
+		c.Notify(NotifyStream, "xdel", c.Args[1])
 	}
 	c.R.Int(int64(deleted))
 }
@@ -286,6 +290,7 @@ func xtrimCommand(c *Ctx) {
 		c.Dirty(int(deleted))
 		args := append([]string{"XTRIM", string(c.Args[1])}, s.trimPropagation(&a)...)
 		c.PropagateStrings(args...)
+		c.Notify(NotifyStream, "xtrim", c.Args[1])
 	}
 	c.R.Int(deleted)
 }
@@ -353,5 +358,6 @@ func xsetidCommand(c *Ctx) {
 		s.maxDeletedID = maxDel
 	}
 	c.Dirty(1)
+	c.Notify(NotifyStream, "xsetid", c.Args[1])
 	c.R.OK()
 }

@@ -152,6 +152,7 @@ func xgroupCommand(c *Ctx) {
 		// "$" is propagated as the id it stood for.
 		c.PropagateStrings(append([]string{"XGROUP", "CREATE", string(key), string(gname), id.String()},
 			xgroupOptions(mkstream, entriesRead)...)...)
+		c.Notify(NotifyStream, "xgroup-create", key)
 		c.R.OK()
 	case sub == "setid" && (len(args) == 5 || len(args) == 7):
 		var id StreamID
@@ -164,6 +165,7 @@ func xgroupCommand(c *Ctx) {
 		g.lastID, g.entriesRead = id, entriesRead
 		c.Dirty(1)
 		c.PropagateStrings("XGROUP", "SETID", string(key), string(gname), id.String(), "ENTRIESREAD", strconv.FormatInt(entriesRead, 10))
+		c.Notify(NotifyStream, "xgroup-setid", key)
 		c.R.OK()
 	case sub == "destroy" && len(args) == 4:
 		if g == nil {
@@ -172,6 +174,7 @@ func xgroupCommand(c *Ctx) {
 		}
 		s.destroyGroup(gname)
 		c.Dirty(1)
+		c.Notify(NotifyStream, "xgroup-destroy", key)
 		c.R.Int(1)
 		c.Signal(string(key)) // blocked XREADGROUPs of the group get their error
 	case sub == "createconsumer" && len(args) == 5:
@@ -180,6 +183,7 @@ func xgroupCommand(c *Ctx) {
 			c.Dirty(1)
 			c.Propagate(args...)
 			propagateSeen(c, key, g, cs)
+			c.Notify(NotifyStream, "xgroup-createconsumer", key)
 		}
 		c.R.Int(b2i(created))
 	case sub == "delconsumer" && len(args) == 5:
@@ -187,6 +191,7 @@ func xgroupCommand(c *Ctx) {
 		if cs := g.consumers[string(args[4])]; cs != nil {
 			pending = g.deleteConsumer(cs)
 			c.Dirty(1)
+			c.Notify(NotifyStream, "xgroup-delconsumer", key)
 		}
 		c.R.Int(int64(pending))
 	default:
@@ -483,8 +488,12 @@ func xclaimCommand(c *Ctx) {
 			continue
 		}
 		if cs == nil {
-			cs, _ = g.consumer(args[3], true, now)
+			var created bool
+			cs, created = g.consumer(args[3], true, now)
 			cs.seenTime = now
+			if created {
+				c.Notify(NotifyStream, "xgroup-createconsumer", args[1])
+			}
 		}
 		nk.deliveryTime = delivery
 		if retry >= 0 {
@@ -606,7 +615,10 @@ func xautoclaimCommand(c *Ctx) {
 			continue
 		}
 		if cs == nil {
-			cs, _ = g.consumer(args[3], true, now)
+			var created bool
+			if cs, created = g.consumer(args[3], true, now); created {
+				c.Notify(NotifyStream, "xgroup-createconsumer", args[1])
+			}
 		}
 		cs.seenTime = now
 		if nk.consumer != cs {

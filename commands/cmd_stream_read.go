@@ -268,6 +268,7 @@ func serveGroup(c *Ctx, s *Stream, key []byte, g *streamCG, o xreadOpts, start S
 	cs.seenTime = c.Now
 	if created {
 		c.Propagate([]byte("XGROUP"), []byte("CREATECONSUMER"), key, []byte(g.name), o.consumer)
+		c.Notify(NotifyStream, "xgroup-createconsumer", key)
 	}
 	c.Dirty(1)
 	if history {

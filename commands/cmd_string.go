@@ -228,23 +228,37 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, name string, okReply
 	case expire != nil && at <= c.Now:
 		// An EXAT/PXAT already in the past: the key would be born expired,
 		// so the set amounts to deleting whatever was there.
-		if c.Delete(key) {
+		existed := c.Delete(key)
+		if existed {
 			c.Dirty(1)
 			c.Propagate(wordDEL, key)
+		}
+		if c.notify != 0 {
+			// Redis stores the key and expires it a moment later.
+			if !existed {
+				c.Notify(NotifyNew, "new", key)
+			}
+			c.Notify(NotifyString, "set", key)
+			c.Notify(NotifyGeneric, "expire", key)
+			c.Notify(NotifyExpired, "expired", key)
 		}
 	case expire != nil:
 		c.Put(key, string(val), false)
 		c.SetExpire(key, at)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val, wordPXAT, formatMs(at))
+		c.Notify(NotifyString, "set", key)
+		c.Notify(NotifyGeneric, "expire", key)
 	case flags&setKeepTTL != 0:
 		c.Put(key, string(val), true)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val, wordKEEPTTL)
+		c.Notify(NotifyString, "set", key)
 	default:
 		c.Put(key, string(val), false)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val)
+		c.Notify(NotifyString, "set", key)
 	}
 	if flags&setGet == 0 {
 		okReply()
@@ -283,6 +297,7 @@ func getsetCommand(c *Ctx) {
 	c.Put(key, string(val), false)
 	c.Dirty(1)
 	c.Propagate(wordSET, key, val)
+	c.Notify(NotifyString, "set", key)
 }
 
 func getdelCommand(c *Ctx) {
@@ -295,6 +310,7 @@ func getdelCommand(c *Ctx) {
 	if found && c.Delete(key) {
 		c.Dirty(1)
 		c.Propagate(wordDEL, key)
+		c.Notify(NotifyGeneric, "del", key)
 	}
 }
 
@@ -326,15 +342,18 @@ func getexCommand(c *Ctx) {
 		if c.Delete(key) {
 			c.Dirty(1)
 			c.Propagate(wordDEL, key)
+			c.Notify(NotifyGeneric, "del", key)
 		}
 	case expire != nil:
 		c.SetExpire(key, at)
 		c.Dirty(1)
 		c.Propagate(wordPEXPIREAT, key, formatMs(at))
+		c.Notify(NotifyGeneric, "expire", key)
 	case flags&setPersist != 0:
 		if c.Persist(key) {
 			c.Dirty(1)
 			c.Propagate(wordPERSIST, key)
+			c.Notify(NotifyGeneric, "persist", key)
 		}
 	}
 }
@@ -355,6 +374,7 @@ func msetGeneric(c *Ctx, nx bool, name string) {
 	}
 	for j := 1; j < len(args); j += 2 {
 		c.Put(args[j], string(args[j+1]), false)
+		c.Notify(NotifyString, "set", args[j])
 	}
 	c.Dirty((len(args) - 1) / 2)
 	if nx {
@@ -386,6 +406,7 @@ func appendCommand(c *Ctx) {
 	if !found {
 		c.Put(key, string(tail), false)
 		c.Dirty(1)
+		c.Notify(NotifyString, "append", key)
 		c.R.Int(int64(len(tail)))
 		return
 	}
@@ -397,6 +418,7 @@ func appendCommand(c *Ctx) {
 	c.Put(key, old+string(tail), true)
 	c.MarkRaw(key)
 	c.Dirty(1)
+	c.Notify(NotifyString, "append", key)
 	c.R.Int(int64(total))
 }
 
@@ -484,6 +506,7 @@ func setrangeCommand(c *Ctx) {
 	c.Put(key, b.String(), found)
 	c.MarkRaw(key)
 	c.Dirty(1)
+	c.Notify(NotifyString, "setrange", key)
 	c.R.Int(int64(b.Len()))
 }
 
@@ -511,6 +534,7 @@ func incrDecr(c *Ctx, incr int64) {
 	value += incr
 	c.Put(key, strconv.FormatInt(value, 10), true)
 	c.Dirty(1)
+	c.Notify(NotifyString, "incrby", key)
 	c.R.Int(value)
 }
 
@@ -572,6 +596,7 @@ func incrbyfloatCommand(c *Ctx) {
 	res := FormatLongDouble(sum)
 	c.Put(key, res, true)
 	c.Dirty(1)
+	c.Notify(NotifyString, "incrbyfloat", key)
 	c.R.BulkString(res)
 	c.Propagate(wordSET, key, []byte(res), wordKEEPTTL)
 }

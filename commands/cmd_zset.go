@@ -134,10 +134,13 @@ func getZSet(c *Ctx, key []byte, update bool) (z *ZSet, ok bool) {
 	return lookupAs[*ZSet](c, key, update)
 }
 
-// zsetRemoved finishes a removal of n members: an emptied set is deleted.
-func zsetRemoved(c *Ctx, key []byte, z *ZSet, n int) {
+// zsetRemoved finishes a removal of n members, notified as event: an
+// emptied set is deleted.
+func zsetRemoved(c *Ctx, key []byte, z *ZSet, n int, event string) {
+	c.Notify(NotifyZset, event, key)
 	if z.Len() == 0 {
 		c.Delete(key)
+		c.Notify(NotifyGeneric, "del", key)
 	}
 	c.Dirty(n)
 }
@@ -373,6 +376,11 @@ loop:
 		if added > 0 {
 			c.Signal(string(key))
 		}
+		if incr {
+			c.Notify(NotifyZset, "zincr", key)
+		} else {
+			c.Notify(NotifyZset, "zadd", key)
+		}
 	}
 	if nanErr {
 		c.Err(errZNaN)
@@ -415,7 +423,7 @@ func zremCommand(c *Ctx) {
 		}
 	}
 	if n > 0 {
-		zsetRemoved(c, key, z, n)
+		zsetRemoved(c, key, z, n, "zrem")
 	}
 	c.R.Int(int64(n))
 }
@@ -677,7 +685,7 @@ func zrangeGeneric(c *Ctx, argStart int, store bool, rt zrangeType, direction in
 		if z != nil {
 			z.Range(i, j, false, func(e zEntry) { ents = append(ents, e) })
 		}
-		zstoreResult(c, dst, ents)
+		zstoreResult(c, dst, ents, "zrangestore")
 		return
 	}
 	if z == nil {
@@ -709,10 +717,12 @@ func applyLimit(lo, hi int, offset, limit int64, rev bool) (int, int) {
 
 // zstoreResult stores ents (sorted, distinct) at dst and replies with the
 // count; an empty result deletes dst. Propagated as received.
-func zstoreResult(c *Ctx, dst []byte, ents []zEntry) {
+// event is the command's name, notified for a stored result.
+func zstoreResult(c *Ctx, dst []byte, ents []zEntry, event string) {
 	if len(ents) == 0 {
 		if c.Delete(dst) {
 			c.Dirty(1)
+			c.Notify(NotifyGeneric, "del", dst)
 		}
 		c.R.Int(0)
 		return
@@ -721,6 +731,7 @@ func zstoreResult(c *Ctx, dst []byte, ents []zEntry) {
 	c.Signal(string(dst))
 	c.Dirty(1)
 	c.R.Int(int64(len(ents)))
+	c.Notify(NotifyZset, event, dst)
 }
 
 // --- ZPOPMIN, ZPOPMAX, BZPOPMIN, BZPOPMAX, ZMPOP, BZMPOP ---
@@ -787,7 +798,11 @@ func zpopServe(c *Ctx, keys [][]byte, max bool, emitKey bool, count int64, neste
 		z.Range(0, n, false, emit)
 		z.RemoveRange(0, n)
 	}
-	zsetRemoved(c, key, z, n)
+	if max {
+		zsetRemoved(c, key, z, n, "zpopmax")
+	} else {
+		zsetRemoved(c, key, z, n, "zpopmin")
+	}
 	return key
 }
 
@@ -1000,7 +1015,7 @@ func zremrangeGeneric(c *Ctx, rt zrangeType) {
 	}
 	n := z.RemoveRange(i, j)
 	if n > 0 {
-		zsetRemoved(c, key, z, n)
+		zsetRemoved(c, key, z, n, [...]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}[rt])
 	}
 	c.R.Int(int64(n))
 }
@@ -1224,7 +1239,7 @@ func zsetopGeneric(c *Ctx, dst []byte, numkeysIdx int, op int, cardOnly bool) {
 		return zLess(ents[a].score, ents[a].member, ents[b].score, ents[b].member)
 	})
 	if dst != nil {
-		zstoreResult(c, dst, ents)
+		zstoreResult(c, dst, ents, [...]string{zopUnion: "zunionstore", zopInter: "zinterstore", zopDiff: "zdiffstore"}[op])
 		return
 	}
 	writeEntryHeader(c, len(ents), withscores)

@@ -31,6 +31,7 @@ type Ctx struct {
 	block      *BlockRequest
 	pubs       []Publication // PUBLISH (cmd_pubsub.go)
 	xread      *Reply        // XREAD's per-stream replies (cmd_stream_read.go)
+	notify     uint32        // keyspace event classes to publish (notify.go)
 }
 
 // ReadyKey names a key that may now unblock a waiting client.
@@ -133,6 +134,9 @@ func (c *Ctx) expire(db *DB, key string) {
 	db.del(key)
 	db.store.ExpiredKeys++
 	c.Prop.CommandStrings(db.ID, "DEL", key)
+	if c.notify&NotifyExpired != 0 {
+		c.notifyIn(db.ID, "expired", []byte(key))
+	}
 }
 
 // Lookup returns the live value of key in the current db.
@@ -191,6 +195,11 @@ func (c *Ctx) Put(key []byte, v any, keepTTL bool) { c.PutIn(c.DB, key, v, keepT
 
 func (c *Ctx) PutIn(db *DB, key []byte, v any, keepTTL bool) {
 	k := string(key)
+	if c.notify&NotifyNew != 0 {
+		if _, ok := db.keys[k]; !ok {
+			c.notifyIn(db.ID, "new", key)
+		}
+	}
 	db.set(k, v)
 	if !keepTTL {
 		db.persist(k)

@@ -223,10 +223,10 @@ func TestDigestDetectsChanges(t *testing.T) {
 func TestDigestEncodingIndependent(t *testing.T) {
 	// Hash: grow past the listpack limit, shrink back to the same fields.
 	big, fresh := newHarness(t), newHarness(t)
-	for i := 0; i < hashMaxListpackEntries+10; i++ {
+	for i := 0; i < hashMaxListpackEntries()+10; i++ {
 		big.do("HSET", "h", "f"+strconv.Itoa(i), "v"+strconv.Itoa(i))
 	}
-	for i := hashMaxListpackEntries + 9; i >= 3; i-- {
+	for i := hashMaxListpackEntries() + 9; i >= 3; i-- {
 		big.do("HDEL", "h", "f"+strconv.Itoa(i))
 	}
 	// And a long value that forces hashtable, then is overwritten short.
@@ -250,7 +250,7 @@ func TestDigestEncodingIndependent(t *testing.T) {
 	fresh.do("SADD", "sh", "m1", "m0")
 
 	// Sorted set: skiplist shrunk back to a few members.
-	for i := 0; i < zsetMaxListpackEntries+5; i++ {
+	for i := 0; i < zsetMaxListpackEntries()+5; i++ {
 		big.do("ZADD", "z", strconv.Itoa(i), "m"+strconv.Itoa(i))
 	}
 	big.do("ZREMRANGEBYRANK", "z", "3", "-1")

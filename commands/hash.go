@@ -21,8 +21,8 @@ import (
 //     iteration order (HKEYS and HVALS agree) and O(1) random access for
 //     HRANDFIELD.
 //
-// A hash is converted to hashtable past hashMaxListpackEntries fields or when
-// a field or value longer than hashMaxListpackValue bytes is stored: Redis'
+// A hash is converted to hashtable past hash-max-listpack-entries fields or when
+// a field or value longer than hash-max-listpack-value bytes is stored: Redis'
 // defaults hash-max-listpack-entries 512 and hash-max-listpack-value 64 (as
 // redis-server 7 reports them in CONFIG GET). It is never converted back.
 type Hash struct {
@@ -40,11 +40,6 @@ func fingerprint(field []byte) byte { return byte(maphash.Bytes(fpSeed, field)) 
 type hashEntry struct {
 	field, value string
 }
-
-const (
-	hashMaxListpackEntries = 512
-	hashMaxListpackValue   = 64
-)
 
 func NewHash() *Hash { return &Hash{} }
 
@@ -101,7 +96,7 @@ func (h *Hash) Convert() {
 	if h.idx != nil {
 		return
 	}
-	h.idx = make(map[string]int32, max(len(h.ents), hashMaxListpackEntries+1))
+	h.idx = make(map[string]int32, max(len(h.ents), min(hashMaxListpackEntries(), 1024)+1))
 	h.pos = make([]uint64, len(h.ents), cap(h.ents))
 	h.fp = nil
 	for i := range h.ents {
@@ -112,11 +107,11 @@ func (h *Hash) Convert() {
 }
 
 // hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
-func hashTooLong(n int) bool { return n > hashMaxListpackValue }
+func hashTooLong(n int) bool { return n > hashMaxListpackValue() }
 
 // Set stores value under field and reports whether the field is new.
 // The hash converts itself when field or value is too long for a listpack
-// or when it grows past hashMaxListpackEntries.
+// or when it grows past hashMaxListpackEntries().
 func (h *Hash) Set(field, value []byte) bool {
 	if h.idx == nil && (hashTooLong(len(field)) || hashTooLong(len(value))) {
 		h.Convert()
@@ -165,7 +160,7 @@ func (h *Hash) add(field, value string, t byte) {
 		return
 	}
 	h.fp = append(h.fp, t)
-	if len(h.ents) > hashMaxListpackEntries {
+	if len(h.ents) > hashMaxListpackEntries() {
 		h.Convert()
 	}
 }

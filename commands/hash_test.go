@@ -77,7 +77,7 @@ func TestHashListpackKeepsOrder(t *testing.T) {
 
 func TestHashConversionThresholds(t *testing.T) {
 	h := NewHash()
-	for i := 0; i < hashMaxListpackEntries; i++ {
+	for i := 0; i < hashMaxListpackEntries(); i++ {
 		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"))
 	}
 	if h.Encoding() != "listpack" {

@@ -47,20 +47,13 @@ const (
 	encHashtable
 )
 
-// Redis' default thresholds.
-const (
-	setMaxIntsetEntries   = 512
-	setMaxListpackEntries = 128
-	setMaxListpackValue   = 64
-)
-
 // NewSetFor returns an empty set in the encoding Redis' setTypeCreate picks
 // for a set about to receive sizeHint members, the first of which is first.
 func NewSetFor[T ~string | ~[]byte](first T, sizeHint int) *Set {
-	if _, ok := parseSetInt(first); ok && sizeHint <= setMaxIntsetEntries {
+	if _, ok := parseSetInt(first); ok && sizeHint <= setMaxIntsetEntries() {
 		return &Set{enc: encIntset}
 	}
-	if sizeHint <= setMaxListpackEntries {
+	if sizeHint <= setMaxListpackEntries() {
 		return &Set{enc: encListpack, strs: make([]string, 0, sizeHint)}
 	}
 	return &Set{enc: encHashtable, ht: newHashSet(sizeHint)}
@@ -192,7 +185,7 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 			if s.hashes != nil {
 				s.hashes = slices.Insert(s.hashes, i, intHash(v))
 			}
-			if len(s.ints) > setMaxIntsetEntries {
+			if len(s.ints) > setMaxIntsetEntries() {
 				s.convert(encHashtable, len(s.ints))
 			}
 			return true
@@ -201,7 +194,7 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 		if n := len(s.ints); n > 0 {
 			maxLen = max(digits10(s.ints[0]), digits10(s.ints[n-1]))
 		}
-		if len(s.ints) < setMaxListpackEntries && len(m) <= setMaxListpackValue && maxLen <= setMaxListpackValue {
+		if len(s.ints) < setMaxListpackEntries() && len(m) <= setMaxListpackValue() && maxLen <= setMaxListpackValue() {
 			s.convert(encListpack, len(s.ints)+1)
 		} else {
 			s.convert(encHashtable, len(s.ints)+1)
@@ -219,7 +212,7 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 				return false
 			}
 		}
-		if len(s.strs) < setMaxListpackEntries && len(m) <= setMaxListpackValue {
+		if len(s.strs) < setMaxListpackEntries() && len(m) <= setMaxListpackValue() {
 			s.strs = append(s.strs, string(m))
 			if s.hashes != nil {
 				s.hashes = append(s.hashes, memberHash(m))
@@ -736,8 +729,8 @@ func (t *hashSet) rank(r int) (bi, off int) {
 // maybeConvert is Redis 7.2's setTypeMaybeConvert: an SADD of sizeHint
 // members to a small set converts it up front when they cannot all fit.
 func (s *Set) maybeConvert(sizeHint int) {
-	if s.enc == encListpack && sizeHint > setMaxListpackEntries ||
-		s.enc == encIntset && sizeHint > setMaxIntsetEntries {
+	if s.enc == encListpack && sizeHint > setMaxListpackEntries() ||
+		s.enc == encIntset && sizeHint > setMaxIntsetEntries() {
 		s.convert(encHashtable, sizeHint)
 	}
 }

@@ -28,11 +28,6 @@ type zEntry struct {
 	score  float64
 }
 
-const (
-	zsetMaxListpackEntries = 128
-	zsetMaxListpackValue   = 64
-)
-
 // zLess orders entries by score, then member bytes.
 func zLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || s1 == s2 && m1 < m2
@@ -151,7 +146,7 @@ func (z *ZSet) convert() {
 
 // Insert adds a member that is not in the set.
 func (z *ZSet) Insert(member string, score float64) {
-	if z.zsl == nil && (len(z.lp)+1 > zsetMaxListpackEntries || len(member) > zsetMaxListpackValue) {
+	if z.zsl == nil && (len(z.lp)+1 > zsetMaxListpackEntries() || len(member) > zsetMaxListpackValue()) {
 		z.convert()
 	}
 	if z.zsl != nil {
@@ -310,9 +305,9 @@ func (z *ZSet) RemoveRange(i, j int) int {
 // distinct members, choosing the encoding Redis ends up with for a result
 // stored by Z*STORE.
 func zsetFromSorted(ents []zEntry) *ZSet {
-	fits := len(ents) <= zsetMaxListpackEntries
+	fits := len(ents) <= zsetMaxListpackEntries()
 	for i := 0; fits && i < len(ents); i++ {
-		fits = len(ents[i].member) <= zsetMaxListpackValue
+		fits = len(ents[i].member) <= zsetMaxListpackValue()
 	}
 	if fits {
 		return &ZSet{lp: ents}

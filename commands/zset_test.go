@@ -211,7 +211,7 @@ func TestZSetLexRange(t *testing.T) {
 
 func TestZSetEncodingAndRewrite(t *testing.T) {
 	z := NewZSet()
-	for i := 0; i < zsetMaxListpackEntries; i++ {
+	for i := 0; i < zsetMaxListpackEntries(); i++ {
 		z.Insert(fmt.Sprint(i), float64(i)/3)
 	}
 	if z.Encoding() != "listpack" {

@@ -43,6 +43,9 @@ type Options struct {
 	RewriteMinSize    int64
 	// Watches is the server's WATCH registry, told about every key change.
 	Watches commands.WatchSet
+	// Notify is this node's notify-keyspace-events (nil: none). The events
+	// of each entry go out with its publications (commands/notify.go).
+	Notify *commands.NotifySetting
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -329,6 +332,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 	f.pcg.Seed(index, term<<20|sub)
 	c := &f.ctx
 	c.Store, c.Now = f.store, f.lastTime
+	c.SetNotify(f.opts.Notify.Load())
 	r := &commands.Reply{}
 	c.R = r
 	res := &Result{}

@@ -1,45 +1,46 @@
 package server
 
 import (
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/geomys/geomys/commands"
 )
 
-// params backs CONFIG GET/SET. Values that Geomys fixes (Redis options we do
-// not have, or that are set by flags) are reported but refuse CONFIG SET.
+// params backs CONFIG GET/SET (the table is in config_params.go). Values are
+// this node's own: CONFIG SET does not go through the log (see
+// commands/notify.go and commands/limits.go for why that is safe).
 type params struct {
-	mu       sync.Mutex
-	values   map[string]string
-	settable map[string]bool
+	mu     sync.Mutex
+	byName map[string]*paramDef // every name and alias, lower case
+	names  []string             // every name and alias, for CONFIG GET patterns
+	values map[*paramDef]string
 }
 
 func newParams(cfg *Config) *params {
-	return &params{
-		values: map[string]string{
-			"bind": cfg.Bind, "port": strconv.Itoa(cfg.Port), "dir": cfg.Dir,
-			"appendonly": "yes", "appendfsync": cfg.AppendFsync, "appenddirname": "appendonlydir",
-			"appendfilename": "appendonly.aof", "aof-use-rdb-preamble": "no", "aof-load-truncated": "yes",
-			"auto-aof-rewrite-percentage": strconv.Itoa(cfg.AutoAOFRewritePercentage),
-			"auto-aof-rewrite-min-size":   strconv.FormatInt(cfg.AutoAOFRewriteMinSize, 10),
-			"save":                        "", "databases": strconv.Itoa(commands.NumDBs),
-			"maxmemory": "0", "maxmemory-policy": "noeviction", "maxclients": "10000",
-			"timeout": "0", "tcp-keepalive": "300", "loglevel": cfg.LogLevel, "hz": "10",
-			"proto-max-bulk-len": "536870912", "client-query-buffer-limit": "1073741824",
-			"protected-mode": "no", "requirepass": "", "lua-time-limit": "5000", "busy-reply-threshold": "5000",
-			"slowlog-log-slower-than": "10000", "slowlog-max-len": "128", "notify-keyspace-events": "",
-			"list-max-listpack-size": "-2", "list-compress-depth": "0",
-		},
-		settable: map[string]bool{
-			"maxmemory": true, "maxmemory-policy": true, "timeout": true, "tcp-keepalive": true,
-			"hz": true, "slowlog-log-slower-than": true, "slowlog-max-len": true,
-			"notify-keyspace-events": true, "lua-time-limit": true, "busy-reply-threshold": true,
-			"maxclients": true, "list-max-listpack-size": true, "list-compress-depth": true,
-		},
+	p := &params{byName: map[string]*paramDef{}, values: map[*paramDef]string{}}
+	for _, d := range paramTable(cfg) {
+		for _, n := range d.names {
+			p.byName[n] = d
+			p.names = append(p.names, n)
+		}
+		p.values[d] = d.def
 	}
+	sort.Strings(p.names)
+	return p
+}
+
+// set stores a validated value without applying it (start-up flags).
+func (p *params) set(name, v string) {
+	p.mu.Lock()
+	p.values[p.byName[name]] = v
+	p.mu.Unlock()
+}
+
+func configSetErr(arg []byte, msg string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + string(arg) + "') - " + msg
 }
 
 func configCommand(s *Server, cl *Client, args [][]byte) {
@@ -50,61 +51,13 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Error("ERR wrong number of arguments for 'config|get' command")
 			return
 		}
-		s.params.mu.Lock()
-		found := map[string]string{}
-		for _, pat := range args[2:] {
-			p := strings.ToLower(string(pat))
-			for k, v := range s.params.values {
-				if commands.GlobMatch([]byte(p), []byte(k), false) {
-					found[k] = v
-				}
-			}
-		}
-		s.params.mu.Unlock()
-		keys := make([]string, 0, len(found))
-		for k := range found {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		cl.out.Map(len(keys))
-		for _, k := range keys {
-			cl.out.BulkString(k)
-			cl.out.BulkString(found[k])
-		}
+		configGet(s, cl, args[2:])
 	case "set":
 		if len(args) < 4 || len(args)%2 != 0 {
 			cl.out.Error("ERR wrong number of arguments for 'config|set' command")
 			return
 		}
-		s.params.mu.Lock()
-		defer s.params.mu.Unlock()
-		for i := 2; i < len(args); i += 2 {
-			k := strings.ToLower(string(args[i]))
-			if _, ok := s.params.values[k]; !ok {
-				cl.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
-				return
-			}
-			if !s.params.settable[k] {
-				cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - can't set this parameter at runtime in Geomys")
-				return
-			}
-		}
-		for i := 2; i < len(args); i += 2 {
-			k := strings.ToLower(string(args[i]))
-			if k == "busy-reply-threshold" || k == "lua-time-limit" {
-				ms, err := strconv.ParseInt(string(args[i+1]), 10, 64)
-				if err != nil || ms < 0 {
-					cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - argument couldn't be parsed into an integer")
-					return
-				}
-				s.busyThreshold.Store(ms)
-				s.params.values["busy-reply-threshold"] = string(args[i+1])
-				s.params.values["lua-time-limit"] = string(args[i+1])
-				continue
-			}
-			s.params.values[k] = string(args[i+1])
-		}
-		cl.out.OK()
+		configSet(s, cl, args[2:])
 	case "resetstat":
 		s.stats.commands.Store(0)
 		s.stats.connections.Store(0)
@@ -118,4 +71,83 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 	default:
 		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try CONFIG HELP.")
 	}
+}
+
+// configGet is Redis 7's: several patterns at once, each a name (replied
+// as written) or a case-insensitive glob; every parameter once.
+func configGet(s *Server, cl *Client, pats [][]byte) {
+	type kv struct{ k, v string }
+	var found []kv
+	seen := map[string]bool{}
+	s.params.mu.Lock()
+	for _, pat := range pats {
+		if !strings.ContainsAny(string(pat), "[*?") {
+			name := strings.ToLower(string(pat))
+			if d := s.params.byName[name]; d != nil && !seen[name] {
+				seen[name] = true
+				found = append(found, kv{string(pat), s.params.values[d]})
+			}
+			continue
+		}
+		for _, name := range s.params.names {
+			if !seen[name] && commands.GlobMatch(pat, []byte(name), true) {
+				seen[name] = true
+				found = append(found, kv{name, s.params.values[s.params.byName[name]]})
+			}
+		}
+	}
+	s.params.mu.Unlock()
+	cl.out.Map(len(found))
+	for _, e := range found {
+		cl.out.BulkString(e.k)
+		cl.out.BulkString(e.v)
+	}
+}
+
+// configSet checks every name, then every value, and only then changes
+// anything: like Redis, a CONFIG SET applies whole or not at all.
+func configSet(s *Server, cl *Client, args [][]byte) {
+	defs := make([]*paramDef, 0, len(args)/2)
+	names := make([]string, 0, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		d := s.params.byName[strings.ToLower(string(args[i]))]
+		switch {
+		case d == nil:
+			cl.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
+			return
+		case d.immutable:
+			cl.out.Error(configSetErr(args[i], "can't set immutable config"))
+			return
+		case d.fixed:
+			cl.out.Error(configSetErr(args[i], "can't set this parameter at runtime in Geomys"))
+			return
+		}
+		name := strings.ToLower(string(args[i]))
+		if slices.Contains(names, name) { // an alias is another parameter, as in Redis
+			cl.out.Error(configSetErr(args[i], "duplicate parameter"))
+			return
+		}
+		names = append(names, name)
+		defs = append(defs, d)
+	}
+	vals := make([]string, len(defs))
+	for i, d := range defs {
+		v, msg := d.normalize(string(args[2*i+1]))
+		if msg != "" {
+			cl.out.Error(configSetErr(args[2*i], msg))
+			return
+		}
+		vals[i] = v
+	}
+	s.params.mu.Lock()
+	for i, d := range defs {
+		s.params.values[d] = vals[i]
+		if d.apply != nil {
+			// As given: the value shown may leave things out (the 'n' of
+			// notify-keyspace-events, as in Redis 7.0).
+			d.apply(s, string(args[2*i+1]))
+		}
+	}
+	s.params.mu.Unlock()
+	cl.out.OK()
 }

@@ -108,7 +108,7 @@ func startTestServer(t testing.TB) *Server {
 	}
 	hooks := s.Hooks()
 	f, err := fsm.Open(fsm.Options{Dir: filepath.Join(cfg.Dir, "appendonlydir"), Fsync: "no", Logger: cfg.Logger,
-		OnReady: hooks.OnReady, Watches: hooks.Watches, OnPublish: hooks.OnPublish})
+		OnReady: hooks.OnReady, Watches: hooks.Watches, OnPublish: hooks.OnPublish, Notify: hooks.Notify})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,8 @@ type Config struct {
 	RaftTrailingLogs uint64
 	// RequestTimeout bounds how long a command waits for the cluster.
 	RequestTimeout time.Duration
+	// NotifyKeyspaceEvents is notify-keyspace-events' initial value.
+	NotifyKeyspaceEvents string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
 }
@@ -85,6 +87,7 @@ type Server struct {
 	busyThreshold atomic.Int64
 	upstreams     proxy.Pool // follower proxy connections to the leader
 	params        *params
+	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
 	closed        atomic.Bool
 	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
@@ -127,6 +130,12 @@ func New(cfg Config) (*Server, error) {
 	s.scripts = scripting.NewEngine()
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
+	flags, ok := commands.ParseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	if !ok {
+		return nil, fmt.Errorf("invalid notify-keyspace-events %q: use the classes 'Ag$lshzxeKEtmdn'", cfg.NotifyKeyspaceEvents)
+	}
+	s.notify.Store(flags)
+	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -148,11 +157,12 @@ type Hooks struct {
 	OnReady   func([]commands.ReadyKey)
 	OnPublish func([]commands.Publication)
 	Watches   commands.WatchSet
+	Notify    *commands.NotifySetting
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main
