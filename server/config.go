@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,12 +31,12 @@ func newParams(cfg *Config) *params {
 			"timeout": "0", "tcp-keepalive": "300", "loglevel": cfg.LogLevel, "hz": "10",
 			"proto-max-bulk-len": "536870912", "client-query-buffer-limit": "1073741824",
 			"protected-mode": "no", "requirepass": "", "lua-time-limit": "5000", "busy-reply-threshold": "5000",
-			"slowlog-log-slower-than": "10000", "slowlog-max-len": "128", "notify-keyspace-events": "",
+			"slowlog-log-slower-than": "10000", "slowlog-max-len": "128", "latency-monitor-threshold": "0", "notify-keyspace-events": "",
 			"list-max-listpack-size": "-2", "list-compress-depth": "0",
 		},
 		settable: map[string]bool{
 			"maxmemory": true, "maxmemory-policy": true, "timeout": true, "tcp-keepalive": true,
-			"hz": true, "slowlog-log-slower-than": true, "slowlog-max-len": true,
+			"hz": true, "slowlog-log-slower-than": true, "slowlog-max-len": true, "latency-monitor-threshold": true,
 			"notify-keyspace-events": true, "lua-time-limit": true, "busy-reply-threshold": true,
 			"maxclients": true, "list-max-listpack-size": true, "list-compress-depth": true,
 		},
@@ -91,6 +92,20 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		for i := 2; i < len(args); i += 2 {
 			k := strings.ToLower(string(args[i]))
+			if lo, ok := intParams[k]; ok {
+				n, err := strconv.ParseInt(string(args[i+1]), 10, 64)
+				if err != nil {
+					cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - argument couldn't be parsed into an integer")
+					return
+				}
+				if n < lo {
+					cl.out.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - argument must be between " + strconv.FormatInt(lo, 10) + " and " + strconv.FormatInt(intParamMax[k], 10) + " inclusive")
+					return
+				}
+			}
+		}
+		for i := 2; i < len(args); i += 2 {
+			k := strings.ToLower(string(args[i]))
 			if k == "busy-reply-threshold" || k == "lua-time-limit" {
 				ms, err := strconv.ParseInt(string(args[i+1]), 10, 64)
 				if err != nil || ms < 0 {
@@ -103,6 +118,7 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 				continue
 			}
 			s.params.values[k] = string(args[i+1])
+			s.applyParam(k, string(args[i+1]))
 		}
 		cl.out.OK()
 	case "resetstat":
@@ -118,4 +134,28 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 	default:
 		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try CONFIG HELP.")
 	}
+}
+
+// intParams are the integer parameters CONFIG SET checks, with their Redis
+// bounds.
+var (
+	intParams   = map[string]int64{"slowlog-log-slower-than": -1, "slowlog-max-len": 0, "latency-monitor-threshold": 0}
+	intParamMax = map[string]int64{"slowlog-log-slower-than": math.MaxInt64, "slowlog-max-len": math.MaxInt64, "latency-monitor-threshold": math.MaxInt64}
+)
+
+// applyParam puts a parameter the server acts on into effect.
+func (s *Server) applyParam(k, v string) {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	switch k {
+	case "slowlog-log-slower-than":
+		s.slow.threshold.Store(n)
+	case "slowlog-max-len":
+		s.slow.maxLen.Store(n)
+		s.slow.trim()
+	case "latency-monitor-threshold":
+		s.latency.threshold.Store(n)
+	default:
+		return
+	}
+	s.updateTiming()
 }
