@@ -49,10 +49,8 @@ func commandKeysOK(cmd *commands.Command, args [][]byte) ([][]byte, bool) {
 			}
 			if commands.EqualFold(args[i], "streams") {
 				rest := args[i+1:]
-				if len(rest) == 0 || len(rest)%2 != 0 {
-					return nil, false
-				}
-				return rest[:len(rest)/2], true
+				// Redis' key spec: the first half, rounded down.
+				return rest[:len(rest)/2], len(rest) >= 2
 			}
 		}
 		return nil, false
@@ -113,7 +111,7 @@ func noMandatoryKeys(name string) bool {
 }
 
 func commandGetKeys(cl *Client, args [][]byte) {
-	if len(args) < 3 {
+	if len(args) < 4 {
 		cl.out.Error("ERR wrong number of arguments for 'command|getkeys' command")
 		return
 	}
@@ -132,7 +130,7 @@ func commandGetKeys(cl *Client, args [][]byte) {
 	}
 	keys, ok := commandKeysOK(c, argv)
 	if !ok || len(keys) == 0 {
-		if noMandatoryKeys(c.Name) && ok {
+		if noMandatoryKeys(c.Name) {
 			cl.out.Array(0)
 			return
 		}
