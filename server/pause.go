@@ -51,6 +51,7 @@ func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
 		ch := p.changed
 		p.mu.Unlock()
 		cl.blocked.Store(true)
+		waited := time.Now()
 		t := time.NewTimer(left)
 		select {
 		case <-ch:
@@ -59,6 +60,8 @@ func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
 		}
 		t.Stop()
 		cl.blocked.Store(false)
+		cl.flushSpent += time.Since(waited) // not the command's own time in SLOWLOG
+
 		if s.closed.Load() {
 			return
 		}
