@@ -21,11 +21,21 @@ func init() {
 		&Command{Name: "unsubscribe", Arity: -1, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to messages posted to channels.", Args: "[channel [channel ...]]"},
 		&Command{Name: "psubscribe", Arity: -2, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Listens for messages published to channels that match one or more patterns.", Args: "pattern [pattern ...]"},
 		&Command{Name: "punsubscribe", Arity: -1, Flags: s | PubSub | NoScript | Loading | Stale, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to messages published to channels that match one or more patterns.", Args: "[pattern [pattern ...]]"},
+		&Command{Name: "spublish", Arity: 3, Flags: Write | PubSub | Loading | Stale | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "pubsub", Since: "7.0.0", Summary: "Post a message to a shard channel", Args: "shardchannel message", Handler: spublishCommand},
+		&Command{Name: "ssubscribe", Arity: -2, Flags: s | PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1, Group: "pubsub", Since: "7.0.0", Summary: "Listens for messages published to shard channels.", Args: "shardchannel [shardchannel ...]"},
+		&Command{Name: "sunsubscribe", Arity: -1, Flags: s | PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1, Group: "pubsub", Since: "7.0.0", Summary: "Stops listening to messages posted to shard channels.", Args: "[shardchannel [shardchannel ...]]"},
 		&Command{Name: "pubsub", Arity: -2, Flags: s | Loading | Stale, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.", Args: "CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP [arguments]"},
 	)
 }
 
 func publishCommand(c *Ctx) { c.Publish(c.Args[1], c.Args[2]) }
+
+// spublishCommand: on a single shard, shard channels are channels with their
+// own namespace.
+func spublishCommand(c *Ctx) {
+	c.Publish(c.Args[1], c.Args[2])
+	c.pubs[len(c.pubs)-1].Shard = true
+}
 
 // Publication is one PUBLISH applied from the log.
 type Publication struct {
@@ -33,6 +43,8 @@ type Publication struct {
 	// Receivers is set by whoever delivers the message (the OnPublish hook):
 	// how many local clients received it. It becomes PUBLISH's reply.
 	Receivers int64
+	// Shard marks an SPUBLISH: it reaches SSUBSCRIBE subscribers only.
+	Shard bool
 
 	reply *Reply // where the placeholder reply was written, and at which offset
 	at    int

@@ -36,6 +36,10 @@ func init() {
 		&Command{Name: "raft.digest", Arity: 1, Flags: s | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Returns a digest of this node's dataset; equal on nodes holding equal data."},
 		&Command{Name: "raft.termcheck", Arity: 3, Flags: s | Fast | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Answers OK when this node's Raft term is the given one (the leader's check before a linearizable read).", Args: "term leader-id"},
 		&Command{Name: "raft.proxy", Arity: 1, Flags: s | Fast | Loading | Stale, Group: "cluster", Since: "0.2.0", Summary: "Marks the connection as a peer's proxy link: commands that need the leader fail with TRYAGAIN instead of being relayed again."},
+		&Command{Name: "slowlog", Arity: -2, Flags: s | Admin | Loading | Stale, Group: "server", Since: "2.2.12", Summary: "A container for slow log commands.", Args: "GET|LEN|RESET|HELP [arguments]"},
+		&Command{Name: "latency", Arity: -2, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "2.8.13", Summary: "A container for latency diagnostics commands.", Args: "LATEST|HISTORY|RESET|DOCTOR|HELP [arguments]"},
+		&Command{Name: "monitor", Arity: 1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Listens for all requests received by the server in real-time."},
+		&Command{Name: "debug", Arity: -2, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "A container for debugging commands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, HELP).", Args: "subcommand [arguments]"},
 		&Command{Name: "shutdown", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale | NoMulti, Group: "server", Since: "1.0.0", Summary: "Flushes the AOF and stops the server.", Args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 	)
 }

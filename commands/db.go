@@ -161,6 +161,11 @@ func (db *DB) persist(key string) bool {
 // captured the old ones keeps its point-in-time view without copying.
 func (db *DB) flush() {
 	db.touch("", true)
+	db.flushQuiet()
+}
+
+// flushQuiet is flush without telling the WATCH registry.
+func (db *DB) flushQuiet() {
 	db.store.journal.saveFlush(db)
 	db.store.genSeq++
 	db.gen = db.store.genSeq

@@ -67,6 +67,13 @@ func (w *EntryWriter) Bytes() []byte {
 	return append([]byte(nil), w.buf...)
 }
 
+// DecodeEntry returns the commands of an entry built by an EntryWriter
+// (SLOWLOG shows a slow entry's commands).
+func DecodeEntry(data []byte) ([]Cmd, error) {
+	_, cmds, err := decodeEntry(data, nil)
+	return cmds, err
+}
+
 var errBadEntry = errors.New("fsm: malformed log entry")
 
 // decodeEntry parses data into cmds (reusing its backing array).

@@ -131,6 +131,9 @@ type Call struct {
 	// Server runs the commands the data layer does not (PING, TIME, ...);
 	// it reports false for a command a script may not call.
 	Server func(name string, args [][]byte, r *commands.Reply) bool
+	// Monitor, when set, is told about every command the script calls
+	// (MONITOR's "[db lua]" lines).
+	Monitor func(db int, args [][]byte)
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction

@@ -222,6 +222,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
 		return fail(errReadOnly)
 	}
+	if x.call.Monitor != nil {
+		x.call.Monitor(x.db.ID, args)
+	}
 	r := &x.reply
 	r.Reset()
 	r.Proto = x.resp

@@ -38,6 +38,12 @@ type Client struct {
 	killed  atomic.Bool // CLIENT KILL: run nothing more that was already read
 	closing bool
 
+	monitoring bool       // MONITOR: receives every command (monitor.go)
+	track      trackState // CLIENT TRACKING (tracking.go)
+	// CLIENT REPLY: replyOff drops every reply; replySkip this command's,
+	// replySkipNext the next command's.
+	replyOff, replySkip, replySkipNext bool
+
 	tx  txState  // MULTI/WATCH (tx.go)
 	sub subState // pub/sub subscriptions (pubsub.go)
 
@@ -50,6 +56,10 @@ type Client struct {
 	// leaderWait ends this pipeline's waits for a leader (zero: none yet),
 	// so a pipeline waits one request timeout, not one per command.
 	leaderWait time.Time
+
+	// flushSpent is the time flushWrites spent during the current command
+	// (only measured while commands are timed).
+	flushSpent time.Duration
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served
@@ -103,9 +113,9 @@ func (c *Client) info() string {
 		flags = "b"
 	}
 	cmd, _ := c.lastCmd.Load().(string)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), strings.ToLower(cmd), c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), strings.ToLower(cmd), c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*resp.GuardConn)(nil)

@@ -78,8 +78,54 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 	case "kill":
 		clientKill(s, cl, args)
 	case "no-evict", "no-touch":
-		if arity(len(args) == 3) {
+		if !arity(len(args) == 3) {
+			return
+		}
+		if !commands.EqualFold(args[2], "on") && !commands.EqualFold(args[2], "off") {
+			cl.out.Error(commands.ErrSyntax)
+			return
+		}
+		cl.out.OK()
+	case "reply":
+		if !arity(len(args) == 3) {
+			return
+		}
+		switch strings.ToLower(string(args[2])) {
+		case "on":
+			cl.replyOff, cl.replySkipNext = false, false
 			cl.out.OK()
+		case "off":
+			cl.replyOff = true
+		case "skip":
+			if !cl.replyOff {
+				cl.replySkipNext = true
+			}
+		default:
+			cl.out.Error(commands.ErrSyntax)
+		}
+	case "pause":
+		if arity(len(args) == 3 || len(args) == 4) {
+			clientPause(s, cl, args)
+		}
+	case "unpause":
+		if arity(len(args) == 2) {
+			clientUnpause(s, cl)
+		}
+	case "tracking":
+		if arity(len(args) >= 3) {
+			clientTracking(s, cl, args)
+		}
+	case "caching":
+		if arity(len(args) == 3) {
+			clientCaching(s, cl, args)
+		}
+	case "trackinginfo":
+		if arity(len(args) == 2) {
+			clientTrackingInfo(s, cl)
+		}
+	case "getredir":
+		if arity(len(args) == 2) {
+			cl.out.Int(getRedir(cl))
 		}
 	case "help":
 		lines := []string{

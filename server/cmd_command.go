@@ -67,24 +67,7 @@ func commandCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.BulkString(strings.TrimSpace(strings.ToUpper(c.Name) + " " + c.Args))
 		}
 	case "getkeys":
-		if len(args) < 3 {
-			cl.out.Error("ERR wrong number of arguments for 'command|getkeys' command")
-			return
-		}
-		c := commands.Lookup(args[2])
-		if c == nil {
-			cl.out.Error("ERR Invalid command specified")
-			return
-		}
-		keys := c.Keys(args[2:])
-		if len(keys) == 0 {
-			cl.out.Error("ERR The command has no key arguments")
-			return
-		}
-		cl.out.Array(len(keys))
-		for _, k := range keys {
-			cl.out.Bulk(k)
-		}
+		commandGetKeys(cl, args)
 	case "help":
 		cl.out.Array(1)
 		cl.out.Simple("COMMAND [COUNT | DOCS [name ...] | INFO [name ...] | LIST | GETKEYS cmd [args ...]]")

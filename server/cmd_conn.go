@@ -29,6 +29,8 @@ func init() {
 		"raft.digest": raftDigestCommand, "raft.proxy": raftProxyCommand, "raft.termcheck": raftTermcheckCommand,
 		"eval": evalCommand, "evalsha": evalCommand, "eval_ro": evalCommand, "evalsha_ro": evalCommand,
 		"script": scriptCommand, "function": functionCommand, "fcall": fcallCommand, "fcall_ro": fcallCommand,
+		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
+		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
@@ -171,6 +173,9 @@ func validClientName(n string) bool {
 }
 
 func resetCommand(s *Server, cl *Client, args [][]byte) {
+	s.stopMonitor(cl)
+	s.stopTracking(cl)
+	cl.replyOff, cl.replySkip, cl.replySkipNext = false, false, false
 	s.unsubscribeAll(cl)
 	s.resetTx(cl)
 	cl.setDB(0)

@@ -50,7 +50,7 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 	keys, argv := args[3:3+numkeys], args[3+numkeys:]
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}, r)
 		}
 	}
 	if f.Flags.NoWrites {

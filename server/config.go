@@ -3,6 +3,7 @@ package server
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -150,4 +151,19 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Unlock()
 	cl.out.OK()
+}
+
+// applyTiming puts the slow log and latency monitor parameters into effect.
+func (s *Server) applyTiming(k, v string) {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	switch k {
+	case "slowlog-log-slower-than":
+		s.slow.threshold.Store(n)
+	case "slowlog-max-len":
+		s.slow.maxLen.Store(n)
+		s.slow.trim()
+	case "latency-monitor-threshold":
+		s.latency.threshold.Store(n)
+	}
+	s.updateTiming()
 }

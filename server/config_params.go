@@ -190,6 +190,9 @@ func paramTable(cfg *Config) []*paramDef {
 				ms, _ := strconv.ParseInt(v, 10, 64)
 				s.busyThreshold.Store(ms)
 			}
+		case "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold":
+			name := p.names[0]
+			p.apply = func(s *Server, v string) { s.applyTiming(name, v) }
 		case "save":
 			p.check = checkSave
 		}

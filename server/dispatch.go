@@ -62,6 +62,53 @@ func (s *Server) recoverConn(cl *Client) {
 }
 
 func (s *Server) execute(cl *Client, args [][]byte) {
+	if !s.timing.Load() && !cl.special() {
+		s.dispatch(cl, args)
+		return
+	}
+	skipThis := cl.replySkip
+	quiet := cl.replyOff || skipThis
+	mark := 0
+	if quiet {
+		s.flushWrites(cl) // earlier commands keep their replies
+		mark = cl.out.Len()
+	}
+	start := time.Now()
+	cl.flushSpent = 0
+	cmd := s.dispatch(cl, args)
+	if s.timing.Load() {
+		// Writes flushed meanwhile were timed (and logged) by flushWrites.
+		s.observe(cl, cmd, args, time.Since(start)-cl.flushSpent)
+	}
+	if quiet && (cl.replyOff || skipThis) { // CLIENT REPLY ON answers OK
+		s.flushWrites(cl)
+		cl.out.Truncate(mark)
+	}
+	cl.replySkip = cl.replySkipNext
+	cl.replySkipNext = false
+	if cl.track.on {
+		if cmd == nil {
+			cmd = commands.Lookup(args[0])
+		}
+		if cmd != nil {
+			s.rememberRead(cl, cmd, args)
+		}
+		if cl.track.cachingJustSet {
+			cl.track.cachingJustSet = false
+		} else {
+			cl.track.caching = 0
+		}
+	}
+}
+
+// special reports whether cl's commands need execute's extra steps.
+func (cl *Client) special() bool {
+	return cl.replyOff || cl.replySkip || cl.replySkipNext || cl.track.on
+}
+
+// dispatch runs or queues one command; it returns the command for execute
+// to time: nil when it did not run or is timed with its log entry.
+func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	s.stats.commands.Add(1)
 	cl.active.Store(time.Now().UnixMilli())
 	cmd := commands.Lookup(args[0])
@@ -70,22 +117,28 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		// unknown commands and arity included, as Redis would inside MULTI.
 		s.flushWrites(cl)
 		s.relayPinned(cl, cmd, args)
-		return
+		return cmd
 	}
 	if cmd == nil {
 		s.flushWrites(cl)
 		cl.txQueueError()
 		cl.out.Error(unknownCommand(args))
-		return
+		return nil
 	}
 	if cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
 		s.flushWrites(cl)
 		cl.txQueueError()
 		cl.out.Error(commands.ArityErr(cmd.Name))
-		return
+		return nil
 	}
 	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
-		return
+		return nil
+	}
+	if s.pause.on.Load() {
+		s.waitPause(cl, cmd)
+	}
+	if s.monitors.n.Load() > 0 {
+		s.feedClient(cl, cmd, args)
 	}
 	switch {
 	case cmd.Is(commands.Server):
@@ -97,20 +150,20 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
 				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))
-				return
+				return cmd
 			case routeRedirect:
 				s.redirect(cl)
-				return
+				return cmd
 			}
 		}
 		if cmd.Name == "watch" || cmd.Name == "multi" {
 			switch s.leaderRoute(cl) {
 			case routeForward:
 				s.startPin(cl, cmd, args)
-				return
+				return cmd
 			case routeRedirect:
 				s.redirect(cl)
-				return
+				return cmd
 			}
 		}
 		s.serverCommand(cl, cmd, args)
@@ -134,6 +187,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			s.redirect(cl)
 		default:
 			s.queueWrite(cl, args)
+			return nil // timed with its entry (flushWrites)
 		}
 	case s.cfg.ReadConsistency == "stale":
 		s.flushWrites(cl)
@@ -150,6 +204,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			s.read(cl, cmd, args)
 		}
 	}
+	return cmd
 }
 
 // unknownCommand words the error like Redis 7.
@@ -202,6 +257,10 @@ func (s *Server) flushWrites(cl *Client) {
 	data := cl.entry.Bytes()
 	cl.entry.Trim(maxIdleReplyBuffer)
 	cl.entry.Reset(0)
+	var start time.Time
+	if s.timing.Load() {
+		start = time.Now()
+	}
 	res, err := s.node.Apply(data)
 	for errors.Is(err, cluster.ErrNoLeader) && !s.node.IsLeader() && s.awaitLeader(cl) && s.node.IsLeader() {
 		// Leadership moved while the entry was queued, and it was certainly
@@ -216,6 +275,11 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	cl.out.Raw(res.Reply)
+	if !start.IsZero() {
+		d := time.Since(start)
+		cl.flushSpent += d
+		s.observeEntry(cl, data, d)
+	}
 }
 
 // clusterError maps a write/read failure to a reply a client can act on:

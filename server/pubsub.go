@@ -34,19 +34,32 @@ const pubsubOutputLimit = 32 << 20
 type subState struct {
 	channels map[string]struct{}
 	patterns map[string]struct{}
-	sb       *subscriber // created with the first subscription, kept after
+	shards   map[string]struct{} // SSUBSCRIBE
+	sb       *subscriber         // created with the first subscription, kept after
 	stop     chan struct{}
 	done     chan struct{} // the writer goroutine exited
 	// nChannels and nPatterns mirror the map sizes for CLIENT LIST, which
 	// other connections run.
-	nChannels, nPatterns atomic.Int32
+	nChannels, nPatterns, nShards atomic.Int32
+	nTotal                        atomic.Int32
+	// live publishes sb to other goroutines (tracking invalidations) and
+	// writerOn whether the writer runs, so nothing queues for nobody.
+	live     atomic.Pointer[subscriber]
+	writerOn atomic.Bool
 }
 
+// count is what (P)(UN)SUBSCRIBE confirmations report; shard subscriptions
+// are counted apart, as Redis does.
 func (st *subState) count() int { return len(st.channels) + len(st.patterns) }
+
+// total counts every subscription: with none left, subscribed mode ends.
+func (st *subState) total() int { return st.count() + len(st.shards) }
 
 func (st *subState) publishCounts() {
 	st.nChannels.Store(int32(len(st.channels)))
 	st.nPatterns.Store(int32(len(st.patterns)))
+	st.nShards.Store(int32(len(st.shards)))
+	st.nTotal.Store(int32(st.total()))
 }
 
 // subscriber is what the registry holds for a subscribed connection.
@@ -68,11 +81,13 @@ type pubsubRegistry struct {
 	mu       sync.RWMutex
 	channels map[string]map[*subscriber]struct{}
 	patterns map[string]map[*subscriber]struct{}
+	shards   map[string]map[*subscriber]struct{}
 }
 
 func (r *pubsubRegistry) init() {
 	r.channels = map[string]map[*subscriber]struct{}{}
 	r.patterns = map[string]map[*subscriber]struct{}{}
+	r.shards = map[string]map[*subscriber]struct{}{}
 }
 
 func (r *pubsubRegistry) add(m map[string]map[*subscriber]struct{}, key string, sb *subscriber) {
@@ -123,19 +138,23 @@ func (s *Server) deliverPublications(pubs []commands.Publication) {
 	var frames [2][]byte // "message" frame per protocol, built on demand
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if len(r.channels) == 0 && len(r.patterns) == 0 {
+	if len(r.channels) == 0 && len(r.patterns) == 0 && len(r.shards) == 0 {
 		return
 	}
 	for i := range pubs {
 		p := &pubs[i]
 		frames[0], frames[1] = nil, nil
 		n := int64(0)
-		for sb := range r.channels[string(p.Channel)] {
+		subs, kind := r.channels[string(p.Channel)], "message"
+		if p.Shard {
+			subs, kind = r.shards[string(p.Channel)], "smessage"
+		}
+		for sb := range subs {
 			proto := sb.proto()
 			if frames[proto-2] == nil {
 				rp := commands.Reply{Proto: proto}
 				rp.Push(3)
-				rp.BulkString("message")
+				rp.BulkString(kind)
 				rp.Bulk(p.Channel)
 				rp.Bulk(p.Message)
 				frames[proto-2] = rp.Bytes()
@@ -145,7 +164,7 @@ func (s *Server) deliverPublications(pubs []commands.Publication) {
 			}
 		}
 		for pat, set := range r.patterns {
-			if !commands.GlobMatch(pat, string(p.Channel), false) {
+			if p.Shard || !commands.GlobMatch(pat, string(p.Channel), false) {
 				continue
 			}
 			for sb := range set {
@@ -263,12 +282,14 @@ func (st *subState) startWriter() {
 	}
 	st.stop, st.done = make(chan struct{}), make(chan struct{})
 	go st.sb.run(st.stop, st.done)
+	st.writerOn.Store(true)
 }
 
 func (st *subState) stopWriter() {
 	if st.stop == nil {
 		return
 	}
+	st.writerOn.Store(false)
 	close(st.stop)
 	<-st.done
 	st.stop, st.done = nil, nil
@@ -280,12 +301,14 @@ func (s *Server) subscriberOf(cl *Client) *subscriber {
 		st.sb = &subscriber{cl: cl, nc: cl.conn.NetConn(), wake: make(chan struct{}, 1)}
 		st.channels = map[string]struct{}{}
 		st.patterns = map[string]struct{}{}
+		st.shards = map[string]struct{}{}
+		st.live.Store(st.sb)
 	}
 	return st.sb
 }
 
 // subscribed reports whether cl has any subscription.
-func (cl *Client) subscribed() bool { return cl.sub.count() > 0 }
+func (cl *Client) subscribed() bool { return cl.sub.total() > 0 }
 
 // refuseWhileSubscribed answers commands a RESP2 connection in subscribed
 // mode may not run; it reports whether it refused cmd.
@@ -311,7 +334,11 @@ func confirm(cl *Client, kind string, name []byte, null bool) {
 	} else {
 		cl.out.Bulk(name)
 	}
-	cl.out.Int(int64(cl.sub.count()))
+	if kind == "ssubscribe" || kind == "sunsubscribe" {
+		cl.out.Int(int64(len(cl.sub.shards)))
+	} else {
+		cl.out.Int(int64(cl.sub.count()))
+	}
 }
 
 // sendNow writes cl.out (the replies so far, ending with confirmations) after
@@ -329,13 +356,39 @@ func psubscribeCommand(s *Server, cl *Client, args [][]byte) {
 	s.subscribe(cl, args[1:], true)
 }
 
+func ssubscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.subscribeKind(cl, args[1:], "ssubscribe")
+}
+
+func sunsubscribeCommand(s *Server, cl *Client, args [][]byte) {
+	s.unsubscribeKind(cl, args[1:], "sunsubscribe")
+}
+
 func (s *Server) subscribe(cl *Client, names [][]byte, pattern bool) {
+	if pattern {
+		s.subscribeKind(cl, names, "psubscribe")
+	} else {
+		s.subscribeKind(cl, names, "subscribe")
+	}
+}
+
+// kindMaps returns the client's and the registry's maps for a kind of
+// subscription (subscribe, psubscribe, ssubscribe or their unsubscribe).
+func (s *Server) kindMaps(cl *Client, kind string) (map[string]struct{}, map[string]map[*subscriber]struct{}) {
+	st := &cl.sub
+	switch kind {
+	case "psubscribe", "punsubscribe":
+		return st.patterns, s.pubsub.patterns
+	case "ssubscribe", "sunsubscribe":
+		return st.shards, s.pubsub.shards
+	}
+	return st.channels, s.pubsub.channels
+}
+
+func (s *Server) subscribeKind(cl *Client, names [][]byte, kind string) {
 	sb := s.subscriberOf(cl)
 	st := &cl.sub
-	mine, reg, kind := st.channels, s.pubsub.channels, "subscribe"
-	if pattern {
-		mine, reg, kind = st.patterns, s.pubsub.patterns, "psubscribe"
-	}
+	mine, reg := s.kindMaps(cl, kind)
 	sb.wmu.Lock()
 	for _, n := range names {
 		if _, ok := mine[string(n)]; !ok {
@@ -347,7 +400,7 @@ func (s *Server) subscribe(cl *Client, names [][]byte, pattern bool) {
 	s.sendNow(sb, cl)
 	sb.wmu.Unlock()
 	st.publishCounts()
-	if st.count() > 0 {
+	if st.total() > 0 {
 		st.startWriter()
 	}
 }
@@ -363,12 +416,17 @@ func punsubscribeCommand(s *Server, cl *Client, args [][]byte) {
 // unsubscribe removes the named subscriptions, or all of the kind when none
 // is named, confirming each.
 func (s *Server) unsubscribe(cl *Client, names [][]byte, pattern bool) {
+	if pattern {
+		s.unsubscribeKind(cl, names, "punsubscribe")
+	} else {
+		s.unsubscribeKind(cl, names, "unsubscribe")
+	}
+}
+
+func (s *Server) unsubscribeKind(cl *Client, names [][]byte, kind string) {
 	sb := s.subscriberOf(cl)
 	st := &cl.sub
-	mine, reg, kind := st.channels, s.pubsub.channels, "unsubscribe"
-	if pattern {
-		mine, reg, kind = st.patterns, s.pubsub.patterns, "punsubscribe"
-	}
+	mine, reg := s.kindMaps(cl, kind)
 	if len(names) == 0 {
 		for n := range mine {
 			names = append(names, []byte(n))
@@ -389,7 +447,7 @@ func (s *Server) unsubscribe(cl *Client, names [][]byte, pattern bool) {
 	s.sendNow(sb, cl)
 	sb.wmu.Unlock()
 	st.publishCounts()
-	if st.count() == 0 {
+	if !cl.needsWriter() {
 		st.stopWriter()
 	}
 }
@@ -419,12 +477,18 @@ func (s *Server) unsubscribeAll(cl *Client) {
 	for n := range st.patterns {
 		s.pubsub.remove(s.pubsub.patterns, n, sb)
 	}
+	for n := range st.shards {
+		s.pubsub.remove(s.pubsub.shards, n, sb)
+	}
 	clear(st.channels)
 	clear(st.patterns)
+	clear(st.shards)
 	st.publishCounts()
 	sb.writeLocked(nil)
 	sb.wmu.Unlock()
-	st.stopWriter()
+	if !cl.needsWriter() {
+		st.stopWriter()
+	}
 }
 
 // pubsubCommand is PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS /
@@ -455,15 +519,17 @@ func pubsubCommand(s *Server, cl *Client, args [][]byte) {
 			return
 		}
 		var out []string
-		if string(lower) == "channels" {
-			r.mu.RLock()
-			for ch := range r.channels {
-				if len(args) == 2 || commands.GlobMatch(string(args[2]), ch, false) {
-					out = append(out, ch)
-				}
-			}
-			r.mu.RUnlock()
+		reg := r.channels
+		if string(lower) == "shardchannels" {
+			reg = r.shards
 		}
+		r.mu.RLock()
+		for ch := range reg {
+			if len(args) == 2 || commands.GlobMatch(string(args[2]), ch, false) {
+				out = append(out, ch)
+			}
+		}
+		r.mu.RUnlock()
 		slices.Sort(out)
 		cl.out.Array(len(out))
 		for _, ch := range out {
@@ -474,9 +540,9 @@ func pubsubCommand(s *Server, cl *Client, args [][]byte) {
 		r.mu.RLock()
 		for _, ch := range args[2:] {
 			cl.out.Bulk(ch)
-			n := 0
-			if string(lower) == "numsub" {
-				n = len(r.channels[string(ch)])
+			n := len(r.channels[string(ch)])
+			if string(lower) == "shardnumsub" {
+				n = len(r.shards[string(ch)])
 			}
 			cl.out.Int(int64(n))
 		}
@@ -506,4 +572,10 @@ func pubsubCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Simple(h)
 		}
 	}
+}
+
+// needsWriter reports whether the connection still receives frames from
+// other goroutines (subscriptions, MONITOR, tracking invalidations).
+func (cl *Client) needsWriter() bool {
+	return cl.sub.total() > 0 || cl.monitoring || cl.track.on
 }

@@ -75,13 +75,16 @@ type Server struct {
 	started time.Time
 	runID   string
 
-	mu      sync.Mutex
-	clients map[int64]*Client
-	nextID  atomic.Int64
-	waiters waiters
-	watches watchRegistry
-	pubsub  pubsubRegistry
-	scripts *scripting.Engine
+	mu       sync.Mutex
+	clients  map[int64]*Client
+	nextID   atomic.Int64
+	waiters  waiters
+	watches  watchRegistry
+	pubsub   pubsubRegistry
+	monitors monitorSet
+	tracking trackingTable
+	pause    pauseState
+	scripts  *scripting.Engine
 	// busyThreshold is busy-reply-threshold (lua-time-limit) in ms: after
 	// it, other clients are answered BUSY while a script runs.
 	busyThreshold atomic.Int64
@@ -89,6 +92,9 @@ type Server struct {
 	params        *params
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
+	slow          slowlog
+	latency       latencyMonitor
+	timing        atomic.Bool // slowlog or latency monitor on: time commands
 	closed        atomic.Bool
 	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
 	served        chan error      // redcon's Serve result, put back by whoever reads it
@@ -127,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s.runID = newRunID()
 	s.waiters.init()
 	s.pubsub.init()
+	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
 	s.scripts = scripting.NewEngine()
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
@@ -136,6 +143,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.notify.Store(flags)
 	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
+	s.slow.threshold.Store(10000)
+	s.slow.maxLen.Store(128)
+	s.updateTiming()
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -245,6 +255,8 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	s.mu.Unlock()
 	s.resetTx(cl)
 	s.unpin(cl)
+	s.stopMonitor(cl)
+	s.stopTracking(cl)
 	s.unsubscribeAll(cl)
 }
 

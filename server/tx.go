@@ -45,11 +45,20 @@ type watchRegistry struct {
 	mu    sync.Mutex
 	count atomic.Int32
 	byKey map[commands.ReadyKey]map[*Client]struct{}
+	// Client tracking shares this hook: while any connection tracks keys
+	// (tracking > 0) every change is also handed to invalidate.
+	tracking   *atomic.Int32
+	invalidate func(key string, all bool)
 }
 
-func (w *watchRegistry) Active() bool { return w.count.Load() > 0 }
+func (w *watchRegistry) Active() bool {
+	return w.count.Load() > 0 || w.tracking != nil && w.tracking.Load() > 0
+}
 
 func (w *watchRegistry) Touch(db int, key string, all bool) {
+	if w.tracking != nil && w.tracking.Load() > 0 {
+		w.invalidate(key, all || db < 0)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !all {
@@ -69,6 +78,9 @@ func (w *watchRegistry) Touch(db int, key string, all bool) {
 
 // TouchIf touches the watched keys of db for which pred holds (SWAPDB).
 func (w *watchRegistry) TouchIf(db int, pred func(key string) bool) {
+	if w.tracking != nil && w.tracking.Load() > 0 {
+		w.invalidate("", true)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rk, set := range w.byKey {
@@ -222,6 +234,12 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	if watched && s.watchBroken(cl) {
 		cl.out.NullArray()
 		return
+	}
+	if s.monitors.n.Load() > 0 {
+		for _, q := range queued {
+			s.feedClient(cl, q.cmd, q.args)
+		}
+		s.monitors.feed(cl.db, cl.Addr, args)
 	}
 	if hasScriptCall(queued) {
 		s.execWithScripts(cl, queued, watched)
