@@ -108,12 +108,12 @@ func (w *checkWorker) ask(term uint64, leader string, deadline time.Time) bool {
 		w.close()
 		return false
 	}
-	line, err := w.r.ReadSlice('\n')
+	reply, err := resp.ReadReply(w.r, nil)
 	if err != nil {
 		w.close()
 		return false
 	}
-	return string(line) == "+OK\r\n"
+	return string(reply) == "+OK\r\n"
 }
 
 func (w *checkWorker) close() {
