@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/scripting/lualib"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -299,5 +300,5 @@ func numberString(f float64) string {
 	if f == float64(int64(f)) && f < 1e17 && f > -1e17 {
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return strconv.FormatFloat(f, 'g', 17, 64)
+	return lualib.FormatG(f, 17)
 }

@@ -2,8 +2,6 @@ package scripting
 
 import (
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/geomys/geomys/scripting/lualib"
 	lua "github.com/yuin/gopher-lua"
@@ -149,61 +147,37 @@ func luaError(L *lua.LState) int {
 func luaToString(orig lua.LValue) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if n, ok := L.Get(1).(lua.LNumber); ok && L.GetTop() >= 1 {
-			L.Push(lua.LString(formatNumber(float64(n))))
+			L.Push(lua.LString(lualib.NumberToString(float64(n))))
 			return 1
 		}
-		top := L.GetTop()
-		L.Push(orig)
-		for i := 1; i <= top; i++ {
-			L.Push(L.Get(i))
-		}
-		L.Call(top, 1)
-		return 1
+		return callOriginal(L, orig)
 	}
 }
 
-// formatNumber is Lua 5.1's LUA_NUMBER_FMT, "%.14g".
-func formatNumber(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	case f == 0 && math.Signbit(f):
-		return "-0"
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
-}
-
-// luaToNumber is tonumber with C Lua's decimal syntax (exponents, leading
-// and trailing spaces, hex); other bases go to gopher-lua's own.
+// luaToNumber is tonumber with C Lua's decimal syntax (exponents, spaces,
+// hex); other bases go to gopher-lua's own.
 func luaToNumber(orig lua.LValue) lua.LGFunction {
 	return func(L *lua.LState) int {
-		if L.GetTop() == 1 {
-			if s, ok := L.Get(1).(lua.LString); ok {
-				t := strings.TrimSpace(string(s))
-				if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "_pPxXiInN") {
-					L.Push(lua.LNumber(f))
-					return 1
-				}
-				if h, ok := strings.CutPrefix(strings.ToLower(t), "0x"); ok {
-					if n, err := strconv.ParseUint(h, 16, 64); err == nil {
-						L.Push(lua.LNumber(n))
-						return 1
-					}
-				}
+		if s, ok := L.Get(1).(lua.LString); ok && L.GetTop() == 1 {
+			if f, ok := lualib.StrToNumber(string(s)); ok {
+				L.Push(lua.LNumber(f))
+			} else {
 				L.Push(lua.LNil)
-				return 1
 			}
+			return 1
 		}
-		top := L.GetTop()
-		L.Push(orig)
-		for i := 1; i <= top; i++ {
-			L.Push(L.Get(i))
-		}
-		L.Call(top, 1)
-		return 1
+		return callOriginal(L, orig)
 	}
+}
+
+// callOriginal calls the library function a wrapper replaces with the
+// wrapper's arguments and returns its one result.
+func callOriginal(L *lua.LState, orig lua.LValue) int {
+	top := L.GetTop()
+	L.Push(orig)
+	for i := 1; i <= top; i++ {
+		L.Push(L.Get(i))
+	}
+	L.Call(top, 1)
+	return 1
 }

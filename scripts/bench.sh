@@ -93,7 +93,7 @@ done
 rps() { # port test pipeline -> requests per second
   local what=(-t "$2")
   case "$2" in
-  evalsha) what=(EVALSHA "$write_sha" 1 "key:__rand_int__" 60000) ;;
+  evalsha) what=(EVALSHA "$write_sha" 1 "counter:__rand_int__" 60000) ;; # not key:*, which -t set fills with strings INCR refuses
   evalsha_ro) what=(EVALSHA_RO "$read_sha" 1 "key:__rand_int__") ;;
   geoadd) what=(GEOADD geo 13.361389 38.115556 "m:__rand_int__") ;;
   xadd) what=(XADD "stream:__rand_int__" '*' f v) ;;

@@ -22,32 +22,35 @@ func (s *Server) syncFunctions() {
 	})
 }
 
-func fcallCommand(s *Server, cl *Client, args [][]byte) {
-	ro := commands.EqualFold(args[0], "fcall_ro")
-	s.flushScripts(cl) // a pipeline of FCALLs waits for each (their errors are written at once)
+// parseFunctionCall resolves FCALL/FCALL_RO's function and splits its keys
+// and arguments; errMsg is Redis' error text, checked in Redis' order.
+func (s *Server) parseFunctionCall(ro bool, args [][]byte) (f *scripting.Function, keys, argv [][]byte, errMsg string) {
 	s.syncFunctions()
-	f := s.scripts.Function(string(args[1]))
-	if f == nil {
-		cl.out.Error("ERR Function not found")
-		return
+	if f = s.scripts.Function(string(args[1])); f == nil {
+		return nil, nil, nil, "ERR Function not found"
 	}
 	numkeys, ok := commands.ParseInt(args[2])
 	switch {
 	case !ok:
-		cl.out.Error("ERR Bad number of keys provided")
-		return
+		return nil, nil, nil, "ERR Bad number of keys provided"
 	case numkeys < 0:
-		cl.out.Error("ERR Number of keys can't be negative")
-		return
+		return nil, nil, nil, "ERR Number of keys can't be negative"
 	case numkeys > int64(len(args)-3):
-		cl.out.Error("ERR Number of keys can't be greater than number of args")
-		return
+		return nil, nil, nil, "ERR Number of keys can't be greater than number of args"
 	}
 	if ro && !f.Flags.NoWrites {
-		cl.out.Error("ERR Can not execute a script with write flag using *_ro command.")
+		return nil, nil, nil, "ERR Can not execute a script with write flag using *_ro command."
+	}
+	return f, args[3 : 3+numkeys], args[3+numkeys:], ""
+}
+
+func fcallCommand(s *Server, cl *Client, args [][]byte) {
+	s.flushScripts(cl) // a pipeline of FCALLs waits for each (their errors are written at once)
+	f, keys, argv, errMsg := s.parseFunctionCall(commands.EqualFold(args[0], "fcall_ro"), args)
+	if errMsg != "" {
+		cl.out.Error(errMsg)
 		return
 	}
-	keys, argv := args[3:3+numkeys], args[3+numkeys:]
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
 			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}, r)

@@ -135,24 +135,10 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 // what runs inside the speculation; load is the cache entry an EVAL adds.
 func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run func(c *commands.Ctx, r *commands.Reply) bool, load [][]byte, errMsg string) {
 	if name == "fcall" || name == "fcall_ro" {
-		s.syncFunctions()
-		f := s.scripts.Function(string(args[1]))
-		if f == nil {
-			return nil, nil, "ERR Function not found"
+		f, keys, argv, errMsg := s.parseFunctionCall(name == "fcall_ro", args)
+		if errMsg != "" {
+			return nil, nil, errMsg
 		}
-		numkeys, ok := commands.ParseInt(args[2])
-		switch {
-		case !ok:
-			return nil, nil, "ERR Bad number of keys provided"
-		case numkeys < 0:
-			return nil, nil, "ERR Number of keys can't be negative"
-		case numkeys > int64(len(args)-3):
-			return nil, nil, "ERR Number of keys can't be greater than number of args"
-		}
-		if name == "fcall_ro" && !f.Flags.NoWrites {
-			return nil, nil, "ERR Can not execute a script with write flag using *_ro command."
-		}
-		keys, argv := args[3:3+numkeys], args[3+numkeys:]
 		return func(c *commands.Ctx, r *commands.Reply) bool {
 			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}, r)
 		}, nil, ""

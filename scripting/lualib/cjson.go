@@ -234,7 +234,7 @@ func (e *jsonEncoder) number(n lua.LNumber) {
 		e.buf = append(e.buf, "null"...)
 		return
 	}
-	e.buf = append(e.buf, formatG(f, e.cfg.precision)...)
+	e.buf = append(e.buf, FormatG(f, e.cfg.precision)...)
 }
 
 func (e *jsonEncoder) value(v lua.LValue, depth int) {

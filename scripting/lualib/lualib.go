@@ -98,7 +98,7 @@ func toNumber(v lua.LValue) (float64, bool) {
 	case lua.LNumber:
 		return float64(x), true
 	case lua.LString:
-		return str2number(string(x))
+		return StrToNumber(string(x))
 	}
 	return 0, false
 }
@@ -141,19 +141,19 @@ func checkLString(L *lua.LState, n int) string {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
-		return numberToString(float64(v))
+		return NumberToString(float64(v))
 	}
 	typeError(L, n, "string")
 	return ""
 }
 
-// numberToString is Lua 5.1's number to string conversion, "%.14g".
-func numberToString(f float64) string {
-	return formatG(f, 14)
+// NumberToString is Lua 5.1's number to string conversion, "%.14g".
+func NumberToString(f float64) string {
+	return FormatG(f, 14)
 }
 
-// formatG is C's printf("%.<prec>g") as glibc prints it.
-func formatG(f float64, prec int) string {
+// FormatG is C's printf("%.<prec>g") as glibc prints it.
+func FormatG(f float64, prec int) string {
 	switch {
 	case math.IsNaN(f):
 		if math.Signbit(f) {
@@ -187,9 +187,9 @@ func trimZeros(s string) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// str2number is Lua 5.1's luaO_str2d over glibc's strtod: the whole string,
+// StrToNumber is Lua 5.1's luaO_str2d over glibc's strtod: the whole string,
 // up to a NUL as C sees it, must be a number apart from surrounding spaces.
-func str2number(s string) (float64, bool) {
+func StrToNumber(s string) (float64, bool) {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
 	}

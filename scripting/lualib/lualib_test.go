@@ -30,8 +30,8 @@ func TestFormatGMatchesC(t *testing.T) {
 		{math.NaN(), 14, "nan"},
 	}
 	for _, c := range cases {
-		if got := formatG(c.f, c.prec); got != c.want {
-			t.Errorf("formatG(%v, %d) = %q, want %q", c.f, c.prec, got, c.want)
+		if got := FormatG(c.f, c.prec); got != c.want {
+			t.Errorf("FormatG(%v, %d) = %q, want %q", c.f, c.prec, got, c.want)
 		}
 	}
 }
@@ -71,13 +71,13 @@ func TestStrtodPrefixes(t *testing.T) {
 
 func TestStr2Number(t *testing.T) {
 	for in, want := range map[string]float64{"10": 10, " 0x10 ": 16, "1e2\n": 100, "5\x00junk": 5} {
-		if got, ok := str2number(in); !ok || got != want {
-			t.Errorf("str2number(%q) = %v, %v; want %v", in, got, ok, want)
+		if got, ok := StrToNumber(in); !ok || got != want {
+			t.Errorf("StrToNumber(%q) = %v, %v; want %v", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{"", " ", "1x", "x1", "1 2"} {
-		if _, ok := str2number(in); ok {
-			t.Errorf("str2number(%q) accepted", in)
+		if _, ok := StrToNumber(in); ok {
+			t.Errorf("StrToNumber(%q) accepted", in)
 		}
 	}
 }
