@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geomys/geomys/rdb"
 	"github.com/geomys/geomys/resp"
 )
 
@@ -63,50 +64,7 @@ func NewSetFor[T ~string | ~[]byte](first T, sizeHint int) *Set {
 func newIntsetSet() *Set { return &Set{enc: encIntset} }
 
 // parseSetInt is Redis' string2ll: decides whether a member can live in an intset.
-func parseSetInt[T ~string | ~[]byte](s T) (int64, bool) {
-	n := len(s)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if s[0] == '-' {
-		neg, i = true, 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		d := s[i] - '0'
-		if d > 9 {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(d) {
-			return 0, false
-		}
-		v += uint64(d)
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func parseSetInt[T ~string | ~[]byte](s T) (int64, bool) { return rdb.ParseInt(s) }
 
 // memberHash is the deterministic hash that orders members canonically (the
 // same on every node and across restarts).

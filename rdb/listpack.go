@@ -268,7 +268,7 @@ func ReadListpack(p []byte) ([]string, error) {
 // ParseInt is Redis' string2ll: it accepts only the canonical decimal form
 // of a 64-bit integer (no sign but '-', no leading zeros, no "-0"), which
 // is when Redis stores a string as an integer.
-func ParseInt(s string) (int64, bool) {
+func ParseInt[T ~string | ~[]byte](s T) (int64, bool) {
 	n := len(s)
 	if n == 0 || n > 20 {
 		return 0, false
