@@ -110,25 +110,9 @@ func runApp(p appProgram, addr string) (string, error) {
 	return out.String(), err
 }
 
-// pythonWithCelery finds a python3 that can import celery, kombu and redis:
-// Debian's /usr/bin/python3 first (where python3-celery installs).
+// pythonWithCelery finds a python3 that can import celery, kombu and redis.
 func pythonWithCelery(t *testing.T) string {
-	t.Helper()
-	var tried []string
-	for _, cand := range []string{"/usr/bin/python3", "python3"} {
-		path, err := exec.LookPath(cand)
-		if err != nil {
-			continue
-		}
-		out, err := exec.Command(path, "-c", "import celery, kombu, redis").CombinedOutput()
-		if err == nil {
-			return path
-		}
-		tried = append(tried, path+": "+strings.TrimSpace(clientsLastLine(string(out))))
-	}
-	t.Fatalf("no python3 can import celery, kombu and redis (%s); the Debian package python3-celery is missing: run `make test` (scripts/ensure-deps.sh installs it) and re-run",
-		strings.Join(tried, "; "))
-	return ""
+	return pythonWith(t, "celery, kombu, redis", "python3-celery")
 }
 
 // nodeWithApps checks for node and for the libraries of test/apps/node (npm ci).

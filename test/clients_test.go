@@ -35,9 +35,13 @@ func TestClients(t *testing.T) {
 	})
 }
 
-// pythonWithRedis finds a python3 that can import redis: Debian's
-// /usr/bin/python3 first (where python3-redis installs), then python3 on PATH.
-func pythonWithRedis(t *testing.T) string {
+// pythonWithRedis finds a python3 that can import redis.
+func pythonWithRedis(t *testing.T) string { return pythonWith(t, "redis", "python3-redis") }
+
+// pythonWith finds a python3 that can import modules (comma-separated):
+// Debian's /usr/bin/python3 first (where pkg, the Debian package, installs
+// them), then python3 on PATH.
+func pythonWith(t *testing.T, modules, pkg string) string {
 	t.Helper()
 	var tried []string
 	for _, cand := range []string{"/usr/bin/python3", "python3"} {
@@ -45,17 +49,17 @@ func pythonWithRedis(t *testing.T) string {
 		if err != nil {
 			continue
 		}
-		out, err := exec.Command(path, "-c", "import redis").CombinedOutput()
+		out, err := exec.Command(path, "-c", "import "+modules).CombinedOutput()
 		if err == nil {
 			return path
 		}
 		tried = append(tried, path+": "+strings.TrimSpace(clientsLastLine(string(out))))
 	}
 	if len(tried) == 0 {
-		t.Fatal("python3 not found; run `make test` (scripts/ensure-deps.sh installs python3-redis) and re-run")
+		t.Fatal("python3 not found; run `make test` (scripts/ensure-deps.sh installs " + pkg + ") and re-run")
 	}
-	t.Fatalf("no python3 can import redis (%s); the Debian package python3-redis is missing: run `make test` (scripts/ensure-deps.sh installs it) and re-run",
-		strings.Join(tried, "; "))
+	t.Fatalf("no python3 can import %s (%s); the Debian package %s is missing: run `make test` (scripts/ensure-deps.sh installs it) and re-run",
+		modules, strings.Join(tried, "; "), pkg)
 	return ""
 }
 
