@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/geomys/geomys/commands"
-	respio "github.com/geomys/geomys/resp"
+	"github.com/geomys/geomys/resp"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -14,10 +14,10 @@ import (
 const maxDepth = 256
 
 // replyToLua converts a command's RESP reply to the Lua value redis.call
-// returns, as Redis does for the script's RESP version. A top-level error
+// returns (the reply was rendered in the script's RESP version). A top-level error
 // reply comes back as errMsg (redis.call raises it, redis.pcall returns it
 // as {err=...}).
-func replyToLua(L *lua.LState, b []byte, resp int) (v lua.LValue, errMsg string) {
+func replyToLua(L *lua.LState, b []byte) (v lua.LValue, errMsg string) {
 	if len(b) > 0 && b[0] == '-' {
 		line, _, _ := bytes.Cut(b[1:], []byte("\r\n"))
 		return nil, string(line)
@@ -31,7 +31,7 @@ func replyToLua(L *lua.LState, b []byte, resp int) (v lua.LValue, errMsg string)
 
 // parseValue converts the RESP value at the start of b; it returns the rest.
 func parseValue(L *lua.LState, b []byte) (lua.LValue, []byte) {
-	it, rest, err := respio.Next(b)
+	it, rest, err := resp.Next(b)
 	if err != nil {
 		return lua.LNil, nil
 	}
@@ -123,7 +123,7 @@ var posInf = func() float64 { f, _ := strconv.ParseFloat("inf", 64); return f }(
 // err/ok are error/status replies, {double=}, {map=}, {set=}, {big_number=}
 // and {verbatim_string=} the RESP3 types, and other tables arrays cut at the
 // first nil.
-func writeLua(v lua.LValue, r *commands.Reply, resp int, depth int) {
+func writeLua(v lua.LValue, r *commands.Reply, scriptResp int, depth int) {
 	if depth > maxDepth {
 		r.Error("ERR reached lua stack limit")
 		return
@@ -135,7 +135,7 @@ func writeLua(v lua.LValue, r *commands.Reply, resp int, depth int) {
 		r.Int(int64(v))
 	case lua.LBool:
 		switch {
-		case resp == 3:
+		case scriptResp == 3:
 			r.Bool(bool(v))
 		case v == lua.LTrue:
 			r.Int(1)
@@ -143,13 +143,13 @@ func writeLua(v lua.LValue, r *commands.Reply, resp int, depth int) {
 			r.Null()
 		}
 	case *lua.LTable:
-		writeTable(v, r, resp, depth)
+		writeTable(v, r, scriptResp, depth)
 	default:
 		r.Null()
 	}
 }
 
-func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
+func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 	if e, ok := t.RawGetString("err").(lua.LString); ok {
 		r.Error(string(e))
 		return
@@ -171,8 +171,8 @@ func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
 		m.ForEach(func(_, _ lua.LValue) { n++ })
 		r.Map(n)
 		m.ForEach(func(k, v lua.LValue) {
-			writeLua(k, r, resp, depth+1)
-			writeLua(v, r, resp, depth+1)
+			writeLua(k, r, scriptResp, depth+1)
+			writeLua(v, r, scriptResp, depth+1)
 		})
 		return
 	}
@@ -180,7 +180,7 @@ func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
 		n := 0
 		s.ForEach(func(_, _ lua.LValue) { n++ })
 		r.Set(n)
-		s.ForEach(func(k, _ lua.LValue) { writeLua(k, r, resp, depth+1) })
+		s.ForEach(func(k, _ lua.LValue) { writeLua(k, r, scriptResp, depth+1) })
 		return
 	}
 	if vs, ok := t.RawGetString("verbatim_string").(*lua.LTable); ok {
@@ -195,6 +195,6 @@ func writeTable(t *lua.LTable, r *commands.Reply, resp int, depth int) {
 	}
 	r.Array(n)
 	for i := 1; i <= n; i++ {
-		writeLua(t.RawGetInt(i), r, resp, depth+1)
+		writeLua(t.RawGetInt(i), r, scriptResp, depth+1)
 	}
 }

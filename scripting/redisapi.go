@@ -253,7 +253,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	case !s.serverCommand(x, def.Name, args, r):
 		return fail(errNotAllowed)
 	}
-	v, errMsg := replyToLua(L, r.Bytes(), x.resp)
+	v, errMsg := replyToLua(L, r.Bytes())
 	if errMsg != "" {
 		return fail(errMsg)
 	}

@@ -40,13 +40,19 @@ type scriptInvocation struct {
 	readOnly  bool
 }
 
-// isScriptCall tells the commands that run a script.
+// isScriptCall tells the commands that run a script or a function.
 func isScriptCall(name string) bool {
 	switch name {
-	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function":
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
 		return true
 	}
 	return false
+}
+
+// isScripting tells the commands that go where scripts run (the leader):
+// script calls and the script cache and library administration.
+func isScripting(name string) bool {
+	return isScriptCall(name) || name == "script" || name == "function"
 }
 
 // scriptRoute is where a scripting command goes from this node: read-only

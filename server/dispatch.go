@@ -146,7 +146,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			s.flushWrites(cl)
 		}
 		cl.lastCmd.Store(cmd.Name)
-		if isScriptCall(cmd.Name) {
+		if isScripting(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
 				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))

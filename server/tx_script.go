@@ -25,7 +25,7 @@ type txStep struct {
 
 func hasScriptCall(queued []queuedCmd) bool {
 	for _, q := range queued {
-		if q.cmd.Name != "script" && q.cmd.Name != "function" && isScriptCall(q.cmd.Name) {
+		if isScriptCall(q.cmd.Name) {
 			return true
 		}
 	}
@@ -43,7 +43,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 	for i, q := range queued {
 		st := txStep{cmd: q.cmd, args: q.args, db: cl.db}
 		switch {
-		case isScriptCall(q.cmd.Name) && q.cmd.Name != "script" && q.cmd.Name != "function":
+		case isScriptCall(q.cmd.Name):
 			run, load, errMsg := s.prepareTxScript(cl, q.cmd.Name, q.args)
 			if errMsg != "" {
 				r := commands.NewReply(cl.proto)
