@@ -44,7 +44,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout,
+		ElectionTimeout: cfg.ElectionTimeout, PeerTLS: peerTLS(cfg),
 	}, f)
 	if err != nil {
 		f.Close()
@@ -81,9 +81,20 @@ func run() error {
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
 	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
 	flag.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", "", "keyspace event classes published to __keyspace@<db>__ and __keyevent@<db>__ channels, as in redis.conf (e.g. KEA); this node's own setting, CONFIG SET changes it")
+	flag.IntVar(&cfg.TLSPort, "tls-port", 0, "port to listen on for TLS clients (0: none); --port 0 then serves TLS only")
+	flag.StringVar(&cfg.TLS.CertFile, "tls-cert-file", "", "PEM certificate of this node, shown to clients and, with --tls-cluster, to peers")
+	flag.StringVar(&cfg.TLS.KeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	flag.StringVar(&cfg.TLS.CACertFile, "tls-ca-cert-file", "", "PEM CA certificate(s) that client and peer certificates must chain to")
+	flag.StringVar(&cfg.TLS.ClientCertFile, "tls-client-cert-file", "", "PEM certificate shown when dialing peers with --tls-cluster (default: --tls-cert-file)")
+	flag.StringVar(&cfg.TLS.ClientKeyFile, "tls-client-key-file", "", "PEM private key of --tls-client-cert-file")
+	flag.StringVar(&cfg.TLS.AuthClients, "tls-auth-clients", "yes", "yes: TLS clients need a certificate of the CA; optional: checked if given; no: not asked for")
+	tlsCluster := flag.String("tls-cluster", "no", "yes: Raft and node-to-node RESP use mutual TLS with the node certificate and the CA; peers are reached at their TLS port")
+	protectedMode := flag.String("protected-mode", "yes", "yes: while no password is set, only loopback clients are served (others get -DENIED), as Redis")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	var err error
+	var level slog.Level
 	if *version {
 		fmt.Printf("geomys %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return nil
@@ -103,31 +114,47 @@ func run() error {
 	default:
 		return fmt.Errorf("--follower-mode must be proxy or redirect, not %q", cfg.FollowerMode)
 	}
+	if cfg.TLS.Cluster, err = parseYesNo("tls-cluster", *tlsCluster); err != nil {
+		return err
+	}
+	if cfg.ProtectedMode, err = parseYesNo("protected-mode", *protectedMode); err != nil {
+		return err
+	}
+	if err := setupTLS(&cfg); err != nil {
+		return err
+	}
 	if cfg.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive")
 	}
 	if cfg.ElectionTimeout < 50*time.Millisecond {
 		return fmt.Errorf("--raft-election-timeout must be at least 50ms, not %v", cfg.ElectionTimeout)
 	}
-	level, err := parseLevel(cfg.LogLevel)
+	level, err = parseLevel(cfg.LogLevel)
 	if err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// The port that names the node and that peers reach: the plain one,
+	// or the TLS one when peers speak TLS (--tls-cluster) or there is no
+	// other (--port 0).
+	port := cfg.Port
+	if port == 0 || cfg.TLS.Cluster {
+		port = cfg.TLSPort
+	}
 	if cfg.NodeID == "" {
-		cfg.NodeID = "node-" + strconv.Itoa(cfg.Port)
+		cfg.NodeID = "node-" + strconv.Itoa(port)
 	}
 	if cfg.RaftAddr == "" {
-		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port+10000))
+		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(port+10000))
 	}
 	if cfg.ClientAddr == "" {
-		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
+		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(port))
 		if ip := net.ParseIP(cfg.Bind); ip != nil && ip.IsUnspecified() {
 			host, err := os.Hostname()
 			if err != nil {
 				return fmt.Errorf("--bind %s: give --announce-addr, the host name is unknown: %w", cfg.Bind, err)
 			}
-			cfg.ClientAddr = net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+			cfg.ClientAddr = net.JoinHostPort(host, strconv.Itoa(port))
 		}
 	}
 	if cfg.RaftAdvertise == "" {
@@ -199,6 +226,16 @@ func run() error {
 	}
 	cfg.Logger.Info("bye")
 	return nil
+}
+
+func parseYesNo(name, v string) (bool, error) {
+	switch v {
+	case "yes":
+		return true, nil
+	case "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("--%s must be yes or no, not %q", name, v)
 }
 
 func parseLevel(l string) (slog.Level, error) {

@@ -44,7 +44,9 @@ type Options struct {
 	ElectionTimeout time.Duration
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
-	TermCheck    func(clientAddr string, term uint64, leader string, deadline time.Time) bool
+	TermCheck func(clientAddr string, term uint64, leader string, deadline time.Time) bool
+	// PeerTLS makes Raft and the term checks mutual TLS (nil: plain TCP).
+	PeerTLS      *PeerTLS
 	Logger       *slog.Logger
 	LogLevel     string
 	ApplyTimeout time.Duration
@@ -95,7 +97,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.PeerTLS),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 
@@ -147,7 +149,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		bolt.Close()
 		return nil, fmt.Errorf("raft snapshot store: %w", err)
 	}
-	layer, err := newStreamLayer(opts.RaftAddr, advertise)
+	layer, err := newStreamLayer(opts.RaftAddr, advertise, opts.PeerTLS)
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft transport on %s: %w", opts.RaftAddr, err)

@@ -21,6 +21,7 @@ type termChecker struct {
 	// check is the question itself: RAFT.TERMCHECK over RESP unless a test
 	// replaces it.
 	check func(addr string, term uint64, leader string, deadline time.Time) bool
+	tls   *PeerTLS // nil: peers' RESP ports in clear
 }
 
 type checkReq struct {
@@ -38,8 +39,8 @@ type checkWorker struct {
 	r    *bufio.Reader
 }
 
-func newTermChecker(check func(string, uint64, string, time.Time) bool) *termChecker {
-	c := &termChecker{workers: map[string]*checkWorker{}, stop: make(chan struct{})}
+func newTermChecker(check func(string, uint64, string, time.Time) bool, peer *PeerTLS) *termChecker {
+	c := &termChecker{workers: map[string]*checkWorker{}, stop: make(chan struct{}), tls: peer}
 	c.check = check
 	return c
 }
@@ -86,7 +87,7 @@ func (c *termChecker) run(w *checkWorker) {
 			if c.check != nil {
 				ok = c.check(w.addr, req.term, req.leader, req.deadline)
 			} else {
-				ok = w.ask(req.term, req.leader, req.deadline)
+				ok = w.ask(c.tls, req.term, req.leader, req.deadline)
 			}
 			req.vote <- ok
 		}
@@ -94,9 +95,9 @@ func (c *termChecker) run(w *checkWorker) {
 }
 
 // ask sends RAFT.TERMCHECK on the worker's connection.
-func (w *checkWorker) ask(term uint64, leader string, deadline time.Time) bool {
+func (w *checkWorker) ask(peer *PeerTLS, term uint64, leader string, deadline time.Time) bool {
 	if w.conn == nil {
-		conn, err := net.DialTimeout("tcp", w.addr, time.Until(deadline))
+		conn, err := peer.DialPeer(&net.Dialer{}, w.addr, time.Until(deadline))
 		if err != nil {
 			return false
 		}

@@ -10,6 +10,8 @@ package proxy
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -40,7 +42,13 @@ var Handshake = []string{"RAFT.PROXY"}
 
 // Dial connects to the leader and marks the connection as a proxy link.
 func Dial(addr string, proto int, timeout time.Duration) (*Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	return DialTLS(addr, proto, timeout, nil)
+}
+
+// DialTLS is Dial over TLS when cfg is set (tls-cluster: the leader's TLS
+// port, showing this node's certificate).
+func DialTLS(addr string, proto int, timeout time.Duration, cfg *tls.Config) (*Conn, error) {
+	conn, err := dial(addr, timeout, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +77,22 @@ func Dial(addr string, proto int, timeout time.Duration) (*Conn, error) {
 	}
 	conn.SetDeadline(time.Time{})
 	return u, nil
+}
+
+// dial opens a connection, completing the TLS handshake (if any) within
+// timeout so that a refused certificate is a dial error.
+func dial(addr string, timeout time.Duration, cfg *tls.Config) (net.Conn, error) {
+	if cfg == nil {
+		return net.DialTimeout("tcp", addr, timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	d := tls.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tls to %s: %w", addr, err)
+	}
+	return c, nil
 }
 
 // Queue adds a command to the next Flush.
@@ -145,6 +169,8 @@ func (u *Conn) ReadReply(dst []byte) ([]byte, error) { return resp.ReadReply(u.r
 // every reply of that batch was read, so replies can never be handed to the
 // wrong client.
 type Pool struct {
+	// TLS, when set before first use, makes the links TLS (tls-cluster).
+	TLS  *tls.Config
 	mu   sync.Mutex
 	addr string
 	idle [4][]*Conn // by protocol version
@@ -171,7 +197,7 @@ func (p *Pool) Get(addr string, proto int, timeout time.Duration) (*Conn, error)
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
-	return Dial(addr, proto, timeout)
+	return DialTLS(addr, proto, timeout, p.TLS)
 }
 
 // Put returns a connection whose every reply was read.

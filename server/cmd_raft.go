@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/commands"
 )
 
 // raftTermcheckCommand answers a leader confirming its leadership for a
@@ -27,6 +28,9 @@ func raftTermcheckCommand(s *Server, cl *Client, args [][]byte) {
 }
 
 func raftProxyCommand(s *Server, cl *Client, args [][]byte) {
+	if !s.peerAllowed(cl) {
+		return
+	}
 	cl.proxyLink = true
 	cl.out.OK()
 }
@@ -46,6 +50,9 @@ func (s *Server) onLeader(cl *Client, args [][]byte) bool {
 }
 
 func raftNodeCommand(s *Server, cl *Client, args [][]byte) {
+	if !s.peerAllowed(cl) {
+		return
+	}
 	sub := strings.ToLower(string(args[1]))
 	switch {
 	case sub == "add" && len(args) == 5:
@@ -69,6 +76,18 @@ func raftNodeCommand(s *Server, cl *Client, args [][]byte) {
 	default:
 		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try RAFT.NODE ADD or RAFT.NODE REMOVE.")
 	}
+}
+
+// peerAllowed guards what only a member may do (change the membership,
+// open a proxy link): with tls-cluster, only over TLS with a certificate of
+// the cluster CA, so a host without one cannot join even through a port
+// that lets clients in without a certificate. It answers the refusal.
+func (s *Server) peerAllowed(cl *Client) bool {
+	if !s.cfg.TLS.Cluster || peerVerified(cl) {
+		return true
+	}
+	cl.out.Error(commands.ErrPeerCertMissing)
+	return false
 }
 
 func (s *Server) adminReply(cl *Client, err error) {

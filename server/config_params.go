@@ -102,7 +102,7 @@ func paramTable(cfg *Config) []*paramDef {
 		pEnum("loglevel", cfg.LogLevel, "debug", "verbose", "notice", "warning"),
 		pMem("proto-max-bulk-len", 1<<20, maxLong, "536870912"), pMem("client-query-buffer-limit", 1<<20, maxLong, "1073741824"),
 		pStr("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
-		pBool("protected-mode", "no"), pStr("requirepass", ""), pStr("masterauth", ""), pStr("masteruser", ""),
+		pBool("protected-mode", yesNo(cfg.ProtectedMode)), pStr("requirepass", ""), pStr("masterauth", ""), pStr("masteruser", ""),
 		pInt("busy-reply-threshold", 0, maxLong, "5000", "lua-time-limit"),
 		pInt("slowlog-log-slower-than", -1, maxLong, "10000"), pInt("slowlog-max-len", 0, maxLong, "128"),
 		pInt("latency-monitor-threshold", 0, maxLong, "0"), pBool("latency-tracking", "yes"),
@@ -158,16 +158,25 @@ func paramTable(cfg *Config) []*paramDef {
 		immutable(pStr("server_cpulist", "")), immutable(pStr("bio_cpulist", "")),
 		immutable(pStr("aof_rewrite_cpulist", "")), immutable(pStr("bgsave_cpulist", "")),
 	}
-	// Geomys has no TLS: the TLS parameters are reported, never set.
+	// TLS is set by the flags and reported; changing it at runtime (Redis
+	// reloads certificates on CONFIG SET) is not supported.
+	tlsSet := map[string]string{"tls-cert-file": cfg.TLS.CertFile, "tls-key-file": cfg.TLS.KeyFile,
+		"tls-ca-cert-file": cfg.TLS.CACertFile, "tls-client-cert-file": cfg.TLS.ClientCertFile,
+		"tls-client-key-file": cfg.TLS.ClientKeyFile}
 	for _, name := range []string{"tls-ca-cert-dir", "tls-ca-cert-file", "tls-cert-file", "tls-key-file",
 		"tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass",
 		"tls-dh-params-file", "tls-ciphers", "tls-ciphersuites", "tls-protocols"} {
-		ps = append(ps, fixed(pStr(name, "")))
+		ps = append(ps, fixed(pStr(name, tlsSet[name])))
 	}
-	ps = append(ps, fixed(pInt("tls-port", 0, 65535, "0")), fixed(pBool("tls-replication", "no")),
-		fixed(pBool("tls-cluster", "no")), fixed(pBool("tls-prefer-server-ciphers", "no")),
+	authClients := cfg.TLS.AuthClients
+	if authClients == "" {
+		authClients = "yes"
+	}
+	ps = append(ps, fixed(pInt("tls-port", 0, 65535, strconv.Itoa(cfg.TLSPort))), fixed(pBool("tls-replication", "no")),
+		fixed(pBool("tls-cluster", yesNo(cfg.TLS.Cluster))), fixed(pBool("tls-prefer-server-ciphers", "no")),
 		fixed(pBool("tls-session-caching", "yes")), fixed(pInt("tls-session-cache-size", 0, maxInt, "20480")),
-		fixed(pInt("tls-session-cache-timeout", 0, maxInt, "300")), fixed(pStr("tls-auth-clients", "yes")))
+		fixed(pInt("tls-session-cache-timeout", 0, maxInt, "300")),
+		fixed(pEnum("tls-auth-clients", authClients, "no", "yes", "optional")))
 	for _, l := range commands.EncodingLimits() {
 		ps = append(ps, &paramDef{names: l.Names, kind: kindInt, min: l.Min, max: l.Max,
 			def: strconv.FormatInt(l.Default, 10), apply: encodingApply(l.Set)})
@@ -195,9 +204,18 @@ func paramTable(cfg *Config) []*paramDef {
 			p.apply = func(s *Server, v string) { s.applyTiming(name, v) }
 		case "save":
 			p.check = checkSave
+		case "protected-mode":
+			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
 		}
 	}
 	return ps
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func encodingApply(set func(int64)) func(*Server, string) {

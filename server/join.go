@@ -22,10 +22,10 @@ func (s *Server) joinLoop() {
 			s.log.Info("joined the cluster", "via", s.cfg.Join)
 			return
 		}
-		reply, err := callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
+		reply, err := s.callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
 		if target, ok := strings.CutPrefix(string(reply), "-MOVED 0 "); ok && err == nil {
 			// A member in redirect mode names its leader: ask there.
-			reply, err = callOnce(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
+			reply, err = s.callOnce(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
 		}
 		switch {
 		case err != nil:
@@ -41,12 +41,14 @@ func (s *Server) joinLoop() {
 	}
 }
 
-// callOnce sends one command on a new connection and returns the raw reply.
-func callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
-	c, err := resp.Dial(addr)
+// callOnce sends one command on a new connection to a peer (over TLS with
+// tls-cluster) and returns the raw reply.
+func (s *Server) callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
+	conn, err := s.dialPeer(addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
+	c := resp.NewClient(conn)
 	defer c.Close()
 	c.Timeout = timeout
 	reply, err := c.Do(args...)

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/internal/tlsconf"
 	"github.com/geomys/geomys/proxy"
-	"github.com/geomys/geomys/resp"
 	"github.com/geomys/geomys/scripting"
 
 	"github.com/tidwall/redcon"
@@ -62,6 +62,16 @@ type Config struct {
 	NotifyKeyspaceEvents string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
+	// TLSPort is the client TLS port (0: none); TLS the tls-* settings and
+	// TLSConfigs what main built from them (nil without TLS).
+	TLSPort    int
+	TLS        tlsconf.Settings
+	TLSConfigs *tlsconf.Configs
+	// ProtectedMode is protected-mode's initial value; HasPassword says
+	// whether the default user has a password (nil: never), which turns
+	// protected mode off as in Redis.
+	ProtectedMode bool
+	HasPassword   func() bool
 }
 
 // Server is one Geomys node's client-facing side.
@@ -70,8 +80,7 @@ type Server struct {
 	log     *slog.Logger
 	fsm     Dataset
 	node    Cluster
-	srv     *redcon.Server
-	ln      net.Listener
+	lns     []listener // the plain port, then the TLS port, as configured
 	started time.Time
 	runID   string
 
@@ -97,7 +106,9 @@ type Server struct {
 	timing        atomic.Bool // slowlog or latency monitor on: time commands
 	closed        atomic.Bool
 	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
-	served        chan error      // redcon's Serve result, put back by whoever reads it
+	served        chan error      // the first listener's end, put back by whoever reads it
+	serving       sync.WaitGroup  // one per listener's serve loop
+	protected     atomic.Bool     // protected-mode
 	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
 	ready         atomic.Bool     // the node served once: see ready.go
 	readyCh       chan struct{}   // closed when ready is set
@@ -149,14 +160,11 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	addr := net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	s.protected.Store(cfg.ProtectedMode)
+	s.upstreams.TLS = s.peerTLS()
+	if err := s.listen(); err != nil {
+		return nil, err
 	}
-	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
-	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
-	go func() { s.served <- s.srv.Serve(s.ln) }()
 	return s, nil
 }
 
@@ -194,8 +202,9 @@ func (s *Server) Start(d Dataset, c Cluster) {
 // ctx is the context for waits bounded by the node's own timeouts.
 func (s *Server) ctx() context.Context { return context.Background() }
 
-// Addr is the listening address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr is the first listening address: the plain port, or the TLS port
+// with --port 0.
+func (s *Server) Addr() net.Addr { return s.lns[0].ln.Addr() }
 
 // Serve waits until the listener, which New started, stops.
 func (s *Server) Serve() error {
@@ -217,10 +226,10 @@ func (s *Server) Close() error {
 	// are speculative and undone, nothing of it was acknowledged.
 	s.scripts.Abort()
 	s.endLife()
-	s.srv.Close()
-	s.ln.Close() // in case redcon's Serve had not begun: it then returns at once
+	s.closeListeners()
 	err := <-s.served
 	s.served <- err
+	s.serving.Wait()
 	s.bg.Wait()
 	s.upstreams.Close()
 	if !s.opened.Load() {
@@ -247,7 +256,11 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	if !ok {
 		return
 	}
-	if err != nil && s.log.Enabled(context.Background(), slog.LevelDebug) {
+	if tc := tlsConn(cl); err != nil && tc != nil && !tc.ConnectionState().HandshakeComplete {
+		// Redis logs these too: a client with no or a wrong certificate,
+		// or one speaking plain RESP to the TLS port.
+		s.log.Info("TLS handshake failed", "addr", cl.Addr, "err", err)
+	} else if err != nil && s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("connection closed", "client", cl.ID, "addr", cl.Addr, "err", err)
 	}
 	s.mu.Lock()
