@@ -93,7 +93,7 @@ func TestTLSClients(t *testing.T) {
 func TestTLSAuthClientsModes(t *testing.T) {
 	c := makeCerts(t)
 	cases := []struct {
-		mode                       string
+		mode                      string
 		noCert, goodCert, foreign bool // whether each is served
 	}{
 		{"optional", true, true, false},
