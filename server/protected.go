@@ -48,8 +48,8 @@ func (s *Server) hasPassword() bool { return s.cfg.HasPassword != nil && s.cfg.H
 
 // protectedDenies is Redis 7's rule (networking.c, clientAcceptHandler):
 // with protected mode on and no password, only loopback clients (127.0.0.0/8
-// and ::1) are served, whatever address the server is bound to. An address
-// that is not an IP is not known to be local, so it is refused as Redis
+// and ::1, and Unix sockets) are served, whatever address the server is
+// bound to. An address that is not known to be local is refused, as Redis
 // refuses it.
 func protectedDenies(protected, hasPassword bool, remote net.Addr) bool {
 	if !protected || hasPassword {
@@ -59,6 +59,8 @@ func protectedDenies(protected, hasPassword bool, remote net.Addr) bool {
 	switch a := remote.(type) {
 	case *net.TCPAddr:
 		ip = a.IP
+	case *net.UnixAddr:
+		return false
 	default:
 		if remote != nil {
 			host, _, err := net.SplitHostPort(remote.String())
