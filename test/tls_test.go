@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,4 +180,21 @@ func raftField(t testing.TB, c *redis.Client, field string) string {
 		}
 	}
 	return ""
+}
+
+// redis-py, ioredis and node-redis connect over TLS with a certificate and
+// are refused without one.
+func TestTLSClientLibraries(t *testing.T) {
+	python := pythonWithRedis(t)
+	nodeBin := nodeWithClients(t)
+	c := makeCerts(t)
+	n, addr := tlsNode(t, c)
+	host, port, _ := net.SplitHostPort(addr)
+	t.Setenv("GEOMYS_TLS_DIR", c.dir)
+	t.Run("redis-py", func(t *testing.T) {
+		runClientScript(t, n, python, filepath.Join("clients", "redis_py_tls.py"), host, port)
+	})
+	t.Run("node", func(t *testing.T) {
+		runClientScript(t, n, nodeBin, filepath.Join("clients", "node", "tls_smoke.mjs"), host, port)
+	})
 }
