@@ -198,3 +198,33 @@ func TestTLSClientLibraries(t *testing.T) {
 		runClientScript(t, n, nodeBin, filepath.Join("clients", "node", "tls_smoke.mjs"), host, port)
 	})
 }
+
+// A TLS misconfiguration stops the node at start with the flag to fix.
+func TestTLSFlagErrors(t *testing.T) {
+	c := makeCerts(t)
+	port := strconv.Itoa(freePort(t))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--port", "0"}, "--port 0 serves TLS only: give --tls-port too"},
+		{[]string{"--tls-port", port}, "TLS needs --tls-cert-file and --tls-key-file"},
+		{[]string{"--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.nodeKey}, "--tls-ca-cert-file is needed"},
+		{[]string{"--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.clientKey, "--tls-ca-cert-file", c.ca}, "private key does not match public key"},
+		{[]string{"--tls-port", port, "--tls-cert-file", c.node + ".missing", "--tls-key-file", c.nodeKey, "--tls-ca-cert-file", c.ca}, "--tls-cert-file"},
+		{[]string{"--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.nodeKey, "--tls-ca-cert-file", c.nodeKey}, "no PEM certificate in it"},
+		{[]string{"--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.nodeKey, "--tls-ca-cert-file", c.ca, "--tls-auth-clients", "maybe"}, "--tls-auth-clients must be yes, no or optional"},
+		{[]string{"--tls-cluster", "yes"}, "--tls-cluster yes: peers reach each other on the TLS port, give --tls-port"},
+		{[]string{"--protected-mode", "on"}, `--protected-mode must be yes or no, not "on"`},
+	}
+	for _, tc := range cases {
+		args := append([]string{"--dir", t.TempDir(), "--port", strconv.Itoa(freePort(t))}, tc.args...)
+		// A node that starts anyway is killed and reported.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := exec.CommandContext(ctx, geomysBin, args...).CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("geomys %s: %v\n%s\nwant an exit with %q", strings.Join(tc.args, " "), err, out, tc.want)
+		}
+	}
+}
