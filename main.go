@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/server"
@@ -36,6 +38,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		Notify:            hooks.Notify,
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
+		ACL:               cfg.StartACL,
 	})
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout,
+		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret,
 	}, f)
 	if err != nil {
 		f.Close()
@@ -81,6 +84,9 @@ func run() error {
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
 	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
 	flag.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", "", "keyspace event classes published to __keyspace@<db>__ and __keyevent@<db>__ channels, as in redis.conf (e.g. KEA); this node's own setting, CONFIG SET changes it")
+	flag.StringVar(&cfg.RequirePass, "requirepass", "", "the default user's password (as redis.conf); the replicated ACL replaces it once ACL SETUSER or CONFIG SET changes users")
+	flag.StringVar(&cfg.ACLFile, "aclfile", "", "ACL file (\"user <name> <rules>\" lines, as Redis'): the start-up users, and where ACL SAVE / ACL LOAD write and read")
+	flag.StringVar(&cfg.ClusterSecret, "cluster-secret", "", "shared secret every member is started with: node-to-node connections (relays, term checks, joins) authenticate with it; without it they are unauthenticated (loopback use only)")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
@@ -108,6 +114,9 @@ func run() error {
 	}
 	if cfg.ElectionTimeout < 50*time.Millisecond {
 		return fmt.Errorf("--raft-election-timeout must be at least 50ms, not %v", cfg.ElectionTimeout)
+	}
+	if err := startACL(&cfg); err != nil {
+		return err
 	}
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
@@ -211,4 +220,26 @@ func parseLevel(l string) (slog.Level, error) {
 		return slog.LevelWarn, nil
 	}
 	return 0, fmt.Errorf("--loglevel must be debug, verbose, notice or warning, not %q", l)
+}
+
+// startACL builds the users a node starts with from --aclfile or
+// --requirepass (Redis refuses both at once, and so do we).
+func startACL(cfg *server.Config) error {
+	switch {
+	case cfg.ACLFile != "" && cfg.RequirePass != "":
+		return fmt.Errorf("--requirepass and --aclfile cannot both be given: put the default user's password in the ACL file")
+	case cfg.ACLFile != "":
+		us, err := server.ReadACLFile(cfg.ACLFile)
+		if err != nil && !os.IsNotExist(errors.Unwrap(err)) {
+			return fmt.Errorf("--aclfile: %w", err)
+		}
+		cfg.StartACL = us
+	case cfg.RequirePass != "":
+		us, err := acl.NewUsers().SetUser("default", []string{"resetpass", ">" + cfg.RequirePass})
+		if err != nil {
+			return fmt.Errorf("--requirepass: %w", err)
+		}
+		cfg.StartACL = us
+	}
+	return nil
 }

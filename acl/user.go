@@ -194,3 +194,10 @@ func (u *User) CheckPassword(pw string) bool {
 	}
 	return ok
 }
+
+// Unrestricted reports whether the root selector allows every command,
+// key and channel, so no check is needed.
+func (u *User) Unrestricted() bool {
+	s := u.Selectors[0]
+	return s.allCommands && s.allKeys && s.allChannels
+}

@@ -47,6 +47,8 @@ type Options struct {
 	TermCheck    func(clientAddr string, term uint64, leader string, deadline time.Time) bool
 	Logger       *slog.Logger
 	LogLevel     string
+	// ClusterSecret authenticates this node's term checks to its peers.
+	ClusterSecret string
 	ApplyTimeout time.Duration
 }
 
@@ -95,7 +97,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 

@@ -38,15 +38,26 @@ type Conn struct {
 // longer the leader (no request travels in a loop).
 var Handshake = []string{"RAFT.PROXY"}
 
-// Dial connects to the leader and marks the connection as a proxy link.
-func Dial(addr string, proto int, timeout time.Duration) (*Conn, error) {
+// AuthCommand is how a node proves to another that it is a member: the
+// cluster secret (--cluster-secret) makes the connection the cluster's
+// internal identity, which the far side trusts to have checked the
+// client's ACL permissions already.
+const AuthCommand = "RAFT.AUTH"
+
+// Dial connects to the leader and marks the connection as a proxy link,
+// authenticated with the cluster secret when there is one.
+func Dial(addr string, proto int, timeout time.Duration, secret string) (*Conn, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	u := &Conn{conn: conn, r: bufio.NewReaderSize(conn, 32<<10), addr: addr, proto: proto}
-	u.buf = resp.AppendCommand(u.buf, Handshake...)
 	handshakes := 1
+	if secret != "" {
+		u.buf = resp.AppendCommand(u.buf, AuthCommand, secret)
+		handshakes++
+	}
+	u.buf = resp.AppendCommand(u.buf, Handshake...)
 	if proto == 3 {
 		u.buf = resp.AppendCommand(u.buf, "HELLO", "3")
 		handshakes++
@@ -145,7 +156,9 @@ func (u *Conn) ReadReply(dst []byte) ([]byte, error) { return resp.ReadReply(u.r
 // every reply of that batch was read, so replies can never be handed to the
 // wrong client.
 type Pool struct {
-	mu   sync.Mutex
+	// Secret is the cluster secret new connections authenticate with.
+	Secret string
+	mu     sync.Mutex
 	addr string
 	idle [4][]*Conn // by protocol version
 }
@@ -171,7 +184,7 @@ func (p *Pool) Get(addr string, proto int, timeout time.Duration) (*Conn, error)
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
-	return Dial(addr, proto, timeout)
+	return Dial(addr, proto, timeout, p.Secret)
 }
 
 // Put returns a connection whose every reply was read.

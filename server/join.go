@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/resp"
 )
 
@@ -22,10 +23,10 @@ func (s *Server) joinLoop() {
 			s.log.Info("joined the cluster", "via", s.cfg.Join)
 			return
 		}
-		reply, err := callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
+		reply, err := s.callMember(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
 		if target, ok := strings.CutPrefix(string(reply), "-MOVED 0 "); ok && err == nil {
 			// A member in redirect mode names its leader: ask there.
-			reply, err = callOnce(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
+			reply, err = s.callMember(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
 		}
 		switch {
 		case err != nil:
@@ -41,14 +42,25 @@ func (s *Server) joinLoop() {
 	}
 }
 
-// callOnce sends one command on a new connection and returns the raw reply.
-func callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
+// callMember sends one command to another member on a new connection,
+// authenticated with the cluster secret when there is one, and returns
+// the raw reply.
+func (s *Server) callMember(addr string, args []string, timeout time.Duration) ([]byte, error) {
 	c, err := resp.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	c.Timeout = timeout
+	if s.cfg.ClusterSecret != "" {
+		reply, err := c.Do(proxy.AuthCommand, s.cfg.ClusterSecret)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+		if reply != "+OK\r\n" {
+			return []byte(reply), nil
+		}
+	}
 	reply, err := c.Do(args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", addr, err)
