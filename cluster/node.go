@@ -44,12 +44,12 @@ type Options struct {
 	ElectionTimeout time.Duration
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
-	TermCheck    func(clientAddr string, term uint64, leader string, deadline time.Time) bool
-	Logger       *slog.Logger
-	LogLevel     string
+	TermCheck func(clientAddr string, term uint64, leader string, deadline time.Time) bool
+	Logger    *slog.Logger
+	LogLevel  string
 	// ClusterSecret authenticates this node's term checks to its peers.
 	ClusterSecret string
-	ApplyTimeout time.Duration
+	ApplyTimeout  time.Duration
 }
 
 // Node is one member of the Raft group.

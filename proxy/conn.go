@@ -159,8 +159,8 @@ type Pool struct {
 	// Secret is the cluster secret new connections authenticate with.
 	Secret string
 	mu     sync.Mutex
-	addr string
-	idle [4][]*Conn // by protocol version
+	addr   string
+	idle   [4][]*Conn // by protocol version
 }
 
 const maxIdle = 64

@@ -245,7 +245,7 @@ func aclGetUser(s *Server, cl *Client, name string) {
 	cl.out.Map(6)
 	cl.out.BulkString("flags")
 	flags := u.Flags()
-	cl.out.Array(len(flags))
+	cl.out.Set(len(flags))
 	for _, f := range flags {
 		cl.out.BulkString(f)
 	}
