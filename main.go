@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/server"
@@ -36,6 +38,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		Notify:            hooks.Notify,
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
+		ACL:               cfg.StartACL,
 	})
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout, PeerTLS: peerTLS(cfg),
+		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret, PeerTLS: peerTLS(cfg),
 	}, f)
 	if err != nil {
 		f.Close()
@@ -81,6 +84,9 @@ func run() error {
 	flag.IntVar(&cfg.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", 100, "rewrite the AOF (and snapshot) when it grew by this percentage; 0 disables")
 	flag.Int64Var(&cfg.AutoAOFRewriteMinSize, "auto-aof-rewrite-min-size", 64<<20, "do not rewrite an AOF smaller than this many bytes")
 	flag.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", "", "keyspace event classes published to __keyspace@<db>__ and __keyevent@<db>__ channels, as in redis.conf (e.g. KEA); this node's own setting, CONFIG SET changes it")
+	flag.StringVar(&cfg.RequirePass, "requirepass", "", "the default user's password (as redis.conf); the replicated ACL replaces it once ACL SETUSER or CONFIG SET changes users")
+	flag.StringVar(&cfg.ACLFile, "aclfile", "", "ACL file (\"user <name> <rules>\" lines, as Redis'): the start-up users, and where ACL SAVE / ACL LOAD write and read")
+	flag.StringVar(&cfg.ClusterSecret, "cluster-secret", "", "shared secret every member is started with: node-to-node connections (relays, term checks, joins) authenticate with it; without it they are unauthenticated (loopback use only)")
 	flag.IntVar(&cfg.TLSPort, "tls-port", 0, "port to listen on for TLS clients (0: none); --port 0 then serves TLS only")
 	flag.StringVar(&cfg.TLS.CertFile, "tls-cert-file", "", "PEM certificate of this node, shown to clients and, with --tls-cluster, to peers")
 	flag.StringVar(&cfg.TLS.KeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
@@ -93,8 +99,6 @@ func run() error {
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
-	var err error
-	var level slog.Level
 	if *version {
 		fmt.Printf("geomys %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return nil
@@ -114,6 +118,7 @@ func run() error {
 	default:
 		return fmt.Errorf("--follower-mode must be proxy or redirect, not %q", cfg.FollowerMode)
 	}
+	var err error
 	if cfg.TLS.Cluster, err = parseYesNo("tls-cluster", *tlsCluster); err != nil {
 		return err
 	}
@@ -129,23 +134,29 @@ func run() error {
 	if cfg.ElectionTimeout < 50*time.Millisecond {
 		return fmt.Errorf("--raft-election-timeout must be at least 50ms, not %v", cfg.ElectionTimeout)
 	}
-	level, err = parseLevel(cfg.LogLevel)
+	if err := startACL(&cfg); err != nil {
+		return err
+	}
+	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	// The port that names the node and that peers reach: the plain one,
-	// or the TLS one when peers speak TLS (--tls-cluster) or there is no
-	// other (--port 0).
-	port := cfg.Port
+	// The node is named after its plain port (the TLS one with --port 0),
+	// so turning --tls-cluster on later keeps its id; peers reach it at its
+	// TLS port when they speak TLS.
+	idPort, port := cfg.Port, cfg.Port
+	if idPort == 0 {
+		idPort = cfg.TLSPort
+	}
 	if port == 0 || cfg.TLS.Cluster {
 		port = cfg.TLSPort
 	}
 	if cfg.NodeID == "" {
-		cfg.NodeID = "node-" + strconv.Itoa(port)
+		cfg.NodeID = "node-" + strconv.Itoa(idPort)
 	}
 	if cfg.RaftAddr == "" {
-		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(port+10000))
+		cfg.RaftAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(idPort+10000))
 	}
 	if cfg.ClientAddr == "" {
 		cfg.ClientAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(port))
@@ -248,4 +259,26 @@ func parseLevel(l string) (slog.Level, error) {
 		return slog.LevelWarn, nil
 	}
 	return 0, fmt.Errorf("--loglevel must be debug, verbose, notice or warning, not %q", l)
+}
+
+// startACL builds the users a node starts with from --aclfile or
+// --requirepass (Redis refuses both at once, and so do we).
+func startACL(cfg *server.Config) error {
+	switch {
+	case cfg.ACLFile != "" && cfg.RequirePass != "":
+		return fmt.Errorf("--requirepass and --aclfile cannot both be given: put the default user's password in the ACL file")
+	case cfg.ACLFile != "":
+		us, err := server.ReadACLFile(cfg.ACLFile)
+		if err != nil && !os.IsNotExist(errors.Unwrap(err)) {
+			return fmt.Errorf("--aclfile: %w", err)
+		}
+		cfg.StartACL = us
+	case cfg.RequirePass != "":
+		us, err := acl.NewUsers().SetUser("default", []string{"resetpass", ">" + cfg.RequirePass})
+		if err != nil {
+			return fmt.Errorf("--requirepass: %w", err)
+		}
+		cfg.StartACL = us
+	}
+	return nil
 }

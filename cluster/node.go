@@ -45,11 +45,13 @@ type Options struct {
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
 	TermCheck func(clientAddr string, term uint64, leader string, deadline time.Time) bool
+	Logger    *slog.Logger
+	LogLevel  string
+	// ClusterSecret authenticates this node's term checks to its peers.
+	ClusterSecret string
 	// PeerTLS makes Raft and the term checks mutual TLS (nil: plain TCP).
-	PeerTLS      *PeerTLS
-	Logger       *slog.Logger
-	LogLevel     string
-	ApplyTimeout time.Duration
+	PeerTLS       *PeerTLS
+	ApplyTimeout  time.Duration
 }
 
 // Node is one member of the Raft group.
@@ -97,7 +99,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.PeerTLS),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret, opts.PeerTLS),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 

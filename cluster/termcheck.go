@@ -21,7 +21,9 @@ type termChecker struct {
 	// check is the question itself: RAFT.TERMCHECK over RESP unless a test
 	// replaces it.
 	check func(addr string, term uint64, leader string, deadline time.Time) bool
-	tls   *PeerTLS // nil: peers' RESP ports in clear
+	// secret authenticates each connection (RAFT.AUTH) when set.
+	secret string
+	tls    *PeerTLS // nil: peers' RESP ports in clear
 }
 
 type checkReq struct {
@@ -39,8 +41,8 @@ type checkWorker struct {
 	r    *bufio.Reader
 }
 
-func newTermChecker(check func(string, uint64, string, time.Time) bool, peer *PeerTLS) *termChecker {
-	c := &termChecker{workers: map[string]*checkWorker{}, stop: make(chan struct{}), tls: peer}
+func newTermChecker(check func(string, uint64, string, time.Time) bool, secret string, peer *PeerTLS) *termChecker {
+	c := &termChecker{workers: map[string]*checkWorker{}, stop: make(chan struct{}), secret: secret, tls: peer}
 	c.check = check
 	return c
 }
@@ -87,7 +89,7 @@ func (c *termChecker) run(w *checkWorker) {
 			if c.check != nil {
 				ok = c.check(w.addr, req.term, req.leader, req.deadline)
 			} else {
-				ok = w.ask(c.tls, req.term, req.leader, req.deadline)
+				ok = w.ask(c.tls, req.term, req.leader, req.deadline, c.secret)
 			}
 			req.vote <- ok
 		}
@@ -95,19 +97,30 @@ func (c *termChecker) run(w *checkWorker) {
 }
 
 // ask sends RAFT.TERMCHECK on the worker's connection.
-func (w *checkWorker) ask(peer *PeerTLS, term uint64, leader string, deadline time.Time) bool {
+func (w *checkWorker) ask(peer *PeerTLS, term uint64, leader string, deadline time.Time, secret string) bool {
+	var req []byte
 	if w.conn == nil {
 		conn, err := peer.DialPeer(&net.Dialer{}, w.addr, time.Until(deadline))
 		if err != nil {
 			return false
 		}
 		w.conn, w.r = conn, bufio.NewReaderSize(conn, 512)
+		if secret != "" {
+			req = resp.AppendCommand(req, "RAFT.AUTH", secret)
+		}
 	}
-	req := resp.AppendCommand(nil, "RAFT.TERMCHECK", strconv.FormatUint(term, 10), leader)
+	authing := len(req) > 0
+	req = resp.AppendCommand(req, "RAFT.TERMCHECK", strconv.FormatUint(term, 10), leader)
 	w.conn.SetDeadline(deadline)
 	if _, err := w.conn.Write(req); err != nil {
 		w.close()
 		return false
+	}
+	if authing {
+		if reply, err := resp.ReadReply(w.r, nil); err != nil || string(reply) != "+OK\r\n" {
+			w.close()
+			return false
+		}
 	}
 	reply, err := resp.ReadReply(w.r, nil)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/aof"
 	"github.com/geomys/geomys/commands"
 	"github.com/hashicorp/raft"
@@ -46,6 +47,9 @@ type Options struct {
 	// Notify is this node's notify-keyspace-events (nil: none). The events
 	// of each entry go out with its publications (commands/notify.go).
 	Notify *commands.NotifySetting
+	// ACL is the users before the log changes them (--requirepass,
+	// --aclfile); nil is a fresh server's default user.
+	ACL *acl.Users
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -75,6 +79,8 @@ type FSM struct {
 	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
 	libraries  map[string]string // name → code: function libraries (functions.go)
 	libVersion atomic.Uint64
+	users      atomic.Pointer[acl.Users] // the ACL (acl.go)
+	aclChanged bool                      // the log changed the ACL: snapshots carry it
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
 	pubReplies []pubReply
 	opened     time.Time // entries appended before this publish nothing
@@ -124,6 +130,8 @@ func (f *FSM) load() error {
 	f.scripts = map[string]string{}
 	f.libraries = map[string]string{}
 	f.libVersion.Add(1)
+	f.users.Store(f.initialACL())
+	f.aclChanged = false
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
 	db := 0
@@ -168,7 +176,7 @@ func (f *FSM) load() error {
 			f.loadMemberNote(rest)
 			return
 		}
-		if f.loadScriptNote(note) {
+		if f.loadScriptNote(note) || f.loadACLNote(note) {
 			return
 		}
 		if commands.LoadStreamNote(f.store.DBs[db], note) {
@@ -482,6 +490,8 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 		f.applyMember(c, args)
 	case ScriptCommand:
 		f.applyScript(c, args)
+	case ACLCommand:
+		f.applyACL(c, args)
 	case FunctionCommand:
 		c.Begin(db, args)
 		f.applyFunction(c, args)
@@ -582,8 +592,12 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("start aof rewrite: %w", err)
 	}
 	f.prop.ForgetDB()
-	return &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
-		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}, nil
+	sn := &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
+		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}
+	if f.aclChanged {
+		sn.users = f.users.Load()
+	}
+	return sn, nil
 }
 
 // Restore implements raft.FSM: the dump becomes the new AOF base and the

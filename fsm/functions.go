@@ -75,6 +75,7 @@ func (f *FSM) Digest(now int64) [20]byte {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	d := f.store.Digest(now)
+	f.digestACL(&d)
 	for name, code := range f.libraries {
 		h := sha1.New()
 		h.Write([]byte("function\x00" + name + "\x00"))

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/aof"
 	"github.com/geomys/geomys/commands"
 	"github.com/hashicorp/raft"
@@ -24,6 +25,7 @@ type snapshot struct {
 	scripts map[string]string
 	// libraries are written as FUNCTION LOAD, which redis-server loads too.
 	libraries map[string]string
+	users     *acl.Users // nil unless the log changed the ACL
 	started   time.Time
 	ended     bool
 	settled   bool // Persist committed or aborted the rewrite
@@ -65,6 +67,11 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 			buf = appendFunctionLoads(buf, s.libraries)
 			buf = appendMemberNotes(buf, s.members)
 			buf = appendScriptNotes(buf, s.scripts)
+			if s.users != nil {
+				buf = append(buf, '#')
+				buf = append(buf, aclAnnotation(s.users)...)
+				buf = append(buf, '\r', '\n')
+			}
 			buf = append(buf, '#')
 			buf = append(buf, markerPrefix...)
 			buf = strconv.AppendUint(buf, s.index, 10)

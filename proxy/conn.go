@@ -40,21 +40,32 @@ type Conn struct {
 // longer the leader (no request travels in a loop).
 var Handshake = []string{"RAFT.PROXY"}
 
-// Dial connects to the leader and marks the connection as a proxy link.
-func Dial(addr string, proto int, timeout time.Duration) (*Conn, error) {
-	return DialTLS(addr, proto, timeout, nil)
+// AuthCommand is how a node proves to another that it is a member: the
+// cluster secret (--cluster-secret) makes the connection the cluster's
+// internal identity, which the far side trusts to have checked the
+// client's ACL permissions already.
+const AuthCommand = "RAFT.AUTH"
+
+// Dial connects to the leader and marks the connection as a proxy link,
+// authenticated with the cluster secret when there is one.
+func Dial(addr string, proto int, timeout time.Duration, secret string) (*Conn, error) {
+	return DialTLS(addr, proto, timeout, secret, nil)
 }
 
 // DialTLS is Dial over TLS when cfg is set (tls-cluster: the leader's TLS
 // port, showing this node's certificate).
-func DialTLS(addr string, proto int, timeout time.Duration, cfg *tls.Config) (*Conn, error) {
+func DialTLS(addr string, proto int, timeout time.Duration, secret string, cfg *tls.Config) (*Conn, error) {
 	conn, err := dial(addr, timeout, cfg)
 	if err != nil {
 		return nil, err
 	}
 	u := &Conn{conn: conn, r: bufio.NewReaderSize(conn, 32<<10), addr: addr, proto: proto}
-	u.buf = resp.AppendCommand(u.buf, Handshake...)
 	handshakes := 1
+	if secret != "" {
+		u.buf = resp.AppendCommand(u.buf, AuthCommand, secret)
+		handshakes++
+	}
+	u.buf = resp.AppendCommand(u.buf, Handshake...)
 	if proto == 3 {
 		u.buf = resp.AppendCommand(u.buf, "HELLO", "3")
 		handshakes++
@@ -169,11 +180,13 @@ func (u *Conn) ReadReply(dst []byte) ([]byte, error) { return resp.ReadReply(u.r
 // every reply of that batch was read, so replies can never be handed to the
 // wrong client.
 type Pool struct {
+	// Secret is the cluster secret new connections authenticate with.
+	Secret string
 	// TLS, when set before first use, makes the links TLS (tls-cluster).
-	TLS  *tls.Config
-	mu   sync.Mutex
-	addr string
-	idle [4][]*Conn // by protocol version
+	TLS    *tls.Config
+	mu     sync.Mutex
+	addr   string
+	idle   [4][]*Conn // by protocol version
 }
 
 const maxIdle = 64
@@ -197,7 +210,7 @@ func (p *Pool) Get(addr string, proto int, timeout time.Duration) (*Conn, error)
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
-	return DialTLS(addr, proto, timeout, p.TLS)
+	return DialTLS(addr, proto, timeout, p.Secret, p.TLS)
 }
 
 // Put returns a connection whose every reply was read.

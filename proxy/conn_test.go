@@ -154,7 +154,7 @@ func TestPoolDropsConnectionsTheLeaderClosed(t *testing.T) {
 // A leader that goes away mid-batch: the account says what was answered.
 func TestRelayAccountsForALostLeader(t *testing.T) {
 	f := startFakeLeader(t)
-	u, err := Dial(f.addr, 2, time.Second)
+	u, err := Dial(f.addr, 2, time.Second, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestDialRefusedHandshake(t *testing.T) {
 	old := Handshake
 	Handshake = []string{"PING"}
 	defer func() { Handshake = old }()
-	if _, err := Dial(f.addr, 2, time.Second); err == nil || !strings.Contains(err.Error(), "refused the proxy handshake") {
+	if _, err := Dial(f.addr, 2, time.Second, ""); err == nil || !strings.Contains(err.Error(), "refused the proxy handshake") {
 		t.Fatalf("Dial with a refused handshake: %v", err)
 	}
 }

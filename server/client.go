@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/resp"
@@ -46,6 +47,16 @@ type Client struct {
 
 	tx  txState  // MULTI/WATCH (tx.go)
 	sub subState // pub/sub subscriptions (pubsub.go)
+
+	// Authentication (auth.go): the user's name, whether the connection
+	// authenticated (or needs not), whether it did so with AUTH/HELLO, and
+	// whether it is another member (RAFT.AUTH). aclUsers caches the ACL
+	// aclUser and aclOpen were resolved in.
+	user                           string
+	authed, explicitAuth, internal bool
+	aclUsers                       *acl.Users
+	aclUser                        *acl.User
+	aclOpen                        bool
 
 	// Follower proxy state (forward.go, pin.go).
 	proxyLink bool     // this connection is another node's proxy link
@@ -113,9 +124,9 @@ func (c *Client) info() string {
 		flags = "b"
 	}
 	cmd, _ := c.lastCmd.Load().(string)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), strings.ToLower(cmd), c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), strings.ToLower(cmd), c.user, c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*resp.GuardConn)(nil)

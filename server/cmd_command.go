@@ -99,45 +99,4 @@ func writeCommandInfo(cl *Client, c *commands.Command) {
 	cl.out.Array(0) // subcommands
 }
 
-// aclOrder is the order Redis lists ACL categories in (their bit order).
-var aclOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
-	"@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking",
-	"@dangerous", "@connection", "@transaction", "@scripting"}
-
-func aclCategories(c *commands.Command) []string {
-	has := map[string]bool{}
-	switch {
-	case c.Is(commands.Write):
-		has["@write"] = true
-	case c.Is(commands.ReadOnly):
-		has["@read"] = true
-	}
-	switch c.Group {
-	case "string", "list", "hash", "set", "stream", "connection", "pubsub", "bitmap", "hyperloglog":
-		has["@"+c.Group] = true
-	case "transactions":
-		has["@transaction"] = true
-	case "sorted-set":
-		has["@sortedset"] = true
-	case "generic":
-		has["@keyspace"] = true
-	}
-	if c.Is(commands.Admin) {
-		has["@admin"], has["@dangerous"] = true, true
-	}
-	if c.Is(commands.Fast) {
-		has["@fast"] = true
-	} else {
-		has["@slow"] = true
-	}
-	if c.Is(commands.Blocking) {
-		has["@blocking"] = true
-	}
-	var cats []string
-	for _, cat := range aclOrder {
-		if has[cat] {
-			cats = append(cats, cat)
-		}
-	}
-	return cats
-}
+func aclCategories(c *commands.Command) []string { return c.Categories().Names() }

@@ -31,6 +31,7 @@ func init() {
 		"script": scriptCommand, "function": functionCommand, "fcall": fcallCommand, "fcall_ro": fcallCommand,
 		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
+		"acl": aclCommand, "raft.auth": raftAuthCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
@@ -86,17 +87,27 @@ func selectCommand(s *Server, cl *Client, args [][]byte) {
 }
 
 func authCommand(s *Server, cl *Client, args [][]byte) {
+	user, pass := []byte("default"), args[len(args)-1]
 	switch {
-	case len(args) == 2:
-		cl.out.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-	case len(args) == 3 && string(args[1]) == "default":
-		cl.out.OK() // the default user has no password
-	case len(args) == 3:
-		cl.out.Error("WRONGPASS invalid username-password pair or user is disabled.")
-	default:
+	case len(args) > 3:
 		cl.out.Error(commands.ErrSyntax)
+		return
+	case len(args) == 3:
+		user = args[1]
+	default:
+		if d := s.users().Get("default"); d != nil && d.NoPass {
+			cl.out.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
 	}
+	if !s.authenticate(cl, user, pass) {
+		cl.out.Error(errWrongPass)
+		return
+	}
+	cl.out.OK()
 }
+
+const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
 func helloCommand(s *Server, cl *Client, args [][]byte) {
 	proto := cl.proto
@@ -115,26 +126,32 @@ func helloCommand(s *Server, cl *Client, args [][]byte) {
 		i = 2
 	}
 	var name *string
+	var user, pass []byte
 	for ; i < len(args); i++ {
 		switch {
 		case commands.EqualFold(args[i], "auth") && i+2 < len(args):
-			if string(args[i+1]) != "default" {
-				cl.out.Error("WRONGPASS invalid username-password pair or user is disabled.")
-				return
-			}
+			user, pass = args[i+1], args[i+2]
 			i += 2
 		case commands.EqualFold(args[i], "setname") && i+1 < len(args):
 			n := string(args[i+1])
-			if !validClientName(n) {
-				cl.out.Error("ERR Client names cannot contain spaces, newlines or special characters.")
-				return
-			}
 			name = &n
 			i++
 		default:
 			cl.out.Error("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
 			return
 		}
+	}
+	if user != nil && !s.authenticateHello(cl, user, pass) {
+		cl.out.Error(errWrongPass)
+		return
+	}
+	if _, open := s.clientUser(cl); !cl.authed && !open && !cl.internal {
+		cl.out.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if name != nil && !validClientName(*name) {
+		cl.out.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+		return
 	}
 	if name != nil {
 		cl.mu.Lock()
@@ -180,6 +197,7 @@ func resetCommand(s *Server, cl *Client, args [][]byte) {
 	s.resetTx(cl)
 	cl.setDB(0)
 	cl.setProto(2)
+	s.setDefaultAuth(cl)
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()

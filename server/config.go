@@ -108,6 +108,14 @@ func configGet(s *Server, cl *Client, pats [][]byte) {
 // configSet checks every name, then every value, and only then changes
 // anything: like Redis, a CONFIG SET applies whole or not at all.
 func configSet(s *Server, cl *Client, args [][]byte) {
+	if len(args) == 2 && commands.EqualFold(args[0], "requirepass") {
+		// The default user's password is replicated ACL data.
+		if s.setRequirePass(cl, args[1]) {
+			s.params.set("requirepass", string(args[1]))
+			cl.out.OK()
+		}
+		return
+	}
 	defs := make([]*paramDef, 0, len(args)/2)
 	names := make([]string, 0, len(args)/2)
 	for i := 0; i < len(args); i += 2 {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
@@ -67,6 +68,7 @@ type Dataset interface {
 	RUnlock()
 	AppliedIndex() uint64
 	Digest(now int64) [20]byte
+	Users() *acl.Users
 	Script(sha string) (string, bool)
 	ScriptsExist(shas []string) []bool
 	Libraries() (version uint64, libs map[string]string)

@@ -113,6 +113,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	cl.active.Store(time.Now().UnixMilli())
 	cmd := commands.Lookup(args[0])
 	if cl.pin != nil {
+		if cmd != nil && !(cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity) && s.refuseByACL(cl, cmd, args) {
+			return nil
+		}
 		// Inside a transaction relayed to the leader: it judges everything,
 		// unknown commands and arity included, as Redis would inside MULTI.
 		s.flushWrites(cl)
@@ -129,6 +132,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.flushWrites(cl)
 		cl.txQueueError()
 		cl.out.Error(commands.ArityErr(cmd.Name))
+		return nil
+	}
+	if s.refuseByACL(cl, cmd, args) || s.refuseClusterOnly(cl, cmd) || s.refuseMembership(cl, cmd) {
 		return nil
 	}
 	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/resp"
 )
 
@@ -22,10 +23,10 @@ func (s *Server) joinLoop() {
 			s.log.Info("joined the cluster", "via", s.cfg.Join)
 			return
 		}
-		reply, err := s.callOnce(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
+		reply, err := s.callMember(s.cfg.Join, args, s.cfg.RequestTimeout+2*time.Second)
 		if target, ok := strings.CutPrefix(string(reply), "-MOVED 0 "); ok && err == nil {
 			// A member in redirect mode names its leader: ask there.
-			reply, err = s.callOnce(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
+			reply, err = s.callMember(strings.TrimSpace(target), args, s.cfg.RequestTimeout+2*time.Second)
 		}
 		switch {
 		case err != nil:
@@ -41,9 +42,10 @@ func (s *Server) joinLoop() {
 	}
 }
 
-// callOnce sends one command on a new connection to a peer (over TLS with
-// tls-cluster) and returns the raw reply.
-func (s *Server) callOnce(addr string, args []string, timeout time.Duration) ([]byte, error) {
+// callMember sends one command to another member on a new connection
+// (over TLS with tls-cluster), authenticated with the cluster secret when
+// there is one, and returns the raw reply.
+func (s *Server) callMember(addr string, args []string, timeout time.Duration) ([]byte, error) {
 	conn, err := s.dialPeer(addr, 5*time.Second)
 	if err != nil {
 		return nil, err
@@ -51,6 +53,15 @@ func (s *Server) callOnce(addr string, args []string, timeout time.Duration) ([]
 	c := resp.NewClient(conn)
 	defer c.Close()
 	c.Timeout = timeout
+	if s.cfg.ClusterSecret != "" {
+		reply, err := c.Do(proxy.AuthCommand, s.cfg.ClusterSecret)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+		if reply != "+OK\r\n" {
+			return []byte(reply), nil
+		}
+	}
 	reply, err := c.Do(args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", addr, err)

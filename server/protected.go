@@ -44,7 +44,16 @@ func deny(c net.Conn) {
 	c.Close()
 }
 
-func (s *Server) hasPassword() bool { return s.cfg.HasPassword != nil && s.cfg.HasPassword() }
+// hasPassword is Redis' test: the default user is not nopass (a password
+// set with requirepass or ACL SETUSER, or resetpass), whether enabled or not.
+func (s *Server) hasPassword() bool {
+	us := s.users()
+	if us == nil {
+		return false
+	}
+	d := us.Get("default")
+	return d != nil && !d.NoPass
+}
 
 // protectedDenies is Redis 7's rule (networking.c, clientAcceptHandler):
 // with protected mode on and no password, only loopback clients (127.0.0.0/8

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/internal/tlsconf"
 	"github.com/geomys/geomys/proxy"
@@ -58,6 +59,15 @@ type Config struct {
 	RaftTrailingLogs uint64
 	// RequestTimeout bounds how long a command waits for the cluster.
 	RequestTimeout time.Duration
+	// RequirePass, ACLFile: the start-up ACL (the default user's password,
+	// or the users of an ACL file); the replicated ACL replaces it once the
+	// log changes it. ACL SAVE and LOAD use ACLFile.
+	RequirePass string
+	ACLFile     string
+	// StartACL is the ACL built from RequirePass / ACLFile (main).
+	StartACL *acl.Users
+	// ClusterSecret authenticates node-to-node connections (RAFT.AUTH).
+	ClusterSecret string
 	// NotifyKeyspaceEvents is notify-keyspace-events' initial value.
 	NotifyKeyspaceEvents string
 	// Shutdown is called when a client sends SHUTDOWN.
@@ -67,11 +77,8 @@ type Config struct {
 	TLSPort    int
 	TLS        tlsconf.Settings
 	TLSConfigs *tlsconf.Configs
-	// ProtectedMode is protected-mode's initial value; HasPassword says
-	// whether the default user has a password (nil: never), which turns
-	// protected mode off as in Redis.
+	// ProtectedMode is protected-mode's initial value (protected.go).
 	ProtectedMode bool
-	HasPassword   func() bool
 }
 
 // Server is one Geomys node's client-facing side.
@@ -98,6 +105,8 @@ type Server struct {
 	// it, other clients are answered BUSY while a script runs.
 	busyThreshold atomic.Int64
 	upstreams     proxy.Pool // follower proxy connections to the leader
+	startACL      *acl.Users // the ACL until the dataset is open
+	aclLog        aclLog
 	params        *params
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
@@ -148,6 +157,12 @@ func New(cfg Config) (*Server, error) {
 	s.scripts = scripting.NewEngine()
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
+	s.startACL = cfg.StartACL
+	if s.startACL == nil {
+		s.startACL = acl.NewUsers()
+	}
+	s.params.set("requirepass", cfg.RequirePass)
+	s.upstreams.Secret = cfg.ClusterSecret
 	flags, ok := commands.ParseNotifyFlags(cfg.NotifyKeyspaceEvents)
 	if !ok {
 		return nil, fmt.Errorf("invalid notify-keyspace-events %q: use the classes 'Ag$lshzxeKEtmdn'", cfg.NotifyKeyspaceEvents)
@@ -243,6 +258,7 @@ func (s *Server) accept(rc redcon.Conn) bool {
 		return false
 	}
 	cl := newClient(s.nextID.Add(1), rc)
+	s.setDefaultAuth(cl)
 	rc.SetContext(cl)
 	s.mu.Lock()
 	s.clients[cl.ID] = cl

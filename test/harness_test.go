@@ -64,6 +64,9 @@ type node struct {
 	cmd      *exec.Cmd
 	log      *syncBuffer
 	exited   chan struct{}
+	// password is the default user's, for the readiness probe of a node
+	// whose ACL requires one.
+	password string
 }
 
 type syncBuffer = testutil.SyncBuffer
@@ -138,7 +141,7 @@ func (n *node) launch() {
 // waitReady polls until a write succeeds (the node elected itself and replayed).
 func (n *node) waitReady() {
 	n.t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: n.addr(), MaxRetries: -1, DialTimeout: time.Second})
+	c := redis.NewClient(&redis.Options{Addr: n.addr(), MaxRetries: -1, DialTimeout: time.Second, Password: n.password})
 	defer c.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
