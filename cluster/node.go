@@ -50,8 +50,8 @@ type Options struct {
 	// ClusterSecret authenticates this node's term checks to its peers.
 	ClusterSecret string
 	// PeerTLS makes Raft and the term checks mutual TLS (nil: plain TCP).
-	PeerTLS       *PeerTLS
-	ApplyTimeout  time.Duration
+	PeerTLS      *PeerTLS
+	ApplyTimeout time.Duration
 }
 
 // Node is one member of the Raft group.

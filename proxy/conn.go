@@ -183,10 +183,10 @@ type Pool struct {
 	// Secret is the cluster secret new connections authenticate with.
 	Secret string
 	// TLS, when set before first use, makes the links TLS (tls-cluster).
-	TLS    *tls.Config
-	mu     sync.Mutex
-	addr   string
-	idle   [4][]*Conn // by protocol version
+	TLS  *tls.Config
+	mu   sync.Mutex
+	addr string
+	idle [4][]*Conn // by protocol version
 }
 
 const maxIdle = 64
