@@ -16,8 +16,8 @@ import (
 // protected-mode (default yes) as redis-server 7: bound to every address
 // with no password, a client from a non-loopback address reads the same
 // DENIED text as from Redis, on the plain and on the TLS port, and is
-// disconnected; loopback clients are served; CONFIG SET protected-mode no
-// lets the others in.
+// disconnected; loopback clients are served; CONFIG SET protected-mode no,
+// or a password for the default user, lets the others in.
 func TestProtectedMode(t *testing.T) {
 	certs := makeCerts(t)
 	n, tlsAddr := tlsNode(t, certs, "--bind", "0.0.0.0")
@@ -93,6 +93,34 @@ func TestProtectedMode(t *testing.T) {
 		line, err := bufio.NewReader(conn).ReadString('\n')
 		if line != "+PONG\r\n" {
 			t.Errorf("after CONFIG SET protected-mode no, from %s: %q, %v; want +PONG", ip, line, err)
+		}
+
+		// Protected mode on again, but the default user gets a password:
+		// Redis then serves other hosts (who must AUTH).
+		admin := n.client()
+		if err := admin.ConfigSet(ctx, "protected-mode", "yes").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := replyFrom(n.addr(), nil); got != want {
+			t.Errorf("protected-mode yes again, from %s: %q, want the DENIED text", ip, got)
+		}
+		if err := admin.Do(ctx, "ACL", "SETUSER", "default", ">s3cret").Err(); err != nil {
+			t.Fatal(err)
+		}
+		conn2 := dialFrom(n.addr(), nil) // sent PING
+		defer conn2.Close()
+		conn2.Write([]byte("AUTH s3cret\r\nPING\r\n"))
+		br := bufio.NewReader(conn2)
+		var replies []string
+		for i := 0; i < 3; i++ {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				break
+			}
+			replies = append(replies, strings.TrimSpace(l))
+		}
+		if strings.Join(replies, "|") != "-NOAUTH Authentication required.|+OK|+PONG" {
+			t.Errorf("with a password for default, from %s: %q; want NOAUTH, then OK and PONG", ip, replies)
 		}
 	})
 }
