@@ -2,6 +2,7 @@
 # Makes sure the tools the test suite talks to are installed:
 #  - redis-cli, redis-benchmark and redis-check-aof (redis-tools) and
 #    redis-server, which the tests run side by side with Geomys;
+#  - openssl, with which the TLS tests make their certificates;
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
 #  - python3-celery (with kombu), for test/apps/python/celery_app.py;
 #  - the Node.js clients (ioredis, node-redis) pinned in
@@ -41,6 +42,17 @@ if [ ${#need[@]} -gt 0 ]; then
     # The package may start a system redis-server on 6379; the tests use their own ports.
   else
     echo "missing ${need[*]}: install redis-tools and redis-server (Redis 7) and re-run" >&2
+    exit 1
+  fi
+fi
+
+# openssl, for the certificates of test/tls_*_test.go.
+if ! command -v openssl >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing openssl for the TLS tests" >&2
+    apt_install openssl
+  else
+    echo "missing openssl: install Debian's openssl and re-run" >&2
     exit 1
   fi
 fi
