@@ -161,7 +161,14 @@ func (u *Conn) alive() bool {
 	if u.r.Buffered() > 0 {
 		return false // unsolicited bytes: not in a state we can use
 	}
-	if open, known := socketOpen(u.conn); known {
+	raw := u.conn
+	if tc, ok := raw.(*tls.Conn); ok {
+		// The socket under TLS: pending bytes there are records the TLS
+		// layer has not read (an alert, a close), so the link is dropped
+		// for a fresh one, which is always safe.
+		raw = tc.NetConn()
+	}
+	if open, known := socketOpen(raw); known {
 		return open
 	}
 	// A deadline in the past fails a read before it is tried, so wait a

@@ -29,7 +29,7 @@ func TestTLSCluster(t *testing.T) {
 			args = append(args, "--join", tlsAddrs[0])
 		}
 		n := &node{t: t, port: freePort(t), raftPort: freePort(t), dir: t.TempDir(), args: args}
-		t.Cleanup(n.kill)
+		t.Cleanup(func() { n.kill(); n.checkRace() })
 		if wait {
 			n.start()
 		} else {
@@ -46,6 +46,15 @@ func TestTLSCluster(t *testing.T) {
 	ctx := ctxT(t)
 	leader := c.leader()
 	var follower *node
+	accepted := func() int {
+		info, err := leader.client().Info(ctx, "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := strconv.Atoi(strings.TrimSpace(lastLine(info, "total_connections_received:")[len("total_connections_received:"):]))
+		return v
+	}
+	before := accepted()
 	for i, n := range c.nodes {
 		if n != leader {
 			follower = n
@@ -58,6 +67,12 @@ func TestTLSCluster(t *testing.T) {
 			}
 			break
 		}
+	}
+	// The relay reuses its pooled TLS link rather than dialing per write.
+	opened := accepted() - before
+	t.Logf("connections the leader accepted for 50 relayed writes: %d", opened)
+	if opened > 10 {
+		t.Errorf("the leader accepted %d connections for 50 relayed writes; the TLS links are not reused", opened)
 	}
 	// A linearizable read on the leader confirms its term with the
 	// followers' TLS ports.

@@ -132,7 +132,7 @@ func TestTLSOnly(t *testing.T) {
 	tlsPort := freePort(t)
 	n := &node{t: t, port: tlsPort, raftPort: freePort(t), dir: t.TempDir(),
 		args: append([]string{"--port", "0"}, c.serverFlags(tlsPort)...)}
-	t.Cleanup(n.kill)
+	t.Cleanup(func() { n.kill(); n.checkRace() })
 	n.launch()
 	cl := tlsClient(t, n.addr(), c.clientConfig(&c.clientPair))
 	deadline := time.Now().Add(20 * time.Second)
