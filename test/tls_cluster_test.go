@@ -83,6 +83,14 @@ func TestTLSCluster(t *testing.T) {
 	if n, err := follower.client().DBSize(ctx).Result(); err != nil || n != 50 {
 		t.Fatalf("DBSIZE on a follower = %d, %v; want 50", n, err)
 	}
+	// Peers know each other by their TLS ports (the announced address).
+	for i, n := range c.nodes {
+		if n == leader {
+			if got := follower.raftInfo()["leader_addr"]; got != tlsAddrs[i] {
+				t.Errorf("a follower's leader_addr = %q, want the leader's TLS address %s", got, tlsAddrs[i])
+			}
+		}
+	}
 	got, _ := leader.client().ConfigGet(ctx, "tls-cluster").Result()
 	if got["tls-cluster"] != "yes" {
 		t.Errorf("CONFIG GET tls-cluster = %v", got)

@@ -31,6 +31,24 @@ func TestTLSClients(t *testing.T) {
 		t.Fatalf("GET on the plain port = %q, %v; want the value written over TLS", v, err)
 	}
 
+	// A blocked TLS client (the server watches its connection meanwhile)
+	// is woken by a write from the plain port and its connection goes on.
+	popped := make(chan []string, 1)
+	go func() {
+		v, _ := good.BLPop(ctx, 5*time.Second, "q").Result()
+		popped <- v
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := n.client().RPush(ctx, "q", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-popped; len(v) != 2 || v[1] != "x" {
+		t.Fatalf("BLPOP over TLS = %q", v)
+	}
+	if v, err := good.Get(ctx, "k").Result(); err != nil || v != "over tls" {
+		t.Fatalf("GET after BLPOP over TLS = %q, %v", v, err)
+	}
+
 	host, port, _ := net.SplitHostPort(tlsAddr)
 	cli := func(args ...string) (string, error) {
 		base := []string{"-h", host, "-p", port, "--tls", "--cacert", c.ca}
