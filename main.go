@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/conffile"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/server"
 	flag "github.com/spf13/pflag"
@@ -56,7 +58,12 @@ func openNode(cfg server.Config, srv *server.Server) error {
 
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "geomys:", err)
+		var fe *conffile.FatalError
+		if errors.As(err, &fe) {
+			fmt.Fprintln(os.Stderr, err) // redis-server's own format
+		} else {
+			fmt.Fprintln(os.Stderr, "geomys:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -83,11 +90,19 @@ func run() error {
 	flag.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", "", "keyspace event classes published to __keyspace@<db>__ and __keyevent@<db>__ channels, as in redis.conf (e.g. KEA); this node's own setting, CONFIG SET changes it")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
+	logFormat := flag.String("log-format", "text", "log format: text (logfmt) or json, one object per line")
+	importDir := flag.String("import", "", "load a Redis AOF (a directory with appendonly.aof, or a Redis 7 appendonlydir with its manifest) into this empty node or cluster once it is ready, then keep serving")
+	flag.Usage = usage
 	flag.Parse()
 	if *version {
 		fmt.Printf("geomys %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return nil
 	}
+	var fo fileOptions
+	if err := loadConfigFile(&cfg, &fo); err != nil {
+		return err
+	}
+	configured := flagValues(nil)
 	switch cfg.AppendFsync {
 	case "always", "everysec", "no":
 	default:
@@ -113,7 +128,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if fo.daemonize {
+		if parent, err := daemonize(); parent || err != nil {
+			return err
+		}
+	}
+	if cfg.Logger, err = newLogger(*logFormat, fo.logfile, level); err != nil {
+		return err
+	}
+	for _, w := range fo.warnings {
+		cfg.Logger.Warn(w)
+	}
+	if fo.pidfile != "" {
+		defer writePidfile(fo.pidfile, cfg.Logger)()
+	}
 	if cfg.NodeID == "" {
 		cfg.NodeID = "node-" + strconv.Itoa(cfg.Port)
 	}
@@ -151,6 +179,7 @@ func run() error {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	cfg.Shutdown = func() { stop <- syscall.SIGTERM }
+	cfg.Flags = flagValues(configured)
 
 	defer server.StartGCPacer()()
 	// New loads the dataset with the port already open (clients get
@@ -184,10 +213,24 @@ func run() error {
 	cancel()
 	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,
 		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "version", server.Version)
+	if fo.supervised == "systemd" || fo.supervised == "auto" {
+		notifySystemd(cfg.Logger)
+	}
+	importFailed := make(chan error, 1)
+	if *importDir != "" {
+		go func() {
+			if err := importRedis(cfg, *importDir); err != nil {
+				importFailed <- fmt.Errorf("--import %s: %w", *importDir, err)
+			}
+		}()
+	}
 
 	select {
 	case sig := <-stop:
 		cfg.Logger.Info("shutting down", "signal", sig.String())
+	case err := <-importFailed:
+		srv.Close()
+		return err
 	case err := <-served:
 		if err != nil {
 			srv.Close()
