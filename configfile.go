@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -226,6 +227,12 @@ func flagValues(configured []server.FlagValue) []server.FlagValue {
 	return out
 }
 
+// logOutput and logJSON are what newLogger chose, for Raft's own logger.
+var (
+	logOutput io.Writer = os.Stderr
+	logJSON   bool
+)
+
 // newLogger builds the logger --log-format and logfile ask for.
 func newLogger(format, logfile string, level slog.Level) (*slog.Logger, error) {
 	w := os.Stderr
@@ -237,6 +244,7 @@ func newLogger(format, logfile string, level slog.Level) (*slog.Logger, error) {
 		w = f
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	logOutput, logJSON = w, format == "json"
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil

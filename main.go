@@ -46,7 +46,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout,
+		ElectionTimeout: cfg.ElectionTimeout, LogOutput: logOutput, LogJSON: logJSON,
 	}, f)
 	if err != nil {
 		f.Close()
@@ -219,7 +219,7 @@ func run() error {
 	importFailed := make(chan error, 1)
 	if *importDir != "" {
 		go func() {
-			if err := importRedis(cfg, *importDir); err != nil {
+			if err := importRedis(cfg, srv.Addr().String(), *importDir); err != nil {
 				importFailed <- fmt.Errorf("--import %s: %w", *importDir, err)
 			}
 		}()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -48,6 +49,10 @@ type Options struct {
 	Logger       *slog.Logger
 	LogLevel     string
 	ApplyTimeout time.Duration
+	// LogOutput and LogJSON are where and how Raft's own log lines go, as
+	// Logger's (--log-format, logfile); stderr and text when unset.
+	LogOutput io.Writer
+	LogJSON   bool
 }
 
 // Node is one member of the Raft group.
@@ -121,7 +126,12 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
+	logOut := opts.LogOutput
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)),
+		Output: logOut, JSONFormat: opts.LogJSON})
 
 	bolt, err := raftboltdb.New(raftboltdb.Options{
 		Path: filepath.Join(opts.Dir, "raft.db"),
