@@ -201,14 +201,14 @@ func run() error {
 			return err
 		}
 	case sig := <-stop:
-		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now", "signal", sig.String())
+		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now (nothing is lost: the AOF and Raft log are replayed at the next start)", "signal", sig.String())
 		return nil
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	if err := srv.WaitReady(ctx); err != nil {
-		cfg.Logger.Warn("no leader known yet; serving anyway", "err", err)
+		cfg.Logger.Warn("no leader known yet; serving anyway: start the other members or check the network between them (RAFT.INFO shows the state)", "err", err)
 	}
 	cancel()
 	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,

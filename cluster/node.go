@@ -234,7 +234,7 @@ func (n *Node) watchLeadership() {
 				continue
 			}
 			if err := n.raft.Barrier(n.opts.ApplyTimeout).Error(); err != nil {
-				n.log.Warn("leader barrier failed", "err", err)
+				n.log.Warn("leader barrier failed; check the disk and the network to the other members (the node steps down if it cannot lead)", "err", err)
 				continue
 			}
 			if n.raft.State() == raft.Leader {
@@ -326,7 +326,7 @@ func (n *Node) Close() error {
 		// Hand leadership over first, so a rolling restart costs clients a
 		// transfer instead of an election timeout.
 		if err := n.raft.LeadershipTransfer().Error(); err != nil {
-			n.log.Warn("leadership transfer before shutdown failed", "err", err)
+			n.log.Warn("leadership transfer before shutdown failed; nothing to do, the other members elect a leader after --raft-election-timeout", "err", err)
 		} else {
 			n.log.Info("handed leadership over before shutdown")
 		}
