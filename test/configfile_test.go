@@ -47,6 +47,20 @@ func runGeomys(t *testing.T, args ...string) (string, int) {
 	return out.String(), cmd.ProcessState.ExitCode()
 }
 
+// geomysFlags are the binary's flags, from its usage text.
+func geomysFlags(t *testing.T) map[string]bool {
+	t.Helper()
+	out, _ := runGeomys(t, "--help")
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+--([a-z0-9-]+)`).FindAllStringSubmatch(out, -1) {
+		flags[m[1]] = true
+	}
+	if !flags["node-id"] {
+		t.Fatalf("no flags in the usage text:\n%s", out)
+	}
+	return flags
+}
+
 func TestConfigFileErrors(t *testing.T) {
 	for _, tc := range []struct{ conf, want string }{
 		{"port 7777\nfoo bar\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments\n"},
