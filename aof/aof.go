@@ -292,7 +292,7 @@ func (a *AOF) initDir() (*manifest, error) {
 func (a *AOF) gc(m *manifest) {
 	ents, err := os.ReadDir(a.dir)
 	if err != nil {
-		a.log.Warn("cannot list AOF dir for cleanup", "dir", a.dir, "err", err)
+		a.log.Warn("cannot list AOF dir for cleanup; check the data dir's permissions, old AOF files may remain until then", "dir", a.dir, "err", err)
 		return
 	}
 	keep := map[string]bool{}
@@ -313,7 +313,7 @@ func (a *AOF) gc(m *manifest) {
 
 func (a *AOF) remove(name, what string) {
 	if err := os.Remove(a.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		a.log.Warn("cannot remove AOF "+what, "file", name, "err", err)
+		a.log.Warn("cannot remove AOF "+what+"; check the data dir's permissions, or remove the file by hand once Geomys stops", "file", name, "err", err)
 		return
 	}
 	a.log.Info("removed AOF "+what, "file", name)
@@ -384,7 +384,7 @@ func (a *AOF) Append(b []byte) error {
 		if n > 0 {
 			if terr := a.f.Truncate(a.fSize); terr != nil {
 				a.broken = fmt.Errorf("%w (and truncating the partial write failed: %w)", werr, terr)
-				a.log.Error("cannot remove partial write from AOF", "file", a.f.Name(), "offset", a.fSize, "err", terr)
+				a.log.Error("cannot remove partial write from AOF; check the disk holding the data dir, then restart the node (the load repairs the tail)", "file", a.f.Name(), "offset", a.fSize, "err", terr)
 			}
 		}
 		return werr
@@ -455,12 +455,12 @@ func (a *AOF) backgroundSync() {
 	a.mu.Lock()
 	if err != nil {
 		if a.bgErr == nil {
-			a.log.Error("background AOF fsync failed; refusing appends until it succeeds", "file", f.Name(), "err", err)
+			a.log.Error("background AOF fsync failed; refusing appends until it succeeds: check free space and the disk holding the data dir", "file", f.Name(), "err", err)
 		}
 		a.bgErr = err
 		a.dirty = true
 	} else if a.bgErr != nil {
-		a.log.Warn("background AOF fsync succeeded again", "file", f.Name())
+		a.log.Warn("background AOF fsync succeeded again; nothing to do, but check the disk's health and free space", "file", f.Name())
 		a.bgErr = nil
 	}
 	a.mu.Unlock()

@@ -73,7 +73,7 @@ func (a *AOF) StartRewrite() (*Rewrite, error) {
 	a.rw = rw
 	a.mu.Unlock()
 	if err := old.Close(); err != nil {
-		a.log.Warn("close of previous incr file failed", "file", old.Name(), "err", err)
+		a.log.Warn("close of previous incr file failed; check the disk holding the data dir (the data is safe in the new file)", "file", old.Name(), "err", err)
 	}
 	a.log.Info("AOF rewrite started: created incr file", "file", fi.name, "temp_base", filepath.Base(tmp.Name()))
 	return rw, nil
@@ -275,7 +275,7 @@ func (a *AOF) InstallBase(rd io.Reader) error {
 	if a.rw != nil {
 		a.rw.canceled = true
 		a.rw = nil
-		a.log.Warn("AOF rewrite canceled by InstallBase")
+		a.log.Warn("AOF rewrite canceled by InstallBase (a snapshot from the leader replaced the data); nothing to do, the next rewrite runs as scheduled")
 	}
 	nm := a.man.clone()
 	nm.baseSeq++

@@ -62,7 +62,7 @@ func (n *Node) rewriteLoop() {
 		}
 		if n.fsm.RewriteDue() {
 			if err := n.Snapshot(); err != nil {
-				n.log.Warn("automatic AOF rewrite failed", "err", err)
+				n.log.Warn("automatic AOF rewrite failed; check free space and permissions in the data dir (it is retried when the AOF grows again)", "err", err)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,10 @@ type Options struct {
 	// ClusterSecret authenticates this node's term checks to its peers.
 	ClusterSecret string
 	ApplyTimeout  time.Duration
+	// LogOutput and LogJSON are where and how Raft's own log lines go, as
+	// Logger's (--log-format, logfile); stderr and text when unset.
+	LogOutput io.Writer
+	LogJSON   bool
 }
 
 // Node is one member of the Raft group.
@@ -123,7 +128,12 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
+	logOut := opts.LogOutput
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)),
+		Output: logOut, JSONFormat: opts.LogJSON})
 
 	bolt, err := raftboltdb.New(raftboltdb.Options{
 		Path: filepath.Join(opts.Dir, "raft.db"),
@@ -226,7 +236,7 @@ func (n *Node) watchLeadership() {
 				continue
 			}
 			if err := n.raft.Barrier(n.opts.ApplyTimeout).Error(); err != nil {
-				n.log.Warn("leader barrier failed", "err", err)
+				n.log.Warn("leader barrier failed; check the disk and the network to the other members (the node steps down if it cannot lead)", "err", err)
 				continue
 			}
 			if n.raft.State() == raft.Leader {
@@ -318,7 +328,7 @@ func (n *Node) Close() error {
 		// Hand leadership over first, so a rolling restart costs clients a
 		// transfer instead of an election timeout.
 		if err := n.raft.LeadershipTransfer().Error(); err != nil {
-			n.log.Warn("leadership transfer before shutdown failed", "err", err)
+			n.log.Warn("leadership transfer before shutdown failed; nothing to do, the other members elect a leader after --raft-election-timeout", "err", err)
 		} else {
 			n.log.Info("handed leadership over before shutdown")
 		}

@@ -166,7 +166,7 @@ func (f *FSM) load() error {
 		if b := c.R.Bytes(); len(b) > 0 && b[0] == '-' {
 			failed++
 			if failed <= 10 {
-				f.log.Warn("AOF command failed on load", "command", string(args[0]), "reply", strings.TrimSpace(string(b)))
+				f.log.Warn("AOF command failed on load; the AOF holds a command this version refuses: report it with the command, and keep a copy of the data dir", "command", string(args[0]), "reply", strings.TrimSpace(string(b)))
 			}
 		}
 		c.TakeReady()
@@ -294,7 +294,7 @@ func (f *FSM) appendAOF(buf []byte) {
 	if err := f.aof.Append(buf); err != nil {
 		f.aofPending = append(f.aofPending[:0:0], buf...)
 		if !f.aofWriteErr.Swap(true) {
-			f.log.Error("AOF write failed; will retry with the next batch (the Raft log still holds the data)", "err", err)
+			f.log.Error("AOF write failed; will retry with the next batch (the Raft log still holds the data): free space or fix the disk holding the data dir", "err", err)
 		}
 		return
 	}

@@ -268,7 +268,7 @@ func (s *Server) backgroundSnapshot() {
 	go func() {
 		defer s.bg.Done()
 		if err := s.node.Snapshot(); err != nil {
-			s.log.Warn("background snapshot failed", "err", err)
+			s.log.Warn("background snapshot failed; check free space and permissions in the data dir, then run BGREWRITEAOF again", "err", err)
 		}
 	}()
 }

@@ -72,6 +72,12 @@ type Config struct {
 	NotifyKeyspaceEvents string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
+	// ConfigFile is the config file CONFIG REWRITE writes ("" for none).
+	ConfigFile string
+	// Params are CONFIG parameters set in the config file.
+	Params []ParamValue
+	// Flags are the command-line flags and their values.
+	Flags []FlagValue
 }
 
 // Server is one Geomys node's client-facing side.
@@ -164,6 +170,8 @@ func New(cfg Config) (*Server, error) {
 	s.slow.threshold.Store(10000)
 	s.slow.maxLen.Store(128)
 	s.updateTiming()
+	s.params.addFlags(cfg.Flags)
+	s.applyFileParams(cfg.Params)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
