@@ -6,6 +6,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/hist"
 	"io"
 	"log/slog"
 	"maps"
@@ -84,6 +85,7 @@ type FSM struct {
 	rewriting     atomic.Bool
 	lastRewriteOK atomic.Bool
 	aofWriteErr   atomic.Bool
+	snapshots     hist.Histogram // how long each snapshot (AOF rewrite) took
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -542,6 +544,8 @@ type Stats struct {
 	AOFWriteOK       bool
 	AOFBase, AOFIncr int64
 	ExpiredKeys      int64
+	// AOFRewrites counts rewrites (snapshots) committed since start.
+	AOFRewrites int64
 }
 
 func (f *FSM) Stats() Stats {
@@ -552,9 +556,16 @@ func (f *FSM) Stats() Stats {
 	return Stats{
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
-		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired,
+		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, AOFRewrites: f.aof.Rewrites(),
 	}
 }
+
+// FsyncLatency is how long the AOF's fsyncs took since start.
+func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }
+
+// SnapshotDurations is how long the snapshots (each an AOF rewrite) that
+// completed since start took.
+func (f *FSM) SnapshotDurations() hist.Snapshot { return f.snapshots.Snapshot() }
 
 // Close flushes and closes the AOF.
 func (f *FSM) Close() error {
