@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,9 @@ type Server struct {
 	params        *params
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
+	cstats        *cmdStats // per command and per error (cmdstats.go)
+	startMem      uint64    // heap in use at start: used_memory_startup
+	metricsLn     net.Listener
 	slow          slowlog
 	latency       latencyMonitor
 	timing        atomic.Bool // slowlog or latency monitor on: time commands
@@ -111,6 +115,14 @@ type stats struct {
 	commands    atomic.Int64
 	rejected    atomic.Int64
 	opsPerSec   atomic.Int64
+	netIn       atomic.Int64 // bytes of commands received
+	netOut      atomic.Int64 // bytes of replies sent
+	inPerSec    atomic.Int64 // netIn over the last second
+	outPerSec   atomic.Int64
+	reads       atomic.Int64 // pipelines read (total_reads_processed)
+	writes      atomic.Int64 // reply writes (total_writes_processed)
+	hits        atomic.Int64 // keyspace_hits
+	misses      atomic.Int64 // keyspace_misses
 }
 
 // New binds the listener and serves: like redis-server, the node answers
@@ -135,6 +147,10 @@ func New(cfg Config) (*Server, error) {
 	s.pubsub.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
 	s.scripts = scripting.NewEngine()
+	s.cstats = newCmdStats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.startMem = ms.HeapAlloc
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
 	flags, ok := commands.ParseNotifyFlags(cfg.NotifyKeyspaceEvents)

@@ -5,6 +5,7 @@
 package hist
 
 import (
+	"math"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -105,10 +106,8 @@ func (s *Snapshot) Percentile(p float64) time.Duration {
 	if s.Count == 0 {
 		return 0
 	}
-	rank := uint64(p / 100 * float64(s.Count))
-	if rank == 0 {
-		rank = 1
-	}
+	rank := uint64(math.Ceil(p / 100 * float64(s.Count)))
+	rank = min(max(rank, 1), s.Count)
 	var seen uint64
 	for i, c := range s.Counts {
 		seen += c

@@ -35,6 +35,12 @@ func TestPercentileAndCumulative(t *testing.T) {
 	if p := s.Percentile(50); p < 10*time.Microsecond || p > 12*time.Microsecond {
 		t.Errorf("p50 %v, want 10µs within 12.5%%", p)
 	}
+	if p := s.Percentile(90); p > 12*time.Microsecond {
+		t.Errorf("p90 %v, want 10µs within 12.5%%", p)
+	}
+	if p := s.Percentile(91); p < 5*time.Millisecond {
+		t.Errorf("p91 %v, want 5ms", p)
+	}
 	if p := s.Percentile(99); p < 5*time.Millisecond || p > 5700*time.Microsecond {
 		t.Errorf("p99 %v, want 5ms within 12.5%%", p)
 	}
