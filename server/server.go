@@ -63,6 +63,8 @@ type Config struct {
 	NotifyKeyspaceEvents string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
+	// MetricsAddr, when set, is where /metrics is served (Prometheus).
+	MetricsAddr string
 }
 
 // Server is one Geomys node's client-facing side.
@@ -170,6 +172,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	if cfg.MetricsAddr != "" {
+		if err := s.serveMetrics(cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
 	go func() { s.served <- s.srv.Serve(s.ln) }()
@@ -235,6 +243,9 @@ func (s *Server) Close() error {
 	s.endLife()
 	s.srv.Close()
 	s.ln.Close() // in case redcon's Serve had not begun: it then returns at once
+	if s.metricsLn != nil {
+		s.metricsLn.Close()
+	}
 	err := <-s.served
 	s.served <- err
 	s.bg.Wait()
