@@ -106,6 +106,10 @@ func (s *Server) infoPersistenceMore(kv func(string, any), st fsm.Stats) {
 	kv("aof_last_rewrite_time_sec", secs(st.LastRewriteTook))
 	kv("aof_current_rewrite_time_sec", secs(st.RewriteTook))
 	kv("aof_last_cow_size", 0)
+	kv("aof_pending_rewrite", 0)
+	kv("aof_buffer_length", 0)
+	kv("aof_pending_bio_fsync", 0)
+	kv("aof_delayed_fsync", 0)
 	kv("module_fork_in_progress", 0)
 	kv("module_fork_last_cow_size", 0)
 }
