@@ -94,6 +94,7 @@ func run() error {
 	flag.StringVar(&cfg.RequirePass, "requirepass", "", "the default user's password (as redis.conf); the replicated ACL replaces it once ACL SETUSER or CONFIG SET changes users")
 	flag.StringVar(&cfg.ACLFile, "aclfile", "", "ACL file (\"user <name> <rules>\" lines, as Redis'): the start-up users, and where ACL SAVE / ACL LOAD write and read")
 	flag.StringVar(&cfg.ClusterSecret, "cluster-secret", "", "shared secret every member is started with: node-to-node connections (relays, term checks, joins) authenticate with it; without it they are unauthenticated (loopback use only)")
+	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://<host:port>/metrics (off by default)")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
 	logFormat := flag.String("log-format", "text", "log format: text (logfmt) or json, one object per line")

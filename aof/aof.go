@@ -3,6 +3,7 @@ package aof
 import (
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/hist"
 	"io"
 	"log/slog"
 	"os"
@@ -88,6 +89,8 @@ type AOF struct {
 	tempSeq  int
 	baseSize atomic.Int64
 	incrSize atomic.Int64 // sum of all incr files in the manifest
+	fsyncs   hist.Histogram
+	rewrites atomic.Int64 // rewrites committed since Open
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -392,7 +395,7 @@ func (a *AOF) Append(b []byte) error {
 	a.fSize += int64(n)
 	a.incrSize.Add(int64(n))
 	if a.fsync == FsyncAlways {
-		if err := fdatasync(a.f); err != nil {
+		if err := a.datasync(a.f); err != nil {
 			// Like Redis with appendfsync always: we cannot know what
 			// reached the disk, so refuse further writes.
 			a.broken = fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
@@ -403,6 +406,20 @@ func (a *AOF) Append(b []byte) error {
 	a.dirty = true
 	return nil
 }
+
+// datasync is fdatasync, timed for FsyncLatency.
+func (a *AOF) datasync(f *os.File) error {
+	start := time.Now()
+	err := fdatasync(f)
+	a.fsyncs.Observe(time.Since(start))
+	return err
+}
+
+// FsyncLatency is how long the AOF's fsyncs took, since Open.
+func (a *AOF) FsyncLatency() hist.Snapshot { return a.fsyncs.Snapshot() }
+
+// Rewrites is the number of rewrites committed since Open.
+func (a *AOF) Rewrites() int64 { return a.rewrites.Load() }
 
 // Sync flushes the current incr file to disk (fsync), whatever the policy.
 func (a *AOF) Sync() error {
@@ -416,7 +433,7 @@ func (a *AOF) Sync() error {
 	f := a.f
 	a.dirty = false
 	a.mu.Unlock()
-	if err := fdatasync(f); err != nil {
+	if err := a.datasync(f); err != nil {
 		a.mu.Lock()
 		a.dirty = true
 		a.mu.Unlock()
@@ -451,7 +468,7 @@ func (a *AOF) backgroundSync() {
 	f := a.f
 	a.dirty = false
 	a.mu.Unlock()
-	err := fdatasync(f)
+	err := a.datasync(f)
 	a.mu.Lock()
 	if err != nil {
 		if a.bgErr == nil {
@@ -488,7 +505,7 @@ func (a *AOF) close() error {
 		a.rw = nil
 	}
 	var errs []error
-	if err := fdatasync(a.f); err != nil {
+	if err := a.datasync(a.f); err != nil {
 		errs = append(errs, fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err))
 	}
 	if err := a.f.Close(); err != nil {

@@ -45,7 +45,7 @@ func (a *AOF) StartRewrite() (*Rewrite, error) {
 	}
 	// Make the current incr file durable before the manifest lists a newer
 	// one: only the last incr file may end in a torn batch that Load repairs.
-	if err := fdatasync(a.f); err != nil {
+	if err := a.datasync(a.f); err != nil {
 		a.broken = fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
 		a.mu.Unlock()
 		return nil, a.broken
@@ -198,6 +198,7 @@ func (r *Rewrite) Commit() error {
 	a.man = nm
 	a.baseSize.Store(r.written)
 	a.incrSize.Store(incrSize)
+	a.rewrites.Add(1)
 	a.mu.Unlock()
 	a.log.Info("AOF rewrite committed", "base", nb.name, "base_size", r.written)
 	for _, name := range old {

@@ -83,6 +83,9 @@ type Node struct {
 	grouped       atomic.Int64   // connection entries they carried
 	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
 	health        peerHealth
+	progress      followerProgress // followers' last log index, on the leader (progress.go)
+	sizes         groupSizes       // groups by number of entries
+	leaderChanges atomic.Int64     // new leaders this node saw
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -168,12 +171,13 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
 	n.trans = trans
+	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, trans)
+	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, wrapped)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)

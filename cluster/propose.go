@@ -168,6 +168,7 @@ func (n *Node) proposer() {
 		data := encodeGroup(group)
 		n.groups.Add(1)
 		n.grouped.Add(int64(len(group)))
+		n.sizes.observe(len(group))
 		// Wake-ups left from earlier groups must not release this one.
 		drain(n.reached)
 		drain(n.applied)

@@ -6,6 +6,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/hist"
 	"io"
 	"log/slog"
 	"maps"
@@ -90,6 +91,9 @@ type FSM struct {
 	rewriting     atomic.Bool
 	lastRewriteOK atomic.Bool
 	aofWriteErr   atomic.Bool
+	snapshots     hist.Histogram // how long each snapshot (AOF rewrite) took
+	rewriteStart  atomic.Int64   // unix ns the running rewrite began
+	lastRewriteNs atomic.Int64   // how long the last completed one took; -1: none yet
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -102,6 +106,7 @@ func Open(opts Options) (*FSM, error) {
 		return nil, fmt.Errorf("open aof: %w", err)
 	}
 	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation(), opened: time.Now()}
+	f.lastRewriteNs.Store(-1)
 	f.ctx.Prop = f.prop
 	f.ctx.Rand = rand.New(&f.pcg)
 	f.lastRewrite.Store(time.Now().Unix())
@@ -552,6 +557,11 @@ type Stats struct {
 	AOFWriteOK       bool
 	AOFBase, AOFIncr int64
 	ExpiredKeys      int64
+	// AOFRewrites counts rewrites (snapshots) committed since start.
+	AOFRewrites int64
+	// LastRewriteTook is the last completed rewrite's duration (-1: none
+	// since start); RewriteTook is the running one's so far (-1: none).
+	LastRewriteTook, RewriteTook time.Duration
 }
 
 func (f *FSM) Stats() Stats {
@@ -559,12 +569,26 @@ func (f *FSM) Stats() Stats {
 	f.mu.RLock()
 	expired := f.store.ExpiredKeys
 	f.mu.RUnlock()
+	running := time.Duration(-1)
+	if f.rewriting.Load() {
+		if at := f.rewriteStart.Load(); at > 0 {
+			running = time.Since(time.Unix(0, at))
+		}
+	}
 	return Stats{
+		LastRewriteTook: time.Duration(f.lastRewriteNs.Load()), RewriteTook: running,
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
-		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired,
+		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, AOFRewrites: f.aof.Rewrites(),
 	}
 }
+
+// FsyncLatency is how long the AOF's fsyncs took since start.
+func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }
+
+// SnapshotDurations is how long the snapshots (each an AOF rewrite) that
+// completed since start took.
+func (f *FSM) SnapshotDurations() hist.Snapshot { return f.snapshots.Snapshot() }
 
 // Close flushes and closes the AOF.
 func (f *FSM) Close() error {
@@ -592,6 +616,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("start aof rewrite: %w", err)
 	}
 	f.prop.ForgetDB()
+	f.rewriteStart.Store(time.Now().UnixNano())
 	sn := &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
 		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}
 	if f.aclChanged {

@@ -71,6 +71,11 @@ type Client struct {
 	// flushSpent is the time flushWrites spent during the current command
 	// (only measured while commands are timed).
 	flushSpent time.Duration
+	// flushErrs is how many error replies flushWrites wrote during the
+	// current command: they belong to the writes it flushed.
+	flushErrs int
+	// entryCmds are the commands queued in entry, in order (commandstats).
+	entryCmds []*commands.Command
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served

@@ -71,6 +71,7 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		s.stats.commands.Store(0)
 		s.stats.connections.Store(0)
 		s.stats.rejected.Store(0)
+		s.resetMetricStats()
 		cl.out.OK()
 	case "rewrite":
 		if s.cfg.ConfigFile == "" {

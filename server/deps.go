@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"time"
+
+	"github.com/geomys/geomys/internal/hist"
 
 	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
@@ -77,7 +80,25 @@ type Dataset interface {
 	Close() error
 }
 
+// ClusterMetrics is what INFO replication and the metrics endpoint read of
+// the Raft node beyond Membership. A cluster without it (a test fake)
+// reports no follower progress or group-commit figures.
+type ClusterMetrics interface {
+	Progress() (last uint64, followers []cluster.FollowerProgress)
+	ProposeStats() cluster.ProposeStats
+	LastContact() time.Duration
+}
+
+// DatasetMetrics is what the metrics endpoint reads of the state machine
+// beyond Stats.
+type DatasetMetrics interface {
+	FsyncLatency() hist.Snapshot
+	SnapshotDurations() hist.Snapshot
+}
+
 var (
-	_ Cluster = (*cluster.Node)(nil)
-	_ Dataset = (*fsm.FSM)(nil)
+	_ Cluster        = (*cluster.Node)(nil)
+	_ Dataset        = (*fsm.FSM)(nil)
+	_ ClusterMetrics = (*cluster.Node)(nil)
+	_ DatasetMetrics = (*fsm.FSM)(nil)
 )

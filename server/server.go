@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -78,6 +79,8 @@ type Config struct {
 	Params []ParamValue
 	// Flags are the command-line flags and their values.
 	Flags []FlagValue
+	// MetricsAddr, when set, is where /metrics is served (Prometheus).
+	MetricsAddr string
 }
 
 // Server is one Geomys node's client-facing side.
@@ -110,6 +113,9 @@ type Server struct {
 	params        *params
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
+	cstats        *cmdStats // per command and per error (cmdstats.go)
+	startMem      uint64    // heap in use at start: used_memory_startup
+	metricsLn     net.Listener
 	slow          slowlog
 	latency       latencyMonitor
 	timing        atomic.Bool // slowlog or latency monitor on: time commands
@@ -129,6 +135,14 @@ type stats struct {
 	commands    atomic.Int64
 	rejected    atomic.Int64
 	opsPerSec   atomic.Int64
+	netIn       atomic.Int64 // bytes of commands received
+	netOut      atomic.Int64 // bytes of replies sent
+	inPerSec    atomic.Int64 // netIn over the last second
+	outPerSec   atomic.Int64
+	reads       atomic.Int64 // pipelines read (total_reads_processed)
+	writes      atomic.Int64 // reply writes (total_writes_processed)
+	hits        atomic.Int64 // keyspace_hits
+	misses      atomic.Int64 // keyspace_misses
 }
 
 // New binds the listener and serves: like redis-server, the node answers
@@ -153,6 +167,10 @@ func New(cfg Config) (*Server, error) {
 	s.pubsub.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
 	s.scripts = scripting.NewEngine()
+	s.cstats = newCmdStats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.startMem = ms.HeapAlloc
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
 	s.startACL = cfg.StartACL
@@ -179,6 +197,12 @@ func New(cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if cfg.MetricsAddr != "" {
+		if err := s.serveMetrics(cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
@@ -245,6 +269,9 @@ func (s *Server) Close() error {
 	s.endLife()
 	s.srv.Close()
 	s.ln.Close() // in case redcon's Serve had not begun: it then returns at once
+	if s.metricsLn != nil {
+		s.metricsLn.Close()
+	}
 	err := <-s.served
 	s.served <- err
 	s.bg.Wait()
