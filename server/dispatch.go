@@ -35,8 +35,10 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	s.execute(cl, first.Args)
+	s.checkOutputLimit(cl)
 	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
 		s.execute(cl, rest[i].Args)
+		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
 	if cl.out.Len() > 0 {

@@ -60,6 +60,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// NotifyKeyspaceEvents is notify-keyspace-events' initial value.
 	NotifyKeyspaceEvents string
+	// Client limits, as the redis.conf directives of the same names, in
+	// their syntax ("" for Redis' default): see limits.go.
+	MaxClients, Timeout, TCPKeepAlive                                string
+	ClientOutputBufferLimit, ClientQueryBufferLimit, ProtoMaxBulkLen string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
 }
@@ -90,6 +94,7 @@ type Server struct {
 	busyThreshold atomic.Int64
 	upstreams     proxy.Pool // follower proxy connections to the leader
 	params        *params
+	limits        clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
 	slow          slowlog
@@ -143,6 +148,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.notify.Store(flags)
 	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
+	if err := s.initLimits(); err != nil {
+		return nil, err
+	}
 	s.slow.threshold.Store(10000)
 	s.slow.maxLen.Store(128)
 	s.updateTiming()
@@ -154,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
+	s.ln = resp.GuardListener(ln, s.limits.guardLimits())
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
 	go func() { s.served <- s.srv.Serve(s.ln) }()
 	return s, nil
@@ -181,7 +189,8 @@ func (s *Server) Hooks() Hooks {
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
-	s.bg.Add(3)
+	s.bg.Add(4)
+	go s.clientsCron()
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
 	go s.becomeReady()
@@ -234,6 +243,12 @@ func (s *Server) accept(rc redcon.Conn) bool {
 		return false
 	}
 	cl := newClient(s.nextID.Add(1), rc)
+	s.mu.Lock()
+	n := len(s.clients)
+	s.mu.Unlock()
+	if !s.admit(cl, n) {
+		return false
+	}
 	rc.SetContext(cl)
 	s.mu.Lock()
 	s.clients[cl.ID] = cl
