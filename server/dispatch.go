@@ -133,7 +133,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		cl.out.Error(commands.ArityErr(cmd.Name))
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
 		return nil
 	}
 	if s.pause.on.Load() {
@@ -287,6 +287,9 @@ func (s *Server) flushWrites(cl *Client) {
 // clusterError maps a write/read failure to a reply a client can act on:
 // TRYAGAIN means certainly not applied, retry; UNCERTAIN means it may have been.
 func clusterError(err error) string {
+	if msg, ok := diskErrorReply(err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader):
 		return "TRYAGAIN no leader available, the command was not executed; retry"
