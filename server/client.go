@@ -124,7 +124,7 @@ func (c *Client) info() string {
 	omem := 0
 	if sb := c.sub.live.Load(); sb != nil {
 		sb.mu.Lock()
-		omem = len(sb.queue)
+		omem = sb.inflight + len(sb.queue)
 		sb.mu.Unlock()
 	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",

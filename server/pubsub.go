@@ -74,6 +74,7 @@ type subscriber struct {
 	// changes it), which bounds queue; MONITOR clients share it.
 	lim      *atomic.Pointer[obufLimit]
 	softOver time.Time
+	inflight int // bytes the writer is writing now: still unsent, so they count
 	log      *slog.Logger
 
 	wmu sync.Mutex // held while writing to nc
@@ -204,7 +205,7 @@ func (sb *subscriber) enqueue(frame []byte) bool {
 		sb.mu.Unlock()
 		return false
 	}
-	if lim := sb.lim.Load(); !lim.none() && lim.over(int64(len(sb.queue)+len(frame)), &sb.softOver) {
+	if lim := sb.lim.Load(); !lim.none() && lim.over(int64(sb.inflight+len(sb.queue)+len(frame)), &sb.softOver) {
 		omem := len(sb.queue)
 		sb.dead = true
 		sb.queue = nil
@@ -248,10 +249,15 @@ func (sb *subscriber) writeLocked(extra []byte) {
 	}
 	buf := sb.queue
 	sb.queue, sb.spare = sb.spare[:0], nil
+	sb.inflight = len(buf)
 	sb.mu.Unlock()
 	buf = append(buf, extra...)
 	if len(buf) > 0 {
-		if _, err := sb.nc.Write(buf); err != nil {
+		_, err := sb.nc.Write(buf)
+		sb.mu.Lock()
+		sb.inflight = 0
+		sb.mu.Unlock()
+		if err != nil {
 			sb.mu.Lock()
 			sb.dead, sb.queue = true, nil
 			sb.mu.Unlock()
