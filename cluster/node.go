@@ -64,6 +64,7 @@ type Node struct {
 	raft  *raft.Raft
 	fsm   *fsm.FSM
 	bolt  *raftboltdb.BoltStore
+	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *raft.NetworkTransport
 
 	readable atomic.Bool     // leader whose own-term entry has been applied
@@ -152,11 +153,16 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
 	}
 	n.bolt = bolt
-	logs, err := raft.NewLogCache(64, bolt) // recent entries for followers; entries can be large pipelines
+	n.disk = newDiskGuard(opts.Dir, diskReserve, n.log)
+	if err := n.disk.fill(); err != nil {
+		n.disk.failed(err) // start anyway: reads work, writes wait for room
+	}
+	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: bolt, d: n.disk}) // recent entries for followers; entries can be large pipelines
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
+	logs := guardedLogs{LogStore: cache, d: n.disk, outer: true}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		bolt.Close()
@@ -197,7 +203,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.wg.Add(7)
+	n.wg.Add(8)
+	go n.diskLoop()
 	go n.observePeers()
 	go n.verifier()
 	go n.proposer()

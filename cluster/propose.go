@@ -301,6 +301,8 @@ func applyError(err error) error {
 		return ErrNoLeader
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrShutdown
+	case IsLogWriteError(err):
+		return err // not appended: certainly not applied
 	default:
 		return fmt.Errorf("%w (%v)", ErrUncertain, err)
 	}

@@ -49,3 +49,12 @@ const (
 	errInt64Range = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	errInt32Range = "ERR value is out of range, value must between -2147483648 and 2147483647"
 )
+
+// Client limits and disk errors (the server's refusals).
+const (
+	ErrMaxClients = "ERR max number of clients reached"
+	// ErrAOFWrite and ErrRaftLogWrite are followed by the C library's text
+	// for the errno (DiskErrorText), as Redis' strerror().
+	ErrAOFWrite     = "MISCONF Errors writing to the AOF file: "
+	ErrRaftLogWrite = "MISCONF Errors writing to the Raft log: "
+)

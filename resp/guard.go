@@ -151,12 +151,28 @@ func guardErrExpectedDollar(c byte) *GuardProtocolError {
 // GuardListener wraps ln so that every accepted connection is a *GuardConn
 // enforcing limits.
 func GuardListener(ln net.Listener, limits GuardLimits) net.Listener {
-	return &guardListener{Listener: ln, lim: limits.normalized()}
+	l := &guardListener{Listener: ln}
+	lim := limits.normalized()
+	l.lim.Store(&lim)
+	return l
+}
+
+// SetGuardLimits changes the limits of the connections a GuardListener
+// accepts from now on (CONFIG SET); open connections keep theirs, because
+// their validator may be in the middle of a request sized by the old ones.
+// It reports whether ln is a GuardListener.
+func SetGuardLimits(ln net.Listener, limits GuardLimits) bool {
+	l, ok := ln.(*guardListener)
+	if ok {
+		lim := limits.normalized()
+		l.lim.Store(&lim)
+	}
+	return ok
 }
 
 type guardListener struct {
 	net.Listener
-	lim GuardLimits
+	lim atomic.Pointer[GuardLimits]
 }
 
 func (l *guardListener) Accept() (net.Conn, error) {
@@ -164,7 +180,7 @@ func (l *guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newGuardConn(c, l.lim), nil
+	return newGuardConn(c, *l.lim.Load()), nil
 }
 
 // NewGuardConn wraps an already accepted connection.

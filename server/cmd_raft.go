@@ -28,6 +28,7 @@ func raftTermcheckCommand(s *Server, cl *Client, args [][]byte) {
 
 func raftProxyCommand(s *Server, cl *Client, args [][]byte) {
 	cl.proxyLink = true
+	cl.exempt.Store(true)
 	cl.out.OK()
 }
 

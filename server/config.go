@@ -170,6 +170,9 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Lock()
 	for i, d := range defs {
+		if d.merge != nil {
+			vals[i] = d.merge(s.params.values[d], vals[i])
+		}
 		s.params.values[d] = vals[i]
 		if d.apply != nil {
 			// As given: the value shown may leave things out (the 'n' of

@@ -29,6 +29,9 @@ type Replicator interface {
 	ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*fsm.Result, error)
 	LinearizableRead(ctx context.Context) error
 	ReadReady(ctx context.Context) error
+	// LogWriteError is the Raft log's write error while it cannot be
+	// written (disk full); nil otherwise.
+	LogWriteError() error
 }
 
 // Leadership is who leads, and waiting for it.
@@ -77,6 +80,8 @@ type Dataset interface {
 	Libraries() (version uint64, libs map[string]string)
 	LibraryVersion() uint64
 	Stats() fsm.Stats
+	// AOFWriteError is the AOF's write error while it fails; nil otherwise.
+	AOFWriteError() error
 	Close() error
 }
 

@@ -41,8 +41,10 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	s.execute(cl, first.Args)
+	s.checkOutputLimit(cl)
 	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
 		s.execute(cl, rest[i].Args)
+		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
 	if c := &cl.readCtx; c.Hits|c.Misses != 0 {
@@ -165,7 +167,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.cstats.reject(cmd)
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
 		s.cstats.reject(cmd)
 		return nil
 	}
@@ -333,6 +335,9 @@ func (s *Server) flushWrites(cl *Client) {
 // clusterError maps a write/read failure to a reply a client can act on:
 // TRYAGAIN means certainly not applied, retry; UNCERTAIN means it may have been.
 func clusterError(err error) string {
+	if msg, ok := diskErrorReply(err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader):
 		return "TRYAGAIN no leader available, the command was not executed; retry"

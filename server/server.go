@@ -71,6 +71,10 @@ type Config struct {
 	ClusterSecret string
 	// NotifyKeyspaceEvents is notify-keyspace-events' initial value.
 	NotifyKeyspaceEvents string
+	// Client limits, as the redis.conf directives of the same names, in
+	// their syntax ("" for Redis' default): see limits.go.
+	MaxClients, Timeout, TCPKeepAlive                                string
+	ClientOutputBufferLimit, ClientQueryBufferLimit, ProtoMaxBulkLen string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
 	// ConfigFile is the config file CONFIG REWRITE writes ("" for none).
@@ -111,6 +115,7 @@ type Server struct {
 	startACL      *acl.Users // the ACL until the dataset is open
 	aclLog        aclLog
 	params        *params
+	limits        clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
 	cstats        *cmdStats // per command and per error (cmdstats.go)
@@ -185,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.notify.Store(flags)
 	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
+	if err := s.initLimits(); err != nil {
+		return nil, err
+	}
 	s.slow.threshold.Store(10000)
 	s.slow.maxLen.Store(128)
 	s.updateTiming()
@@ -204,7 +212,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.ln = resp.GuardListener(ln, resp.GuardLimits{})
+	s.ln = resp.GuardListener(ln, s.limits.guardLimits())
 	s.srv = redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn)
 	go func() { s.served <- s.srv.Serve(s.ln) }()
 	return s, nil
@@ -231,7 +239,8 @@ func (s *Server) Hooks() Hooks {
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
-	s.bg.Add(3)
+	s.bg.Add(4)
+	go s.clientsCron()
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
 	go s.becomeReady()
@@ -287,6 +296,12 @@ func (s *Server) accept(rc redcon.Conn) bool {
 		return false
 	}
 	cl := newClient(s.nextID.Add(1), rc)
+	s.mu.Lock()
+	n := len(s.clients)
+	s.mu.Unlock()
+	if !s.admit(cl, n) {
+		return false
+	}
 	s.setDefaultAuth(cl)
 	rc.SetContext(cl)
 	s.mu.Lock()
