@@ -2,6 +2,7 @@ package test
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,6 +49,44 @@ func TestNegativeMultibulkCount(t *testing.T) {
 		want := rawExchange(t, ref, parts...)
 		if got := rawExchange(t, n.addr(), parts...); got != want {
 			t.Errorf("%q: geomys %q, redis %q", parts, got, want)
+		}
+	}
+}
+
+// infoHeaders returns the section headers of an INFO reply, without Geomys'
+// own raft section.
+func infoHeaders(reply string) string {
+	var h []string
+	for _, l := range strings.Split(reply, "\r\n") {
+		if strings.HasPrefix(l, "# ") && l != "# Raft" {
+			h = append(h, l)
+		}
+	}
+	return strings.Join(h, ",")
+}
+
+// TestInfoSectionSelection: INFO with no argument, several sections, and
+// all/everything/default selects the sections Redis 7.0 does, in its order.
+func TestInfoSectionSelection(t *testing.T) {
+	n := startNode(t)
+	ref := startRedis(t)
+	for _, proto := range []int{2, 3} {
+		g, r := dialRESP(t, n.addr(), proto), dialRESP(t, ref, proto)
+		for _, args := range [][]string{
+			{}, {"default"}, {"all"}, {"everything"}, {"keyspace", "server"}, {"commandstats"},
+			{"cpu", "CPU"}, {"modules"}, {"Latencystats"}, {"errorstats"}, {"all", "commandstats"},
+			{"default", "commandstats"}, {"server", "default"}, {"cluster", "stats"}, {"nosuch"}, {"nosuch", "clients"},
+		} {
+			cmd := append([]string{"INFO"}, args...)
+			got, want := g.do(cmd...), r.do(cmd...)
+			if gh, wh := infoHeaders(got), infoHeaders(want); gh != wh {
+				t.Errorf("RESP%d %q: geomys sections %q, redis %q", proto, cmd, gh, wh)
+			}
+			if want == "$0\r\n\r\n" || strings.HasPrefix(want, "=4\r\ntxt:") {
+				if got != want {
+					t.Errorf("RESP%d %q: geomys %q, redis %q", proto, cmd, got, want)
+				}
+			}
 		}
 	}
 }
