@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ func init() {
 		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
 	}
+	maps.Copy(serverHandlers, compatHandlers)
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
 			panic("server command without handler: " + c.Name)
