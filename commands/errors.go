@@ -3,6 +3,15 @@ package commands
 // Error texts, exactly as Redis words them, in one place: one name per text,
 // reused by every group that answers it.
 const (
+	// Redis Cluster and master-replica commands that Geomys' Raft replication
+	// replaces.
+	ErrClusterDisabled = "ERR This instance has cluster support disabled"
+	ErrNoFailover      = "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]"
+	ErrNoReplicaOf     = "ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD"
+	ErrNoSync          = "ERR SYNC and PSYNC are not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
+	ErrNoReplconf      = "ERR REPLCONF is not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
+	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
+	ErrNoMigrate       = "ERR MIGRATE is not supported: move keys with DUMP and RESTORE"
 	// Shared by many commands.
 	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	ErrSyntax    = "ERR syntax error"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func init() {
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
 		"acl": aclCommand, "raft.auth": raftAuthCommand,
 	}
+	maps.Copy(serverHandlers, compatHandlers)
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
 			panic("server command without handler: " + c.Name)

@@ -9,34 +9,9 @@ import (
 	"time"
 )
 
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "raft", "cluster", "keyspace", "commandstats", "errorstats", "latencystats"}
-
-// notDefault are the sections INFO without arguments (or "default") leaves
-// out, as Redis does.
-var notDefault = map[string]bool{"commandstats": true, "errorstats": true, "latencystats": true}
-
 func infoCommand(s *Server, cl *Client, args [][]byte) {
-	want := map[string]bool{}
-	for _, a := range args[1:] {
-		switch sec := strings.ToLower(string(a)); sec {
-		case "all", "everything", "default":
-			for _, n := range infoSections {
-				want[n] = sec != "default" || !notDefault[n]
-			}
-		default:
-			want[sec] = true
-		}
-	}
-	if len(args) == 1 {
-		for _, n := range infoSections {
-			want[n] = !notDefault[n]
-		}
-	}
 	var b strings.Builder
-	for _, sec := range infoSections {
-		if !want[sec] {
-			continue
-		}
+	for _, sec := range infoSelect(args) {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
@@ -47,7 +22,7 @@ func infoCommand(s *Server, cl *Client, args [][]byte) {
 
 func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	kv := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
-	b.WriteString("# " + strings.ToUpper(sec[:1]) + sec[1:] + "\r\n")
+	b.WriteString("# " + infoTitle(sec) + "\r\n")
 	if !s.opened.Load() {
 		switch sec {
 		case "persistence":
