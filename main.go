@@ -19,6 +19,7 @@ import (
 
 	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
+	"github.com/geomys/geomys/conffile"
 	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/server"
 	flag "github.com/spf13/pflag"
@@ -48,6 +49,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
 		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret, PeerTLS: peerTLS(cfg),
+		LogOutput: logOutput, LogJSON: logJSON,
 	}, f)
 	if err != nil {
 		f.Close()
@@ -59,7 +61,12 @@ func openNode(cfg server.Config, srv *server.Server) error {
 
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "geomys:", err)
+		var fe *conffile.FatalError
+		if errors.As(err, &fe) {
+			fmt.Fprintln(os.Stderr, err) // redis-server's own format
+		} else {
+			fmt.Fprintln(os.Stderr, "geomys:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -87,6 +94,13 @@ func run() error {
 	flag.StringVar(&cfg.RequirePass, "requirepass", "", "the default user's password (as redis.conf); the replicated ACL replaces it once ACL SETUSER or CONFIG SET changes users")
 	flag.StringVar(&cfg.ACLFile, "aclfile", "", "ACL file (\"user <name> <rules>\" lines, as Redis'): the start-up users, and where ACL SAVE / ACL LOAD write and read")
 	flag.StringVar(&cfg.ClusterSecret, "cluster-secret", "", "shared secret every member is started with: node-to-node connections (relays, term checks, joins) authenticate with it; without it they are unauthenticated (loopback use only)")
+	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://<host:port>/metrics (off by default)")
+	flag.StringVar(&cfg.MaxClients, "maxclients", "10000", "most clients connected at once; a client over it gets '-ERR max number of clients reached' and is disconnected")
+	flag.StringVar(&cfg.Timeout, "timeout", "0", "close a client after this many idle seconds (0: never); subscribers and blocked clients are exempt")
+	flag.StringVar(&cfg.TCPKeepAlive, "tcp-keepalive", "300", "send TCP keepalives to idle clients every this many seconds, so dead peers are dropped (0: off)")
+	flag.StringVar(&cfg.ClientOutputBufferLimit, "client-output-buffer-limit", "", "output limits per class as in redis.conf: '<normal|pubsub> <hard> <soft> <soft-seconds>' repeated (default 'normal 0 0 0 pubsub 32mb 8mb 60'); a client over them is disconnected")
+	flag.StringVar(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", "1gb", "largest request a client may send; a larger one closes the connection")
+	flag.StringVar(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", "512mb", "largest bulk string (argument) a client may send")
 	flag.IntVar(&cfg.TLSPort, "tls-port", 0, "port to listen on for TLS clients (0: none); --port 0 then serves TLS only")
 	flag.StringVar(&cfg.TLS.CertFile, "tls-cert-file", "", "PEM certificate of this node, shown to clients and, with --tls-cluster, to peers")
 	flag.StringVar(&cfg.TLS.KeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
@@ -98,11 +112,19 @@ func run() error {
 	protectedMode := flag.String("protected-mode", "yes", "yes: while no password is set, only loopback clients are served (others get -DENIED), as Redis")
 	pprofAddr := flag.String("pprof-addr", "", "serve Go's net/http/pprof profiles on this address (diagnostics; off by default)")
 	version := flag.Bool("version", false, "print the version and exit")
+	logFormat := flag.String("log-format", "text", "log format: text (logfmt) or json, one object per line")
+	importDir := flag.String("import", "", "load a Redis AOF (a directory with appendonly.aof, or a Redis 7 appendonlydir with its manifest) into this empty node or cluster once it is ready, then keep serving")
+	flag.Usage = usage
 	flag.Parse()
 	if *version {
 		fmt.Printf("geomys %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return nil
 	}
+	var fo fileOptions
+	if err := loadConfigFile(&cfg, &fo); err != nil {
+		return err
+	}
+	configured := flagValues(nil)
 	switch cfg.AppendFsync {
 	case "always", "everysec", "no":
 	default:
@@ -141,7 +163,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if fo.daemonize {
+		if parent, err := daemonize(); parent || err != nil {
+			return err
+		}
+	}
+	if cfg.Logger, err = newLogger(*logFormat, fo.logfile, level); err != nil {
+		return err
+	}
+	for _, w := range fo.warnings {
+		cfg.Logger.Warn(w)
+	}
+	if fo.pidfile != "" {
+		defer writePidfile(fo.pidfile, cfg.Logger)()
+	}
 	// The node is named after its plain port (the TLS one with --port 0),
 	// so turning --tls-cluster on later keeps its id; peers reach it at its
 	// TLS port when they speak TLS.
@@ -189,6 +224,7 @@ func run() error {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	cfg.Shutdown = func() { stop <- syscall.SIGTERM }
+	cfg.Flags = flagValues(configured)
 
 	defer server.StartGCPacer()()
 	// New loads the dataset with the port already open (clients get
@@ -210,22 +246,36 @@ func run() error {
 			return err
 		}
 	case sig := <-stop:
-		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now", "signal", sig.String())
+		cfg.Logger.Warn("shutdown requested while loading the dataset; exiting now (nothing is lost: the AOF and Raft log are replayed at the next start)", "signal", sig.String())
 		return nil
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	if err := srv.WaitReady(ctx); err != nil {
-		cfg.Logger.Warn("no leader known yet; serving anyway", "err", err)
+		cfg.Logger.Warn("no leader known yet; serving anyway: start the other members or check the network between them (RAFT.INFO shows the state)", "err", err)
 	}
 	cancel()
 	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,
 		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "version", server.Version)
+	if fo.supervised == "systemd" || fo.supervised == "auto" {
+		notifySystemd(cfg.Logger)
+	}
+	importFailed := make(chan error, 1)
+	if *importDir != "" {
+		go func() {
+			if err := importRedis(cfg, srv.Addr().String(), *importDir); err != nil {
+				importFailed <- fmt.Errorf("--import %s: %w", *importDir, err)
+			}
+		}()
+	}
 
 	select {
 	case sig := <-stop:
 		cfg.Logger.Info("shutting down", "signal", sig.String())
+	case err := <-importFailed:
+		srv.Close()
+		return err
 	case err := <-served:
 		if err != nil {
 			srv.Close()

@@ -3,6 +3,7 @@ package aof
 import (
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/hist"
 	"io"
 	"log/slog"
 	"os"
@@ -88,6 +89,8 @@ type AOF struct {
 	tempSeq  int
 	baseSize atomic.Int64
 	incrSize atomic.Int64 // sum of all incr files in the manifest
+	fsyncs   hist.Histogram
+	rewrites atomic.Int64 // rewrites committed since Open
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -292,7 +295,7 @@ func (a *AOF) initDir() (*manifest, error) {
 func (a *AOF) gc(m *manifest) {
 	ents, err := os.ReadDir(a.dir)
 	if err != nil {
-		a.log.Warn("cannot list AOF dir for cleanup", "dir", a.dir, "err", err)
+		a.log.Warn("cannot list AOF dir for cleanup; check the data dir's permissions, old AOF files may remain until then", "dir", a.dir, "err", err)
 		return
 	}
 	keep := map[string]bool{}
@@ -313,7 +316,7 @@ func (a *AOF) gc(m *manifest) {
 
 func (a *AOF) remove(name, what string) {
 	if err := os.Remove(a.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		a.log.Warn("cannot remove AOF "+what, "file", name, "err", err)
+		a.log.Warn("cannot remove AOF "+what+"; check the data dir's permissions, or remove the file by hand once Geomys stops", "file", name, "err", err)
 		return
 	}
 	a.log.Info("removed AOF "+what, "file", name)
@@ -384,7 +387,7 @@ func (a *AOF) Append(b []byte) error {
 		if n > 0 {
 			if terr := a.f.Truncate(a.fSize); terr != nil {
 				a.broken = fmt.Errorf("%w (and truncating the partial write failed: %w)", werr, terr)
-				a.log.Error("cannot remove partial write from AOF", "file", a.f.Name(), "offset", a.fSize, "err", terr)
+				a.log.Error("cannot remove partial write from AOF; check the disk holding the data dir, then restart the node (the load repairs the tail)", "file", a.f.Name(), "offset", a.fSize, "err", terr)
 			}
 		}
 		return werr
@@ -392,7 +395,7 @@ func (a *AOF) Append(b []byte) error {
 	a.fSize += int64(n)
 	a.incrSize.Add(int64(n))
 	if a.fsync == FsyncAlways {
-		if err := fdatasync(a.f); err != nil {
+		if err := a.datasync(a.f); err != nil {
 			// Like Redis with appendfsync always: we cannot know what
 			// reached the disk, so refuse further writes.
 			a.broken = fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
@@ -403,6 +406,20 @@ func (a *AOF) Append(b []byte) error {
 	a.dirty = true
 	return nil
 }
+
+// datasync is fdatasync, timed for FsyncLatency.
+func (a *AOF) datasync(f *os.File) error {
+	start := time.Now()
+	err := fdatasync(f)
+	a.fsyncs.Observe(time.Since(start))
+	return err
+}
+
+// FsyncLatency is how long the AOF's fsyncs took, since Open.
+func (a *AOF) FsyncLatency() hist.Snapshot { return a.fsyncs.Snapshot() }
+
+// Rewrites is the number of rewrites committed since Open.
+func (a *AOF) Rewrites() int64 { return a.rewrites.Load() }
 
 // Sync flushes the current incr file to disk (fsync), whatever the policy.
 func (a *AOF) Sync() error {
@@ -416,7 +433,7 @@ func (a *AOF) Sync() error {
 	f := a.f
 	a.dirty = false
 	a.mu.Unlock()
-	if err := fdatasync(f); err != nil {
+	if err := a.datasync(f); err != nil {
 		a.mu.Lock()
 		a.dirty = true
 		a.mu.Unlock()
@@ -451,16 +468,16 @@ func (a *AOF) backgroundSync() {
 	f := a.f
 	a.dirty = false
 	a.mu.Unlock()
-	err := fdatasync(f)
+	err := a.datasync(f)
 	a.mu.Lock()
 	if err != nil {
 		if a.bgErr == nil {
-			a.log.Error("background AOF fsync failed; refusing appends until it succeeds", "file", f.Name(), "err", err)
+			a.log.Error("background AOF fsync failed; refusing appends until it succeeds: check free space and the disk holding the data dir", "file", f.Name(), "err", err)
 		}
 		a.bgErr = err
 		a.dirty = true
 	} else if a.bgErr != nil {
-		a.log.Warn("background AOF fsync succeeded again", "file", f.Name())
+		a.log.Warn("background AOF fsync succeeded again; nothing to do, but check the disk's health and free space", "file", f.Name())
 		a.bgErr = nil
 	}
 	a.mu.Unlock()
@@ -488,7 +505,7 @@ func (a *AOF) close() error {
 		a.rw = nil
 	}
 	var errs []error
-	if err := fdatasync(a.f); err != nil {
+	if err := a.datasync(a.f); err != nil {
 		errs = append(errs, fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err))
 	}
 	if err := a.f.Close(); err != nil {

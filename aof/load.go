@@ -188,7 +188,7 @@ func zeroTail(f *os.File, off, size int64) (bool, error) {
 func (a *AOF) truncateTail(name string, off, size int64, reason string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.log.Warn(fmt.Sprintf("AOF %s loaded anyway: incomplete last batch, truncated at offset %d", name, off),
+	a.log.Warn(fmt.Sprintf("AOF %s loaded anyway: incomplete last batch, truncated at offset %d (a crash during a write; nothing acknowledged is lost, nothing to do)", name, off),
 		"file", name, "offset", off, "removed_bytes", size-off, "reason", reason)
 	var err error
 	if a.f != nil && a.man.incrs[len(a.man.incrs)-1].name == name {

@@ -45,7 +45,7 @@ func (a *AOF) StartRewrite() (*Rewrite, error) {
 	}
 	// Make the current incr file durable before the manifest lists a newer
 	// one: only the last incr file may end in a torn batch that Load repairs.
-	if err := fdatasync(a.f); err != nil {
+	if err := a.datasync(a.f); err != nil {
 		a.broken = fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
 		a.mu.Unlock()
 		return nil, a.broken
@@ -73,7 +73,7 @@ func (a *AOF) StartRewrite() (*Rewrite, error) {
 	a.rw = rw
 	a.mu.Unlock()
 	if err := old.Close(); err != nil {
-		a.log.Warn("close of previous incr file failed", "file", old.Name(), "err", err)
+		a.log.Warn("close of previous incr file failed; check the disk holding the data dir (the data is safe in the new file)", "file", old.Name(), "err", err)
 	}
 	a.log.Info("AOF rewrite started: created incr file", "file", fi.name, "temp_base", filepath.Base(tmp.Name()))
 	return rw, nil
@@ -198,6 +198,7 @@ func (r *Rewrite) Commit() error {
 	a.man = nm
 	a.baseSize.Store(r.written)
 	a.incrSize.Store(incrSize)
+	a.rewrites.Add(1)
 	a.mu.Unlock()
 	a.log.Info("AOF rewrite committed", "base", nb.name, "base_size", r.written)
 	for _, name := range old {
@@ -275,7 +276,7 @@ func (a *AOF) InstallBase(rd io.Reader) error {
 	if a.rw != nil {
 		a.rw.canceled = true
 		a.rw = nil
-		a.log.Warn("AOF rewrite canceled by InstallBase")
+		a.log.Warn("AOF rewrite canceled by InstallBase (a snapshot from the leader replaced the data); nothing to do, the next rewrite runs as scheduled")
 	}
 	nm := a.man.clone()
 	nm.baseSeq++

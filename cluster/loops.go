@@ -20,8 +20,8 @@ func (n *Node) expiryLoop() {
 			return
 		case <-t.C:
 		}
-		if !n.readable.Load() {
-			continue
+		if !n.readable.Load() || n.disk.failing() != nil {
+			continue // no log entries while the log cannot be written
 		}
 		deadline := time.Now().Add(25 * time.Millisecond)
 		for time.Now().Before(deadline) {
@@ -60,9 +60,9 @@ func (n *Node) rewriteLoop() {
 			return
 		case <-t.C:
 		}
-		if n.fsm.RewriteDue() {
+		if n.disk.failing() == nil && n.fsm.AOFWriteError() == nil && n.fsm.RewriteDue() {
 			if err := n.Snapshot(); err != nil {
-				n.log.Warn("automatic AOF rewrite failed", "err", err)
+				n.log.Warn("automatic AOF rewrite failed; check free space and permissions in the data dir (it is retried when the AOF grows again)", "err", err)
 			}
 		}
 	}

@@ -91,7 +91,7 @@ func (n *Node) recordSelf() {
 		return
 	}
 	if err := n.applyMember("add", n.opts.NodeID, n.opts.ClientAddr, n.opts.RaftAdvertise); err != nil {
-		n.log.Warn("could not record this node's addresses", "err", err)
+		n.log.Warn("could not record this node's addresses; other members may not find this node: check --announce-addr and --raft-advertise, and that a leader exists", "err", err)
 	}
 }
 

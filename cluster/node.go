@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -49,9 +50,13 @@ type Options struct {
 	LogLevel  string
 	// ClusterSecret authenticates this node's term checks to its peers.
 	ClusterSecret string
+	ApplyTimeout  time.Duration
 	// PeerTLS makes Raft and the term checks mutual TLS (nil: plain TCP).
-	PeerTLS      *PeerTLS
-	ApplyTimeout time.Duration
+	PeerTLS *PeerTLS
+	// LogOutput and LogJSON are where and how Raft's own log lines go, as
+	// Logger's (--log-format, logfile); stderr and text when unset.
+	LogOutput io.Writer
+	LogJSON   bool
 }
 
 // Node is one member of the Raft group.
@@ -61,6 +66,7 @@ type Node struct {
 	raft  *raft.Raft
 	fsm   *fsm.FSM
 	bolt  *raftboltdb.BoltStore
+	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *raft.NetworkTransport
 
 	readable atomic.Bool     // leader whose own-term entry has been applied
@@ -80,6 +86,9 @@ type Node struct {
 	grouped       atomic.Int64   // connection entries they carried
 	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
 	health        peerHealth
+	progress      followerProgress // followers' last log index, on the leader (progress.go)
+	sizes         groupSizes       // groups by number of entries
+	leaderChanges atomic.Int64     // new leaders this node saw
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -125,7 +134,12 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)), Output: os.Stderr})
+	logOut := opts.LogOutput
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.LevelFromString(raftLogLevel(opts.LogLevel)),
+		Output: logOut, JSONFormat: opts.LogJSON})
 
 	bolt, err := raftboltdb.New(raftboltdb.Options{
 		Path: filepath.Join(opts.Dir, "raft.db"),
@@ -141,11 +155,16 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
 	}
 	n.bolt = bolt
-	logs, err := raft.NewLogCache(64, bolt) // recent entries for followers; entries can be large pipelines
+	n.disk = newDiskGuard(opts.Dir, diskReserve, n.log)
+	if err := n.disk.fill(); err != nil {
+		n.disk.failed(err) // start anyway: reads work, writes wait for room
+	}
+	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: bolt, d: n.disk}) // recent entries for followers; entries can be large pipelines
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
+	logs := guardedLogs{LogStore: cache, d: n.disk, outer: true}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		bolt.Close()
@@ -160,12 +179,13 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
 	n.trans = trans
+	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, trans)
+	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, wrapped)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -185,7 +205,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.wg.Add(7)
+	n.wg.Add(8)
+	go n.diskLoop()
 	go n.observePeers()
 	go n.verifier()
 	go n.proposer()
@@ -228,7 +249,7 @@ func (n *Node) watchLeadership() {
 				continue
 			}
 			if err := n.raft.Barrier(n.opts.ApplyTimeout).Error(); err != nil {
-				n.log.Warn("leader barrier failed", "err", err)
+				n.log.Warn("leader barrier failed; check the disk and the network to the other members (the node steps down if it cannot lead)", "err", err)
 				continue
 			}
 			if n.raft.State() == raft.Leader {
@@ -320,7 +341,7 @@ func (n *Node) Close() error {
 		// Hand leadership over first, so a rolling restart costs clients a
 		// transfer instead of an election timeout.
 		if err := n.raft.LeadershipTransfer().Error(); err != nil {
-			n.log.Warn("leadership transfer before shutdown failed", "err", err)
+			n.log.Warn("leadership transfer before shutdown failed; nothing to do, the other members elect a leader after --raft-election-timeout", "err", err)
 		} else {
 			n.log.Info("handed leadership over before shutdown")
 		}

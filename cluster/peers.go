@@ -43,6 +43,9 @@ func (n *Node) observePeers() {
 				delete(n.health.down, d.PeerID)
 			case raft.LeaderObservation:
 				clear(n.health.down) // a new term: health is learned afresh
+				if d.LeaderID != "" {
+					n.leaderChanges.Add(1)
+				}
 			}
 			n.health.mu.Unlock()
 		}

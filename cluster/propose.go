@@ -168,6 +168,7 @@ func (n *Node) proposer() {
 		data := encodeGroup(group)
 		n.groups.Add(1)
 		n.grouped.Add(int64(len(group)))
+		n.sizes.observe(len(group))
 		// Wake-ups left from earlier groups must not release this one.
 		drain(n.reached)
 		drain(n.applied)
@@ -300,6 +301,8 @@ func applyError(err error) error {
 		return ErrNoLeader
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrShutdown
+	case IsLogWriteError(err):
+		return err // not appended: certainly not applied
 	default:
 		return fmt.Errorf("%w (%v)", ErrUncertain, err)
 	}

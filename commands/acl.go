@@ -62,7 +62,10 @@ var aclOverrides = map[string]string{
 	"role": "@admin @fast @dangerous", "publish": "@pubsub @fast", "spublish": "@pubsub @fast",
 	"restore": "@keyspace @write @slow @dangerous", "swapdb": "@keyspace @write @fast @dangerous",
 	"sort": "@write @set @sortedset @list @slow @dangerous", "sort_ro": "@read @set @sortedset @list @slow @dangerous",
-	"wait": "@slow @connection",
+	"wait": "@slow @connection", "restore-asking": "@keyspace @write @slow @dangerous",
+	"migrate": "@keyspace @write @slow @dangerous", "lolwut": "@read @fast",
+	"asking": "@fast @connection", "readonly": "@fast @connection", "readwrite": "@fast @connection",
+	"cluster": "@slow", "module": "@slow",
 	"eval": "@slow @scripting", "evalsha": "@slow @scripting", "eval_ro": "@slow @scripting",
 	"evalsha_ro": "@slow @scripting", "fcall": "@slow @scripting", "fcall_ro": "@slow @scripting",
 }

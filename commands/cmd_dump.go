@@ -16,6 +16,12 @@ func init() {
 			Summary: "Creates a key from the serialized representation of a value.",
 			Args:    "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
 			Handler: restoreCommand},
+		// Redis Cluster's form of RESTORE for importing slots; without
+		// cluster mode Redis runs it as RESTORE, and so does Geomys.
+		&Command{Name: "restore-asking", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "server", Since: "3.0.0",
+			Summary: "An internal command for migrating keys in a cluster: RESTORE.",
+			Args:    "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+			Handler: restoreCommand},
 	)
 }
 

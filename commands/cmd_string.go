@@ -45,6 +45,8 @@ func init() {
 			Summary: "Returns the length of a string value.", Args: "key", Handler: strlenCommand},
 		&Command{Name: "getrange", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.4.0",
 			Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Handler: getrangeCommand},
+		&Command{Name: "substr", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
+			Summary: "Returns a substring from a string value (GETRANGE's old name).", Args: "key start end", Handler: getrangeCommand},
 		&Command{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.2.0",
 			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
 			Args:    "key offset value", Handler: setrangeCommand},

@@ -24,6 +24,9 @@ type Ctx struct {
 	Prop    *Propagation // nil for reads
 	Rand    *rand.Rand   // deterministic per entry; nil for reads
 	Session Session
+	// Hits and Misses count the read path's key lookups (INFO
+	// keyspace_hits/misses); the server collects and zeroes them.
+	Hits, Misses int64
 
 	dirty      int
 	propagated bool
@@ -146,17 +149,25 @@ func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 	v, ok := db.keys[string(key)]
 	if !ok {
+		if c.Prop == nil {
+			c.Misses++
+		}
 		return nil, false
 	}
 	if len(db.expires) > 0 {
 		if at, has := db.expires[string(key)]; has && at <= c.Now {
 			if c.Prop != nil {
 				c.expire(db, string(key))
+			} else {
+				c.Misses++
 			}
 			return nil, false
 		}
 	}
 	db.access.touch(key, c.Now, c.Prop != nil)
+	if c.Prop == nil {
+		c.Hits++
+	}
 	return v, true
 }
 

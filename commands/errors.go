@@ -3,6 +3,15 @@ package commands
 // Error texts, exactly as Redis words them, in one place: one name per text,
 // reused by every group that answers it.
 const (
+	// Redis Cluster and master-replica commands that Geomys' Raft replication
+	// replaces.
+	ErrClusterDisabled = "ERR This instance has cluster support disabled"
+	ErrNoFailover      = "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]"
+	ErrNoReplicaOf     = "ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD"
+	ErrNoSync          = "ERR SYNC and PSYNC are not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
+	ErrNoReplconf      = "ERR REPLCONF is not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
+	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
+	ErrNoMigrate       = "ERR MIGRATE is not supported: move keys with DUMP and RESTORE"
 	// Shared by many commands.
 	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	ErrSyntax    = "ERR syntax error"
@@ -52,4 +61,13 @@ const (
 	// and the node-to-node commands with tls-cluster.
 	ErrDenied          = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 	ErrPeerCertMissing = "ERR this node runs with tls-cluster yes: node-to-node commands need a TLS connection that presented a certificate of the cluster CA"
+)
+
+// Client limits and disk errors (the server's refusals).
+const (
+	ErrMaxClients = "ERR max number of clients reached"
+	// ErrAOFWrite and ErrRaftLogWrite are followed by the C library's text
+	// for the errno (DiskErrorText), as Redis' strerror().
+	ErrAOFWrite     = "MISCONF Errors writing to the AOF file: "
+	ErrRaftLogWrite = "MISCONF Errors writing to the Raft log: "
 )

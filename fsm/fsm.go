@@ -6,6 +6,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"github.com/geomys/geomys/internal/hist"
 	"io"
 	"log/slog"
 	"maps"
@@ -73,7 +74,10 @@ type FSM struct {
 	pcg      rand.PCG
 	applied  uint64 // last Raft index whose effects are in the AOF
 	lastTime int64  // entry clocks never go backwards
-	// aofPending is a batch whose AOF write failed, retried with the next one.
+	// aofPending is a batch whose AOF write failed, retried with the next
+	// one or by RetryAOF; aofMu serializes those two (Snapshot, which reads
+	// it under mu, takes aofMu after mu).
+	aofMu      sync.Mutex
 	aofPending []byte
 	members    map[string]Member // node id → addresses (replicated, see members.go)
 	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
@@ -90,6 +94,10 @@ type FSM struct {
 	rewriting     atomic.Bool
 	lastRewriteOK atomic.Bool
 	aofWriteErr   atomic.Bool
+	snapshots     hist.Histogram        // how long each snapshot (AOF rewrite) took
+	rewriteStart  atomic.Int64          // unix ns the running rewrite began
+	lastRewriteNs atomic.Int64          // how long the last completed one took; -1: none yet
+	aofErr        atomic.Pointer[error] // the failed write's error while aofWriteErr
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -102,6 +110,7 @@ func Open(opts Options) (*FSM, error) {
 		return nil, fmt.Errorf("open aof: %w", err)
 	}
 	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation(), opened: time.Now()}
+	f.lastRewriteNs.Store(-1)
 	f.ctx.Prop = f.prop
 	f.ctx.Rand = rand.New(&f.pcg)
 	f.lastRewrite.Store(time.Now().Unix())
@@ -166,7 +175,7 @@ func (f *FSM) load() error {
 		if b := c.R.Bytes(); len(b) > 0 && b[0] == '-' {
 			failed++
 			if failed <= 10 {
-				f.log.Warn("AOF command failed on load", "command", string(args[0]), "reply", strings.TrimSpace(string(b)))
+				f.log.Warn("AOF command failed on load; the AOF holds a command this version refuses: report it with the command, and keep a copy of the data dir", "command", string(args[0]), "reply", strings.TrimSpace(string(b)))
 			}
 		}
 		c.TakeReady()
@@ -285,23 +294,59 @@ func (f *FSM) deliver(pubs []commands.Publication) {
 }
 
 // appendAOF writes a batch. A failed write leaves nothing of it in the file,
-// so the batch is kept and written again in front of the next one: a later
-// marker must never vouch for a batch that is missing.
+// so the batch is kept and written again in front of the next one (or by
+// RetryAOF): a later marker must never vouch for a batch that is missing.
 func (f *FSM) appendAOF(buf []byte) {
+	f.aofMu.Lock()
+	defer f.aofMu.Unlock()
 	if len(f.aofPending) > 0 {
 		buf = append(f.aofPending, buf...)
 	}
+	f.writeAOF(buf)
+}
+
+// writeAOF appends buf (pending batches included); the caller holds aofMu.
+func (f *FSM) writeAOF(buf []byte) {
 	if err := f.aof.Append(buf); err != nil {
-		f.aofPending = append(f.aofPending[:0:0], buf...)
+		if len(f.aofPending) != len(buf) || &f.aofPending[0] != &buf[0] { // not a retry of it alone
+			f.aofPending = append(f.aofPending[:0:0], buf...)
+		}
+		f.aofErr.Store(&err)
 		if !f.aofWriteErr.Swap(true) {
-			f.log.Error("AOF write failed; will retry with the next batch (the Raft log still holds the data)", "err", err)
+			f.log.Error("AOF write failed; write commands are refused (-MISCONF) until it succeeds again: free space on the AOF's disk. The Raft log still holds every acknowledged write", "err", err)
 		}
 		return
 	}
 	f.aofPending = nil
 	if f.aofWriteErr.Swap(false) {
-		f.log.Info("AOF writes succeed again")
+		f.log.Warn("AOF write error looks solved, Geomys can write again")
 	}
+}
+
+// RetryAOF writes the batches a failed AOF write left pending, as Redis
+// retries its AOF buffer every second: the server refuses writes meanwhile,
+// so no new batch would retry them.
+func (f *FSM) RetryAOF() {
+	if !f.aofWriteErr.Load() {
+		return
+	}
+	f.aofMu.Lock()
+	defer f.aofMu.Unlock()
+	if len(f.aofPending) > 0 {
+		f.writeAOF(f.aofPending)
+	}
+}
+
+// AOFWriteError is the error of the last AOF write while it failed (nil
+// once writes succeed again).
+func (f *FSM) AOFWriteError() error {
+	if !f.aofWriteErr.Load() {
+		return nil
+	}
+	if p := f.aofErr.Load(); p != nil {
+		return *p
+	}
+	return errors.New("AOF write failed")
 }
 
 // BatchResult is what Apply returns for a batch entry: one Result per
@@ -552,6 +597,11 @@ type Stats struct {
 	AOFWriteOK       bool
 	AOFBase, AOFIncr int64
 	ExpiredKeys      int64
+	// AOFRewrites counts rewrites (snapshots) committed since start.
+	AOFRewrites int64
+	// LastRewriteTook is the last completed rewrite's duration (-1: none
+	// since start); RewriteTook is the running one's so far (-1: none).
+	LastRewriteTook, RewriteTook time.Duration
 }
 
 func (f *FSM) Stats() Stats {
@@ -559,12 +609,26 @@ func (f *FSM) Stats() Stats {
 	f.mu.RLock()
 	expired := f.store.ExpiredKeys
 	f.mu.RUnlock()
+	running := time.Duration(-1)
+	if f.rewriting.Load() {
+		if at := f.rewriteStart.Load(); at > 0 {
+			running = time.Since(time.Unix(0, at))
+		}
+	}
 	return Stats{
+		LastRewriteTook: time.Duration(f.lastRewriteNs.Load()), RewriteTook: running,
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
-		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired,
+		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, AOFRewrites: f.aof.Rewrites(),
 	}
 }
+
+// FsyncLatency is how long the AOF's fsyncs took since start.
+func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }
+
+// SnapshotDurations is how long the snapshots (each an AOF rewrite) that
+// completed since start took.
+func (f *FSM) SnapshotDurations() hist.Snapshot { return f.snapshots.Snapshot() }
 
 // Close flushes and closes the AOF.
 func (f *FSM) Close() error {
@@ -578,7 +642,10 @@ func (f *FSM) Close() error {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.aofPending) > 0 {
+	f.aofMu.Lock()
+	pending := len(f.aofPending) > 0
+	f.aofMu.Unlock()
+	if pending {
 		// The dump would include the unwritten batch and the new incremental
 		// file would then replay it a second time.
 		return nil, errors.New("the AOF has a batch it could not write yet; not rewriting")
@@ -592,6 +659,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("start aof rewrite: %w", err)
 	}
 	f.prop.ForgetDB()
+	f.rewriteStart.Store(time.Now().UnixNano())
 	sn := &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
 		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}
 	if f.aclChanged {

@@ -53,6 +53,8 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	s.f.lastRewrite.Store(time.Now().Unix())
 	s.f.lastRewriteOK.Store(true)
 	s.f.rewriting.Store(false)
+	s.f.snapshots.Observe(time.Since(s.started))
+	s.f.lastRewriteNs.Store(int64(time.Since(s.started)))
 	s.f.log.Info("snapshot and AOF rewrite done", "index", s.index, "seconds", time.Since(s.started).Seconds())
 	return sink.Close()
 }

@@ -151,12 +151,28 @@ func guardErrExpectedDollar(c byte) *GuardProtocolError {
 // GuardListener wraps ln so that every accepted connection is a *GuardConn
 // enforcing limits.
 func GuardListener(ln net.Listener, limits GuardLimits) net.Listener {
-	return &guardListener{Listener: ln, lim: limits.normalized()}
+	l := &guardListener{Listener: ln}
+	lim := limits.normalized()
+	l.lim.Store(&lim)
+	return l
+}
+
+// SetGuardLimits changes the limits of the connections a GuardListener
+// accepts from now on (CONFIG SET); open connections keep theirs, because
+// their validator may be in the middle of a request sized by the old ones.
+// It reports whether ln is a GuardListener.
+func SetGuardLimits(ln net.Listener, limits GuardLimits) bool {
+	l, ok := ln.(*guardListener)
+	if ok {
+		lim := limits.normalized()
+		l.lim.Store(&lim)
+	}
+	return ok
 }
 
 type guardListener struct {
 	net.Listener
-	lim GuardLimits
+	lim atomic.Pointer[GuardLimits]
 }
 
 func (l *guardListener) Accept() (net.Conn, error) {
@@ -164,7 +180,7 @@ func (l *guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newGuardConn(c, l.lim), nil
+	return newGuardConn(c, *l.lim.Load()), nil
 }
 
 // NewGuardConn wraps an already accepted connection.
@@ -194,6 +210,7 @@ type GuardConn struct {
 	readMu    sync.Mutex
 	v         guardValidator
 	held      []byte // validated, undelivered bytes of an incomplete request
+	heldBound int    // held[:heldBound] are complete requests (finishHeader)
 	unaligned int    // bytes returned since a Read last ended on a boundary
 	heldBuf   []byte // backing store for held
 	pendErr   error  // read error to return once held bytes are delivered
@@ -233,11 +250,18 @@ func (g *GuardConn) Read(p []byte) (int, error) {
 	g.StopWatch()
 	g.readMu.Lock()
 	defer g.readMu.Unlock()
-	if g.fail != nil {
+	return g.read(p)
+}
+
+// read is Read under readMu.
+func (g *GuardConn) read(p []byte) (int, error) {
+	if g.fail != nil && len(g.held) == 0 {
 		return 0, g.reportFail()
 	}
 	n := copy(p, g.held)
 	g.held = g.held[n:]
+	bound := min(n, g.heldBound) // p[:bound] are complete requests
+	g.heldBound -= bound
 	if len(g.held) > 0 {
 		g.unaligned += n
 		return n, nil // p is full of one request's bytes
@@ -245,6 +269,9 @@ func (g *GuardConn) Read(p []byte) (int, error) {
 	g.held = nil
 	if cap(g.heldBuf) > 64<<10 {
 		g.heldBuf = nil
+	}
+	if g.fail != nil || (n > 0 && g.v.st == gvTop) {
+		return n, nil // held requests, complete (n > 0)
 	}
 	// p[:n] is the start of an incomplete request (or n == 0). Read until a
 	// request completes or p is full: redcon can do nothing with less.
@@ -258,11 +285,17 @@ func (g *GuardConn) Read(p []byte) (int, error) {
 		}
 		m, rerr := g.readRaw(p[n:])
 		if m > 0 {
-			end, verr := g.v.feed(p[n : n+m])
+			end, verr := g.v.feedAt(p[:n+m], n)
+			if verr == nil && g.v.st == gvMbHeader {
+				return g.finishHeader(p, n+m, rerr)
+			}
 			if verr != nil {
 				g.fail = verr
 				if end >= 0 {
 					return n + end, nil // the requests before the bad one
+				}
+				if bound > 0 {
+					return bound, nil // held requests (see finishHeader)
 				}
 				return 0, g.reportFail()
 			}
@@ -292,6 +325,47 @@ func (g *GuardConn) Read(p []byte) (int, error) {
 	}
 	g.unaligned += n
 	return n, nil
+}
+
+// finishHeader is Read's path for p[:tot] ending inside a '*' header line.
+// redcon must never see part of a header: one whose count is <= 0 is blanked
+// out once complete (see feedAt), which bytes already delivered could not
+// be. So the header bytes leave p, the rest of the line is read here, and
+// the header (with what followed it in the last read) is held for delivery.
+func (g *GuardConn) finishHeader(p []byte, tot int, rerr error) (int, error) {
+	hs := int(g.v.cmdBytes) // the header so far, all undelivered in p[:tot]
+	hdr := append([]byte(nil), p[tot-hs:tot]...)
+	tot -= hs
+	var tmp [64]byte
+	keep := 0 // hdr[:keep] ends on a request boundary
+	for rerr == nil && g.v.st == gvMbHeader {
+		var k int
+		k, rerr = g.readRaw(tmp[:])
+		if k == 0 {
+			continue
+		}
+		from := len(hdr)
+		hdr = append(hdr, tmp[:k]...)
+		end, verr := g.v.feedAt(hdr, from)
+		if end >= 0 {
+			keep = from + end
+		}
+		if verr != nil {
+			g.fail = verr
+			hdr = hdr[:keep] // the requests before the bad one
+			break
+		}
+	}
+	if rerr != nil && g.fail == nil {
+		g.pendErr = rerr
+	}
+	g.hold(hdr)
+	g.heldBound = keep
+	g.unaligned = 0
+	if tot > 0 {
+		return tot, nil
+	}
+	return g.read(p) // the header is complete (or the stream ended)
 }
 
 // hold keeps b (the incomplete request after the last boundary of a chunk)
@@ -579,8 +653,9 @@ func (g *GuardConn) watchLoop(w *guardWatch, unhook func() bool) {
 // followed by count bulks "$<len>\r\n<len bytes>\r\n". Lengths must be
 // "0" or an optional '-' and a non-zero digit followed by digits (Redis'
 // string2ll, stricter than redcon, which also takes "", "-0" and "007").
-// Counts <= 0 and negative bulk lengths are rejected with redcon's (and
-// Redis') error text; Redis treats "*0"/"*-1" as no-ops, redcon errors.
+// Negative bulk lengths are rejected with redcon's (and Redis') error text.
+// Redis treats a count <= 0 ("*0", "*-1") as a no-op, redcon errors: feedAt
+// blanks such headers out.
 type guardValidator struct {
 	lim      *GuardLimits
 	st       uint8
@@ -609,6 +684,18 @@ func (v *guardValidator) init(lim *GuardLimits) { *v = guardValidator{lim: lim} 
 // past the last request boundary in b (-1 if there is none) and the first
 // violation; on a violation, end only counts boundaries before it.
 func (v *guardValidator) feed(b []byte) (end int, err *GuardProtocolError) {
+	end, err = v.feedAt(b, 0)
+	return end, err
+}
+
+// feedAt is feed for b[from:], where b[:from] holds the undelivered bytes
+// that came before in the stream (at least the current '*' header so far).
+// Redis ignores a multibulk header whose count is <= 0 ("*-10\r\n") and
+// keeps reading; redcon rejects it. So such a header is overwritten in b
+// with newlines, empty inline requests that redcon skips, and counts as a
+// request boundary. Offsets are relative to b[from:].
+func (v *guardValidator) feedAt(buf []byte, from int) (end int, err *GuardProtocolError) {
+	b := buf[from:]
 	end = -1
 	i := 0
 	for i < len(b) {
@@ -645,6 +732,11 @@ func (v *guardValidator) feed(b []byte) (end int, err *GuardProtocolError) {
 				if n, k := guardFastNum(b[i:]); k > 0 {
 					i += k
 					v.cmdBytes += int64(k)
+					if v.st == gvMbHeader && n <= 0 {
+						v.ignoreHeader(buf, from+i)
+						end = i
+						continue
+					}
 					if err := v.header(n, true); err != nil {
 						return end, err
 					}
@@ -670,6 +762,11 @@ func (v *guardValidator) feed(b []byte) (end int, err *GuardProtocolError) {
 			}
 			i++ // '\n'
 			v.cmdBytes++
+			if n, ok := v.num.value(); ok && v.st == gvMbHeader && n <= 0 {
+				v.ignoreHeader(buf, from+i)
+				end = i
+				continue
+			}
 			if err := v.header(v.num.value()); err != nil {
 				return end, err
 			}
@@ -739,6 +836,15 @@ func (v *guardValidator) header(n int64, ok bool) *GuardProtocolError {
 	}
 	v.skip, v.st = n, gvBulkData
 	return nil
+}
+
+// ignoreHeader blanks the complete '*' header that ends at buf[at] (as far
+// as buf holds it) and returns to a request boundary.
+func (v *guardValidator) ignoreHeader(buf []byte, at int) {
+	for j := max(0, at-int(v.cmdBytes)); j < at; j++ {
+		buf[j] = '\n'
+	}
+	v.st = gvTop
 }
 
 // bulkDone ends a bulk and reports whether that ended the request.

@@ -100,22 +100,30 @@ func guardDrain(t testing.TB, g *GuardConn, psize func() int, bounds map[int]boo
 // request boundary (offsets just past a request), the offset of the first
 // violation (-1 if none) and the violation.
 func guardBoundaries(data []byte, lim GuardLimits) (map[int]bool, []int, int, *GuardProtocolError) {
+	m, list, bad, err, _ := guardBoundariesOut(data, lim)
+	return m, list, bad, err
+}
+
+// guardBoundariesOut is guardBoundaries that also returns the bytes the
+// guard delivers for data: data with ignored '*' headers blanked.
+func guardBoundariesOut(data []byte, lim GuardLimits) (map[int]bool, []int, int, *GuardProtocolError, []byte) {
 	lim = lim.normalized()
 	var v guardValidator
 	v.init(&lim)
 	m := map[int]bool{0: true}
 	list := []int{0}
+	out := bytes.Clone(data)
 	for i := range data {
-		end, err := v.feed(data[i : i+1])
+		end, err := v.feedAt(out[:i+1], i)
 		if err != nil {
-			return m, list, i, err
+			return m, list, i, err, out
 		}
 		if end == 1 {
 			m[i+1] = true
 			list = append(list, i+1)
 		}
 	}
-	return m, list, -1, nil
+	return m, list, -1, nil, out
 }
 
 func guardConst(n int) func() int { return func() int { return n } }
@@ -288,8 +296,6 @@ func guardCases() []guardCase {
 		{name: "count at limit partial", in: "*1048576\r\n$1\r\na\r\n"},
 		{name: "count overflow", in: "*99999999999999999999999999\r\n", msg: mbLen},
 		{name: "count wraps in redcon", in: "*18446744073709551617\r\n$1\r\na\r\n", msg: mbLen},
-		{name: "count zero", in: "*0\r\n", msg: mbLen},
-		{name: "count negative", in: "*-1\r\n", msg: mbLen},
 		{name: "count empty", in: "*\r\n", msg: mbLen},
 		{name: "count minus zero", in: "*-0\r\n", msg: mbLen},
 		{name: "count leading zero", in: "*01\r\n$1\r\na\r\n", msg: mbLen},
@@ -1125,7 +1131,9 @@ func FuzzGuardFraming(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte, seed int64) {
 		lim := GuardLimits{MaxInlineLen: 64, MaxMultibulkLen: 16, MaxBulkLen: 1 << 16, MaxQueryBuffer: 1 << 20}
-		bounds, list, bad, verr := guardBoundaries(in, lim)
+		bounds, list, bad, verr, want := guardBoundariesOut(in, lim)
+		orig := in
+		in = want // what redcon is given: ignored headers blanked
 
 		// 1. Each accepted request parses in redcon to exactly its bytes.
 		for k := 1; k < len(list); k++ {
@@ -1171,7 +1179,7 @@ func FuzzGuardFraming(f *testing.F) {
 		// 3. Any chunking gives the same bytes and verdict.
 		rng := rand.New(rand.NewSource(seed))
 		for range 3 {
-			cc := &guardChunkConn{data: in, next: guardRand(rng, 1+rng.Intn(64))}
+			cc := &guardChunkConn{data: orig, next: guardRand(rng, 1+rng.Intn(64))}
 			g := NewGuardConn(cc, lim)
 			got, err := guardDrain(t, g, guardRand(rng, 1+rng.Intn(128)), bounds)
 			if !bytes.HasPrefix(in, got) {
@@ -1325,5 +1333,37 @@ func BenchmarkGuardTCPPing(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGuardIgnoresNonPositiveCount: Redis skips a multibulk header whose
+// count is <= 0 and keeps the connection; redcon would fail, so the guard
+// blanks the header out, even when it arrives split across reads.
+func TestGuardIgnoresNonPositiveCount(t *testing.T) {
+	ping := "*1\r\n$4\r\nPING\r\n"
+	for _, in := range []string{
+		"*-10\r\n" + ping,
+		"*0\r\n*-1\r\n" + ping + "*-999999\r\n" + ping,
+		ping + "*-3\r\n*1\r\n$4\r\nPING\r\n",
+	} {
+		want := []byte(in)
+		for _, h := range []string{"*-10\r\n", "*0\r\n", "*-1\r\n", "*-999999\r\n", "*-3\r\n"} {
+			want = bytes.ReplaceAll(want, []byte(h), bytes.Repeat([]byte("\n"), len(h)))
+		}
+		for _, chunk := range []int{1, 2, 3, 5, 4096} {
+			for _, psize := range []int{16, 17, 23, 4096} {
+				cc := &guardChunkConn{data: []byte(in), next: guardConst(chunk)}
+				g := NewGuardConn(cc, GuardLimits{})
+				got, err := guardDrain(t, g, guardConst(psize), nil)
+				if err != io.EOF || !bytes.Equal(got, want) || cc.written() != "" {
+					t.Fatalf("%q chunk %d read %d: got %q, %v, wrote %q", in, chunk, psize, got, err, cc.written())
+				}
+			}
+		}
+		addr := guardServer(t, GuardLimits{}, guardEcho)
+		out := string(guardExchange(t, addr, []byte(in)))
+		if wantOut := strings.Repeat("+PONG\r\n", strings.Count(in, "PING")); out != wantOut {
+			t.Fatalf("redcon behind the guard answered %q to %q, want %q", out, in, wantOut)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 type Writer struct {
 	buf   []byte
 	Proto int // 2 or 3
+	errs  int // error replies written with Error, ever (INFO commandstats)
 }
 
 // NewWriter returns a writer for the given protocol version.
@@ -24,6 +25,11 @@ func NewWriter(proto int) *Writer { return &Writer{Proto: proto} }
 func (r *Writer) Bytes() []byte { return r.buf }
 func (r *Writer) Len() int      { return len(r.buf) }
 func (r *Writer) Reset()        { r.buf = r.buf[:0] }
+
+// Errors is how many error replies Error wrote, Reset and Truncate
+// notwithstanding: a caller compares two readings to learn whether a
+// command failed.
+func (r *Writer) Errors() int { return r.errs }
 
 // Truncate drops everything written after offset n (used to undo a partial reply).
 func (r *Writer) Truncate(n int) { r.buf = r.buf[:n] }
@@ -46,6 +52,7 @@ func (r *Writer) OK() { r.buf = append(r.buf, "+OK\r\n"...) }
 
 // Error writes an error reply; msg carries its own prefix ("ERR ...", "WRONGTYPE ...").
 func (r *Writer) Error(msg string) {
+	r.errs++
 	r.buf = append(r.buf, '-')
 	for i := 0; i < len(msg); i++ { // an error line must stay one line
 		c := msg[i]

@@ -37,7 +37,13 @@ type Client struct {
 	active  atomic.Int64 // unix ms of the last command
 	blocked atomic.Bool
 	killed  atomic.Bool // CLIENT KILL: run nothing more that was already read
-	closing bool
+	// exempt keeps MONITOR clients and other nodes' proxy links from the
+	// idle timeout, as Redis exempts its replica and master links.
+	exempt atomic.Bool
+	// softOver is when the pipeline's replies first went over the normal
+	// class's soft output limit (limits.go).
+	softOver time.Time
+	closing  bool
 
 	monitoring bool       // MONITOR: receives every command (monitor.go)
 	track      trackState // CLIENT TRACKING (tracking.go)
@@ -71,6 +77,11 @@ type Client struct {
 	// flushSpent is the time flushWrites spent during the current command
 	// (only measured while commands are timed).
 	flushSpent time.Duration
+	// flushErrs is how many error replies flushWrites wrote during the
+	// current command: they belong to the writes it flushed.
+	flushErrs int
+	// entryCmds are the commands queued in entry, in order (commandstats).
+	entryCmds []*commands.Command
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served
@@ -124,9 +135,17 @@ func (c *Client) info() string {
 		flags = "b"
 	}
 	cmd, _ := c.lastCmd.Load().(string)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	// omem is what waits to be written: a subscriber's queue (a normal
+	// client's replies are written before it reads its next request).
+	omem := 0
+	if sb := c.sub.live.Load(); sb != nil {
+		sb.mu.Lock()
+		omem = sb.inflight + len(sb.queue)
+		sb.mu.Unlock()
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), strings.ToLower(cmd), c.user, c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), omem, strings.ToLower(cmd), c.user, c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*resp.GuardConn)(nil)

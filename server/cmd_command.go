@@ -17,13 +17,13 @@ func commandCommand(s *Server, cl *Client, args [][]byte) {
 	}
 	switch strings.ToLower(string(args[1])) {
 	case "count":
+		if len(args) != 2 {
+			cl.out.Error(commands.ArityErr("command|count"))
+			return
+		}
 		cl.out.Int(int64(len(commands.All())))
 	case "list":
-		all := commands.All()
-		cl.out.Array(len(all))
-		for _, c := range all {
-			cl.out.BulkString(c.Name)
-		}
+		commandList(cl, args)
 	case "info":
 		names := args[2:]
 		if len(names) == 0 {
@@ -100,3 +100,47 @@ func writeCommandInfo(cl *Client, c *commands.Command) {
 }
 
 func aclCategories(c *commands.Command) []string { return c.Categories().Names() }
+
+// commandList is COMMAND LIST [FILTERBY MODULE name | ACLCAT category |
+// PATTERN pattern]. No command comes from a module; a pattern matches the
+// names as COMMAND LIST gives them.
+func commandList(cl *Client, args [][]byte) {
+	keep := func(*commands.Command) bool { return true }
+	switch {
+	case len(args) == 2:
+	case len(args) == 5 && commands.EqualFold(args[2], "filterby"):
+		arg := args[4]
+		switch strings.ToLower(string(args[3])) {
+		case "module":
+			keep = func(*commands.Command) bool { return false }
+		case "aclcat":
+			cat := "@" + strings.ToLower(string(arg))
+			keep = func(c *commands.Command) bool {
+				for _, have := range aclCategories(c) {
+					if have == cat {
+						return true
+					}
+				}
+				return false
+			}
+		case "pattern":
+			keep = func(c *commands.Command) bool { return commands.GlobMatch(string(arg), c.Name, true) }
+		default:
+			cl.out.Error(commands.ErrSyntax)
+			return
+		}
+	default:
+		cl.out.Error(commands.ErrSyntax)
+		return
+	}
+	var names []string
+	for _, c := range commands.All() {
+		if keep(c) {
+			names = append(names, c.Name)
+		}
+	}
+	cl.out.Array(len(names))
+	for _, n := range names {
+		cl.out.BulkString(n)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func init() {
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
 		"acl": aclCommand, "raft.auth": raftAuthCommand,
 	}
+	maps.Copy(serverHandlers, compatHandlers)
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {
 			panic("server command without handler: " + c.Name)
@@ -268,7 +270,7 @@ func (s *Server) backgroundSnapshot() {
 	go func() {
 		defer s.bg.Done()
 		if err := s.node.Snapshot(); err != nil {
-			s.log.Warn("background snapshot failed", "err", err)
+			s.log.Warn("background snapshot failed; check free space and permissions in the data dir, then run BGREWRITEAOF again", "err", err)
 		}
 	}()
 }

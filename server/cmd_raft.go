@@ -32,6 +32,7 @@ func raftProxyCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	cl.proxyLink = true
+	cl.exempt.Store(true)
 	cl.out.OK()
 }
 
@@ -233,17 +234,7 @@ func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) 
 	offset := s.fsm.AppliedIndex()
 	if s.node.IsLeader() {
 		kv("role", "master")
-		var lines []string
-		for _, p := range s.node.Peers() {
-			if p.Self || !p.Reachable {
-				continue
-			}
-			host, port, err := net.SplitHostPort(p.ClientAddr)
-			if err != nil {
-				continue
-			}
-			lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%s,state=online,offset=%d,lag=0", len(lines), host, port, offset))
-		}
+		lines := s.replicaLines()
 		kv("connected_slaves", len(lines))
 		for _, l := range lines {
 			b.WriteString(l + "\r\n")
@@ -259,7 +250,11 @@ func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) 
 		kv("master_host", host)
 		kv("master_port", port)
 		kv("master_link_status", status)
-		kv("master_last_io_seconds_ago", 0)
+		lastIO := int64(0)
+		if cm, ok := s.node.(ClusterMetrics); ok {
+			lastIO = int64(cm.LastContact().Seconds())
+		}
+		kv("master_last_io_seconds_ago", lastIO)
 		kv("master_sync_in_progress", 0)
 		kv("slave_read_repl_offset", offset)
 		kv("slave_repl_offset", offset)

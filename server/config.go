@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -18,6 +20,11 @@ type params struct {
 	byName map[string]*paramDef // every name and alias, lower case
 	names  []string             // every name and alias, for CONFIG GET patterns
 	values map[*paramDef]string
+	defs   []*paramDef // in table order, for CONFIG REWRITE
+	// flagDefaults are the flags' defaults: CONFIG REWRITE leaves out a
+	// value that is its flag's default, not the table's.
+	flagDefaults   map[string]string
+	flagConfigured map[string]string
 }
 
 func newParams(cfg *Config) *params {
@@ -28,6 +35,7 @@ func newParams(cfg *Config) *params {
 			p.names = append(p.names, n)
 		}
 		p.values[d] = d.def
+		p.defs = append(p.defs, d)
 	}
 	sort.Strings(p.names)
 	return p
@@ -63,9 +71,21 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		s.stats.commands.Store(0)
 		s.stats.connections.Store(0)
 		s.stats.rejected.Store(0)
+		s.resetMetricStats()
 		cl.out.OK()
 	case "rewrite":
-		cl.out.Error("ERR The server is running without a config file")
+		if s.cfg.ConfigFile == "" {
+			cl.out.Error("ERR The server is running without a config file")
+			return
+		}
+		if err := s.rewriteConfig(); err != nil {
+			s.log.Warn("CONFIG REWRITE failed; check that the config file's directory is writable by Geomys",
+				"file", s.cfg.ConfigFile, "err", err)
+			cl.out.Error("ERR Rewriting config file: " + errText(err))
+			return
+		}
+		s.log.Info("CONFIG REWRITE executed with success.")
+		cl.out.OK()
 	case "help":
 		cl.out.Array(1)
 		cl.out.Simple("CONFIG GET <pattern> | SET <param> <value> | RESETSTAT | REWRITE")
@@ -150,6 +170,9 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Lock()
 	for i, d := range defs {
+		if d.merge != nil {
+			vals[i] = d.merge(s.params.values[d], vals[i])
+		}
 		s.params.values[d] = vals[i]
 		if d.apply != nil {
 			// As given: the value shown may leave things out (the 'n' of
@@ -159,6 +182,25 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Unlock()
 	cl.out.OK()
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// errText is the system error's own text, as Redis' strerror shows it.
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		err = le.Err
+	}
+	msg := err.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
 }
 
 // applyTiming puts the slow log and latency monitor parameters into effect.

@@ -38,6 +38,9 @@ type paramDef struct {
 	// apply makes a value take effect, given as the client wrote it; it
 	// runs after every value of the CONFIG SET was validated.
 	apply func(s *Server, v string)
+	// merge, if set, combines a validated value with the current one into
+	// what CONFIG GET shows (client-output-buffer-limit sets some classes).
+	merge func(cur, v string) string
 }
 
 const (
@@ -206,6 +209,8 @@ func paramTable(cfg *Config) []*paramDef {
 			p.check = checkSave
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
+		default:
+			limitParams(p)
 		}
 	}
 	return ps

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"time"
+
+	"github.com/geomys/geomys/internal/hist"
 
 	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/cluster"
@@ -26,6 +29,9 @@ type Replicator interface {
 	ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*fsm.Result, error)
 	LinearizableRead(ctx context.Context) error
 	ReadReady(ctx context.Context) error
+	// LogWriteError is the Raft log's write error while it cannot be
+	// written (disk full); nil otherwise.
+	LogWriteError() error
 }
 
 // Leadership is who leads, and waiting for it.
@@ -74,10 +80,30 @@ type Dataset interface {
 	Libraries() (version uint64, libs map[string]string)
 	LibraryVersion() uint64
 	Stats() fsm.Stats
+	// AOFWriteError is the AOF's write error while it fails; nil otherwise.
+	AOFWriteError() error
 	Close() error
 }
 
+// ClusterMetrics is what INFO replication and the metrics endpoint read of
+// the Raft node beyond Membership. A cluster without it (a test fake)
+// reports no follower progress or group-commit figures.
+type ClusterMetrics interface {
+	Progress() (last uint64, followers []cluster.FollowerProgress)
+	ProposeStats() cluster.ProposeStats
+	LastContact() time.Duration
+}
+
+// DatasetMetrics is what the metrics endpoint reads of the state machine
+// beyond Stats.
+type DatasetMetrics interface {
+	FsyncLatency() hist.Snapshot
+	SnapshotDurations() hist.Snapshot
+}
+
 var (
-	_ Cluster = (*cluster.Node)(nil)
-	_ Dataset = (*fsm.FSM)(nil)
+	_ Cluster        = (*cluster.Node)(nil)
+	_ Dataset        = (*fsm.FSM)(nil)
+	_ ClusterMetrics = (*cluster.Node)(nil)
+	_ DatasetMetrics = (*fsm.FSM)(nil)
 )

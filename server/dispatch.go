@@ -29,17 +29,31 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
 	rest := rc.ReadPipeline()
+	in := len(first.Raw)
+	for i := range rest {
+		in += len(rest[i].Raw)
+	}
+	s.stats.netIn.Add(int64(in))
+	s.stats.reads.Add(1)
 	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
 		rc.Close()
 		return
 	}
 	s.execute(cl, first.Args)
+	s.checkOutputLimit(cl)
 	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
 		s.execute(cl, rest[i].Args)
+		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
+	if c := &cl.readCtx; c.Hits|c.Misses != 0 {
+		s.stats.hits.Add(c.Hits)
+		s.stats.misses.Add(c.Misses)
+		c.Hits, c.Misses = 0, 0
+	}
 	if cl.out.Len() > 0 {
+		s.sending(cl.out.Bytes())
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
 		if cap(cl.out.Bytes()) > maxIdleReplyBuffer {
@@ -62,8 +76,17 @@ func (s *Server) recoverConn(cl *Client) {
 }
 
 func (s *Server) execute(cl *Client, args [][]byte) {
-	if !s.timing.Load() && !cl.special() {
-		s.dispatch(cl, args)
+	if !cl.special() {
+		start := time.Now()
+		cl.flushSpent, cl.flushErrs = 0, 0
+		errs := cl.out.Errors()
+		if cmd := s.dispatch(cl, args); cmd != nil {
+			d := time.Since(start) - cl.flushSpent
+			s.cstats.record(cmd, d, cl.out.Errors()-errs > cl.flushErrs)
+			if s.timing.Load() {
+				s.observe(cl, cmd, args, d)
+			}
+		}
 		return
 	}
 	skipThis := cl.replySkip
@@ -74,11 +97,16 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		mark = cl.out.Len()
 	}
 	start := time.Now()
-	cl.flushSpent = 0
+	cl.flushSpent, cl.flushErrs = 0, 0
+	errs := cl.out.Errors()
 	cmd := s.dispatch(cl, args)
-	if s.timing.Load() {
+	if cmd != nil {
 		// Writes flushed meanwhile were timed (and logged) by flushWrites.
-		s.observe(cl, cmd, args, time.Since(start)-cl.flushSpent)
+		d := time.Since(start) - cl.flushSpent
+		s.cstats.record(cmd, d, cl.out.Errors()-errs > cl.flushErrs)
+		if s.timing.Load() {
+			s.observe(cl, cmd, args, d)
+		}
 	}
 	if quiet && (cl.replyOff || skipThis) { // CLIENT REPLY ON answers OK
 		s.flushWrites(cl)
@@ -132,12 +160,22 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.flushWrites(cl)
 		cl.txQueueError()
 		cl.out.Error(commands.ArityErr(cmd.Name))
+		s.cstats.reject(cmd)
 		return nil
 	}
 	if s.refuseByACL(cl, cmd, args) || s.refuseClusterOnly(cl, cmd) || s.refuseMembership(cl, cmd) {
+		s.cstats.reject(cmd)
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) || s.queueInMulti(cl, cmd, args) || s.refuseWhileBusy(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
+		s.cstats.reject(cmd)
+		return nil
+	}
+	if s.queueInMulti(cl, cmd, args) {
+		return nil
+	}
+	if s.refuseWhileBusy(cl, cmd, args) {
+		s.cstats.reject(cmd)
 		return nil
 	}
 	if s.pause.on.Load() {
@@ -192,6 +230,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			s.flushWrites(cl)
 			s.redirect(cl)
 		default:
+			cl.entryCmds = append(cl.entryCmds, cmd)
 			s.queueWrite(cl, args)
 			return nil // timed with its entry (flushWrites)
 		}
@@ -263,27 +302,32 @@ func (s *Server) flushWrites(cl *Client) {
 	data := cl.entry.Bytes()
 	cl.entry.Trim(maxIdleReplyBuffer)
 	cl.entry.Reset(0)
-	var start time.Time
-	if s.timing.Load() {
-		start = time.Now()
+	cmds := cl.entryCmds
+	cl.entryCmds = cl.entryCmds[:0]
+	if len(cmds) != n {
+		cmds = nil // not queued by dispatch: nothing to attribute
 	}
+	start := time.Now()
 	res, err := s.node.Apply(data)
 	for errors.Is(err, cluster.ErrNoLeader) && !s.node.IsLeader() && s.awaitLeader(cl) && s.node.IsLeader() {
 		// Leadership moved while the entry was queued, and it was certainly
 		// not applied: propose it again now that we lead once more.
 		res, err = s.node.Apply(data)
 	}
+	d := time.Since(start)
+	cl.flushSpent += d
 	if err != nil {
 		msg := clusterError(err)
 		for i := 0; i < n; i++ {
 			cl.out.Error(msg)
 		}
+		cl.flushErrs += n
+		s.cstats.recordEntry(cmds, nil, d)
 		return
 	}
 	cl.out.Raw(res.Reply)
-	if !start.IsZero() {
-		d := time.Since(start)
-		cl.flushSpent += d
+	s.cstats.recordEntry(cmds, res.Reply, d)
+	if s.timing.Load() {
 		s.observeEntry(cl, data, d)
 	}
 }
@@ -291,6 +335,9 @@ func (s *Server) flushWrites(cl *Client) {
 // clusterError maps a write/read failure to a reply a client can act on:
 // TRYAGAIN means certainly not applied, retry; UNCERTAIN means it may have been.
 func clusterError(err error) string {
+	if msg, ok := diskErrorReply(err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader):
 		return "TRYAGAIN no leader available, the command was not executed; retry"

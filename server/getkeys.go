@@ -74,6 +74,21 @@ func commandKeysOK(cmd *commands.Command, args [][]byte) ([][]byte, bool) {
 			keys = append(keys, store)
 		}
 		return keys, true
+	case "migrate": // Redis' migrateGetKeys
+		for i := 6; i < len(args); i++ {
+			switch strings.ToLower(string(args[i])) {
+			case "keys":
+				if len(args[3]) > 0 {
+					return nil, false
+				}
+				return args[i+1:], true
+			case "auth":
+				i++
+			case "auth2":
+				i += 2
+			}
+		}
+		return args[3:4], true
 	case "georadius", "georadiusbymember":
 		keys := [][]byte{args[1]}
 		from := 6

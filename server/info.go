@@ -9,30 +9,9 @@ import (
 	"time"
 )
 
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "raft", "keyspace"}
-
 func infoCommand(s *Server, cl *Client, args [][]byte) {
-	want := map[string]bool{}
-	for _, a := range args[1:] {
-		switch sec := strings.ToLower(string(a)); sec {
-		case "all", "everything", "default":
-			for _, n := range infoSections {
-				want[n] = true
-			}
-		default:
-			want[sec] = true
-		}
-	}
-	if len(args) == 1 {
-		for _, n := range infoSections {
-			want[n] = true
-		}
-	}
 	var b strings.Builder
-	for _, sec := range infoSections {
-		if !want[sec] {
-			continue
-		}
+	for _, sec := range infoSelect(args) {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
@@ -43,7 +22,7 @@ func infoCommand(s *Server, cl *Client, args [][]byte) {
 
 func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	kv := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
-	b.WriteString("# " + strings.ToUpper(sec[:1]) + sec[1:] + "\r\n")
+	b.WriteString("# " + infoTitle(sec) + "\r\n")
 	if !s.opened.Load() {
 		switch sec {
 		case "persistence":
@@ -51,7 +30,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 			kv("async_loading", 0)
 			kv("aof_enabled", 1)
 			return
-		case "replication", "raft", "keyspace":
+		case "replication", "raft", "keyspace", "commandstats", "errorstats", "latencystats":
 			return // the dataset and Raft are not open yet
 		}
 	}
@@ -75,10 +54,12 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("executable", exe)
 		kv("config_file", "")
 		kv("node_id", s.cfg.NodeID)
+		s.infoServerMore(kv)
 	case "clients":
 		kv("connected_clients", len(s.clientsSnapshot()))
 		kv("maxclients", 10000)
 		kv("blocked_clients", s.waiters.blocked())
+		s.infoClientsMore(kv)
 	case "memory":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -100,6 +81,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		if ms.HeapAlloc > 0 {
 			kv("mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(rss)/float64(ms.HeapAlloc)))
 		}
+		s.infoMemoryMore(kv, &ms, rss)
 	case "persistence":
 		st := s.fsm.Stats()
 		status := func(ok bool) string {
@@ -123,6 +105,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("aof_base_size", st.AOFBase)
 		kv("aof_fsync", s.cfg.AppendFsync)
 		kv("raft_applied_index", st.AppliedIndex)
+		s.infoPersistenceMore(kv, st)
 	case "stats":
 		kv("total_connections_received", s.stats.connections.Load())
 		kv("total_commands_processed", s.stats.commands.Load())
@@ -132,20 +115,29 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 			kv("expired_keys", s.fsm.Stats().ExpiredKeys)
 		}
 		kv("evicted_keys", 0)
-		kv("keyspace_hits", 0)
-		kv("keyspace_misses", 0)
+		kv("keyspace_hits", s.stats.hits.Load())
+		kv("keyspace_misses", s.stats.misses.Load())
 		psc, psp := s.pubsub.counts()
 		kv("pubsub_channels", psc)
 		kv("pubsub_patterns", psp)
+		s.infoStatsMore(kv)
 	case "replication":
 		s.writeReplicationInfo(b, kv)
+		s.infoReplicationMore(kv)
 	case "raft":
 		var rb strings.Builder
 		s.writeRaftInfo(&rb)
 		b.WriteString(strings.TrimPrefix(rb.String(), "# Raft\r\n"))
 	case "cpu":
-		kv("used_cpu_user", cpuSeconds())
-		kv("used_cpu_sys", 0)
+		s.writeCPUInfo(kv)
+	case "cluster":
+		kv("cluster_enabled", 0) // Redis Cluster's sharding; Raft replication is reported under replication and raft
+	case "commandstats":
+		s.cstats.writeCommandStats(b)
+	case "errorstats":
+		s.cstats.writeErrorStats(b)
+	case "latencystats":
+		s.cstats.writeLatencyStats(b)
 	case "keyspace":
 		st := s.fsm.RLock()
 		for _, db := range st.DBs {
@@ -202,17 +194,4 @@ func totalMemory() int64 {
 		}
 	}
 	return 0
-}
-
-func cpuSeconds() string {
-	data, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return "0"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 15 {
-		return "0"
-	}
-	ut, _ := strconv.ParseInt(f[13], 10, 64)
-	return fmt.Sprintf("%.6f", float64(ut)/100)
 }

@@ -30,9 +30,9 @@ func (s *Server) joinLoop() {
 		}
 		switch {
 		case err != nil:
-			s.log.Warn("join: cannot reach member", "addr", s.cfg.Join, "attempt", attempt, "err", err)
+			s.log.Warn("join: cannot reach member; check that --join names a running member's client address and that the network allows it (retrying)", "addr", s.cfg.Join, "attempt", attempt, "err", err)
 		case reply[0] == '-':
-			s.log.Warn("join refused", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
+			s.log.Warn("join refused; read the reply, fix this node's flags (--node-id, --raft-advertise) or the cluster, and restart (retrying)", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
 		}
 		select {
 		case <-s.done:

@@ -55,7 +55,7 @@ func (s *Server) listen() error {
 		}
 		// The protected-mode gate sits above TLS, so a refused client reads
 		// the DENIED text over the TLS session it opened, as from Redis.
-		ln = resp.GuardListener(&protectedListener{Listener: ln, s: s}, resp.GuardLimits{})
+		ln = resp.GuardListener(&protectedListener{Listener: ln, s: s}, s.limits.guardLimits())
 		s.lns = append(s.lns, listener{ln: ln, srv: redcon.NewServer(addr, s.serveRESP, s.accept, s.closedConn), tls: p.tls != nil})
 	}
 	var once sync.Once

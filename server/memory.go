@@ -50,15 +50,17 @@ func (s *Server) opsSampler() {
 	defer s.bg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	last := s.stats.commands.Load()
+	last, lastIn, lastOut := s.stats.commands.Load(), s.stats.netIn.Load(), s.stats.netOut.Load()
 	for {
 		select {
 		case <-s.done:
 			return
 		case <-t.C:
 		}
-		now := s.stats.commands.Load()
+		now, in, out := s.stats.commands.Load(), s.stats.netIn.Load(), s.stats.netOut.Load()
 		s.stats.opsPerSec.Store(max(now-last, 0))
-		last = now
+		s.stats.inPerSec.Store(max(in-lastIn, 0))
+		s.stats.outPerSec.Store(max(out-lastOut, 0))
+		last, lastIn, lastOut = now, in, out
 	}
 }

@@ -138,6 +138,7 @@ func monitorCommand(s *Server, cl *Client, args [][]byte) {
 	s.sendNow(sb, cl)
 	sb.wmu.Unlock()
 	cl.monitoring = true
+	cl.exempt.Store(true)
 	cl.sub.startWriter()
 }
 
@@ -148,4 +149,5 @@ func (s *Server) stopMonitor(cl *Client) {
 	}
 	s.monitors.remove(cl.sub.sb)
 	cl.monitoring = false
+	cl.exempt.Store(cl.proxyLink)
 }

@@ -89,6 +89,20 @@ func peerVerified(cl *Client) bool {
 	return tc != nil && len(tc.ConnectionState().VerifiedChains) > 0
 }
 
+// rawConn is the socket under a client connection's guard and TLS layers:
+// what keepalive applies to, and what another goroutine closes to end the
+// connection at once (a TLS Close would first send close_notify, which can
+// wait on a peer that does not read).
+func rawConn(nc net.Conn) net.Conn {
+	if g, ok := nc.(*resp.GuardConn); ok {
+		nc = g.NetConn()
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	return nc
+}
+
 // tlsConn is cl's TLS connection, nil for a plain one.
 func tlsConn(cl *Client) *tls.Conn {
 	nc := cl.conn.NetConn()

@@ -1,13 +1,14 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/geomys/geomys/commands"
-	"github.com/geomys/geomys/resp"
 )
 
 // Pub/sub. PUBLISH goes through the Raft log (commands/cmd_pubsub.go); after
@@ -24,10 +25,6 @@ import (
 // written the same way, under the subscriber's write lock and after anything
 // already queued, so a message never precedes the confirmation of its
 // subscription nor follows that of its unsubscription.
-
-// pubsubOutputLimit is the most a subscriber may have queued and unwritten
-// before it is disconnected (client-output-buffer-limit pubsub 32mb).
-const pubsubOutputLimit = 32 << 20
 
 // subState is a connection's pub/sub subscriptions; only the connection's own
 // goroutine touches it.
@@ -67,11 +64,17 @@ type subscriber struct {
 	cl *Client
 	nc net.Conn
 
-	mu    sync.Mutex // guards queue, spare, dead
+	mu    sync.Mutex // guards queue, spare, dead, softOver
 	queue []byte
 	spare []byte
 	dead  bool // over the output limit or a write failed: the writer closes nc
 	wake  chan struct{}
+	// lim is client-output-buffer-limit pubsub (the server's; CONFIG SET
+	// changes it), which bounds queue; MONITOR clients share it.
+	lim      *atomic.Pointer[obufLimit]
+	softOver time.Time
+	inflight int // bytes the writer is writing now: still unsent, so they count
+	log      *slog.Logger
 
 	wmu sync.Mutex // held while writing to nc
 }
@@ -201,10 +204,13 @@ func (sb *subscriber) enqueue(frame []byte) bool {
 		sb.mu.Unlock()
 		return false
 	}
-	if len(sb.queue)+len(frame) > pubsubOutputLimit {
+	if lim := sb.lim.Load(); !lim.none() && lim.over(int64(sb.inflight+len(sb.queue)+len(frame)), &sb.softOver) {
+		omem := len(sb.queue)
 		sb.dead = true
 		sb.queue = nil
 		sb.mu.Unlock()
+		sb.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits; it does not read its pub/sub messages fast enough (client-output-buffer-limit pubsub)",
+			"client", sb.cl.ID, "addr", sb.cl.Addr, "omem", omem)
 		sb.hardClose() // also unblocks a writer stuck on a peer that doesn't read
 		return false
 	}
@@ -217,11 +223,7 @@ func (sb *subscriber) enqueue(frame []byte) bool {
 // hardClose closes the socket itself, below the guard (whose Close may wait),
 // so the connection's read loop ends and cleans up.
 func (sb *subscriber) hardClose() {
-	if g, ok := sb.nc.(*resp.GuardConn); ok {
-		g.NetConn().Close()
-		return
-	}
-	sb.nc.Close()
+	rawConn(sb.nc).Close()
 }
 
 func (sb *subscriber) signal() {
@@ -242,10 +244,15 @@ func (sb *subscriber) writeLocked(extra []byte) {
 	}
 	buf := sb.queue
 	sb.queue, sb.spare = sb.spare[:0], nil
+	sb.inflight = len(buf)
 	sb.mu.Unlock()
 	buf = append(buf, extra...)
 	if len(buf) > 0 {
-		if _, err := sb.nc.Write(buf); err != nil {
+		_, err := sb.nc.Write(buf)
+		sb.mu.Lock()
+		sb.inflight = 0
+		sb.mu.Unlock()
+		if err != nil {
 			sb.mu.Lock()
 			sb.dead, sb.queue = true, nil
 			sb.mu.Unlock()
@@ -298,7 +305,7 @@ func (st *subState) stopWriter() {
 func (s *Server) subscriberOf(cl *Client) *subscriber {
 	st := &cl.sub
 	if st.sb == nil {
-		st.sb = &subscriber{cl: cl, nc: cl.conn.NetConn(), wake: make(chan struct{}, 1)}
+		st.sb = &subscriber{cl: cl, nc: cl.conn.NetConn(), wake: make(chan struct{}, 1), lim: &s.limits.pubsub, log: s.log}
 		st.channels = map[string]struct{}{}
 		st.patterns = map[string]struct{}{}
 		st.shards = map[string]struct{}{}

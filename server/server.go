@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,8 +71,20 @@ type Config struct {
 	ClusterSecret string
 	// NotifyKeyspaceEvents is notify-keyspace-events' initial value.
 	NotifyKeyspaceEvents string
+	// Client limits, as the redis.conf directives of the same names, in
+	// their syntax ("" for Redis' default): see limits.go.
+	MaxClients, Timeout, TCPKeepAlive                                string
+	ClientOutputBufferLimit, ClientQueryBufferLimit, ProtoMaxBulkLen string
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
+	// ConfigFile is the config file CONFIG REWRITE writes ("" for none).
+	ConfigFile string
+	// Params are CONFIG parameters set in the config file.
+	Params []ParamValue
+	// Flags are the command-line flags and their values.
+	Flags []FlagValue
+	// MetricsAddr, when set, is where /metrics is served (Prometheus).
+	MetricsAddr string
 	// TLSPort is the client TLS port (0: none); TLS the tls-* settings and
 	// TLSConfigs what main built from them (nil without TLS).
 	TLSPort    int
@@ -108,8 +121,12 @@ type Server struct {
 	startACL      *acl.Users // the ACL until the dataset is open
 	aclLog        aclLog
 	params        *params
+	limits        clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
 	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
 	stats         stats
+	cstats        *cmdStats // per command and per error (cmdstats.go)
+	startMem      uint64    // heap in use at start: used_memory_startup
+	metricsLn     net.Listener
 	slow          slowlog
 	latency       latencyMonitor
 	timing        atomic.Bool // slowlog or latency monitor on: time commands
@@ -131,6 +148,14 @@ type stats struct {
 	commands    atomic.Int64
 	rejected    atomic.Int64
 	opsPerSec   atomic.Int64
+	netIn       atomic.Int64 // bytes of commands received
+	netOut      atomic.Int64 // bytes of replies sent
+	inPerSec    atomic.Int64 // netIn over the last second
+	outPerSec   atomic.Int64
+	reads       atomic.Int64 // pipelines read (total_reads_processed)
+	writes      atomic.Int64 // reply writes (total_writes_processed)
+	hits        atomic.Int64 // keyspace_hits
+	misses      atomic.Int64 // keyspace_misses
 }
 
 // New binds the listener and serves: like redis-server, the node answers
@@ -155,6 +180,10 @@ func New(cfg Config) (*Server, error) {
 	s.pubsub.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
 	s.scripts = scripting.NewEngine()
+	s.cstats = newCmdStats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.startMem = ms.HeapAlloc
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
 	s.startACL = cfg.StartACL
@@ -169,15 +198,28 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.notify.Store(flags)
 	s.params.set("notify-keyspace-events", commands.NotifyFlagsString(flags))
+	if err := s.initLimits(); err != nil {
+		return nil, err
+	}
 	s.slow.threshold.Store(10000)
 	s.slow.maxLen.Store(128)
 	s.updateTiming()
+	s.params.addFlags(cfg.Flags)
+	s.applyFileParams(cfg.Params)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	s.protected.Store(cfg.ProtectedMode)
 	s.upstreams.TLS = s.peerTLS()
+	if cfg.MetricsAddr != "" {
+		if err := s.serveMetrics(cfg.MetricsAddr); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.listen(); err != nil {
+		if s.metricsLn != nil {
+			s.metricsLn.Close()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -204,7 +246,8 @@ func (s *Server) Hooks() Hooks {
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
-	s.bg.Add(3)
+	s.bg.Add(4)
+	go s.clientsCron()
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
 	go s.becomeReady()
@@ -242,6 +285,9 @@ func (s *Server) Close() error {
 	s.scripts.Abort()
 	s.endLife()
 	s.closeListeners()
+	if s.metricsLn != nil {
+		s.metricsLn.Close()
+	}
 	err := <-s.served
 	s.served <- err
 	s.serving.Wait()
@@ -258,6 +304,12 @@ func (s *Server) accept(rc redcon.Conn) bool {
 		return false
 	}
 	cl := newClient(s.nextID.Add(1), rc)
+	s.mu.Lock()
+	n := len(s.clients)
+	s.mu.Unlock()
+	if !s.admit(cl, n) {
+		return false
+	}
 	s.setDefaultAuth(cl)
 	rc.SetContext(cl)
 	s.mu.Lock()

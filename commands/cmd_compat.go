@@ -1,0 +1,25 @@
+package commands
+
+// Redis commands that belong to Redis Cluster, master-replica replication or
+// modules. Geomys is one Raft group without those, so most of these answer
+// an error that says so (what Redis answers with cluster mode off, where it
+// has such an answer); they are declared so that COMMAND lists them as
+// Redis does and clients probing them get a clear reply.
+func init() {
+	const s = Server
+	register(
+		&Command{Name: "cluster", Arity: -2, Flags: s, Group: "cluster", Since: "3.0.0", Summary: "A container for Redis Cluster commands (cluster support is disabled: Geomys is one Raft group).", Args: "subcommand [arguments]"},
+		&Command{Name: "readonly", Arity: 1, Flags: s | Loading | Stale | Fast, Group: "cluster", Since: "3.0.0", Summary: "Enables read-only queries for a Redis Cluster replica (cluster support is disabled)."},
+		&Command{Name: "readwrite", Arity: 1, Flags: s | Loading | Stale | Fast, Group: "cluster", Since: "3.0.0", Summary: "Disables read-only queries for a Redis Cluster replica (cluster support is disabled)."},
+		&Command{Name: "asking", Arity: 1, Flags: s | Fast, Group: "cluster", Since: "3.0.0", Summary: "Signals that a Redis Cluster client is following an -ASK redirect (cluster support is disabled)."},
+		&Command{Name: "failover", Arity: -1, Flags: s | Admin | NoScript | Stale, Group: "server", Since: "6.2.0", Summary: "Starts a coordinated failover from a master to a replica (Geomys: use RAFT.TRANSFER-LEADER).", Args: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]"},
+		&Command{Name: "lolwut", Arity: -1, Flags: s | Fast, Group: "server", Since: "5.0.0", Summary: "Displays computer art and the Redis version.", Args: "[VERSION version]"},
+		&Command{Name: "module", Arity: -2, Flags: s, Group: "server", Since: "4.0.0", Summary: "A container for module commands (LIST answers no modules; LOAD is not supported).", Args: "subcommand [arguments]"},
+		&Command{Name: "replicaof", Arity: 3, Flags: s | Admin | NoScript | Stale, Group: "server", Since: "5.0.0", Summary: "Configures a server as a replica of another (not supported: Geomys replicates through Raft).", Args: "host port"},
+		&Command{Name: "slaveof", Arity: 3, Flags: s | Admin | NoScript | Stale, Group: "server", Since: "1.0.0", Summary: "REPLICAOF's old name (not supported: Geomys replicates through Raft).", Args: "host port"},
+		&Command{Name: "sync", Arity: 1, Flags: s | Admin | NoScript | NoMulti, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication (not supported: Geomys replicates through Raft)."},
+		&Command{Name: "psync", Arity: -3, Flags: s | Admin | NoScript | NoMulti, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication (not supported: Geomys replicates through Raft).", Args: "replicationid offset"},
+		&Command{Name: "replconf", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream (not supported: Geomys replicates through Raft)."},
+		&Command{Name: "migrate", Arity: -6, Flags: s | MovableKeys, FirstKey: 3, LastKey: 3, Step: 1, Group: "generic", Since: "2.6.0", Summary: "Atomically transfers a key from one Redis instance to another (not supported: use DUMP and RESTORE).", Args: "host port key|\"\" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password] [KEYS key [key ...]]"},
+	)
+}
