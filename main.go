@@ -150,6 +150,10 @@ func run() error {
 	if err := setupTLS(&cfg); err != nil {
 		return err
 	}
+	if *importDir != "" && cfg.Port == 0 {
+		// The import talks RESP to this node's plain port.
+		return errors.New("--import loads the AOF through the plain port: give --port too")
+	}
 	if cfg.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive")
 	}

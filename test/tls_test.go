@@ -234,6 +234,7 @@ func TestTLSFlagErrors(t *testing.T) {
 		{[]string{"--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.nodeKey, "--tls-ca-cert-file", c.ca, "--tls-auth-clients", "maybe"}, "--tls-auth-clients must be yes, no or optional"},
 		{[]string{"--tls-cluster", "yes"}, "--tls-cluster yes: peers reach each other on the TLS port, give --tls-port"},
 		{[]string{"--protected-mode", "on"}, `--protected-mode must be yes or no, not "on"`},
+		{[]string{"--port", "0", "--tls-port", port, "--tls-cert-file", c.node, "--tls-key-file", c.nodeKey, "--tls-ca-cert-file", c.ca, "--import", c.dir}, "--import loads the AOF through the plain port"},
 	}
 	for _, tc := range cases {
 		args := append([]string{"--dir", t.TempDir(), "--port", strconv.Itoa(freePort(t))}, tc.args...)
