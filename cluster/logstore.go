@@ -1,0 +1,215 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/migrate"
+)
+
+// Raft log stores (--raft-log). The stable store (term, vote) is always
+// raft.db; the log lives in raft.db too ("bolt") or in the segment files of
+// wal/ ("wal"). The wal/ directory is the single mark of which one holds
+// the log: while it exists the WAL is authoritative, whatever raft.db's log
+// bucket still contains. A node started with the other store than the one
+// its log is in converts it once, before Raft starts, so an upgrade (bolt to
+// wal) and a step back (wal to bolt) both keep every entry.
+const (
+	LogWAL  = "wal"
+	LogBolt = "bolt"
+	// DefaultRaftLog is the store a node without a log starts with.
+	DefaultRaftLog = LogWAL
+
+	walDir     = "wal"
+	walTmpDir  = "wal.tmp" // a conversion to the WAL in progress
+	walOldDir  = "wal.old" // a conversion from the WAL finished, being removed
+	copyBatch  = 4 << 20   // bytes of entries per append while converting
+	segmentMax = 64 << 20  // raft-wal's default segment size
+)
+
+// ErrEntryTooLarge refuses a write whose Raft entry the WAL could store but
+// never read back (raft-wal reads records up to segment.MaxEntrySize).
+var ErrEntryTooLarge = errors.New("write too large for the Raft log (wal stores entries up to 64 MiB; --raft-log bolt has no such limit)")
+
+// walMaxEntry is raft-wal's segment.MaxEntrySize; writes are refused a
+// margin below it for the entry's own header fields.
+const walMaxEntry = 64<<20 - 4<<10
+
+// logStore is the opened Raft log and how to close it.
+type logStore struct {
+	raft.LogStore
+	kind  string
+	close func() error
+}
+
+// openLogStore opens (and if needed converts to) the log store kind in dir.
+// stable is raft.db, which also holds the bolt log.
+func openLogStore(dir, kind string, stable *raftboltdb.BoltStore, logger hclog.Logger, log *slog.Logger) (*logStore, error) {
+	if kind == "" {
+		kind = DefaultRaftLog
+	}
+	// Leftovers of an interrupted conversion: a wal.tmp never became the
+	// log; a wal.old already stopped being it.
+	for _, d := range []string{walTmpDir, walOldDir} {
+		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
+			return nil, fmt.Errorf("remove %s: %w", d, err)
+		}
+	}
+	haveWAL, err := dirExists(filepath.Join(dir, walDir))
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case LogWAL:
+		if !haveWAL {
+			if err := boltToWAL(dir, stable, logger, log); err != nil {
+				return nil, err
+			}
+		}
+		w, err := openWAL(filepath.Join(dir, walDir), logger)
+		if err != nil {
+			return nil, err
+		}
+		// A conversion that stopped after the switch may have left the
+		// old entries in raft.db: the WAL is the log now.
+		if err := clearLog(stable); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("clear the bolt log after the switch to wal: %w", err)
+		}
+		return &logStore{LogStore: w, kind: LogWAL, close: w.Close}, nil
+	case LogBolt:
+		if haveWAL {
+			if err := walToBolt(dir, stable, logger, log); err != nil {
+				return nil, err
+			}
+		}
+		return &logStore{LogStore: stable, kind: LogBolt, close: func() error { return nil }}, nil
+	default:
+		return nil, fmt.Errorf("unknown raft log store %q (wal or bolt)", kind)
+	}
+}
+
+func openWAL(dir string, logger hclog.Logger) (*wal.WAL, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	w, err := wal.Open(dir, wal.WithLogger(logger.Named("wal")), wal.WithSegmentSize(segmentMax))
+	if err != nil {
+		return nil, fmt.Errorf("open raft log %s: %w", dir, err)
+	}
+	return w, nil
+}
+
+// boltToWAL copies raft.db's log into a new WAL next to it and then makes it
+// the log by renaming it into place (the switch is that one rename).
+func boltToWAL(dir string, stable *raftboltdb.BoltStore, logger hclog.Logger, log *slog.Logger) error {
+	last, err := stable.LastIndex()
+	if err != nil {
+		return fmt.Errorf("read the bolt log: %w", err)
+	}
+	if last > 0 {
+		first, _ := stable.FirstIndex()
+		log.Warn("converting the Raft log from bolt to wal", "first", first, "last", last)
+	}
+	tmp := filepath.Join(dir, walTmpDir)
+	w, err := openWAL(tmp, logger)
+	if err != nil {
+		return err
+	}
+	if last > 0 {
+		if err := migrate.CopyLogs(context.Background(), w, stable, copyBatch, nil); err != nil {
+			w.Close()
+			return fmt.Errorf("copy the bolt log to wal: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("close the new wal: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, walDir)); err != nil {
+		return fmt.Errorf("switch to the new wal: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// walToBolt copies the WAL into raft.db's (emptied) log bucket, then removes
+// the WAL. Until the removal the WAL stays authoritative, so a crash half
+// way just converts again on the next start.
+func walToBolt(dir string, stable *raftboltdb.BoltStore, logger hclog.Logger, log *slog.Logger) error {
+	w, err := openWAL(filepath.Join(dir, walDir), logger)
+	if err != nil {
+		return err
+	}
+	first, _ := w.FirstIndex()
+	last, err := w.LastIndex()
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("read the wal: %w", err)
+	}
+	if last > 0 {
+		log.Warn("converting the Raft log from wal to bolt", "first", first, "last", last)
+	}
+	err = clearLog(stable)
+	if err == nil && last > 0 {
+		err = migrate.CopyLogs(context.Background(), stable, w, copyBatch, nil)
+	}
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("copy the wal to the bolt log: %w", err)
+	}
+	old := filepath.Join(dir, walOldDir)
+	if err := os.Rename(filepath.Join(dir, walDir), old); err != nil {
+		return fmt.Errorf("retire the wal: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// clearLog empties raft.db's log bucket (the stable keys stay).
+func clearLog(s *raftboltdb.BoltStore) error {
+	first, err := s.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := s.LastIndex()
+	if err != nil || last == 0 {
+		return err
+	}
+	return s.DeleteRange(first, last)
+}
+
+func dirExists(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	return st.IsDir(), nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
