@@ -40,9 +40,9 @@ type Options struct {
 	// RaftLog is the Raft log store: LogWAL or LogBolt (default
 	// DefaultRaftLog). A node whose log is in the other one converts it
 	// once at start (see openLogStore).
-	RaftLog string
-	Join          string // RESP address of an existing member: do not bootstrap
-	TrailingLogs  uint64 // entries kept after a snapshot for followers that lag
+	RaftLog      string
+	Join         string // RESP address of an existing member: do not bootstrap
+	TrailingLogs uint64 // entries kept after a snapshot for followers that lag
 	// ElectionTimeout is how long followers wait for the leader before
 	// electing another (default 1s).
 	ElectionTimeout time.Duration
