@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/migrate"
 )
 
@@ -35,14 +34,6 @@ const (
 	copyBatch  = 4 << 20   // bytes of entries per append while converting
 	segmentMax = 64 << 20  // raft-wal's default segment size
 )
-
-// ErrEntryTooLarge refuses a write whose Raft entry the WAL could store but
-// never read back (raft-wal reads records up to segment.MaxEntrySize).
-var ErrEntryTooLarge = errors.New("write too large for the Raft log (wal stores entries up to 64 MiB; --raft-log bolt has no such limit)")
-
-// walMaxEntry is raft-wal's segment.MaxEntrySize; writes are refused a
-// margin below it for the entry's own header fields.
-const walMaxEntry = 64<<20 - 4<<10
 
 // logStore is the opened Raft log and how to close it.
 type logStore struct {
@@ -96,17 +87,6 @@ func openLogStore(dir, kind string, stable *raftboltdb.BoltStore, logger hclog.L
 	default:
 		return nil, fmt.Errorf("unknown raft log store %q (wal or bolt)", kind)
 	}
-}
-
-func openWAL(dir string, logger hclog.Logger) (*wal.WAL, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	w, err := wal.Open(dir, wal.WithLogger(logger.Named("wal")), wal.WithSegmentSize(segmentMax))
-	if err != nil {
-		return nil, fmt.Errorf("open raft log %s: %w", dir, err)
-	}
-	return w, nil
 }
 
 // boltToWAL copies raft.db's log into a new WAL next to it and then makes it
