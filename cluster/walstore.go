@@ -29,7 +29,10 @@ type walStore struct {
 }
 
 const (
-	bigEntryMin    = segment.MaxEntrySize / 2 // leaves room for the record's other fields
+	// Well below segment.MaxEntrySize, so a record's other fields always
+	// fit; an entry this large costs two more fsyncs (its file and the
+	// directory), little beside writing its bytes.
+	bigEntryMin    = segment.MaxEntrySize / 8
 	bigEntryPrefix = "entry-"
 	bigEntrySuffix = ".data"
 )

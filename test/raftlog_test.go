@@ -130,11 +130,11 @@ func TestRaftLogWALTornTail(t *testing.T) {
 
 // TestRaftLogWALLargeEntry: a value larger than raft-wal reads back in one
 // record (64 MiB) would leave a node that cannot start; such an entry's data
-// goes to a file of its own. 40 MB is above the 32 MiB where that starts.
+// goes to a file of its own. 10 MB is above the 8 MiB where that starts.
 func TestRaftLogWALLargeEntry(t *testing.T) {
 	n := startNode(t, "--raft-log", "wal")
 	ctx := ctxT(t)
-	big := strings.Repeat("x", 40_000_000)
+	big := strings.Repeat("x", 10_000_000)
 	if err := n.client().Set(ctx, "big", big, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
