@@ -101,6 +101,15 @@ func (s *walStore) StoreLogs(logs []*raft.Log) error {
 
 // GetLog reads an entry, with its data from its own file if it has one.
 func (s *walStore) GetLog(index uint64, l *raft.Log) error {
+	// raft-wal drops a compacted head only with its whole segment and
+	// still reads those entries from the tail segment. Raft must not see
+	// them: a follower that needs them gets a snapshot, as with bolt,
+	// rather than the whole history (replayed, with its expired writes).
+	if first, err := s.WAL.FirstIndex(); err != nil {
+		return err
+	} else if index < first {
+		return raft.ErrLogNotFound
+	}
 	if err := s.WAL.GetLog(index, l); err != nil {
 		return err
 	}

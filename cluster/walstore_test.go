@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,5 +67,10 @@ func TestWALStoreLargeEntries(t *testing.T) {
 	}
 	if first, _ := s.FirstIndex(); first != 4 {
 		t.Fatalf("FirstIndex %d, want 4", first)
+	}
+	// raft-wal itself still reads them from the tail segment.
+	var gone raft.Log
+	if err := s.GetLog(2, &gone); !errors.Is(err, raft.ErrLogNotFound) {
+		t.Fatalf("GetLog of a deleted entry: %v, want %v", err, raft.ErrLogNotFound)
 	}
 }
