@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"github.com/hashicorp/raft-wal/migrate"
 )
 
 // Raft log stores (--raft-log). The stable store (term, vote) is always
@@ -106,7 +104,7 @@ func boltToWAL(dir string, stable *raftboltdb.BoltStore, logger hclog.Logger, lo
 		return err
 	}
 	if last > 0 {
-		if err := migrate.CopyLogs(context.Background(), w, stable, copyBatch, nil); err != nil {
+		if err := copyLogs(w, stable, last); err != nil {
 			w.Close()
 			return fmt.Errorf("copy the bolt log to wal: %w", err)
 		}
@@ -139,7 +137,7 @@ func walToBolt(dir string, stable *raftboltdb.BoltStore, logger hclog.Logger, lo
 	}
 	err = clearLog(stable)
 	if err == nil && last > 0 {
-		err = migrate.CopyLogs(context.Background(), stable, w, copyBatch, nil)
+		err = copyLogs(stable, w, last)
 	}
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -155,6 +153,44 @@ func walToBolt(dir string, stable *raftboltdb.BoltStore, logger hclog.Logger, lo
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// copyLogs appends src's entries up to last to the empty dst, in batches.
+// Only the run of entries that ends at last is copied: a bolt log can hold
+// older entries before a gap (raft leaves them when a follower installs a
+// snapshot), which the WAL, gapless, cannot take and Raft no longer needs.
+func copyLogs(dst, src raft.LogStore, last uint64) error {
+	first, err := src.FirstIndex()
+	if err != nil {
+		return err
+	}
+	start := last
+	for start > first {
+		var e raft.Log
+		if err := src.GetLog(start-1, &e); errors.Is(err, raft.ErrLogNotFound) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("read entry %d: %w", start-1, err)
+		}
+		start--
+	}
+	var batch []*raft.Log
+	size := 0
+	for i := start; i <= last; i++ {
+		e := new(raft.Log)
+		if err := src.GetLog(i, e); err != nil {
+			return fmt.Errorf("read entry %d: %w", i, err)
+		}
+		batch = append(batch, e)
+		size += len(e.Data)
+		if size >= copyBatch || i == last {
+			if err := dst.StoreLogs(batch); err != nil {
+				return fmt.Errorf("write entries %d-%d: %w", batch[0].Index, i, err)
+			}
+			batch, size = batch[:0], 0
+		}
+	}
+	return nil
 }
 
 // clearLog empties raft.db's log bucket (the stable keys stay).
