@@ -2,7 +2,7 @@ GO    ?= go
 BIN   := bin/geomys
 ARGS  ?=
 
-.PHONY: all build run test unit deps bench fuzz soak vet fmt clean
+.PHONY: all build run test unit deps bench bench-raft-log fuzz soak vet fmt clean
 
 all: build
 
@@ -36,6 +36,10 @@ soak: deps build
 ## bench: Geomys vs redis-server side by side (see scripts/bench.sh)
 bench: deps build
 	scripts/bench.sh
+
+## bench-raft-log: --raft-log wal vs bolt, one node and three, with redis-server appendfsync always
+bench-raft-log: deps build
+	RAFT_LOG=1 ROUNDS=$${ROUNDS:-3} scripts/bench.sh
 
 ## fuzz: run the connection-level fuzzer for FUZZTIME (default 60s)
 FUZZTIME ?= 60s

@@ -48,7 +48,8 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret, PeerTLS: peerTLS(cfg),
+		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret, RaftLog: cfg.RaftLog,
+		PeerTLS:   peerTLS(cfg),
 		LogOutput: logOutput, LogJSON: logJSON,
 	}, f)
 	if err != nil {
@@ -84,6 +85,7 @@ func run() error {
 	flag.StringVar(&cfg.ReadConsistency, "read-consistency", "linearizable", "linearizable (reads confirmed by the leader with a quorum) or stale (any node serves its local data)")
 	flag.StringVar(&cfg.FollowerMode, "follower-mode", "proxy", "what a follower does with commands that need the leader: proxy (relay them) or redirect (answer -MOVED 0 leader-host:port)")
 	flag.Uint64Var(&cfg.RaftTrailingLogs, "raft-trailing-logs", 10240, "Raft entries kept after a snapshot, so a briefly lagging follower catches up from the log instead of a full snapshot")
+	flag.StringVar(&cfg.RaftLog, "raft-log", cluster.DefaultRaftLog, "Raft log store: wal (segment files, one fsync per append) or bolt (raft-boltdb, two); a node whose log is in the other store converts it once at start")
 	flag.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", time.Second, "how long followers wait for the leader before electing another; lower fails over faster, but a busy or distant node may then trigger needless elections")
 	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 5*time.Second, "longest a command waits for the cluster (commit, leader, leadership check) before an error reply")
 	flag.StringVar(&cfg.AppendFsync, "appendfsync", "everysec", "AOF fsync policy: always, everysec or no")
@@ -153,6 +155,11 @@ func run() error {
 	if *importDir != "" && cfg.Port == 0 {
 		// The import talks RESP to this node's plain port.
 		return errors.New("--import loads the AOF through the plain port: give --port too")
+	}
+	switch cfg.RaftLog {
+	case cluster.LogWAL, cluster.LogBolt:
+	default:
+		return fmt.Errorf("--raft-log must be wal or bolt, not %q", cfg.RaftLog)
 	}
 	if cfg.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive")
@@ -261,7 +268,7 @@ func run() error {
 	}
 	cancel()
 	cfg.Logger.Info("Ready to accept connections", "addr", srv.Addr().String(), "node", cfg.NodeID,
-		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "version", server.Version)
+		"raft", cfg.RaftAddr, "dir", cfg.Dir, "appendfsync", cfg.AppendFsync, "raft-log", cfg.RaftLog, "version", server.Version)
 	if fo.supervised == "systemd" || fo.supervised == "auto" {
 		notifySystemd(cfg.Logger)
 	}

@@ -166,6 +166,7 @@ type Status struct {
 	AppliedIndex uint64
 	LastIndex    uint64
 	LeaderID     string
+	LogStore     string // LogWAL or LogBolt
 }
 
 func (n *Node) Status() Status {
@@ -173,5 +174,6 @@ func (n *Node) Status() Status {
 	return Status{
 		State: n.raft.State().String(), Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.AppliedIndex(), LastIndex: n.raft.LastIndex(), LeaderID: string(lid),
+		LogStore: n.logs.kind,
 	}
 }

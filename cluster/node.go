@@ -37,9 +37,13 @@ type Options struct {
 	RaftAddr      string // host:port the Raft transport binds
 	RaftAdvertise string // host:port peers dial (default RaftAddr)
 	ClientAddr    string // host:port clients (and peers' proxies) reach our RESP port at
-	Dir           string // holds raft.db and snapshots/
-	Join          string // RESP address of an existing member: do not bootstrap
-	TrailingLogs  uint64 // entries kept after a snapshot for followers that lag
+	Dir           string // holds raft.db, wal/ and snapshots/
+	// RaftLog is the Raft log store: LogWAL or LogBolt (default
+	// DefaultRaftLog). A node whose log is in the other one converts it
+	// once at start (see openLogStore).
+	RaftLog      string
+	Join         string // RESP address of an existing member: do not bootstrap
+	TrailingLogs uint64 // entries kept after a snapshot for followers that lag
 	// ElectionTimeout is how long followers wait for the leader before
 	// electing another (default 1s).
 	ElectionTimeout time.Duration
@@ -65,7 +69,8 @@ type Node struct {
 	log   *slog.Logger
 	raft  *raft.Raft
 	fsm   *fsm.FSM
-	bolt  *raftboltdb.BoltStore
+	bolt  *raftboltdb.BoltStore // the stable store (term, vote); the bolt log too
+	logs  *logStore
 	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *raft.NetworkTransport
 
@@ -159,20 +164,26 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	if err := n.disk.fill(); err != nil {
 		n.disk.failed(err) // start anyway: reads work, writes wait for room
 	}
-	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: bolt, d: n.disk}) // recent entries for followers; entries can be large pipelines
+	store, err := openLogStore(opts.Dir, opts.RaftLog, bolt, cfg.Logger, n.log)
 	if err != nil {
 		bolt.Close()
+		return nil, err
+	}
+	n.logs = store
+	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: store, d: n.disk}) // recent entries for followers; entries can be large pipelines
+	if err != nil {
+		n.closeStores()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
 	logs := guardedLogs{LogStore: cache, d: n.disk, outer: true}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
-		bolt.Close()
+		n.closeStores()
 		return nil, fmt.Errorf("raft snapshot store: %w", err)
 	}
 	layer, err := newStreamLayer(opts.RaftAddr, advertise, opts.PeerTLS)
 	if err != nil {
-		bolt.Close()
+		n.closeStores()
 		return nil, fmt.Errorf("raft transport on %s: %w", opts.RaftAddr, err)
 	}
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
@@ -229,6 +240,11 @@ func raftLogLevel(l string) string {
 func (n *Node) closeStores() {
 	if n.trans != nil {
 		n.trans.Close()
+	}
+	if n.logs != nil {
+		if err := n.logs.close(); err != nil {
+			n.log.Warn("close raft log", "err", err)
+		}
 	}
 	n.bolt.Close()
 }

@@ -177,7 +177,7 @@ func (l *entryLog) name(name string, data []byte) []byte {
 // the names of the proposals it carries.
 func (l *entryLog) groups(t *testing.T, n *Node, from uint64) [][]string {
 	t.Helper()
-	last, err := n.bolt.LastIndex()
+	last, err := n.logs.LastIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func (l *entryLog) groups(t *testing.T, n *Node, from uint64) [][]string {
 	var out [][]string
 	for i := from + 1; i <= last; i++ {
 		var e raft.Log
-		if err := n.bolt.GetLog(i, &e); err != nil {
+		if err := n.logs.GetLog(i, &e); err != nil {
 			t.Fatal(err)
 		}
 		if e.Type != raft.LogCommand {
@@ -227,7 +227,7 @@ func splitGroup(t *testing.T, data []byte) [][]byte {
 
 func lastIndex(t *testing.T, n *Node) uint64 {
 	t.Helper()
-	i, err := n.bolt.LastIndex()
+	i, err := n.logs.LastIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func indexOfGroup(t *testing.T, n *Node, from uint64, k int) uint64 {
 	last := lastIndex(t, n)
 	for i := from + 1; i <= last; i++ {
 		var e raft.Log
-		if err := n.bolt.GetLog(i, &e); err != nil {
+		if err := n.logs.GetLog(i, &e); err != nil {
 			t.Fatal(err)
 		}
 		if e.Type == raft.LogCommand {

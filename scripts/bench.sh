@@ -8,6 +8,7 @@
 #   TESTS=geoadd scripts/bench.sh
 #   TESTS=xadd scripts/bench.sh      # XADD stream:<rand> * f v (compare with redis-always)
 #   TESTS=setbit,pfadd scripts/bench.sh
+#   RAFT_LOG=1 ROUNDS=3 scripts/bench.sh  # --raft-log wal vs bolt (below)
 #
 # evalsha runs a small write script (INCR then PEXPIRE of one key) by its
 # sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
@@ -19,12 +20,19 @@
 # the reply), redis-server with appendfsync always (the fair comparison for
 # writes), with appendfsync everysec, and without persistence (for reads).
 # Prints requests/s per test and the ratios Geomys/Redis.
+#
+# RAFT_LOG=1 compares the Raft log stores instead: one node and a 3-node
+# cluster (benchmarked on its leader) with --raft-log wal and with --raft-log
+# bolt, and redis-server appendfsync always, on TESTS (default set,incr) at
+# PIPELINES with CLIENTS, then one client alone (-c 1 -t set: p50 latency in
+# ms and requests/s). Rounds interleave all servers; ratios are per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
+raft_log_tests=${TESTS:-set,incr} # RAFT_LOG=1 default
 TESTS=${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,lrange_100,mset}
 # On a shared VM one run of the same test moves by ±30%, Redis' included;
 # with ROUNDS > 1 every figure is the median over rounds, and each ratio the
@@ -55,17 +63,89 @@ wait_port() {
 
 # Each start_* sets $port and records the pid (no command substitution: a
 # server started inside $(...) would keep its pipe open).
-start_geomys() {
+start_geomys() { # [name [flags...]]
+  local name=${1:-geomys}
+  shift || true
   port=$(free_port)
-  mkdir -p "$work/geomys"
-  ./bin/geomys --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/geomys" --loglevel warning \
-    </dev/null >"$work/geomys.log" 2>&1 &
+  mkdir -p "$work/$name"
+  ./bin/geomys --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/$name" --loglevel warning "$@" \
+    </dev/null >"$work/$name.log" 2>&1 &
   pids+=($!)
   wait_port "$port"
   for _ in $(seq 1 100); do # leadership: a write succeeds
     [ "$(redis-cli -p "$port" set __bench_ready 1 2>/dev/null)" = "OK" ] && break
     sleep 0.1
   done
+}
+
+start_cluster() { # name [flags...]: three nodes; $port is the leader's (the first)
+  local name=$1 leader i
+  shift
+  start_geomys "$name-0" --node-id "$name-0" "$@"
+  leader=$port
+  for i in 1 2; do
+    local p
+    p=$(free_port)
+    mkdir -p "$work/$name-$i"
+    ./bin/geomys --port "$p" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/$name-$i" --node-id "$name-$i" \
+      --join "127.0.0.1:$leader" --loglevel warning "$@" </dev/null >"$work/$name-$i.log" 2>&1 &
+    pids+=($!)
+    wait_port "$p"
+  done
+  for _ in $(seq 1 100); do
+    redis-cli -p "$leader" raft.info 2>/dev/null | grep -q '^num_voters:3' && break
+    sleep 0.1
+  done
+  port=$leader
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2) }'; }
+
+raft_log_bench() {
+  TESTS=$raft_log_tests
+  start_geomys wal1 --raft-log wal; local wal1=$port
+  start_geomys bolt1 --raft-log bolt; local bolt1=$port
+  start_cluster wal3 --raft-log wal; local wal3=$port
+  start_cluster bolt3 --raft-log bolt; local bolt3=$port
+  start_redis always --appendonly yes --appendfsync always; local always=$port
+  local names=(wal1 bolt1 wal3 bolt3 always) ports=("$wal1" "$bolt1" "$wal3" "$bolt3" "$always")
+  echo "requests/s, median of $ROUNDS interleaved rounds (-c $CLIENTS -n $N); ratios are medians of per-round ratios"
+  printf '%-6s %3s %10s %10s %10s %10s %10s %9s %9s %9s %9s\n' test P wal-1 bolt-1 wal-3 bolt-3 redis-alw "w1/b1" "w3/b3" "w1/redis" "b1/redis"
+  IFS=',' read -ra tests <<<"$TESTS"
+  for p in $PIPELINES; do
+    for t in "${tests[@]}"; do
+      local rows=""
+      for _ in $(seq 1 "$ROUNDS"); do
+        local row="" i
+        for i in "${!ports[@]}"; do row+="$(rps "${ports[$i]}" "$t" "$p") "; done
+        rows+="$row"$'\n'
+      done
+      printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+        function median(a, n,   i, j, x) {
+          for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+          return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+        NF == 5 { n++; for (k = 1; k <= 5; k++) v[k, n] = $k
+          r1[n] = $1/$2; r3[n] = $3/$4; rw[n] = $1/$5; rb[n] = $2/$5 }
+        END { for (k = 1; k <= 5; k++) { for (i = 1; i <= n; i++) c[i] = v[k, i]; m[k] = median(c, n) }
+          printf "%-6s %3s %10.0f %10.0f %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %9.2f\n", t, p,
+            m[1], m[2], m[3], m[4], m[5], median(r1, n), median(r3, n), median(rw, n), median(rb, n) }'
+    done
+  done
+  echo
+  echo "one client (-c 1 -t set -n $((N / 10))): p50 ms / requests/s, median of $ROUNDS rounds"
+  local lat
+  lat=$(mktemp)
+  for _ in $(seq 1 "$ROUNDS"); do
+    for i in "${!ports[@]}"; do
+      redis-benchmark -p "${ports[$i]}" -c 1 -n $((N / 10)) -r 100000 -t set --csv 2>/dev/null |
+        awk -F, -v name="${names[$i]}" 'NR > 1 { gsub(/"/, ""); print name, $5, $2 }' >>"$lat"
+    done
+  done
+  for i in "${names[@]}"; do
+    printf '%-7s p50 %6.3f ms  %8.0f req/s\n' "$i" "$(awk -v n="$i" '$1 == n { print $2 }' "$lat" | median)" \
+      "$(awk -v n="$i" '$1 == n { print $3 }' "$lat" | median)"
+  done
+  rm -f "$lat"
 }
 
 start_redis() { # $1 = name, rest = extra args
@@ -77,6 +157,15 @@ start_redis() { # $1 = name, rest = extra args
   pids+=($!)
   wait_port "$port"
 }
+
+rps() { # port test pipeline -> requests per second (defined again below with scripts)
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$3" -r 100000 --csv -t "$2" 2>/dev/null \
+    | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }'
+}
+if [ -n "${RAFT_LOG:-}" ]; then
+  raft_log_bench
+  exit 0
+fi
 
 start_geomys; geomys=$port
 start_redis always --appendonly yes --appendfsync always; always=$port

@@ -153,6 +153,7 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 	kv("commit_index", st.CommitIndex)
 	kv("applied_index", st.AppliedIndex)
 	kv("last_index", st.LastIndex)
+	kv("log_store", st.LogStore)
 	kv("read_consistency", s.cfg.ReadConsistency)
 	kv("follower_mode", s.cfg.FollowerMode)
 	kv("client_addr", s.cfg.ClientAddr)

@@ -56,6 +56,8 @@ type Config struct {
 	FollowerMode string
 	// ElectionTimeout is Raft's election timeout (default 1s).
 	ElectionTimeout time.Duration
+	// RaftLog is the Raft log store, "wal" or "bolt" (--raft-log).
+	RaftLog string
 	// RaftTrailingLogs is how many entries a snapshot leaves in the Raft log.
 	RaftTrailingLogs uint64
 	// RequestTimeout bounds how long a command waits for the cluster.
