@@ -3,11 +3,12 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/geomys/geomys/acl"
@@ -153,9 +154,24 @@ func aclCommand(s *Server, cl *Client, args [][]byte) {
 func ReadACLFile(path string) (*acl.Users, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %w", path, err)
+		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %w", path, strerror{err})
 	}
 	return acl.Parse(string(b), path)
+}
+
+// strerror words an I/O error as C's strerror ("No such file or
+// directory"), which Redis' messages quote.
+type strerror struct{ err error }
+
+func (e strerror) Unwrap() error { return e.err }
+
+func (e strerror) Error() string {
+	var errno syscall.Errno
+	if !errors.As(e.err, &errno) {
+		return e.err.Error()
+	}
+	msg := errno.Error()
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
 // writeACLFile replaces the file atomically, as Redis' ACL SAVE.
@@ -433,5 +449,3 @@ func aclHelp(cl *Client) {
 		cl.out.Simple(l)
 	}
 }
-
-var _ = strconv.Itoa

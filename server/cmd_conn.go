@@ -31,7 +31,7 @@ func init() {
 		"script": scriptCommand, "function": functionCommand, "fcall": fcallCommand, "fcall_ro": fcallCommand,
 		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
-		"acl": aclCommand, "raft.auth": raftAuthCommand,
+		"acl": aclCommand, "raft.auth": raftAuthCommand, "raft.as": raftAsCommand,
 	}
 	for _, c := range commands.All() {
 		if c.Is(commands.Server) && serverHandlers[c.Name] == nil {

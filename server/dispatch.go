@@ -28,6 +28,8 @@ const (
 func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
+	cl.serving.Store(true)
+	defer cl.serving.Store(false)
 	rest := rc.ReadPipeline()
 	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
@@ -35,7 +37,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	s.execute(cl, first.Args)
-	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
+	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load() && !cl.userGone.Load(); i++ {
 		s.execute(cl, rest[i].Args)
 	}
 	s.flushWrites(cl)
@@ -46,7 +48,8 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 			cl.out = commands.Reply{Proto: cl.proto} // one huge reply must not pin memory
 		}
 	}
-	if cl.closing {
+	cl.serving.Store(false)
+	if cl.closing || cl.userGone.Load() {
 		rc.Close()
 	}
 }
@@ -155,7 +158,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		if isScripting(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
-				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))
+				s.queueForward(cl, s.relayAs(cl, cmd, args), !cmd.Is(commands.ReadOnly))
 				return cmd
 			case routeRedirect:
 				s.redirect(cl)

@@ -186,11 +186,13 @@ type Hooks struct {
 	OnPublish func([]commands.Publication)
 	Watches   commands.WatchSet
 	Notify    *commands.NotifySetting
+	// OnDropUsers disconnects the clients of deleted or reloaded users.
+	OnDropUsers func(dropped func(user string) bool)
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main
