@@ -117,6 +117,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	cmd := commands.Lookup(args[0])
 	if cl.pin != nil {
 		if cmd != nil && !(cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity) && s.refuseByACL(cl, cmd, args) {
+			cl.pin.aborted = cl.pin.aborted || cl.pin.multi
 			return nil
 		}
 		// Inside a transaction relayed to the leader: it judges everything,

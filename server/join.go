@@ -31,6 +31,8 @@ func (s *Server) joinLoop() {
 		switch {
 		case err != nil:
 			s.log.Warn("join: cannot reach member", "addr", s.cfg.Join, "attempt", attempt, "err", err)
+		case strings.HasPrefix(string(reply), "-WRONGPASS"), strings.HasPrefix(string(reply), "-NOPERM"):
+			s.log.Error("join refused: this node's --cluster-secret is not the cluster's; start every member with the same one", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
 		case reply[0] == '-':
 			s.log.Warn("join refused", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
 		}

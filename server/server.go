@@ -101,21 +101,23 @@ type Server struct {
 	upstreams     proxy.Pool // follower proxy connections to the leader
 	startACL      *acl.Users // the ACL until the dataset is open
 	aclLog        aclLog
-	params        *params
-	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
-	stats         stats
-	slow          slowlog
-	latency       latencyMonitor
-	timing        atomic.Bool // slowlog or latency monitor on: time commands
-	closed        atomic.Bool
-	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
-	served        chan error      // redcon's Serve result, put back by whoever reads it
-	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
-	ready         atomic.Bool     // the node served once: see ready.go
-	readyCh       chan struct{}   // closed when ready is set
-	life          context.Context // cancelled by Close
-	endLife       context.CancelFunc
-	bg            sync.WaitGroup // background goroutines the server owns
+	// relayRefusedLog is when (unix s) a refused relay was last logged.
+	relayRefusedLog atomic.Int64
+	params          *params
+	notify          commands.NotifySetting // notify-keyspace-events (commands/notify.go)
+	stats           stats
+	slow            slowlog
+	latency         latencyMonitor
+	timing          atomic.Bool // slowlog or latency monitor on: time commands
+	closed          atomic.Bool
+	done            chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
+	served          chan error      // redcon's Serve result, put back by whoever reads it
+	opened          atomic.Bool     // fsm and node are set (the dataset is loaded)
+	ready           atomic.Bool     // the node served once: see ready.go
+	readyCh         chan struct{}   // closed when ready is set
+	life            context.Context // cancelled by Close
+	endLife         context.CancelFunc
+	bg              sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
