@@ -40,6 +40,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		RewritePercentage: cfg.AutoAOFRewritePercentage,
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
 		ACL:               cfg.StartACL,
+		OnDropUsers:       hooks.OnDropUsers,
 	})
 	if err != nil {
 		return err

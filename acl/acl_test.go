@@ -52,3 +52,30 @@ func splitRules(s string) []string {
 	}
 	return out
 }
+
+// ACL LOAD's errors are Redis 7.0's, byte for byte (taken from
+// redis-server 7.0.15 loading the same files).
+func TestParseErrors(t *testing.T) {
+	const tail = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+	cases := map[string]string{
+		"user x +nocmd\n":                    "f:1: Error in applying operation '+nocmd': Unknown command or category name in ACL. ",
+		"user x blah foo +nocmd -nocmd2\n":   "f:1: Syntax error. f:1: Error in applying operation '+nocmd': Unknown command or category name in ACL. f:1: Error in applying operation '-nocmd2': Unknown command or category name in ACL. ",
+		"user x #abc\n":                      "f:1: The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters. ",
+		"user x (+get ~a\n":                  "f:1: Unmatched parenthesis in selector definition.",
+		"# comment\nuser x on\n":             "f:1 should start with user keyword followed by the username. ",
+		"user x on\nuser x off\n":            "WARNING: Duplicate user 'x' found on line 2. ",
+		"user x on\tnopass\n":                "f:1: Syntax error. ",
+		"user x (+get ~a) (+nocmd) (blah)\n": "f:1: Error in applying operation '(+nocmd)': Unknown command or category name in ACL. f:1: Syntax error. ",
+		"user x +select|0|1 +config|get|x\n": "f:1: Error in applying operation '+select|0|1': Unknown command or category name in ACL. f:1: Allowing first-arg of a subcommand is not supported. ",
+	}
+	for text, want := range cases {
+		_, err := Parse(text, "f")
+		if err == nil || err.Error() != want+tail {
+			t.Errorf("%q:\n got %v\nwant %s", text, err, want+tail)
+		}
+	}
+	us, err := Parse("\n\n  user x on nopass  \r\nuser y  on +@all -cluster +failover\n", "f")
+	if err != nil || us.Get("x") == nil || us.Get("default") == nil || us.Get("y").Describe() != "on resetchannels +@all" {
+		t.Errorf("lenient lines: %v", err)
+	}
+}

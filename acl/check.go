@@ -23,26 +23,6 @@ type Denial struct {
 	Object string
 }
 
-// writeOnly are write commands whose keys are only written, never read
-// (Redis' key specs without ACCESS), so %W~ alone allows them.
-var writeOnly = map[string]bool{
-	"del": true, "unlink": true, "set": true, "mset": true, "msetnx": true, "setex": true,
-	"psetex": true, "setnx": true, "flushdb": true, "flushall": true,
-}
-
-// keyPerms is the permission each key of cmd needs.
-func keyPerms(cmd *commands.Command, args [][]byte) int {
-	switch {
-	case cmd.Is(commands.ReadOnly):
-		return permRead
-	case cmd.Name == "set" && slices.ContainsFunc(args[min(len(args), 3):], func(a []byte) bool { return commands.EqualFold(a, "get") }):
-		return permAll
-	case writeOnly[cmd.Name]:
-		return permWrite
-	}
-	return permAll
-}
-
 // FullName is the name ACL rules and NOPERM texts use for the command as
 // called: "config|get" for a known subcommand.
 func FullName(cmd *commands.Command, args [][]byte) string {
@@ -80,8 +60,8 @@ func (s *Selector) check(cmd *commands.Command, args, keys, channels [][]byte, p
 	}
 	if !s.allKeys && len(keys) > 0 {
 		need := keyPerms(cmd, args)
-		for _, k := range keys {
-			if !s.keyAllowed(k, need) {
+		for i, k := range keys {
+			if !s.keyAllowed(k, need(i)) {
 				return Denial{DeniedKey, string(k)}
 			}
 		}

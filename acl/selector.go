@@ -186,14 +186,32 @@ func (s *Selector) apply(op string) error {
 	return nil
 }
 
+// redisOnly are Redis 7.0 commands Geomys does not have (replication,
+// Redis Cluster, modules). Rules naming them are accepted and have no
+// effect, so an ACL file written by redis-server (whose descriptions may
+// name them) loads here.
+var redisOnly = map[string]bool{
+	"asking": true, "cluster": true, "failover": true, "lolwut": true, "migrate": true, "module": true,
+	"psync": true, "readonly": true, "readwrite": true, "replconf": true, "replicaof": true,
+	"restore-asking": true, "slaveof": true, "substr": true, "sync": true,
+}
+
 func (s *Selector) applyCommand(name string, allow bool) error {
 	if id := idByName[name]; id != nil {
 		s.changePerm(id, allow)
 		return nil
 	}
-	parent, arg, ok := strings.Cut(name, "|")
-	id := idByName[parent]
-	if !ok || id == nil || !allow || arg == "" || strings.Contains(arg, "|") {
+	if base, _, _ := strings.Cut(name, "|"); redisOnly[base] {
+		return nil
+	}
+	// As Redis, the first argument follows the last '|': "config|get|x"
+	// names an argument of the subcommand config|get.
+	cut := strings.LastIndexByte(name, '|')
+	if cut < 0 {
+		return ErrUnknownName
+	}
+	id, arg := idByName[name[:cut]], name[cut+1:]
+	if id == nil || !allow || arg == "" {
 		return ErrUnknownName
 	}
 	if id.parent != nil {

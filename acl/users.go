@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -99,41 +100,55 @@ func lastOpen(rules []string) string {
 	return ""
 }
 
-// Parse reads an ACL file: "user <name> <rules...>" lines, blank lines
-// and '#' comments skipped. A default user missing from the file is the
-// fresh one, as in Redis. Errors name the line as Redis' ACL LOAD does.
+// Parse reads an ACL file as Redis 7.0's ACLLoadFromFile: one "user <name>
+// <rules...>" line per user, rules separated by single spaces, blank lines
+// skipped; anything else (comments included: ACL SAVE would drop them) is
+// an error. A default user missing from the file is the fresh one. Errors
+// name the file and line with Redis' texts, and nothing is loaded.
 func Parse(text, filename string) (*Users, error) {
 	us := &Users{byName: map[string]*User{}}
-	var errs []string
+	var errs strings.Builder
 	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
+		line = strings.Trim(line, " \t\r\n")
+		if line == "" {
 			continue
 		}
-		f := strings.Fields(line)
+		f := strings.Split(line, " ")
 		if f[0] != "user" || len(f) < 2 {
-			errs = append(errs, fmt.Sprintf("%s:%d: should start with user keyword. ", filename, i+1))
+			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", filename, i+1)
 			continue
 		}
 		if us.byName[f[1]] != nil {
-			errs = append(errs, fmt.Sprintf("WARNING: Duplicate user '%s' found on line %d. ", f[1], i+1))
+			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", f[1], i+1)
 			continue
 		}
 		u := NewUser(f[1])
+		us.byName[u.Name] = u
 		merged, ok := MergeSelectors(f[2:])
 		if !ok {
-			errs = append(errs, fmt.Sprintf("%s:%d: Unmatched parenthesis in acl selector starting at '%s'. ", filename, i+1, lastOpen(f[2:])))
+			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", filename, i+1)
 			continue
 		}
+		syntaxErr := false
 		for _, r := range merged {
-			if err := u.Apply(r); err != nil {
-				errs = append(errs, fmt.Sprintf("%s:%d: %s. ", filename, i+1, err))
+			if r = strings.Trim(r, "\t\r\n"); r == "" {
+				continue
+			}
+			err := u.Apply(r)
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrUnknownName):
+				// Redis names every unknown command, but only the first
+				// other error of a line, which may explain the rest.
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", filename, i+1, r, err)
+			case !syntaxErr:
+				fmt.Fprintf(&errs, "%s:%d: %s. ", filename, i+1, err)
+				syntaxErr = true
 			}
 		}
-		us.byName[u.Name] = u
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, ""))
+	if errs.Len() > 0 {
+		return nil, fmt.Errorf("%sWARNING: ACL errors detected, no change to the previously active ACL rules was performed", errs.String())
 	}
 	if us.byName["default"] == nil {
 		us.byName["default"] = NewDefaultUser()

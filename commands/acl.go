@@ -164,5 +164,7 @@ func init() {
 			Summary: "A container for Access List Control commands.", Args: "subcommand [arg ...]"},
 		&Command{Name: "raft.auth", Arity: 2, Flags: Server | NoAuth | Fast | Loading | Stale, Group: "cluster", Since: "0.3.0",
 			Summary: "Authenticates a connection from another member with the cluster secret (--cluster-secret).", Args: "secret"},
+		&Command{Name: "raft.as", Arity: -3, Flags: Server | NoScript | Stale, Group: "cluster", Since: "0.3.0",
+			Summary: "Runs a script call relayed by another member as the user who sent it there, so the commands the script calls are checked against that user's ACL (members only).", Args: "user command [arg ...]"},
 	)
 }

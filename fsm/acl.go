@@ -43,6 +43,9 @@ func (f *FSM) applyACL(c *commands.Ctx, args [][]byte) {
 		var n int
 		next, n = cur.Without(names...)
 		f.publishACL(next)
+		if f.opts.OnDropUsers != nil && n > 0 {
+			f.opts.OnDropUsers(func(u string) bool { return next.Get(u) == nil && cur.Get(u) != nil })
+		}
 		c.R.Int(int64(n))
 		return
 	case len(args) == 3 && string(args[1]) == "set":
@@ -50,6 +53,9 @@ func (f *FSM) applyACL(c *commands.Ctx, args [][]byte) {
 		if next, err = acl.Parse(string(args[2]), "acl"); err != nil {
 			c.R.Error("ERR " + err.Error())
 			return
+		}
+		if f.opts.OnDropUsers != nil {
+			defer f.opts.OnDropUsers(func(u string) bool { return u != "default" })
 		}
 	default:
 		c.R.Error("ERR malformed acl entry")

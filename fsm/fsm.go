@@ -51,6 +51,10 @@ type Options struct {
 	// ACL is the users before the log changes them (--requirepass,
 	// --aclfile); nil is a fresh server's default user.
 	ACL *acl.Users
+	// OnDropUsers is told, as ACL DELUSER and ACL LOAD are applied, which
+	// users' clients to disconnect (Redis does it on its one node; here
+	// every node does it for its own clients).
+	OnDropUsers func(dropped func(user string) bool)
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its

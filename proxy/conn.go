@@ -46,6 +46,10 @@ var Handshake = []string{"RAFT.PROXY"}
 // client's ACL permissions already.
 const AuthCommand = "RAFT.AUTH"
 
+// ErrRefused is a handshake the leader answered with an error (a wrong
+// cluster secret, say), as opposed to one that could not be sent.
+var ErrRefused = errors.New("leader refused the proxy handshake")
+
 // Dial connects to the leader and marks the connection as a proxy link,
 // authenticated with the cluster secret when there is one.
 func Dial(addr string, proto int, timeout time.Duration, secret string) (*Conn, error) {
@@ -83,7 +87,7 @@ func DialTLS(addr string, proto int, timeout time.Duration, secret string, cfg *
 		}
 		if reply[0] == '-' {
 			conn.Close()
-			return nil, fmt.Errorf("leader refused the proxy handshake: %s", reply[1:len(reply)-2])
+			return nil, fmt.Errorf("%w: %s", ErrRefused, reply[1:len(reply)-2])
 		}
 	}
 	conn.SetDeadline(time.Time{})

@@ -137,6 +137,10 @@ type Call struct {
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction
+	// ACL, when set, checks each command the script calls against the
+	// calling user's permissions; it returns the error to fail the call
+	// with, or "".
+	ACL func(def *commands.Command, args [][]byte) string
 }
 
 // run is a script in execution, as SCRIPT KILL and BUSY see it.

@@ -218,6 +218,11 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Is(commands.NoScript) {
 		return fail(errNotAllowed)
 	}
+	if x.call.ACL != nil {
+		if msg := x.call.ACL(def, args); msg != "" {
+			return fail(msg)
+		}
+	}
 	// Like Redis, a read-only script may not call a may-replicate command
 	// (PFCOUNT) either.
 	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {

@@ -142,6 +142,7 @@ func (s *Server) setDefaultAuth(cl *Client) {
 	cl.user = "default"
 	cl.mu.Unlock()
 	cl.authed, cl.aclUsers, cl.internal, cl.explicitAuth = s.users().DefaultOpen(), nil, false, false
+	cl.member.Store(false)
 }
 
 func raftAuthCommand(s *Server, cl *Client, args [][]byte) {
@@ -152,6 +153,7 @@ func raftAuthCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	cl.internal = true
+	cl.member.Store(true)
 	cl.mu.Lock()
 	cl.user = "(cluster)"
 	cl.mu.Unlock()
@@ -178,4 +180,84 @@ func (s *Server) refuseMembership(cl *Client, cmd *commands.Command) bool {
 	}
 	cl.out.Error("NOPERM membership changes need the cluster secret or an authenticated admin user")
 	return true
+}
+
+// dropUserClients disconnects the clients whose user the ACL no longer has
+// (ACL DELUSER) or replaced (ACL LOAD replaces every user but default), as
+// Redis 7.0 does, on every node: the FSM calls it when it applies the
+// change. A client in the middle of a pipeline (the one that ran ACL
+// DELUSER, say) gets its replies first.
+func (s *Server) dropUserClients(dropped func(user string) bool) {
+	for _, c := range s.clientsSnapshot() {
+		c.mu.Lock()
+		user := c.user
+		c.mu.Unlock()
+		if c.member.Load() || !dropped(user) {
+			continue
+		}
+		c.userGone.Store(true)
+		if !c.serving.Load() {
+			c.killed.Store(true)
+			c.conn.NetConn().Close()
+		}
+	}
+}
+
+// scriptACL checks the commands a script calls as the calling user, with
+// Redis 7.0's in-script texts and ACL LOG context "lua"; nil when the user
+// may run everything. It is resolved when the call is parsed, on the
+// connection's goroutine: the script itself may run on another.
+func (s *Server) scriptACL(cl *Client) func(*commands.Command, [][]byte) string {
+	name := cl.user
+	if cl.internal {
+		if cl.actAs == "" {
+			return nil
+		}
+		name = cl.actAs // a member relaying for a restricted user (RAFT.AS)
+	}
+	u := s.users().Get(name)
+	if u == nil || u.Unrestricted() {
+		return nil
+	}
+	info := cl.info()
+	return func(cmd *commands.Command, args [][]byte) string {
+		d := s.checkACL(u, cmd, args)
+		if d.Reason == acl.OK {
+			return ""
+		}
+		s.aclLog.add(d.Context(), "lua", d.Object, name, info)
+		switch d.Reason {
+		case acl.DeniedKey:
+			return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+		case acl.DeniedChannel:
+			return "ERR The user executing the script can't publish to the channel mentioned in the command"
+		}
+		return "ERR The user executing the script can't run this command or subcommand"
+	}
+}
+
+// raftAsCommand runs a relayed script call as the user a follower received
+// it from: the follower checked the call itself, but only the leader, where
+// scripts run, can check the commands the script calls.
+func raftAsCommand(s *Server, cl *Client, args [][]byte) {
+	if !cl.internal {
+		cl.out.Error("NOPERM this connection is not authenticated as a cluster member (RAFT.AUTH)")
+		return
+	}
+	cl.actAs = string(args[1])
+	defer func() { cl.actAs = "" }()
+	s.dispatch(cl, args[2:])
+}
+
+// relayAs wraps a script call a follower relays for a restricted user in
+// RAFT.AS, so the leader checks the script's commands as that user.
+func (s *Server) relayAs(cl *Client, cmd *commands.Command, args [][]byte) [][]byte {
+	if cl.internal || !isScriptCall(cmd.Name) {
+		return args
+	}
+	u, _ := s.clientUser(cl)
+	if u == nil || u.Unrestricted() {
+		return args
+	}
+	return append([][]byte{[]byte("RAFT.AS"), []byte(cl.user)}, args...)
 }

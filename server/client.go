@@ -63,6 +63,13 @@ type Client struct {
 	aclUsers                       *acl.Users
 	aclUser                        *acl.User
 	aclOpen                        bool
+	// member mirrors internal for other goroutines; serving says a
+	// pipeline of this connection is running; userGone says its user was
+	// deleted (ACL DELUSER, ACL LOAD): it is closed once that pipeline's
+	// replies are out, as Redis closes it after the current command.
+	member, serving, userGone atomic.Bool
+	// actAs is the user a member relays a script call for (RAFT.AS).
+	actAs string
 
 	// Follower proxy state (forward.go, pin.go).
 	proxyLink bool     // this connection is another node's proxy link

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,10 +152,18 @@ func aclCommand(s *Server, cl *Client, args [][]byte) {
 func ReadACLFile(path string) (*acl.Users, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %w", path, err)
+		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %w", path, cError{err})
 	}
 	return acl.Parse(string(b), path)
 }
+
+// cError is an I/O error worded as C's strerror ("No such file or
+// directory"), which Redis' messages quote.
+type cError struct{ err error }
+
+func (e cError) Unwrap() error { return e.err }
+
+func (e cError) Error() string { return strerror(e.err) }
 
 // writeACLFile replaces the file atomically, as Redis' ACL SAVE.
 func writeACLFile(path, text string) error {
@@ -433,5 +440,3 @@ func aclHelp(cl *Client) {
 		cl.out.Simple(l)
 	}
 }
-
-var _ = strconv.Itoa

@@ -32,7 +32,7 @@ func init() {
 		"script": scriptCommand, "function": functionCommand, "fcall": fcallCommand, "fcall_ro": fcallCommand,
 		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
-		"acl": aclCommand, "raft.auth": raftAuthCommand,
+		"acl": aclCommand, "raft.auth": raftAuthCommand, "raft.as": raftAsCommand,
 	}
 	maps.Copy(serverHandlers, compatHandlers)
 	for _, c := range commands.All() {

@@ -51,9 +51,10 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(errMsg)
 		return
 	}
+	check := s.scriptACL(cl)
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check}, r)
 		}
 	}
 	if f.Flags.NoWrites {

@@ -38,6 +38,8 @@ type scriptInvocation struct {
 	keys      [][]byte
 	argv      [][]byte
 	readOnly  bool
+	// acl checks the script's commands as the caller's user (scriptACL).
+	acl func(*commands.Command, [][]byte) string
 }
 
 // isScriptCall tells the commands that run a script or a function.
@@ -66,7 +68,7 @@ func (s *Server) scriptRoute(cl *Client, cmd *commands.Command) route {
 }
 
 func (s *Server) parseScriptCall(cl *Client, name string, args [][]byte) (*scriptInvocation, string) {
-	inv := &scriptInvocation{readOnly: strings.HasSuffix(name, "_ro")}
+	inv := &scriptInvocation{readOnly: strings.HasSuffix(name, "_ro"), acl: s.scriptACL(cl)}
 	numkeys, ok := commands.ParseInt(args[2])
 	switch {
 	case !ok:
@@ -130,7 +132,7 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 // linearizable read unless the node serves stale reads.
 func (s *Server) runReadOnlyScript(cl *Client, inv *scriptInvocation) {
 	s.runScriptRead(cl, func(c *commands.Ctx, r *commands.Reply) bool {
-		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, true), r)
+		return s.scripts.Run(s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, true), r)
 	})
 }
 
@@ -151,9 +153,9 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 	run(c, &cl.out)
 }
 
-func (s *Server) scriptCall(cl *Client, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
+func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
-		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}
+		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check}
 }
 
 // runWriteScript runs a script speculatively at the head of the log and
@@ -165,7 +167,7 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
 	}
 	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) bool {
-		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
+		return s.scripts.Run(s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
 	})
 }
 

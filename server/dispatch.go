@@ -28,6 +28,8 @@ const (
 func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl := rc.Context().(*Client)
 	defer s.recoverConn(cl)
+	cl.serving.Store(true)
+	defer cl.serving.Store(false)
 	rest := rc.ReadPipeline()
 	in := len(first.Raw)
 	for i := range rest {
@@ -42,7 +44,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	}
 	s.execute(cl, first.Args)
 	s.checkOutputLimit(cl)
-	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load(); i++ {
+	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load() && !cl.userGone.Load(); i++ {
 		s.execute(cl, rest[i].Args)
 		s.checkOutputLimit(cl)
 	}
@@ -60,7 +62,8 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 			cl.out = commands.Reply{Proto: cl.proto} // one huge reply must not pin memory
 		}
 	}
-	if cl.closing {
+	cl.serving.Store(false)
+	if cl.closing || cl.userGone.Load() {
 		rc.Close()
 	}
 }
@@ -142,6 +145,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	cmd := commands.Lookup(args[0])
 	if cl.pin != nil {
 		if cmd != nil && !(cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity) && s.refuseByACL(cl, cmd, args) {
+			cl.pin.aborted = cl.pin.aborted || cl.pin.multi
 			return nil
 		}
 		// Inside a transaction relayed to the leader: it judges everything,
@@ -193,7 +197,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		if isScripting(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
-				s.queueForward(cl, args, !cmd.Is(commands.ReadOnly))
+				s.queueForward(cl, s.relayAs(cl, cmd, args), !cmd.Is(commands.ReadOnly))
 				return cmd
 			case routeRedirect:
 				s.redirect(cl)

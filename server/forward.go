@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"time"
 
 	"github.com/geomys/geomys/commands"
@@ -56,6 +57,9 @@ type pinned struct {
 	multi    bool // MULTI accepted
 	watching bool // WATCH accepted
 	selected int  // SELECT queued inside MULTI, applied at EXEC; -1 if none
+	// aborted: this node refused a command of the transaction (ACL) that
+	// the leader never saw, so EXEC must answer EXECABORT.
+	aborted bool
 }
 
 func (s *Server) queueForward(cl *Client, args [][]byte, write bool) {
@@ -94,6 +98,9 @@ func (s *Server) leaderConn(cl *Client) (*proxy.Conn, bool) {
 	}
 	u, err := s.upstreams.Get(addr, cl.proto, s.cfg.RequestTimeout)
 	if err != nil {
+		if errors.Is(err, proxy.ErrRefused) && s.relayRefusedLog.Swap(time.Now().Unix()) < time.Now().Unix()-10 {
+			s.log.Error("the leader refuses this node's relays: start every member with the same --cluster-secret", "leader", addr, "err", err)
+		}
 		return nil, false
 	}
 	if err := u.Select(cl.db, s.cfg.RequestTimeout); err != nil {

@@ -31,6 +31,8 @@ func (s *Server) joinLoop() {
 		switch {
 		case err != nil:
 			s.log.Warn("join: cannot reach member; check that --join names a running member's client address and that the network allows it (retrying)", "addr", s.cfg.Join, "attempt", attempt, "err", err)
+		case strings.HasPrefix(string(reply), "-WRONGPASS"), strings.HasPrefix(string(reply), "-NOPERM"):
+			s.log.Error("join refused: this node's --cluster-secret is not the cluster's; start every member with the same one", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
 		case reply[0] == '-':
 			s.log.Warn("join refused; read the reply, fix this node's flags (--node-id, --raft-advertise) or the cluster, and restart (retrying)", "addr", s.cfg.Join, "attempt", attempt, "reply", string(reply[1:len(reply)-2]))
 		}

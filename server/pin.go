@@ -47,7 +47,12 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		s.serverCommand(cl, cmd, args)
 		return
 	}
-	p.u.Queue(args)
+	abort := name == "exec" && p.multi && p.aborted
+	if abort {
+		p.u.Queue([][]byte{[]byte("DISCARD")}) // empties the leader's queue
+	} else {
+		p.u.Queue(args)
+	}
 	var reply []byte
 	var err error
 	if cmd != nil && cmd.Is(commands.Blocking) && !p.multi {
@@ -69,8 +74,13 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		s.breakPin(cl, name)
 		return
 	}
-	cl.out.Raw(reply)
 	cl.fwdBuf = reply
+	if abort {
+		cl.out.Error(errExecAbort)
+		s.unpin(cl)
+		return
+	}
+	cl.out.Raw(reply)
 	ok := bytes.Equal(reply, okReply)
 	switch name {
 	case "watch":

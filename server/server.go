@@ -122,27 +122,29 @@ type Server struct {
 	upstreams     proxy.Pool // follower proxy connections to the leader
 	startACL      *acl.Users // the ACL until the dataset is open
 	aclLog        aclLog
-	params        *params
-	limits        clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
-	notify        commands.NotifySetting // notify-keyspace-events (commands/notify.go)
-	stats         stats
-	cstats        *cmdStats // per command and per error (cmdstats.go)
-	startMem      uint64    // heap in use at start: used_memory_startup
-	metricsLn     net.Listener
-	slow          slowlog
-	latency       latencyMonitor
-	timing        atomic.Bool // slowlog or latency monitor on: time commands
-	closed        atomic.Bool
-	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
-	served        chan error      // the first listener's end, put back by whoever reads it
-	serving       sync.WaitGroup  // one per listener's serve loop
-	protected     atomic.Bool     // protected-mode
-	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
-	ready         atomic.Bool     // the node served once: see ready.go
-	readyCh       chan struct{}   // closed when ready is set
-	life          context.Context // cancelled by Close
-	endLife       context.CancelFunc
-	bg            sync.WaitGroup // background goroutines the server owns
+	// relayRefusedLog is when (unix s) a refused relay was last logged.
+	relayRefusedLog atomic.Int64
+	params          *params
+	limits          clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
+	notify          commands.NotifySetting // notify-keyspace-events (commands/notify.go)
+	stats           stats
+	cstats          *cmdStats // per command and per error (cmdstats.go)
+	startMem        uint64    // heap in use at start: used_memory_startup
+	metricsLn       net.Listener
+	slow            slowlog
+	latency         latencyMonitor
+	timing          atomic.Bool // slowlog or latency monitor on: time commands
+	closed          atomic.Bool
+	done            chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
+	served          chan error      // the first listener's end, put back by whoever reads it
+	serving         sync.WaitGroup  // one per listener's serve loop
+	protected       atomic.Bool     // protected-mode
+	opened          atomic.Bool     // fsm and node are set (the dataset is loaded)
+	ready           atomic.Bool     // the node served once: see ready.go
+	readyCh         chan struct{}   // closed when ready is set
+	life            context.Context // cancelled by Close
+	endLife         context.CancelFunc
+	bg              sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
@@ -235,11 +237,13 @@ type Hooks struct {
 	OnPublish func([]commands.Publication)
 	Watches   commands.WatchSet
 	Notify    *commands.NotifySetting
+	// OnDropUsers disconnects the clients of deleted or reloaded users.
+	OnDropUsers func(dropped func(user string) bool)
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main

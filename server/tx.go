@@ -157,6 +157,8 @@ func (s *Server) queueInMulti(cl *Client, cmd *commands.Command, args [][]byte) 
 	return true
 }
 
+const errExecAbort = "EXECABORT Transaction discarded because of previous errors."
+
 // txQueueError is called when a command inside MULTI could not be queued.
 func (cl *Client) txQueueError() {
 	if cl.tx.active {
@@ -228,7 +230,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	queued, aborted, watched := cl.tx.queued, cl.tx.aborted, len(cl.tx.watched) > 0
 	defer s.resetTx(cl)
 	if aborted {
-		cl.out.Error("EXECABORT Transaction discarded because of previous errors.")
+		cl.out.Error(errExecAbort)
 		return
 	}
 	if watched && s.watchBroken(cl) {

@@ -139,8 +139,9 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 		if errMsg != "" {
 			return nil, nil, errMsg
 		}
+		check := s.scriptACL(cl)
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor()}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)
@@ -153,6 +154,6 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 		}
 	}
 	return func(c *commands.Ctx, r *commands.Reply) bool {
-		return s.scripts.Run(s.scriptCall(cl, inv.sha, inv.proto, inv.keys, inv.argv, c, inv.readOnly), r)
+		return s.scripts.Run(s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, inv.readOnly), r)
 	}, load, ""
 }

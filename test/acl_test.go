@@ -2,7 +2,9 @@ package test
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -176,7 +178,9 @@ func TestACLClients(t *testing.T) {
 func port(n *node) string { _, p, _ := strings.Cut(n.addr(), ":"); return p }
 
 func TestACLCluster(t *testing.T) {
-	c := startCluster(t, 3, "--cluster-secret", "cs")
+	aclFile := filepath.Join(t.TempDir(), "users.acl")
+	os.WriteFile(aclFile, []byte("user default on nopass ~* &* +@all\n"), 0o600)
+	c := startCluster(t, 3, "--cluster-secret", "cs", "--aclfile", aclFile)
 	ctx := context.Background()
 	lead := c.leader().client()
 	defer lead.Close()
@@ -212,4 +216,5 @@ func TestACLCluster(t *testing.T) {
 		}
 	}
 	c.waitConverged()
+	testACLClusterMore(t, c, aclFile)
 }
