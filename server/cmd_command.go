@@ -54,7 +54,7 @@ func commandCommand(s *Server, cl *Client, args [][]byte) {
 			if c := commands.LookupFull(n); c != nil {
 				writeCommandInfo(cl, c)
 			} else {
-				cl.out.NullArray()
+				cl.out.Null()
 			}
 		}
 	case "docs":
