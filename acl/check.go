@@ -28,7 +28,7 @@ type Denial struct {
 func FullName(cmd *commands.Command, args [][]byte) string {
 	if len(args) > 1 {
 		if s := cmd.Subcommand(args[1]); s != nil {
-			return s.FullName(cmd.Name)
+			return s.Name
 		}
 	}
 	return cmd.Name

@@ -58,7 +58,7 @@ func universe() {
 		for _, c := range commands.All() {
 			id := &cmdID{name: c.Name, cats: c.Categories()}
 			for _, s := range c.Subcommands() {
-				sub := &cmdID{name: s.FullName(c.Name), cats: s.Categories, parent: id}
+				sub := &cmdID{name: s.Name, cats: s.Categories(), parent: id}
 				id.subs = append(id.subs, sub)
 				idByName[sub.name] = sub
 			}

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"sort"
 	"strings"
 )
 
@@ -74,6 +73,9 @@ var aclOverrides = map[string]string{
 // its flags (write, readonly, admin, pubsub, fast, blocking) plus its
 // data type's, unless aclOverrides declares them.
 func (c *Command) Categories() Category {
+	if c.ACL != "" {
+		return parseCategories(c.ACL)
+	}
 	if s, ok := aclOverrides[c.Name]; ok {
 		return parseCategories(s)
 	}
@@ -108,59 +110,9 @@ func (c *Command) Categories() Category {
 	return parseCategories(strings.Join(names, " "))
 }
 
-// Subcommand is one subcommand of a container command, as ACL rules name
-// it ("config|get") and as Redis categorises it.
-type Subcommand struct {
-	Name       string
-	Categories Category
-}
-
-// FullName is "container|sub".
-func (s *Subcommand) FullName(parent string) string { return parent + "|" + s.Name }
-
-var subcommandDefs = map[string][]struct{ name, cats string }{
-	"client":   {{"caching", "@slow @connection"}, {"getname", "@slow @connection"}, {"getredir", "@slow @connection"}, {"help", "@slow @connection"}, {"id", "@slow @connection"}, {"info", "@slow @connection"}, {"kill", "@admin @slow @dangerous @connection"}, {"list", "@admin @slow @dangerous @connection"}, {"no-evict", "@admin @slow @dangerous @connection"}, {"pause", "@admin @slow @dangerous @connection"}, {"reply", "@slow @connection"}, {"setname", "@slow @connection"}, {"tracking", "@slow @connection"}, {"trackinginfo", "@slow @connection"}, {"unblock", "@admin @slow @dangerous @connection"}, {"unpause", "@admin @slow @dangerous @connection"}},
-	"command":  {{"count", "@slow @connection"}, {"docs", "@slow @connection"}, {"getkeys", "@slow @connection"}, {"getkeysandflags", "@slow @connection"}, {"help", "@slow @connection"}, {"info", "@slow @connection"}, {"list", "@slow @connection"}},
-	"config":   {{"get", "@admin @slow @dangerous"}, {"help", "@slow"}, {"resetstat", "@admin @slow @dangerous"}, {"rewrite", "@admin @slow @dangerous"}, {"set", "@admin @slow @dangerous"}},
-	"function": {{"delete", "@write @slow @scripting"}, {"dump", "@slow @scripting"}, {"flush", "@write @slow @scripting"}, {"help", "@slow @scripting"}, {"kill", "@slow @scripting"}, {"list", "@slow @scripting"}, {"load", "@write @slow @scripting"}, {"restore", "@write @slow @scripting"}, {"stats", "@slow @scripting"}},
-	"latency":  {{"doctor", "@admin @slow @dangerous"}, {"graph", "@admin @slow @dangerous"}, {"help", "@slow"}, {"histogram", "@admin @slow @dangerous"}, {"history", "@admin @slow @dangerous"}, {"latest", "@admin @slow @dangerous"}, {"reset", "@admin @slow @dangerous"}},
-	"memory":   {{"doctor", "@slow"}, {"help", "@slow"}, {"malloc-stats", "@slow"}, {"purge", "@slow"}, {"stats", "@slow"}, {"usage", "@read @slow"}},
-	"object":   {{"encoding", "@keyspace @read @slow"}, {"freq", "@keyspace @read @slow"}, {"help", "@keyspace @slow"}, {"idletime", "@keyspace @read @slow"}, {"refcount", "@keyspace @read @slow"}},
-	"pubsub":   {{"channels", "@pubsub @slow"}, {"help", "@slow"}, {"numpat", "@pubsub @slow"}, {"numsub", "@pubsub @slow"}, {"shardchannels", "@pubsub @slow"}, {"shardnumsub", "@pubsub @slow"}},
-	"script":   {{"debug", "@slow @scripting"}, {"exists", "@slow @scripting"}, {"flush", "@slow @scripting"}, {"help", "@slow @scripting"}, {"kill", "@slow @scripting"}, {"load", "@slow @scripting"}},
-	"slowlog":  {{"get", "@admin @slow @dangerous"}, {"help", "@slow"}, {"len", "@admin @slow @dangerous"}, {"reset", "@admin @slow @dangerous"}},
-	"xgroup":   {{"create", "@write @stream @slow"}, {"createconsumer", "@write @stream @slow"}, {"delconsumer", "@write @stream @slow"}, {"destroy", "@write @stream @slow"}, {"help", "@stream @slow"}, {"setid", "@write @stream @slow"}},
-	"xinfo":    {{"consumers", "@read @stream @slow"}, {"groups", "@read @stream @slow"}, {"help", "@stream @slow"}, {"stream", "@read @stream @slow"}},
-	"acl":      {{"cat", "@slow"}, {"deluser", "@admin @slow @dangerous"}, {"dryrun", "@admin @slow @dangerous"}, {"genpass", "@slow"}, {"getuser", "@admin @slow @dangerous"}, {"help", "@slow"}, {"list", "@admin @slow @dangerous"}, {"load", "@admin @slow @dangerous"}, {"log", "@admin @slow @dangerous"}, {"save", "@admin @slow @dangerous"}, {"setuser", "@admin @slow @dangerous"}, {"users", "@admin @slow @dangerous"}, {"whoami", "@slow"}},
-}
-
-var subcommands = map[string][]*Subcommand{}
-
-func init() {
-	for parent, defs := range subcommandDefs {
-		for _, d := range defs {
-			subcommands[parent] = append(subcommands[parent], &Subcommand{Name: d.name, Categories: parseCategories(d.cats)})
-		}
-		sort.Slice(subcommands[parent], func(i, j int) bool { return subcommands[parent][i].Name < subcommands[parent][j].Name })
-	}
-}
-
-// Subcommands returns a container's subcommands (nil for other commands).
-func (c *Command) Subcommands() []*Subcommand { return subcommands[c.Name] }
-
-// Subcommand finds a container's subcommand by name, case-insensitively.
-func (c *Command) Subcommand(name []byte) *Subcommand {
-	for _, s := range subcommands[c.Name] {
-		if EqualFold(name, s.Name) {
-			return s
-		}
-	}
-	return nil
-}
-
 func init() {
 	register(
-		&Command{Name: "acl", Arity: -2, Flags: Server | NoScript | Loading | Stale, Group: "server", Since: "6.0.0",
+		&Command{Name: "acl", Hidden: NoScript | Loading | Stale, Complexity: "Depends on subcommand.", Arity: -2, Flags: Server | NoScript | Loading | Stale, Group: "server", Since: "6.0.0",
 			Summary: "A container for Access List Control commands.", Args: "subcommand [arg ...]"},
 		&Command{Name: "raft.auth", Arity: 2, Flags: Server | NoAuth | Fast | Loading | Stale, Group: "cluster", Since: "0.3.0",
 			Summary: "Authenticates a connection from another member with the cluster secret (--cluster-secret).", Args: "secret"},

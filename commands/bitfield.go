@@ -4,11 +4,11 @@ import "math"
 
 func init() {
 	register(
-		&Command{Name: "bitfield", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "3.2.0",
+		&Command{Name: "bitfield", GetKeys: bitfieldGetKeys, Keys: "RW access update variable_flags index=1 # This command allows both access and modification of the key", Complexity: "O(1) for each subcommand specified", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "3.2.0",
 			Summary: "Performs arbitrary bitfield integer operations on strings.",
 			Args:    "key [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> ...]]",
 			Handler: bitfieldCommand},
-		&Command{Name: "bitfield_ro", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "6.0.0",
+		&Command{Name: "bitfield_ro", Keys: "RO access index=1", Complexity: "O(1) for each subcommand specified", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "6.0.0",
 			Summary: "Performs arbitrary read-only bitfield integer operations on strings.",
 			Args:    "key [GET encoding offset [GET encoding offset ...]]", Handler: bitfieldROCommand},
 	)

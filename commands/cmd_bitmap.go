@@ -4,18 +4,18 @@ import "math/bits"
 
 func init() {
 	register(
-		&Command{Name: "setbit", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
+		&Command{Name: "setbit", Keys: "RW access update index=1", Complexity: "O(1)", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
 			Summary: "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
 			Args:    "key offset value", Handler: setbitCommand},
-		&Command{Name: "getbit", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
+		&Command{Name: "getbit", Keys: "RO access index=1", Complexity: "O(1)", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
 			Summary: "Returns a bit value by offset.", Args: "key offset", Handler: getbitCommand},
-		&Command{Name: "bitcount", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.6.0",
+		&Command{Name: "bitcount", Keys: "RO access index=1", Complexity: "O(N)", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.6.0",
 			Summary: "Counts the number of set bits (population counting) in a string.",
 			Args:    "key [start end [BYTE | BIT]]", Handler: bitcountCommand},
-		&Command{Name: "bitpos", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.8.7",
+		&Command{Name: "bitpos", Keys: "RO access index=1", Complexity: "O(N)", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.8.7",
 			Summary: "Finds the first set (1) or clear (0) bit in a string.",
 			Args:    "key bit [start [end [BYTE | BIT]]]", Handler: bitposCommand},
-		&Command{Name: "bitop", Arity: -4, Flags: Write | DenyOOM, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
+		&Command{Name: "bitop", Keys: "OW update index=2; RO access index=3 range=-1,1,0", Complexity: "O(N)", Arity: -4, Flags: Write | DenyOOM, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
 			Summary: "Performs bitwise operations on multiple strings, and stores the result.",
 			Args:    "<AND | OR | XOR | NOT> destkey key [key ...]", Handler: bitopCommand},
 	)

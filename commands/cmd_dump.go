@@ -9,16 +9,16 @@ import (
 
 func init() {
 	register(
-		&Command{Name: "dump", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Command{Name: "dump", Keys: "RO access index=1", Tips: "nondeterministic_output", Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Summary: "Returns a serialized representation of the value stored at a key.", Args: "key",
 			Handler: dumpCommand},
-		&Command{Name: "restore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Command{Name: "restore", Keys: "OW update index=1", Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Summary: "Creates a key from the serialized representation of a value.",
 			Args:    "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
 			Handler: restoreCommand},
 		// Redis Cluster's form of RESTORE for importing slots; without
 		// cluster mode Redis runs it as RESTORE, and so does Geomys.
-		&Command{Name: "restore-asking", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "server", Since: "3.0.0",
+		&Command{Name: "restore-asking", Keys: "OW update index=1", Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", ACL: "@keyspace @write @slow @dangerous", Arity: -4, Flags: Write | DenyOOM | Asking, FirstKey: 1, LastKey: 1, Step: 1, Group: "server", Since: "3.0.0",
 			Summary: "An internal command for migrating keys in a cluster: RESTORE.",
 			Args:    "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
 			Handler: restoreCommand},

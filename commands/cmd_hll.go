@@ -7,7 +7,7 @@ import (
 
 func init() {
 	register(
-		&Command{Name: "pfadd", Arity: -2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Command{Name: "pfadd", Keys: "RW insert index=1", Complexity: "O(1) to add every element.", Arity: -2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
 			Args:    "key [element [element ...]]", Handler: pfaddCommand},
 		// PFCOUNT caches the cardinality it computes in the value, as Redis
@@ -19,16 +19,16 @@ func init() {
 		// cache was stale. Like Redis, read-only scripts may not call it, so
 		// it never runs on the read path; if it did, it would count without
 		// caching and leave the dataset alone.
-		&Command{Name: "pfcount", Arity: -2, Flags: ReadOnly | MayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Command{Name: "pfcount", Keys: "RW access index=1 range=-1,1,0 # RW because it may change the internal representation of the key, and propagate to replicas", Complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.", Arity: -2, Flags: ReadOnly | MayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).",
 			Args:    "key [key ...]", Handler: pfcountCommand},
-		&Command{Name: "pfmerge", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Command{Name: "pfmerge", Keys: "RW access insert index=1; RO access index=2 range=-1,1,0", Complexity: "O(N) to merge N HyperLogLogs, but with high constant times.", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Merges one or more HyperLogLog values into a single key.",
 			Args:    "destkey [sourcekey [sourcekey ...]]", Handler: pfmergeCommand},
-		&Command{Name: "pfdebug", Arity: 3, Flags: Write | DenyOOM | Admin, FirstKey: 2, LastKey: 2, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Command{Name: "pfdebug", Keys: "RW access index=2", Complexity: "N/A", Arity: 3, Flags: Write | DenyOOM | Admin, FirstKey: 2, LastKey: 2, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Internal commands for debugging HyperLogLog values.",
 			Args:    "subcommand key", Handler: pfdebugCommand},
-		&Command{Name: "pfselftest", Arity: 1, Flags: Admin, Group: "hyperloglog", Since: "2.8.9",
+		&Command{Name: "pfselftest", Complexity: "N/A", Arity: 1, Flags: Admin, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "An internal command for testing HyperLogLog values.", Handler: pfselftestCommand},
 	)
 }

@@ -1,7 +1,7 @@
 package commands
 
 func init() {
-	register(&Command{Name: "lcs", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 2, Step: 1, Group: "string", Since: "7.0.0",
+	register(&Command{Name: "lcs", Keys: "RO access index=1 range=1,1,0", Complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 2, Step: 1, Group: "string", Since: "7.0.0",
 		Summary: "Finds the longest common substring.",
 		Args:    "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]", Handler: lcsCommand})
 }

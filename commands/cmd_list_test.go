@@ -131,9 +131,9 @@ func TestListCommandTable(t *testing.T) {
 			t.Errorf("%s: incomplete declaration %+v", name, c)
 		}
 	}
-	keys := Lookup([]byte("blpop")).Keys([][]byte{[]byte("blpop"), []byte("a"), []byte("b"), []byte("0")})
-	if len(keys) != 2 || string(keys[0]) != "a" || string(keys[1]) != "b" {
-		t.Fatalf("BLPOP keys %q", keys)
+	keys, ok := Lookup([]byte("blpop")).KeysWithFlags([][]byte{[]byte("blpop"), []byte("a"), []byte("b"), []byte("0")})
+	if !ok || len(keys) != 2 || keys[0].Pos != 1 || keys[1].Pos != 2 || keys[0].Flags != KeyRW|KeyAccess|KeyDelete {
+		t.Fatalf("BLPOP keys %+v", keys)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(&Command{Name: "memory", Arity: -2, Flags: ReadOnly, Group: "server", Since: "4.0.0",
+	register(&Command{Name: "memory", Hidden: ReadOnly, Complexity: "Depends on subcommand.", Arity: -2, Flags: ReadOnly, Group: "server", Since: "4.0.0",
 		Summary: "A container for memory diagnostics commands.",
 		Args:    "<DOCTOR | MALLOC-STATS | PURGE | STATS | USAGE key [SAMPLES count] | HELP>",
 		Handler: memoryCommand})

@@ -10,11 +10,11 @@ import (
 func init() {
 	const g = "generic"
 	register(
-		&Command{Name: "sort", Arity: -2, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		&Command{Name: "sort", GetKeys: sortGetKeys, Keys: "RO access index=1; RO access unknown unknown # For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort; OW update unknown unknown # For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array", Complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", Arity: -2, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
 			Args:    "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
 			Handler: func(c *Ctx) { sortGeneric(c, false) }},
-		&Command{Name: "sort_ro", Arity: -2, Flags: ReadOnly | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "7.0.0",
+		&Command{Name: "sort_ro", GetKeys: sortROGetKeys, Keys: "RO access index=1; RO access unknown unknown # For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort", Complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", Arity: -2, Flags: ReadOnly | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "7.0.0",
 			Summary: "Returns the sorted elements of a list, a set, or a sorted set.",
 			Args:    "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]",
 			Handler: func(c *Ctx) { sortGeneric(c, true) }},

@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	register(&Command{Name: "xinfo", Arity: -2, Flags: ReadOnly, Group: "stream", Since: "5.0.0",
+	register(&Command{Name: "xinfo", Hidden: ReadOnly, Complexity: "Depends on subcommand.", Arity: -2, Flags: ReadOnly, Group: "stream", Since: "5.0.0",
 		Summary: "A container for stream introspection commands.", Args: "<CONSUMERS | GROUPS | STREAM | HELP> ...",
 		Handler: xinfoCommand})
 }

@@ -597,8 +597,8 @@ func TestStringCommandTable(t *testing.T) {
 			t.Errorf("%s: incomplete declaration", tc.name)
 		}
 	}
-	keys := Lookup([]byte("MSET")).Keys([][]byte{[]byte("MSET"), []byte("a"), []byte("1"), []byte("b"), []byte("2")})
-	if len(keys) != 2 || string(keys[0]) != "a" || string(keys[1]) != "b" {
-		t.Errorf("MSET keys = %q", keys)
+	keys, ok := Lookup([]byte("MSET")).KeysWithFlags([][]byte{[]byte("MSET"), []byte("a"), []byte("1"), []byte("b"), []byte("2")})
+	if !ok || len(keys) != 2 || keys[0].Pos != 1 || keys[1].Pos != 3 || keys[0].Flags != KeyOW|KeyUpdate {
+		t.Errorf("MSET keys = %+v", keys)
 	}
 }

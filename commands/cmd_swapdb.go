@@ -1,7 +1,7 @@
 package commands
 
 func init() {
-	register(&Command{Name: "swapdb", Arity: 3, Flags: Write | Fast, Group: "server", Since: "4.0.0",
+	register(&Command{Name: "swapdb", Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", Arity: 3, Flags: Write | Fast, Group: "server", Since: "4.0.0",
 		Summary: "Swaps two Redis databases.",
 		Args:    "index1 index2", Handler: swapdbCommand})
 }

@@ -70,4 +70,11 @@ const (
 	// for the errno (DiskErrorText), as Redis' strerror().
 	ErrAOFWrite     = "MISCONF Errors writing to the AOF file: "
 	ErrRaftLogWrite = "MISCONF Errors writing to the Raft log: "
+
+	// ErrUnblocked is what a client parked by a blocking command gets from
+	// CLIENT UNBLOCK id ERROR.
+	ErrUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	// ErrScriptDebugUnsupported answers SCRIPT DEBUG YES|SYNC: scripts run
+	// inside the replicated log, where no connection can step through them.
+	ErrScriptDebugUnsupported = "ERR SCRIPT DEBUG YES|SYNC is not supported: Geomys has no Lua debugger (scripts run inside the Raft log); use SCRIPT DEBUG NO"
 )

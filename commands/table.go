@@ -34,6 +34,14 @@ const (
 	// every node caches the same bytes; COMMAND does not list it, as Redis 7.0
 	// does not.
 	MayReplicate
+	// The flags below only describe the command to clients, as Redis 7.0's
+	// COMMAND INFO does; Geomys' own routing does not read them.
+	AllowBusy
+	NoAsyncLoading
+	SkipMonitor
+	SkipSlowlog
+	NoMandatoryKeys
+	Asking
 )
 
 // Logged reports whether the command runs inside the FSM from a log entry.
@@ -45,7 +53,10 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
-	{Stale, "stale"}, {NoAuth, "no_auth"}, {Fast, "fast"}, {NoMulti, "no_multi"}, {MovableKeys, "movablekeys"},
+	{Stale, "stale"}, {SkipMonitor, "skip_monitor"}, {SkipSlowlog, "skip_slowlog"}, {Asking, "asking"},
+	{Fast, "fast"}, {NoAuth, "no_auth"}, {NoMandatoryKeys, "no_mandatory_keys"},
+	{NoAsyncLoading, "no_async_loading"}, {NoMulti, "no_multi"}, {MovableKeys, "movablekeys"},
+	{AllowBusy, "allow_busy"},
 }
 
 // Names returns the Redis flag names in the order COMMAND INFO lists them.
@@ -73,32 +84,31 @@ type Command struct {
 	Summary  string
 	Args     string // argument synopsis for help and COMMAND DOCS
 	Handler  func(c *Ctx)
+
+	// Keys declares the Redis 7 key specs in the compact form parseKeySpecs
+	// reads ("RO access index=1"); register parses it into KeySpecs.
+	Keys     string
+	KeySpecs []KeySpec
+	// GetKeys finds the keys where the key specs cannot (an unknown or
+	// incomplete spec, flags that depend on the arguments), as Redis'
+	// getkeys_proc.
+	GetKeys func(args [][]byte) ([]KeyRef, bool)
+	// Tips are Redis' command tips ("nondeterministic_output", ...).
+	Tips string
+	// Hidden are routing flags COMMAND does not report because Redis does
+	// not have them on this command (PUBLISH goes through the log here).
+	Hidden Flags
+	// ACL, when set, declares the ACL categories instead of deriving them
+	// from the flags and group (subcommands declare theirs).
+	ACL string
+	// Complexity is the time complexity COMMAND DOCS reports.
+	Complexity string
 }
+
+// InfoFlags are the flags COMMAND INFO reports.
+func (c *Command) InfoFlags() Flags { return c.Flags &^ c.Hidden }
 
 func (c *Command) Is(f Flags) bool { return c.Flags&f != 0 }
-
-// Keys returns the key arguments of args according to the key positions.
-func (c *Command) Keys(args [][]byte) [][]byte {
-	if c.FirstKey <= 0 || c.FirstKey >= len(args) {
-		return nil
-	}
-	last := c.LastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	if last >= len(args) {
-		last = len(args) - 1
-	}
-	step := c.Step
-	if step <= 0 {
-		step = 1
-	}
-	var keys [][]byte
-	for i := c.FirstKey; i <= last; i += step {
-		keys = append(keys, args[i])
-	}
-	return keys
-}
 
 var table = map[string]*Command{}
 
@@ -108,6 +118,7 @@ func register(cmds ...*Command) {
 		if _, dup := table[c.Name]; dup {
 			panic("command declared twice: " + c.Name)
 		}
+		c.KeySpecs = parseKeySpecs(c.Name, c.Keys)
 		table[c.Name] = c
 	}
 }
@@ -134,5 +145,66 @@ func All() []*Command {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// subtable holds containers' subcommands by container name, each named
+// "container|sub" as COMMAND and ACL rules name them.
+var subtable = map[string][]*Command{}
+
+// registerSub declares a container's subcommands.
+func registerSub(parent string, cmds ...*Command) {
+	for _, c := range cmds {
+		if !strings.HasPrefix(c.Name, parent+"|") {
+			panic("subcommand " + c.Name + " outside " + parent)
+		}
+		c.KeySpecs = parseKeySpecs(c.Name, c.Keys)
+		subtable[parent] = append(subtable[parent], c)
+	}
+	sort.Slice(subtable[parent], func(i, j int) bool { return subtable[parent][i].Name < subtable[parent][j].Name })
+}
+
+// Subcommands returns a container's subcommands, sorted (nil for other
+// commands).
+func (c *Command) Subcommands() []*Command { return subtable[c.Name] }
+
+// Subcommand finds a container's subcommand by name, case-insensitively.
+func (c *Command) Subcommand(name []byte) *Command {
+	for _, s := range subtable[c.Name] {
+		if EqualFold(name, s.SubName()) {
+			return s
+		}
+	}
+	return nil
+}
+
+// SubName is the part after "container|" (the whole name of a command).
+func (c *Command) SubName() string {
+	_, sub, ok := strings.Cut(c.Name, "|")
+	if !ok {
+		return c.Name
+	}
+	return sub
+}
+
+// LookupFull finds a command or, for "container|sub", a subcommand, as
+// COMMAND INFO and ACL rules name them.
+func LookupFull(name []byte) *Command {
+	parent, sub, ok := strings.Cut(string(name), "|")
+	c := Lookup([]byte(parent))
+	if !ok || c == nil {
+		return c
+	}
+	return c.Subcommand([]byte(sub))
+}
+
+// AllWithSubcommands returns every command followed by its subcommands,
+// as COMMAND LIST gives them.
+func AllWithSubcommands() []*Command {
+	var out []*Command
+	for _, c := range All() {
+		out = append(out, c)
+		out = append(out, c.Subcommands()...)
+	}
 	return out
 }

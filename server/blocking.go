@@ -191,13 +191,15 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		deadline = t.C
 	}
 	var closed <-chan struct{}
-	var wt *waiter // registered after the first attempt finds nothing
+	var wt *waiter        // registered after the first attempt finds nothing
+	var unblock chan bool // CLIENT UNBLOCK: true for ERROR, false for TIMEOUT
 	defer func() {
 		if wt != nil {
 			st := s.fsm.RLock()
 			s.waiters.passOn(st, cl.db, wt, true)
 			s.fsm.RUnlock()
 			s.waiters.remove(wt)
+			cl.unblock.Store(nil)
 			cl.blocked.Store(false)
 		}
 	}()
@@ -229,6 +231,8 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			// or the client goes away.
 			wt = s.waiters.add(cl.db, res.Block.Keys)
 			s.waiters.setReady(wt, res.Block.Ready)
+			unblock = make(chan bool, 1)
+			cl.unblock.Store(&unblock)
 			cl.blocked.Store(true)
 			if s.anyKeyExists(cl.db, res.Block.Keys) {
 				continue // a push committed between our attempt and registering
@@ -244,6 +248,12 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			continue
 		case <-deadline:
 			cl.out.NullArray()
+		case asError := <-unblock:
+			if asError {
+				cl.out.Error(commands.ErrUnblocked)
+			} else {
+				cl.out.NullArray()
+			}
 		case <-closed:
 			cl.closing = true
 		case <-s.done:

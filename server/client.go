@@ -36,6 +36,9 @@ type Client struct {
 	lastCmd atomic.Value // string
 	active  atomic.Int64 // unix ms of the last command
 	blocked atomic.Bool
+	// unblock is set while a blocking command is parked: CLIENT UNBLOCK
+	// sends on it (true: answer the UNBLOCKED error).
+	unblock atomic.Pointer[chan bool]
 	killed  atomic.Bool // CLIENT KILL: run nothing more that was already read
 	// exempt keeps MONITOR clients and other nodes' proxy links from the
 	// idle timeout, as Redis exempts its replica and master links.

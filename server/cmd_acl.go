@@ -300,8 +300,8 @@ func aclCat(cl *Client, args [][]byte) {
 				names = append(names, c.Name)
 			}
 			for _, sub := range c.Subcommands() {
-				if sub.Categories&cat != 0 {
-					names = append(names, sub.FullName(c.Name))
+				if sub.Categories()&cat != 0 {
+					names = append(names, sub.Name)
 				}
 			}
 		}

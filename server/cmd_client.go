@@ -123,6 +123,10 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 		if arity(len(args) == 2) {
 			clientTrackingInfo(s, cl)
 		}
+	case "unblock":
+		if arity(len(args) == 3 || len(args) == 4) {
+			clientUnblock(s, cl, args)
+		}
 	case "getredir":
 		if arity(len(args) == 2) {
 			cl.out.Int(getRedir(cl))
@@ -136,6 +140,7 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 			"KILL <ip:port> | ID <client-id> | ADDR <ip:port>", "    Kill connections.",
 			"LIST [TYPE normal] [ID <id> ...]", "    Return information about client connections.",
 			"SETNAME <name>", "    Assign the name <name> to the current connection.",
+			"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
 			"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
 			"HELP", "    Print this help.",
 		}
@@ -219,4 +224,41 @@ func (s *Server) kill(self *Client, victims []*Client) {
 		c.killed.Store(true)
 		c.conn.NetConn().Close()
 	}
+}
+
+// clientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client parked by a
+// blocking command answers as if it had timed out, or the UNBLOCKED error.
+func clientUnblock(s *Server, cl *Client, args [][]byte) {
+	asError := false
+	if len(args) == 4 {
+		switch {
+		case commands.EqualFold(args[3], "timeout"):
+		case commands.EqualFold(args[3], "error"):
+			asError = true
+		default:
+			cl.out.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := commands.ParseInt(args[2])
+	if !ok {
+		cl.out.Error(commands.ErrNotInt)
+		return
+	}
+	s.mu.Lock()
+	target := s.clients[id]
+	s.mu.Unlock()
+	if target == nil {
+		cl.out.Int(0)
+		return
+	}
+	if ch := target.unblock.Load(); ch != nil {
+		select {
+		case *ch <- asError:
+			cl.out.Int(1)
+			return
+		default: // already being unblocked
+		}
+	}
+	cl.out.Int(0)
 }

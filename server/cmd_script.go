@@ -304,9 +304,23 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 			return
 		}
 		cl.out.OK()
+	case sub == "debug" && len(args) == 3:
+		// The Lua debugger (LDB) needs a connection that steps through a
+		// script while it runs; scripts here run inside the Raft log, so
+		// only turning it off is meaningful.
+		switch {
+		case commands.EqualFold(args[2], "no"):
+			cl.out.OK()
+		case commands.EqualFold(args[2], "yes"), commands.EqualFold(args[2], "sync"):
+			cl.out.Error(commands.ErrScriptDebugUnsupported)
+		default:
+			cl.out.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+		}
 	case sub == "help" && len(args) == 2:
 		help := []string{
 			"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+			"DEBUG (YES|SYNC|NO)",
+			"    Set the debug mode for subsequent scripts executed.",
 			"EXISTS <sha1> [<sha1> ...]",
 			"    Return information about the existence of the scripts in the script cache.",
 			"FLUSH [ASYNC|SYNC]",
@@ -326,7 +340,7 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 		for _, h := range help {
 			cl.out.Simple(h)
 		}
-	case sub == "load" || sub == "exists" || sub == "flush" || sub == "kill" || sub == "help":
+	case sub == "debug" || sub == "load" || sub == "exists" || sub == "flush" || sub == "kill" || sub == "help":
 		cl.out.Error(commands.ArityErr("script|" + sub))
 	default:
 		cl.out.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try SCRIPT HELP.")

@@ -139,9 +139,9 @@ func latencyCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Error("ERR No samples available for event '" + string(args[2]) + "'")
 			return
 		}
-		cl.out.Error("ERR LATENCY GRAPH is not supported by Geomys; use LATENCY HISTORY")
+		cl.out.Verbatim(latencyGraph(string(args[2]), m.events[string(args[2])], time.Now().Unix()))
 	case "histogram":
-		cl.out.Error("ERR LATENCY HISTOGRAM is not supported by Geomys")
+		latencyHistogram(s, cl, args[2:])
 	case "help":
 		helpReply(cl, "LATENCY",
 			"DOCTOR",

@@ -19,6 +19,10 @@ func TestRedisCommandSet(t *testing.T) {
 		nodeTest{"CompatCommandsLikeRedis", testCompatCommandsLikeRedis},
 		nodeTest{"UnsupportedCommandsSayWhy", testUnsupportedCommandsSayWhy},
 		nodeTest{"CommandListFilterBy", testCommandListFilterBy},
+		nodeTest{"CommandInfoLikeRedis", testCommandInfoLikeRedis},
+		nodeTest{"CommandGetKeysLikeRedis", testCommandGetKeysLikeRedis},
+		nodeTest{"ClientUnblock", testClientUnblock},
+		nodeTest{"LatencyGraphAndHistogram", testLatencyGraphAndHistogram},
 	)
 }
 
