@@ -34,10 +34,11 @@ func FullName(cmd *commands.Command, args [][]byte) string {
 	return cmd.Name
 }
 
-// Check reports whether the user may run the command with these keys and
-// channels (patterns says the channels are PSUBSCRIBE patterns, which must
-// be allowed literally).
-func (u *User) Check(cmd *commands.Command, args, keys, channels [][]byte, patterns bool) Denial {
+// Check reports whether the user may run the command with these keys (as
+// the command table's key specs find them in args) and channels (patterns
+// says the channels are PSUBSCRIBE patterns, which must be allowed
+// literally).
+func (u *User) Check(cmd *commands.Command, args [][]byte, keys []commands.KeyRef, channels [][]byte, patterns bool) Denial {
 	var worst Denial
 	for _, s := range u.Selectors {
 		d := s.check(cmd, args, keys, channels, patterns)
@@ -51,7 +52,7 @@ func (u *User) Check(cmd *commands.Command, args, keys, channels [][]byte, patte
 	return worst
 }
 
-func (s *Selector) check(cmd *commands.Command, args, keys, channels [][]byte, patterns bool) Denial {
+func (s *Selector) check(cmd *commands.Command, args [][]byte, keys []commands.KeyRef, channels [][]byte, patterns bool) Denial {
 	name := FullName(cmd, args)
 	if !s.allCommands && !cmd.Is(commands.NoAuth) && !s.allowed[name] {
 		if len(args) < 2 || !slices.ContainsFunc(s.firstArgs[name], func(a string) bool { return commands.EqualFold(args[1], a) }) {
@@ -59,10 +60,9 @@ func (s *Selector) check(cmd *commands.Command, args, keys, channels [][]byte, p
 		}
 	}
 	if !s.allKeys && len(keys) > 0 {
-		need := keyPerms(cmd, args)
-		for i, k := range keys {
-			if !s.keyAllowed(k, need(i)) {
-				return Denial{DeniedKey, string(k)}
+		for _, k := range keys {
+			if !s.keyAllowed(args[k.Pos], keyPerm(k.Flags)) {
+				return Denial{DeniedKey, string(args[k.Pos])}
 			}
 		}
 	}
@@ -74,6 +74,20 @@ func (s *Selector) check(cmd *commands.Command, args, keys, channels [][]byte, p
 		}
 	}
 	return Denial{}
+}
+
+// keyPerm is what a key's spec flags need, as Redis 7.0's ACL decides:
+// reading its value needs %R, changing it %W; a key that is neither read
+// nor changed (EXISTS, TYPE) needs only a pattern that matches it.
+func keyPerm(f commands.KeyFlags) int {
+	p := 0
+	if f&commands.KeyAccess != 0 {
+		p |= permRead
+	}
+	if f&(commands.KeyInsert|commands.KeyUpdate|commands.KeyDelete) != 0 {
+		p |= permWrite
+	}
+	return p
 }
 
 func (s *Selector) keyAllowed(key []byte, need int) bool {

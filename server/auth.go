@@ -76,11 +76,8 @@ func (s *Server) refuseByACL(cl *Client, cmd *commands.Command, args [][]byte) b
 
 // checkACL is the permission check itself (also ACL DRYRUN's).
 func (s *Server) checkACL(u *acl.User, cmd *commands.Command, args [][]byte) acl.Denial {
-	var keys, channels [][]byte
+	var channels [][]byte
 	patterns := false
-	if cmd.FirstKey > 0 || cmd.Is(commands.MovableKeys) || cmd.Name == "xgroup" || cmd.Name == "xinfo" || cmd.Name == "object" || cmd.Name == "memory" {
-		keys = aclKeys(cmd, args)
-	}
 	switch cmd.Name {
 	case "publish", "spublish":
 		channels = args[1:2]
@@ -89,23 +86,22 @@ func (s *Server) checkACL(u *acl.User, cmd *commands.Command, args [][]byte) acl
 	case "psubscribe":
 		channels, patterns = args[1:], true
 	}
-	return u.Check(cmd, args, keys, channels, patterns)
+	return u.Check(cmd, args, aclKeys(cmd, args), channels, patterns)
 }
 
-// aclKeys are the keys a command touches, including the containers whose
-// subcommand names a key in the third argument.
-func aclKeys(cmd *commands.Command, args [][]byte) [][]byte {
-	switch cmd.Name {
-	case "xgroup", "xinfo", "object", "memory":
-		if len(args) > 2 && !commands.EqualFold(args[1], "help") && !commands.EqualFold(args[1], "stats") &&
-			!commands.EqualFold(args[1], "doctor") && !commands.EqualFold(args[1], "malloc-stats") && !commands.EqualFold(args[1], "purge") {
-			return args[2:3]
+// aclKeys are the keys a command touches with their flags, from the key
+// specs of the command or of its subcommand (OBJECT ENCODING key ...).
+func aclKeys(cmd *commands.Command, args [][]byte) []commands.KeyRef {
+	if len(args) > 1 {
+		if sub := cmd.Subcommand(args[1]); sub != nil {
+			cmd = sub
 		}
-		return nil
-	case "spublish":
-		return nil // its "key" is a shard channel
 	}
-	return commandKeys(cmd, args)
+	keys, ok := cmd.KeysWithFlags(args)
+	if !ok {
+		return nil
+	}
+	return keys
 }
 
 // authenticate checks a user name and password (AUTH, HELLO AUTH) and
