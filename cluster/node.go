@@ -94,6 +94,7 @@ type Node struct {
 	progress      followerProgress // followers' last log index, on the leader (progress.go)
 	sizes         groupSizes       // groups by number of entries
 	leaderChanges atomic.Int64     // new leaders this node saw
+	evict         evictor
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -216,7 +217,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.wg.Add(8)
+	n.evict.kick = make(chan struct{}, 1)
+	n.wg.Add(9)
 	go n.diskLoop()
 	go n.observePeers()
 	go n.verifier()
@@ -225,6 +227,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	go n.watchLeadership()
 	go n.expiryLoop()
 	go n.rewriteLoop()
+	go n.evictionLoop()
 	return n, nil
 }
 

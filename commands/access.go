@@ -86,7 +86,17 @@ func (t *accessTable) touch(key []byte, nowMs int64, write bool) {
 	if nowMs <= 0 { // loading the AOF: entries carry no time
 		nowMs = time.Now().UnixMilli()
 	}
-	t.store(accessFP(key), uint32(nowMs/1000), write)
+	fp := accessFP(key)
+	if lfuMode.Load() {
+		var old uint32
+		tab, i := t.find(fp)
+		if i >= 0 {
+			old = uint32(atomic.LoadUint64(&tab[i]))
+		}
+		t.store(fp, lfuTouch(old, i >= 0, nowMs), write)
+		return
+	}
+	t.store(fp, uint32(nowMs/1000), write)
 }
 
 func (t *accessTable) store(fp, sec uint32, write bool) {

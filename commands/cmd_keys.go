@@ -560,8 +560,16 @@ func objectCommand(c *Ctx) {
 			c.R.BulkString(ObjectEncoding(v))
 		}
 	case "freq":
-		c.Err(errNoLFU)
+		if !LFU() {
+			c.Err(errNoLFU)
+			return
+		}
+		c.R.Int(c.DB.access.freq(c.Args[2], c.Now))
 	case "idletime":
+		if LFU() {
+			c.Err(errNoLRU)
+			return
+		}
 		c.R.Int(c.DB.access.idle(c.Args[2], c.Now))
 	case "refcount":
 		c.R.Int(objectRefcount(v))

@@ -70,6 +70,9 @@ func (c *Ctx) Begin(db *DB, args [][]byte) {
 // Finish propagates the command as received when it changed the dataset and
 // the handler did not propagate a rewritten form itself.
 func (c *Ctx) Finish() {
+	if c.Store != nil {
+		c.Store.SettleMemory()
+	}
 	if c.Prop != nil && c.dirty > 0 && !c.propagated {
 		c.Prop.Command(c.DB.ID, c.Args...)
 	}
@@ -197,6 +200,7 @@ func (c *Ctx) LookupForUpdate(key []byte) (any, bool) {
 		if c.DB.store.journal != nil {
 			c.DB.store.journal.save(c.DB, string(key))
 		}
+		c.DB.markDirty(string(key))
 	}
 	return v, ok
 }

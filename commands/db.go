@@ -13,6 +13,10 @@ type Store struct {
 	journal *Journal
 	// ExpiredKeys counts keys deleted because their TTL passed (INFO stats).
 	ExpiredKeys int64
+	// EvictedKeys counts keys deleted to stay under maxmemory (INFO stats).
+	EvictedKeys int64
+	// dirty are values changed in place, re-measured by SettleMemory.
+	dirty []dirtyKey
 	// genSeq numbers map generations store-wide (DB.gen), so that no two
 	// maps a db ever held, even after SWAPDB, share a generation.
 	genSeq uint64
@@ -46,6 +50,8 @@ type DB struct {
 	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
 	access  accessTable         // last access times (OBJECT IDLETIME), node-local
 	store   *Store
+	used    int64            // accounted bytes of the keys (memacct.go)
+	csize   map[string]int64 // accounted bytes of each collection key
 }
 
 func NewStore() *Store {
@@ -117,6 +123,8 @@ func (db *DB) set(key string, v any) {
 	db.touch(key, false)
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
+	old, had := db.keys[key]
+	db.account(key, old, had, v)
 	db.keys[key] = v
 	if len(db.raw) > 0 {
 		delete(db.raw, key)
@@ -124,12 +132,14 @@ func (db *DB) set(key string, v any) {
 }
 
 func (db *DB) del(key string) bool {
-	if _, ok := db.keys[key]; !ok {
+	old, ok := db.keys[key]
+	if !ok {
 		return false
 	}
 	db.touch(key, false)
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
+	db.unaccount(key, old)
 	delete(db.keys, key)
 	delete(db.expires, key)
 	if len(db.raw) > 0 {
@@ -173,6 +183,7 @@ func (db *DB) flushQuiet() {
 	db.expires = map[string]int64{}
 	db.raw = nil
 	db.access = newAccessTable()
+	db.used, db.csize = 0, nil
 }
 
 // swapDB exchanges the contents of two databases (SWAPDB). Clients stay on
@@ -203,4 +214,6 @@ func swapContents(a, b *DB) {
 	a.raw, b.raw = b.raw, a.raw
 	a.gen, b.gen = b.gen, a.gen
 	a.access, b.access = b.access, a.access
+	a.used, b.used = b.used, a.used
+	a.csize, b.csize = b.csize, a.csize
 }

@@ -78,3 +78,7 @@ const (
 	// inside the replicated log, where no connection can step through them.
 	ErrScriptDebugUnsupported = "ERR SCRIPT DEBUG YES|SYNC is not supported: Geomys has no Lua debugger (scripts run inside the Raft log); use SCRIPT DEBUG NO"
 )
+
+// ErrOOM answers a command that may grow the dataset while used memory is
+// over maxmemory and nothing could be evicted.
+const ErrOOM = "OOM command not allowed when used memory > 'maxmemory'."

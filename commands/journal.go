@@ -38,6 +38,8 @@ type undoStep struct {
 	expires map[string]int64
 	rawMap  map[string]struct{}
 	gen     uint64
+	used    int64
+	csize   map[string]int64
 }
 
 // BeginJournal starts recording; the caller holds the store's write lock
@@ -74,7 +76,8 @@ func (j *Journal) saveFlush(db *DB) {
 	if j == nil {
 		return
 	}
-	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, rawMap: db.raw, gen: db.gen})
+	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, rawMap: db.raw, gen: db.gen,
+		used: db.used, csize: db.csize})
 }
 
 // saveSwap records a SWAPDB. Keys are recorded again after it: their
@@ -110,6 +113,7 @@ func (j *Journal) Rollback() {
 }
 
 func (j *Journal) undoFrom(mark int) {
+	j.store.SettleMemory()
 	for i := len(j.undo) - 1; i >= mark; i-- {
 		st := &j.undo[i]
 		db := st.db
@@ -119,15 +123,20 @@ func (j *Journal) undoFrom(mark int) {
 		}
 		if st.flushed {
 			db.keys, db.expires, db.raw, db.gen = st.keys, st.expires, st.rawMap, st.gen
+			db.used, db.csize = st.used, st.csize
 			continue
 		}
 		delete(db.raw, st.key)
+		if cur, ok := db.keys[st.key]; ok {
+			db.unaccount(st.key, cur)
+		}
 		if !st.existed {
 			delete(db.keys, st.key)
 			delete(db.expires, st.key)
 			db.access.remove(st.key)
 			continue
 		}
+		db.account(st.key, nil, false, st.v)
 		db.keys[st.key] = st.v
 		if st.expire != 0 {
 			db.expires[st.key] = st.expire
@@ -141,6 +150,7 @@ func (j *Journal) undoFrom(mark int) {
 			db.raw[st.key] = struct{}{}
 		}
 	}
+	j.store.SettleMemory()
 }
 
 // Discard stops recording and keeps the changes.

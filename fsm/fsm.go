@@ -102,6 +102,9 @@ type FSM struct {
 	rewriteStart  atomic.Int64          // unix ns the running rewrite began
 	lastRewriteNs atomic.Int64          // how long the last completed one took; -1: none yet
 	aofErr        atomic.Pointer[error] // the failed write's error while aofWriteErr
+
+	limit atomic.Pointer[MemoryLimit] // maxmemory (memory.go)
+	used  atomic.Int64                // the store's used memory after the last batch
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -208,6 +211,8 @@ func (f *FSM) load() error {
 	if err != nil {
 		return fmt.Errorf("load aof: %w", err)
 	}
+	f.store.RecountMemory()
+	f.used.Store(f.store.UsedMemory())
 	return nil
 }
 
@@ -254,6 +259,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	ready := f.ctx.TakeReady()
 	pubs := f.ctx.TakePublications()
+	f.publishUsed()
 	f.mu.Unlock()
 
 	if buf != nil {
@@ -535,6 +541,8 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 			c.Lookup(k) // an expired key is deleted and its DEL propagated
 		}
 		c.R.Int(0)
+	case EvictCommand:
+		f.applyEvict(c, db, args)
 	case MemberCommand:
 		f.applyMember(c, args)
 	case ScriptCommand:
@@ -606,12 +614,13 @@ type Stats struct {
 	// LastRewriteTook is the last completed rewrite's duration (-1: none
 	// since start); RewriteTook is the running one's so far (-1: none).
 	LastRewriteTook, RewriteTook time.Duration
+	EvictedKeys                  int64
 }
 
 func (f *FSM) Stats() Stats {
 	base, incr := f.aof.Sizes()
 	f.mu.RLock()
-	expired := f.store.ExpiredKeys
+	expired, evicted := f.store.ExpiredKeys, f.store.EvictedKeys
 	f.mu.RUnlock()
 	running := time.Duration(-1)
 	if f.rewriting.Load() {
@@ -623,7 +632,7 @@ func (f *FSM) Stats() Stats {
 		LastRewriteTook: time.Duration(f.lastRewriteNs.Load()), RewriteTook: running,
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
-		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, AOFRewrites: f.aof.Rewrites(),
+		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, EvictedKeys: evicted, AOFRewrites: f.aof.Rewrites(),
 	}
 }
 

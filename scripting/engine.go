@@ -124,6 +124,10 @@ type Call struct {
 	// ReadOnly refuses write commands (EVAL_RO, no-writes scripts, and every
 	// script run on the read path).
 	ReadOnly bool
+	// DenyOOM: used memory was over maxmemory when the script started, so
+	// (as in Redis) its first command that may grow memory fails unless it
+	// already wrote something.
+	DenyOOM bool
 	// ClientProto is the RESP version the caller speaks (HELLO).
 	ClientProto int
 	// Ctx runs the script's commands; its DB is the caller's database.

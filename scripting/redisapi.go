@@ -228,6 +228,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
 		return fail(errReadOnly)
 	}
+	if x.call.DenyOOM && def.Is(commands.DenyOOM) && !x.run.wrote.Load() {
+		return fail(commands.ErrOOM)
+	}
 	if x.call.Monitor != nil {
 		x.call.Monitor(x.db.ID, args)
 	}

@@ -61,6 +61,10 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		s.runScriptRead(cl, run(true))
 		return
 	}
+	if !f.Flags.AllowOOM && s.outOfMemory() {
+		cl.out.Error(commands.ErrOOM)
+		return
+	}
 	s.runScriptWrite(cl, nil, run(false))
 }
 

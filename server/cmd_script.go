@@ -125,6 +125,12 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 		s.runReadOnlyScript(cl, inv)
 		return
 	}
+	if inv.flags.Shebang && !inv.flags.AllowOOM && s.outOfMemory() {
+		// A script that declares it may write is deny-oom, as in Redis.
+		s.flushScripts(cl)
+		cl.out.Error(commands.ErrOOM)
+		return
+	}
 	s.runWriteScript(cl, inv, !strings.HasPrefix(name, "evalsha"))
 }
 
@@ -166,8 +172,11 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 	if cache && !s.fsm.ScriptsExist([]string{inv.sha})[0] {
 		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
 	}
+	denyOOM := s.outOfMemory()
 	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) bool {
-		return s.scripts.Run(s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, false), r)
+		call := s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, false)
+		call.DenyOOM = denyOOM
+		return s.scripts.Run(call, r)
 	})
 }
 

@@ -94,7 +94,7 @@ func paramTable(cfg *Config) []*paramDef {
 		immutable(pStr("enable-protected-configs", "no")), immutable(pStr("aclfile", "")),
 		immutable(pBool("always-show-logo", "no")), immutable(pBool("disable-thp", "yes")),
 		immutable(pStr("cluster-config-file", "nodes.conf")), immutable(pInt("cluster-port", 0, 65535, "0")),
-		// Settable; remembered.
+		// Settable; the maxmemory ones take effect (maxmemory.go).
 		pMem("maxmemory", 0, maxLong, "0"),
 		pEnum("maxmemory-policy", "noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 			"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
@@ -209,6 +209,8 @@ func paramTable(cfg *Config) []*paramDef {
 			p.check = checkSave
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
+		case "maxmemory", "maxmemory-policy", "maxmemory-samples":
+			p.apply = func(s *Server, _ string) { s.applyMemoryLocked() }
 		default:
 			limitParams(p)
 		}

@@ -32,6 +32,10 @@ type Replicator interface {
 	// LogWriteError is the Raft log's write error while it cannot be
 	// written (disk full); nil otherwise.
 	LogWriteError() error
+	// Evict has the leader evict keys until used memory is under
+	// maxmemory; false when it could not. KickEviction asks for a check.
+	Evict() bool
+	KickEviction()
 }
 
 // Leadership is who leads, and waiting for it.
@@ -82,6 +86,9 @@ type Dataset interface {
 	Stats() fsm.Stats
 	// AOFWriteError is the AOF's write error while it fails; nil otherwise.
 	AOFWriteError() error
+	SetMemoryLimit(l fsm.MemoryLimit)
+	UsedMemory() int64
+	OverMemory() int64
 	Close() error
 }
 

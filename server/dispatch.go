@@ -171,7 +171,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.cstats.reject(cmd)
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
 		s.cstats.reject(cmd)
 		return nil
 	}

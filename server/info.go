@@ -64,8 +64,14 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rss := readRSS()
-		kv("used_memory", ms.HeapAlloc)
-		kv("used_memory_human", humanBytes(int64(ms.HeapAlloc)))
+		// The dataset's accounting (what maxmemory limits, consistent with
+		// MEMORY USAGE), not the Go heap, which allocator_* report.
+		var used int64
+		if s.opened.Load() {
+			used = s.fsm.UsedMemory()
+		}
+		kv("used_memory", used)
+		kv("used_memory_human", humanBytes(used))
 		kv("used_memory_rss", rss)
 		kv("used_memory_rss_human", humanBytes(rss))
 		kv("used_memory_peak", ms.HeapSys)
@@ -75,8 +81,10 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("gc_heap_goal", ms.NextGC)
 		kv("gc_cycles", ms.NumGC)
 		kv("total_system_memory", totalMemory())
-		kv("maxmemory", 0)
-		kv("maxmemory_policy", "noeviction")
+		l := s.memLimit.Load()
+		kv("maxmemory", l.Max)
+		kv("maxmemory_human", humanBytes(l.Max))
+		kv("maxmemory_policy", l.Policy.String())
 		kv("mem_allocator", "go")
 		if ms.HeapAlloc > 0 {
 			kv("mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(rss)/float64(ms.HeapAlloc)))
@@ -112,9 +120,10 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("instantaneous_ops_per_sec", s.stats.opsPerSec.Load())
 		kv("rejected_connections", s.stats.rejected.Load())
 		if s.opened.Load() {
-			kv("expired_keys", s.fsm.Stats().ExpiredKeys)
+			st := s.fsm.Stats()
+			kv("expired_keys", st.ExpiredKeys)
+			kv("evicted_keys", st.EvictedKeys)
 		}
-		kv("evicted_keys", 0)
 		kv("keyspace_hits", s.stats.hits.Load())
 		kv("keyspace_misses", s.stats.misses.Load())
 		psc, psp := s.pubsub.counts()

@@ -56,7 +56,6 @@ func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss 
 	kv("rss_overhead_bytes", rss-resident)
 	kv("mem_fragmentation_bytes", rss-used)
 	kv("total_system_memory_human", humanBytes(totalMemory()))
-	kv("maxmemory_human", "0B")
 	kv("used_memory_lua", 0)
 	kv("used_memory_lua_human", "0B")
 	kv("used_memory_vm_eval", 0)

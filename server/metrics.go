@@ -66,7 +66,8 @@ var (
 	mMisses          = desc("keyspace_misses_total", "Key lookups of reads that did not.")
 	mExpired         = desc("expired_keys_total", "Keys deleted because their TTL passed.")
 	mEvicted         = desc("evicted_keys_total", "Keys evicted to stay under maxmemory.")
-	mUsedMemory      = desc("used_memory_bytes", "Memory INFO reports as used_memory.")
+	mUsedMemory      = desc("used_memory_bytes", "The dataset's accounted memory (INFO used_memory), what maxmemory limits.")
+	mMaxMemory       = desc("maxmemory_bytes", "The maxmemory limit (0: none).")
 	mRSS             = desc("used_memory_rss_bytes", "Resident set size of the process.")
 	mKeys            = desc("db_keys", "Keys per database.", "db")
 	mExpires         = desc("db_keys_expiring", "Keys with a TTL per database.", "db")
@@ -96,7 +97,7 @@ type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mCommands, mCommandsFailed, mCommandsRejectd, mCommandSeconds, mErrors, mProcessed,
-		mConnsReceived, mClients, mBlocked, mNetIn, mNetOut, mHits, mMisses, mExpired, mEvicted, mUsedMemory, mRSS, mKeys,
+		mConnsReceived, mClients, mBlocked, mNetIn, mNetOut, mHits, mMisses, mExpired, mEvicted, mUsedMemory, mMaxMemory, mRSS, mKeys,
 		mExpires, mRaftState, mLeader, mTerm, mCommitIndex, mAppliedIndex, mLastIndex, mLastContact, mLeaderChanges, mPeers,
 		mFollowerLag, mFollowerLast, mFollowerContact, mGroupSize, mAOFSize, mAOFBase, mAOFRewrites, mAOFFsync, mAOFWriteOK,
 		mSnapshot, mLoading} {
@@ -147,15 +148,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(mMisses, float64(s.stats.misses.Load()))
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	gauge(mUsedMemory, float64(ms.HeapAlloc))
 	gauge(mRSS, float64(readRSS()))
 	gauge(mLoading, float64(b2i(!s.ready.Load())))
+	gauge(mMaxMemory, float64(s.memLimit.Load().Max))
 	if !s.opened.Load() {
 		return // the dataset and Raft are not open yet
 	}
+	gauge(mUsedMemory, float64(s.fsm.UsedMemory()))
 	st := s.fsm.Stats()
 	counter(mExpired, float64(st.ExpiredKeys))
-	counter(mEvicted, 0)
+	counter(mEvicted, float64(st.EvictedKeys))
 	gauge(mAOFSize, float64(st.AOFBase+st.AOFIncr))
 	gauge(mAOFBase, float64(st.AOFBase))
 	counter(mAOFRewrites, float64(st.AOFRewrites))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
 	"github.com/geomys/geomys/internal/tlsconf"
 	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/scripting"
@@ -77,6 +78,11 @@ type Config struct {
 	// their syntax ("" for Redis' default): see limits.go.
 	MaxClients, Timeout, TCPKeepAlive                                string
 	ClientOutputBufferLimit, ClientQueryBufferLimit, ProtoMaxBulkLen string
+	// MaxMemory (with Redis' units: 100mb, 1gb), MaxMemoryPolicy and
+	// MaxMemorySamples are maxmemory's initial settings ("" for defaults).
+	MaxMemory        string
+	MaxMemoryPolicy  string
+	MaxMemorySamples int
 	// Shutdown is called when a client sends SHUTDOWN.
 	Shutdown func()
 	// ConfigFile is the config file CONFIG REWRITE writes ("" for none).
@@ -127,6 +133,7 @@ type Server struct {
 	params          *params
 	limits          clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
 	notify          commands.NotifySetting // notify-keyspace-events (commands/notify.go)
+	memLimit        atomic.Pointer[fsm.MemoryLimit]
 	stats           stats
 	cstats          *cmdStats // per command and per error (cmdstats.go)
 	startMem        uint64    // heap in use at start: used_memory_startup
@@ -205,6 +212,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initLimits(); err != nil {
 		return nil, err
 	}
+	if err := s.initMemoryLimit(); err != nil {
+		return nil, err
+	}
 	s.slow.threshold.Store(10000)
 	s.slow.maxLen.Store(128)
 	s.updateTiming()
@@ -251,6 +261,7 @@ func (s *Server) Hooks() Hooks {
 // background work.
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
+	d.SetMemoryLimit(*s.memLimit.Load())
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
 	s.bg.Add(4)
 	go s.clientsCron()

@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+
+	"github.com/geomys/geomys/fsm"
+)
+
+// Eviction is the leader's, like active expiry: it chooses victims from
+// its own access table and proposes their deletion through the log, so
+// every node deletes the same keys at the same point and followers never
+// evict on their own.
+
+const (
+	evictMaxKeys = 256                   // keys per proposed entry
+	evictBudget  = 50 * time.Millisecond // longest one Evict call keeps proposing
+)
+
+// evictor serializes evictions: callers that arrive while one runs wait for
+// it and then find memory already freed.
+type evictor struct {
+	mu   sync.Mutex
+	kick chan struct{}
+}
+
+// Evict frees memory down to maxmemory by evicting keys as the policy says.
+// It reports whether used memory is under the limit afterwards (false when
+// the policy found nothing to evict, or this node does not lead).
+func (n *Node) Evict() bool {
+	if n.fsm.OverMemory() == 0 {
+		return true
+	}
+	if !n.readable.Load() {
+		return false
+	}
+	n.evict.mu.Lock()
+	defer n.evict.mu.Unlock()
+	deadline := time.Now().Add(evictBudget)
+	for {
+		over := n.fsm.OverMemory()
+		if over == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		now := time.Now().UnixMilli()
+		byDB := n.fsm.EvictionVictims(over, now, evictMaxKeys)
+		if len(byDB) == 0 {
+			return false
+		}
+		var w fsm.EntryWriter
+		w.Reset(now)
+		for db, keys := range byDB {
+			args := make([][]byte, 0, len(keys)+1)
+			args = append(args, []byte(fsm.EvictCommand))
+			for _, k := range keys {
+				args = append(args, []byte(k))
+			}
+			w.Add(db, 2, args)
+		}
+		if _, err := n.Apply(w.Bytes()); err != nil {
+			n.log.Warn("eviction proposal failed", "err", err)
+			return false
+		}
+	}
+}
+
+// KickEviction asks the eviction loop to check memory now (after CONFIG SET
+// maxmemory lowered the limit).
+func (n *Node) KickEviction() {
+	select {
+	case n.evict.kick <- struct{}{}:
+	default:
+	}
+}
+
+// evictionLoop keeps the leader under maxmemory when no write asks it to
+// (a lowered limit, collections growing through commands that are not
+// refused).
+func (n *Node) evictionLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		case <-n.evict.kick:
+		}
+		if n.readable.Load() && n.fsm.OverMemory() > 0 {
+			n.Evict()
+		}
+	}
+}
