@@ -25,8 +25,10 @@ type evictor struct {
 }
 
 // Evict frees memory down to maxmemory by evicting keys as the policy says.
-// It reports whether used memory is under the limit afterwards (false when
-// the policy found nothing to evict, or this node does not lead).
+// It reports false when the policy found nothing to evict (or this node
+// does not lead): the caller then refuses the write with OOM. Like Redis'
+// performEvictions it stops after a time budget, still over the limit,
+// and reports true: the write is admitted and the loop keeps evicting.
 func (n *Node) Evict() bool {
 	if n.fsm.OverMemory() == 0 {
 		return true
@@ -43,7 +45,8 @@ func (n *Node) Evict() bool {
 			return true
 		}
 		if time.Now().After(deadline) {
-			return false
+			n.KickEviction()
+			return true
 		}
 		now := time.Now().UnixMilli()
 		byDB := n.fsm.EvictionVictims(over, now, evictMaxKeys)

@@ -172,7 +172,9 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 	if cache && !s.fsm.ScriptsExist([]string{inv.sha})[0] {
 		lead = [][][]byte{{[]byte(fsm.ScriptCommand), []byte("load"), []byte(inv.body)}}
 	}
-	denyOOM := s.outOfMemory()
+	// Only a script without a shebang is checked command by command (Redis'
+	// compatibility mode); one with flags was judged before it started.
+	denyOOM := !inv.flags.Shebang && s.outOfMemory()
 	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) bool {
 		call := s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, false)
 		call.DenyOOM = denyOOM
