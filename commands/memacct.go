@@ -51,7 +51,37 @@ func (db *DB) accounted(key string, v any) int64 {
 }
 
 func stringAcct(key, v string) int64 {
-	return int64(sdsAlloc(len(key), true) + dictEntrySize + valueSize(v, 0))
+	n := sdsAlloc(len(key), true) + dictEntrySize
+	switch {
+	case looksInt(v):
+		n += valueSize(v, 0) // parses it: a long, or a string after all
+	case len(v) <= 44:
+		n += jeSize(robjSize + 3 + len(v) + 1)
+	default:
+		n += robjSize + sdsAlloc(len(v), false)
+	}
+	return int64(n)
+}
+
+// looksInt is a quick, allocation-free test that s may be an integer
+// (strconv's error for a non-number allocates, on every SET).
+func looksInt(s string) bool {
+	if len(s) == 0 || len(s) > 20 {
+		return false
+	}
+	i := 0
+	if s[0] == '-' {
+		i = 1
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // account adds key's new value v (replacing old, if it had one). A new
@@ -134,9 +164,8 @@ func (s *Store) RecountMemory() {
 }
 
 // collectionAcct estimates a collection value's bytes with MEMORY USAGE's
-// formulas: exactly for the small (listpack, intset) encodings, whose size
-// the *-max-listpack-entries limits bound, and from acctSamples elements
-// spread over the value for the big ones.
+// formulas: exactly for small values, and from acctSamples elements spread
+// over the value for bigger ones, so a write's bookkeeping is bounded.
 func collectionAcct(v any) int64 {
 	switch v := v.(type) {
 	case *List:
@@ -151,12 +180,10 @@ func collectionAcct(v any) int64 {
 	case *Hash:
 		n := v.Len()
 		if v.IsListpack() {
-			t := 7
-			for i := 0; i < n; i++ {
+			return listpackAcct(n, func(i int) int {
 				f, val := v.At(i)
-				t += lpEntrySize(f) + lpEntrySize(val)
-			}
-			return int64(robjSize + jeSize(t))
+				return lpEntrySize(f) + lpEntrySize(val)
+			})
 		}
 		per := spread(n, func(i int) int {
 			f, val := v.At(i)
@@ -179,11 +206,7 @@ func collectionAcct(v any) int64 {
 			}
 			return int64(robjSize + jeSize(8+width*len(v.ints)))
 		case encListpack:
-			t := 7
-			for _, m := range v.strs {
-				t += lpEntrySize(m)
-			}
-			return int64(robjSize + jeSize(t))
+			return listpackAcct(len(v.strs), func(i int) int { return lpEntrySize(v.strs[i]) })
 		}
 		n := v.Len()
 		total, k := 0, 0
@@ -196,11 +219,7 @@ func collectionAcct(v any) int64 {
 	case *ZSet:
 		n := v.Len()
 		if v.zsl == nil {
-			t := 7
-			for _, e := range v.lp {
-				t += lpEntrySize(e.member) + 9
-			}
-			return int64(robjSize + jeSize(t))
+			return listpackAcct(len(v.lp), func(i int) int { return lpEntrySize(v.lp[i].member) + 9 })
 		}
 		total, k := 0, 0
 		v.Range(0, min(n, acctSamples), false, func(e zEntry) {
@@ -221,6 +240,21 @@ func collectionAcct(v any) int64 {
 		return size
 	}
 	return 0
+}
+
+// listpackAcct is a listpack-encoded value of n entries: summed exactly
+// while small, else estimated from a spread sample (the walk over up to
+// *-max-listpack-entries entries would cost more than the write).
+func listpackAcct(n int, size func(i int) int) int64 {
+	t := 7
+	if n <= 2*acctSamples {
+		for i := 0; i < n; i++ {
+			t += size(i)
+		}
+	} else {
+		t += int(spread(n, size) * float64(n))
+	}
+	return int64(robjSize + jeSize(t))
 }
 
 // spread averages size over up to acctSamples indexes spread evenly
@@ -247,8 +281,10 @@ func scaled(total, k, n int) int64 {
 // lpEntrySize is a listpack entry's bytes: encoding header, data and
 // back-length (integers are stored in at most 9 bytes).
 func lpEntrySize(s string) int {
-	if _, ok := parseIntString(s); ok && len(s) <= 20 {
-		return min(len(s), 8) + 2
+	if looksInt(s) {
+		if _, ok := parseIntString(s); ok {
+			return min(len(s), 8) + 2
+		}
 	}
 	n := len(s)
 	switch {
