@@ -90,6 +90,9 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 				s.observe(cl, cmd, args, d)
 			}
 		}
+		if cl.replySkipNext { // this was CLIENT REPLY SKIP: the next command is the one skipped
+			cl.replySkip, cl.replySkipNext = true, false
+		}
 		return
 	}
 	skipThis := cl.replySkip
