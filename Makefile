@@ -2,7 +2,7 @@ GO    ?= go
 BIN   := bin/geomys
 ARGS  ?=
 
-.PHONY: all build run test unit deps bench bench-raft-log fuzz soak vet fmt clean
+.PHONY: all build run test unit deps bench bench-raft-log bench-uhaha fuzz soak vet fmt clean
 
 all: build
 
@@ -36,6 +36,10 @@ soak: deps build
 ## bench: Geomys vs redis-server side by side (see scripts/bench.sh)
 bench: deps build
 	scripts/bench.sh
+
+## bench-uhaha: SET against the same-stack peer (uhaha, one node and three; scripts/build-uhaha.sh) and one client alone
+bench-uhaha: deps build
+	TESTS=set ROUNDS=$${ROUNDS:-5} N=$${N:-100000} scripts/bench.sh
 
 ## bench-raft-log: --raft-log wal vs bolt, one node and three, with redis-server appendfsync always
 bench-raft-log: deps build

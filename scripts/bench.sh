@@ -26,6 +26,21 @@
 # bolt, and redis-server appendfsync always, on TESTS (default set,incr) at
 # PIPELINES with CLIENTS, then one client alone (-c 1 -t set: p50 latency in
 # ms and requests/s). Rounds interleave all servers; ratios are per round.
+#
+# The same-stack peer: uhaha (github.com/tidwall/uhaha's examples/kvdb:
+# redcon + hashicorp/raft + a Raft log store, SET/GET only), built from
+# source by scripts/build-uhaha.sh into ~/.cache/geomys-bench/uhaha-kvdb (or
+# UHAHA_BIN=/path/to/kvdb). When TESTS has set and the binary is there or can
+# be built, the same rounds also run SET against uhaha on one node and on the
+# leader of three, and against a Geomys 3-node cluster, and print
+# geomys/uhaha-1 and geomys-3/uhaha-3 beside the Redis ratios. Otherwise (or
+# with UHAHA=0) the script says uhaha was skipped and runs without it.
+# kvdb's SET gives a random expiry to half of the key:* / "xxx" writes that
+# redis-benchmark sends (a demo quirk of the example); it keeps the key.
+#
+# With set in TESTS, one client alone follows (-c 1 -t set -n ONE_CLIENT_N,
+# default N/10 up to 10000): p50 latency and requests/s of Geomys,
+# redis-server appendfsync always, and the uhaha and 3-node servers if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +53,7 @@ TESTS=${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,lrange_100,mset}
 # with ROUNDS > 1 every figure is the median over rounds, and each ratio the
 # median of the per-round ratios (the servers of one round ran side by side).
 ROUNDS=${ROUNDS:-1}
+ONE_CLIENT_N=${ONE_CLIENT_N:-$((N / 10 < 10000 ? N / 10 : 10000))}
 
 scripts/ensure-deps.sh
 make -s build
@@ -99,7 +115,66 @@ start_cluster() { # name [flags...]: three nodes; $port is the leader's (the fir
   port=$leader
 }
 
+# uhaha (kvdb) serves clients and Raft on one address; --localtime keeps its
+# machine clock off the network time it would otherwise fetch.
+start_uhaha() { # name [leader port]: sets $port; a node with a leader joins it
+  local name=$1 join=()
+  [ -n "${2:-}" ] && join=(-j "127.0.0.1:$2")
+  port=$(free_port)
+  mkdir -p "$work/$name"
+  # shellcheck disable=SC2086 # UHAHA_FLAGS is a list of flags
+  "$uhaha_bin" -n "$name" -a "127.0.0.1:$port" -d "$work/$name" -l warn --localtime "${join[@]}" ${UHAHA_FLAGS:-} \
+    </dev/null >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+  [ -n "${2:-}" ] && return 0
+  for _ in $(seq 1 100); do # leadership: a write succeeds
+    [ "$(redis-cli -p "$port" set __bench_ready 1 2>/dev/null)" = "OK" ] && return 0
+    sleep 0.1
+  done
+  echo "uhaha $name: no leader after 10 s (log: $work/$name.log)" >&2; exit 1
+}
+
+start_uhaha_cluster() { # name: three nodes; $port is the leader's (the first)
+  local name=$1 leader i joined=()
+  start_uhaha "$name-1"
+  leader=$port
+  for i in 2 3; do
+    start_uhaha "$name-$i" "$leader"
+    joined+=("$port")
+  done
+  for _ in $(seq 1 100); do # both joined: the leader lists their addresses
+    local list
+    list=$(redis-cli -p "$leader" raft server list 2>/dev/null || true)
+    grep -q ":${joined[0]}" <<<"$list" && grep -q ":${joined[1]}" <<<"$list" && break
+    sleep 0.1
+  done
+  grep -q ":${joined[1]}" <<<"$list" || echo "uhaha $name: the leader does not list both followers yet" >&2
+  port=$leader
+}
+
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2) }'; }
+
+# one_client NAMES PORTS (names of two arrays): one client alone, -c 1 -t set
+# -n $ONE_CLIENT_N, on each server in turn, ROUNDS times; prints each server's
+# median p50 latency and requests/s.
+one_client() {
+  local -n oc_names=$1 oc_ports=$2
+  local lat i
+  echo "one client (-c 1 -t set -n $ONE_CLIENT_N): p50 ms / requests/s, median of $ROUNDS rounds"
+  lat=$(mktemp)
+  for _ in $(seq 1 "$ROUNDS"); do
+    for i in "${!oc_ports[@]}"; do
+      redis-benchmark -p "${oc_ports[$i]}" -c 1 -n "$ONE_CLIENT_N" -r 100000 -t set --csv 2>/dev/null |
+        awk -F, -v name="${oc_names[$i]}" 'NR > 1 { gsub(/"/, ""); print name, $5, $2 }' >>"$lat"
+    done
+  done
+  for i in "${oc_names[@]}"; do
+    printf '%-12s p50 %6.3f ms  %8.0f req/s\n' "$i" "$(awk -v n="$i" '$1 == n { print $2 }' "$lat" | median)" \
+      "$(awk -v n="$i" '$1 == n { print $3 }' "$lat" | median)"
+  done
+  rm -f "$lat"
+}
 
 raft_log_bench() {
   TESTS=$raft_log_tests
@@ -132,20 +207,7 @@ raft_log_bench() {
     done
   done
   echo
-  echo "one client (-c 1 -t set -n $((N / 10))): p50 ms / requests/s, median of $ROUNDS rounds"
-  local lat
-  lat=$(mktemp)
-  for _ in $(seq 1 "$ROUNDS"); do
-    for i in "${!ports[@]}"; do
-      redis-benchmark -p "${ports[$i]}" -c 1 -n $((N / 10)) -r 100000 -t set --csv 2>/dev/null |
-        awk -F, -v name="${names[$i]}" 'NR > 1 { gsub(/"/, ""); print name, $5, $2 }' >>"$lat"
-    done
-  done
-  for i in "${names[@]}"; do
-    printf '%-7s p50 %6.3f ms  %8.0f req/s\n' "$i" "$(awk -v n="$i" '$1 == n { print $2 }' "$lat" | median)" \
-      "$(awk -v n="$i" '$1 == n { print $3 }' "$lat" | median)"
-  done
-  rm -f "$lat"
+  one_client names ports
 }
 
 start_redis() { # $1 = name, rest = extra args
@@ -172,6 +234,28 @@ start_redis always --appendonly yes --appendfsync always; always=$port
 start_redis everysec --appendonly yes --appendfsync everysec; everysec=$port
 start_redis none --appendonly no; none=$port
 
+# The same-stack peer, only for SET (kvdb has SET and GET, and GET would
+# compare reads of keys it never got).
+peer=""
+case ",$TESTS," in
+*,set,*)
+  if [ "${UHAHA:-1}" = 0 ]; then
+    echo "uhaha skipped (UHAHA=0)"
+  elif [ -n "${UHAHA_BIN:-}" ] && [ -x "$UHAHA_BIN" ]; then
+    uhaha_bin=$UHAHA_BIN peer=1
+  elif uhaha_bin=$(scripts/build-uhaha.sh 2>&1); then
+    peer=1
+  else
+    echo "uhaha skipped: $uhaha_bin"
+  fi
+  ;;
+esac
+if [ -n "$peer" ]; then
+  start_uhaha uhaha1; uhaha1=$port
+  start_uhaha_cluster uhaha3; uhaha3=$port
+  start_cluster geomys3; geomys3=$port
+fi
+
 write_script="redis.call('INCR', KEYS[1]); return redis.call('PEXPIRE', KEYS[1], ARGV[1])"
 read_script="return redis.call('GET', KEYS[1])"
 for port in "$geomys" "$always" "$everysec" "$none"; do
@@ -193,21 +277,43 @@ rps() { # port test pipeline -> requests per second
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first
 }
 
-printf '%-11s %3s %12s %12s %12s %12s %9s %9s\n' test P geomys redis-always redis-evsec redis-none "g/always" "g/none"
+peer_head=""
+[ -n "$peer" ] && peer_head=$(printf ' %12s %12s %12s %9s %9s' geomys-3 uhaha-1 uhaha-3 "g/uhaha1" "g3/uhaha3")
+printf '%-11s %3s %12s %12s %12s %12s %9s %9s%s\n' test P geomys redis-always redis-evsec redis-none "g/always" "g/none" "$peer_head"
 IFS=',' read -ra tests <<<"$TESTS"
 for p in $PIPELINES; do
   for t in "${tests[@]}"; do
     rows=""
     for _ in $(seq 1 "$ROUNDS"); do
-      rows+="$(rps "$geomys" "$t" "$p") $(rps "$always" "$t" "$p") $(rps "$everysec" "$t" "$p") $(rps "$none" "$t" "$p")"$'\n'
+      rows+="$(rps "$geomys" "$t" "$p") $(rps "$always" "$t" "$p") $(rps "$everysec" "$t" "$p") $(rps "$none" "$t" "$p")"
+      if [ -n "$peer" ] && [ "$t" = set ]; then
+        rows+=" $(rps "$geomys3" "$t" "$p") $(rps "$uhaha1" "$t" "$p") $(rps "$uhaha3" "$t" "$p")"
+      fi
+      rows+=$'\n'
     done
     printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
       function median(a, n,   i, j, x) { # insertion sort, then the middle
         for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
         return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
-      NF == 4 { n++; g[n] = $1; a[n] = $2; e[n] = $3; z[n] = $4
-        ra[n] = ($2 > 0 ? $1/$2 : 0); rz[n] = ($4 > 0 ? $1/$4 : 0) }
-      END { printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f\n", t, p,
-        median(g, n), median(a, n), median(e, n), median(z, n), median(ra, n), median(rz, n) }'
+      function ratio(x, y) { return y > 0 ? x/y : 0 }
+      NF >= 4 { n++; g[n] = $1; a[n] = $2; e[n] = $3; z[n] = $4
+        ra[n] = ratio($1, $2); rz[n] = ratio($1, $4) }
+      NF == 7 { peer = 1; g3[n] = $5; u1[n] = $6; u3[n] = $7
+        ru1[n] = ratio($1, $6); ru3[n] = ratio($5, $7) }
+      END { printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f", t, p,
+          median(g, n), median(a, n), median(e, n), median(z, n), median(ra, n), median(rz, n)
+        if (peer) printf " %12.0f %12.0f %12.0f %9.2f %9.2f", median(g3, n), median(u1, n), median(u3, n), median(ru1, n), median(ru3, n)
+        printf "\n" }'
   done
 done
+
+case ",$TESTS," in
+*,set,*)
+  echo
+  solo_names=(geomys redis-always) solo_ports=("$geomys" "$always")
+  if [ -n "$peer" ]; then
+    solo_names+=(uhaha-1 geomys-3 uhaha-3) solo_ports+=("$uhaha1" "$geomys3" "$uhaha3")
+  fi
+  one_client solo_names solo_ports
+  ;;
+esac
