@@ -327,6 +327,7 @@ func (s *Server) flushWrites(cl *Client) {
 	}
 	cl.out.Raw(res.Reply)
 	s.cstats.recordEntry(cmds, res.Reply, d)
+	res.Release()
 	if s.timing.Load() {
 		s.observeEntry(cl, data, d)
 	}
