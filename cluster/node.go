@@ -157,12 +157,13 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	if err := n.disk.fill(); err != nil {
 		n.disk.failed(err) // start anyway: reads work, writes wait for room
 	}
-	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: bolt, d: n.disk}) // recent entries for followers; entries can be large pipelines
+	inner := guardedLogs{LogStore: bolt, d: n.disk}
+	cache, err := raft.NewLogCache(64, inner) // recent entries for followers; entries can be large pipelines
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	logs := guardedLogs{LogStore: cache, d: n.disk, outer: true}
+	logs := guardedLogs{LogStore: uncachedBig{cache, inner}, d: n.disk, outer: true}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		bolt.Close()

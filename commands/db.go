@@ -124,8 +124,12 @@ func (db *DB) set(key string, v any) {
 }
 
 func (db *DB) del(key string) bool {
-	if _, ok := db.keys[key]; !ok {
+	v, ok := db.keys[key]
+	if !ok {
 		return false
+	}
+	if s, ok := v.(string); ok && len(s) >= BigValue {
+		bigFreed.Add(int64(len(s)))
 	}
 	db.touch(key, false)
 	db.store.snap.save(db, key)

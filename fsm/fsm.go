@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,6 +253,16 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 // every entry raft committed together.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
+	for _, l := range logs {
+		if len(l.Data) >= bigEntry {
+			// Storing the entry left garbage as large as it (the log
+			// store's encoding); return it to the OS before applying
+			// makes the dataset's and the AOF's copies, or the peak RSS
+			// holds them all at once.
+			debug.FreeOSMemory()
+			break
+		}
+	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Index <= f.applied {
@@ -285,7 +296,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		// already durable in the Raft log). Snapshot(), the only other user of
 		// the AOF's current file, runs on this same goroutine.
 		f.appendAOF(buf)
-		f.prop.Buf = buf[:0]
+		if cap(buf) <= maxIdlePropBuf {
+			f.prop.Buf = buf[:0]
+		} // else a large value's copy must not stay pinned: start afresh
+
 	}
 	if len(ready) > 0 && f.opts.OnReady != nil {
 		f.opts.OnReady(ready)
@@ -295,6 +309,14 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	return out
 }
+
+// bigEntry is the entry size from which ApplyBatch first returns free
+// memory to the OS (a forced collection: a few ms on a small heap, and
+// entries this big are rare).
+const bigEntry = 32 << 20
+
+// maxIdlePropBuf caps the AOF buffer kept between batches.
+const maxIdlePropBuf = 1 << 20
 
 // pubReply is an entry that PUBLISHed n messages, whose replies r holds.
 type pubReply struct {
