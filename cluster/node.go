@@ -171,12 +171,13 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	n.logs = store
-	cache, err := raft.NewLogCache(64, guardedLogs{LogStore: store, d: n.disk}) // recent entries for followers; entries can be large pipelines
+	inner := guardedLogs{LogStore: store, d: n.disk}
+	cache, err := raft.NewLogCache(64, inner) // recent entries for followers; entries can be large pipelines
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	logs := guardedLogs{LogStore: cache, d: n.disk, outer: true}
+	logs := guardedLogs{LogStore: uncachedBig{cache, inner}, d: n.disk, outer: true}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		n.closeStores()

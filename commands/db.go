@@ -136,6 +136,9 @@ func (db *DB) del(key string) bool {
 	if !ok {
 		return false
 	}
+	if s, ok := old.(string); ok && len(s) >= BigValue {
+		bigFreed.Add(int64(len(s)))
+	}
 	db.touch(key, false)
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)

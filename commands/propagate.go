@@ -41,7 +41,9 @@ func (p *Propagation) selectDB(db int) {
 // Command appends one command run against db.
 func (p *Propagation) Command(db int, args ...[]byte) {
 	if p.Effect != nil {
-		p.Effect(db, args)
+		// A copy, so that args does not escape: the variadic slice of
+		// every propagating handler can then live on its stack.
+		p.Effect(db, append([][]byte(nil), args...))
 	}
 	p.selectDB(db)
 	p.Buf = resp.AppendCommand(p.Buf, args...)

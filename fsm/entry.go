@@ -28,10 +28,18 @@ type EntryWriter struct {
 	buf   []byte
 	count int
 	hdr   int // offset where the count is patched in
+	last  int // size of the last entry handed over: the next buffer's
 }
+
+// maxEntryHint caps the buffer Reset allocates after a hand-over; a bigger
+// entry grows it by appending.
+const maxEntryHint = 64 << 10
 
 // Reset starts a new entry stamped with timeMs.
 func (w *EntryWriter) Reset(timeMs int64) {
+	if w.buf == nil {
+		w.buf = make([]byte, 0, min(max(w.last, 64), maxEntryHint))
+	}
 	w.buf = append(w.buf[:0], entryMagic, entryVersion)
 	w.buf = binary.AppendUvarint(w.buf, uint64(timeMs))
 	w.hdr = len(w.buf)
@@ -61,58 +69,67 @@ func (w *EntryWriter) Trim(max int) {
 func (w *EntryWriter) Len() int  { return w.count }
 func (w *EntryWriter) Size() int { return len(w.buf) }
 
-// Bytes returns a copy of the encoded entry (raft keeps it after Apply returns).
+// Bytes hands over the encoded entry (raft keeps it after Apply returns):
+// the writer lets go of its buffer, so the entry is never copied (a large
+// value used to be, once more), and starts a new one at the next Reset.
 func (w *EntryWriter) Bytes() []byte {
 	binary.BigEndian.PutUint32(w.buf[w.hdr:], uint32(w.count))
-	return append([]byte(nil), w.buf...)
+	b := w.buf
+	w.buf, w.last, w.count = nil, len(b), 0
+	return b
 }
 
 // DecodeEntry returns the commands of an entry built by an EntryWriter
 // (SLOWLOG shows a slow entry's commands).
 func DecodeEntry(data []byte) ([]Cmd, error) {
-	_, cmds, err := decodeEntry(data, nil)
+	_, cmds, _, err := decodeEntry(data, nil, nil)
 	return cmds, err
 }
 
 var errBadEntry = errors.New("fsm: malformed log entry")
 
-// decodeEntry parses data into cmds (reusing its backing array).
-func decodeEntry(data []byte, cmds []Cmd) (timeMs int64, out []Cmd, err error) {
+// decodeEntry parses data into cmds, and their Args into one slab of
+// argument slices (reusing both backing arrays: one allocation per command
+// was most of what applying a SET allocated). Each command's Args is capped
+// at its own length, so appending to it never writes into the next one's;
+// a handler that keeps its Args beyond the entry copies the slice.
+func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cmd, args [][]byte, err error) {
 	if len(data) < 2 || data[0] != entryMagic || data[1] != entryVersion {
-		return 0, nil, errBadEntry
+		return 0, nil, slab, errBadEntry
 	}
 	p := data[2:]
 	t, n := binary.Uvarint(p)
 	if n <= 0 || len(p) < n+4 {
-		return 0, nil, errBadEntry
+		return 0, nil, slab, errBadEntry
 	}
 	p = p[n:]
 	count := int(binary.BigEndian.Uint32(p))
 	p = p[4:]
-	out = cmds[:0]
+	out, args = cmds[:0], slab[:0]
 	for i := 0; i < count; i++ {
 		if len(p) < 2 {
-			return 0, nil, errBadEntry
+			return 0, nil, args, errBadEntry
 		}
 		c := Cmd{DB: int(p[0]), Proto: int(p[1])}
 		p = p[2:]
 		argc, n := binary.Uvarint(p)
 		if n <= 0 || argc > uint64(len(p)) {
-			return 0, nil, errBadEntry
+			return 0, nil, args, errBadEntry
 		}
 		p = p[n:]
-		c.Args = make([][]byte, argc)
-		for j := range c.Args {
+		start := len(args)
+		for range argc {
 			l, n := binary.Uvarint(p)
 			if n <= 0 || l > uint64(len(p)-n) {
-				return 0, nil, errBadEntry
+				return 0, nil, args, errBadEntry
 			}
-			c.Args[j] = p[n : n+int(l) : n+int(l)]
+			args = append(args, p[n:n+int(l):n+int(l)])
 			p = p[n+int(l):]
 		}
+		c.Args = args[start:len(args):len(args)]
 		out = append(out, c)
 	}
-	return int64(t), out, nil
+	return int64(t), out, args, nil
 }
 
 // A batch entry carries several connections' entries in one Raft log entry,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,33 @@ type Options struct {
 type Result struct {
 	Reply []byte
 	Block *commands.BlockRequest
+	w     commands.Reply // renders Reply; kept with the Result for reuse
+}
+
+// maxPooledReply caps the reply buffer a released Result keeps.
+const maxPooledReply = 64 << 10
+
+// results recycles Results and their reply buffers: a new Result and
+// writer per applied entry were a third of what a write allocated.
+var results = sync.Pool{New: func() any { return new(Result) }}
+
+func newResult() *Result {
+	res := results.Get().(*Result)
+	res.w.Reset()
+	return res
+}
+
+// Release hands res back for reuse once its Reply has been copied out. Only
+// the one reader of a Result may call it, and must not touch it after.
+func (res *Result) Release() {
+	if res == nil {
+		return
+	}
+	if cap(res.w.Bytes()) > maxPooledReply {
+		res.w = commands.Reply{}
+	}
+	res.Reply, res.Block = nil, nil
+	results.Put(res)
 }
 
 // FSM implements raft.FSM and raft.BatchingFSM.
@@ -75,6 +103,7 @@ type FSM struct {
 	prop     *commands.Propagation
 	ctx      commands.Ctx
 	cmds     []Cmd
+	args     [][]byte // the argument slab cmds' Args point into
 	pcg      rand.PCG
 	applied  uint64 // last Raft index whose effects are in the AOF
 	lastTime int64  // entry clocks never go backwards
@@ -233,6 +262,16 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 // every entry raft committed together.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
+	for _, l := range logs {
+		if len(l.Data) >= bigEntry {
+			// Storing the entry left garbage as large as it (the log
+			// store's encoding); return it to the OS before applying
+			// makes the dataset's and the AOF's copies, or the peak RSS
+			// holds them all at once.
+			debug.FreeOSMemory()
+			break
+		}
+	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Index <= f.applied {
@@ -267,7 +306,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		// already durable in the Raft log). Snapshot(), the only other user of
 		// the AOF's current file, runs on this same goroutine.
 		f.appendAOF(buf)
-		f.prop.Buf = buf[:0]
+		if cap(buf) <= maxIdlePropBuf {
+			f.prop.Buf = buf[:0]
+		} // else a large value's copy must not stay pinned: start afresh
+
 	}
 	if len(ready) > 0 && f.opts.OnReady != nil {
 		f.opts.OnReady(ready)
@@ -277,6 +319,14 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	return out
 }
+
+// bigEntry is the entry size from which ApplyBatch first returns free
+// memory to the OS (a forced collection: a few ms on a small heap, and
+// entries this big are rare).
+const bigEntry = 32 << 20
+
+// maxIdlePropBuf caps the AOF buffer kept between batches.
+const maxIdlePropBuf = 1 << 20
 
 // pubReply is an entry that PUBLISHed n messages, whose replies r holds.
 type pubReply struct {
@@ -318,18 +368,24 @@ func (f *FSM) appendAOF(buf []byte) {
 // writeAOF appends buf (pending batches included); the caller holds aofMu.
 func (f *FSM) writeAOF(buf []byte) {
 	if err := f.aof.Append(buf); err != nil {
-		if len(f.aofPending) != len(buf) || &f.aofPending[0] != &buf[0] { // not a retry of it alone
-			f.aofPending = append(f.aofPending[:0:0], buf...)
-		}
-		f.aofErr.Store(&err)
-		if !f.aofWriteErr.Swap(true) {
-			f.log.Error("AOF write failed; write commands are refused (-MISCONF) until it succeeds again: free space on the AOF's disk. The Raft log still holds every acknowledged write", "err", err)
-		}
+		f.aofFailed(buf, err)
 		return
 	}
 	f.aofPending = nil
 	if f.aofWriteErr.Swap(false) {
 		f.log.Warn("AOF write error looks solved, Geomys can write again")
+	}
+}
+
+// aofFailed keeps buf for a retry and reports the error. (Apart from
+// writeAOF, so that its err does not escape to the heap on every write.)
+func (f *FSM) aofFailed(buf []byte, err error) {
+	if len(f.aofPending) != len(buf) || &f.aofPending[0] != &buf[0] { // not a retry of it alone
+		f.aofPending = append(f.aofPending[:0:0], buf...)
+	}
+	f.aofErr.Store(&err)
+	if !f.aofWriteErr.Swap(true) {
+		f.log.Error("AOF write failed; write commands are refused (-MISCONF) until it succeeds again: free space on the AOF's disk. The Raft log still holds every acknowledged write", "err", err)
 	}
 }
 
@@ -385,20 +441,22 @@ func (f *FSM) applyLog(l *raft.Log) interface{} {
 // applyEntry runs one connection's commands. sub numbers the entry within its
 // log entry so that each gets its own deterministic random stream.
 func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
-	t, cmds, err := decodeEntry(data, f.cmds)
+	t, cmds, args, err := decodeEntry(data, f.cmds, f.args)
+	f.args = args[:0]
 	if err != nil {
 		f.log.Error("skipping malformed log entry", "index", index, "err", err)
 		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
 	}
 	f.cmds = cmds[:0]
+	defer clear(args) // the entry's data must not stay reachable from the slab
 	f.lastTime = max(t, f.lastTime)
 	f.pcg.Seed(index, term<<20|sub)
 	c := &f.ctx
 	c.Store, c.Now = f.store, f.lastTime
 	c.SetNotify(f.opts.Notify.Load())
-	r := &commands.Reply{}
+	res := newResult()
+	r := &res.w
 	c.R = r
-	res := &Result{}
 	pubs := c.Publications()
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip

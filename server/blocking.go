@@ -215,6 +215,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		}
 		if res.Block == nil {
 			cl.out.Raw(res.Reply)
+			res.Release()
 			return
 		}
 		if res.Block.Args != nil {

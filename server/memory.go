@@ -4,6 +4,8 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	"github.com/geomys/geomys/commands"
 )
 
 // memoryTrimmer returns memory to the OS once the heap has gone quiet. Go
@@ -23,6 +25,7 @@ func (s *Server) memoryTrimmer(interval time.Duration) {
 		{Name: "/memory/classes/heap/unused:bytes"},
 	}
 	var lastCycles uint64
+	lastFreed := commands.BigFreed()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -36,8 +39,13 @@ func (s *Server) memoryTrimmer(interval time.Duration) {
 		held := samples[2].Value.Uint64() + samples[3].Value.Uint64() + samples[4].Value.Uint64()
 		quiet := cycles == lastCycles
 		lastCycles = cycles
-		if quiet && held > live && held-live > max(32<<20, live/4) {
+		// Big values deleted since the last trim are garbage the last
+		// collection may still have counted as live.
+		freed := commands.BigFreed()
+		bigGone := uint64(freed - lastFreed)
+		if quiet && (held > live && held-live > max(32<<20, live/4) || bigGone >= 32<<20) {
 			debug.FreeOSMemory()
+			lastFreed = freed
 			metrics.Read(samples)
 			lastCycles = samples[0].Value.Uint64()
 		}
