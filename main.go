@@ -41,6 +41,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		RewriteMinSize:    cfg.AutoAOFRewriteMinSize,
 		ACL:               cfg.StartACL,
 		OnDropUsers:       hooks.OnDropUsers,
+		OnOrigin:          hooks.OnOrigin,
 	})
 	if err != nil {
 		return err

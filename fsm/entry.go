@@ -10,7 +10,8 @@ import (
 // the same notion of "now".
 //
 // Layout: 'G' version(1) uvarint(timeMs) uvarint(n) n×{db byte, proto byte,
-// uvarint(argc), argc×{uvarint(len), bytes}}.
+// uvarint(argc), argc×{uvarint(len), bytes}}, then optionally the origin
+// trailer (AppendOrigin).
 const (
 	entryMagic   = 'G'
 	entryVersion = 1
@@ -82,8 +83,46 @@ func (w *EntryWriter) Bytes() []byte {
 // DecodeEntry returns the commands of an entry built by an EntryWriter
 // (SLOWLOG shows a slow entry's commands).
 func DecodeEntry(data []byte) ([]Cmd, error) {
-	_, cmds, _, err := decodeEntry(data, nil, nil)
+	_, cmds, _, _, err := decodeEntry(data, nil, nil)
 	return cmds, err
+}
+
+// The origin trailer names the connection that sent an entry's commands:
+// 'O' uvarint(len(run)) run uvarint(client), where run is the sending
+// server's run id (unique per process, so a client id of an earlier run
+// never matches) and client that server's client id. It is only there when
+// the sender asks not to be told about its own writes (CLIENT TRACKING
+// NOLOOP): nothing in the dataset depends on it, and a version that does not
+// know it ignores what follows the commands, so it needs no new version.
+const originMagic = 'O'
+
+// AppendOrigin returns entry (handed over by an EntryWriter) with the
+// origin trailer; entry's spare capacity may be used.
+func AppendOrigin(entry []byte, run string, client int64) []byte {
+	entry = append(entry, originMagic)
+	entry = binary.AppendUvarint(entry, uint64(len(run)))
+	entry = append(entry, run...)
+	return binary.AppendUvarint(entry, uint64(client))
+}
+
+// parseOrigin reads the trailer that follows an entry's commands; ok is
+// false when there is none (or it is not one this version understands).
+func parseOrigin(tail []byte) (run []byte, client int64, ok bool) {
+	if len(tail) < 1 || tail[0] != originMagic {
+		return nil, 0, false
+	}
+	p := tail[1:]
+	l, n := binary.Uvarint(p)
+	if n <= 0 || l > uint64(len(p)-n) {
+		return nil, 0, false
+	}
+	run = p[n : n+int(l)]
+	p = p[n+int(l):]
+	id, n := binary.Uvarint(p)
+	if n <= 0 {
+		return nil, 0, false
+	}
+	return run, int64(id), true
 }
 
 var errBadEntry = errors.New("fsm: malformed log entry")
@@ -92,15 +131,16 @@ var errBadEntry = errors.New("fsm: malformed log entry")
 // argument slices (reusing both backing arrays: one allocation per command
 // was most of what applying a SET allocated). Each command's Args is capped
 // at its own length, so appending to it never writes into the next one's;
-// a handler that keeps its Args beyond the entry copies the slice.
-func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cmd, args [][]byte, err error) {
+// a handler that keeps its Args beyond the entry copies the slice. tail is
+// what follows the commands (the origin trailer, if any).
+func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cmd, args [][]byte, tail []byte, err error) {
 	if len(data) < 2 || data[0] != entryMagic || data[1] != entryVersion {
-		return 0, nil, slab, errBadEntry
+		return 0, nil, slab, nil, errBadEntry
 	}
 	p := data[2:]
 	t, n := binary.Uvarint(p)
 	if n <= 0 || len(p) < n+4 {
-		return 0, nil, slab, errBadEntry
+		return 0, nil, slab, nil, errBadEntry
 	}
 	p = p[n:]
 	count := int(binary.BigEndian.Uint32(p))
@@ -108,20 +148,20 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 	out, args = cmds[:0], slab[:0]
 	for i := 0; i < count; i++ {
 		if len(p) < 2 {
-			return 0, nil, args, errBadEntry
+			return 0, nil, args, nil, errBadEntry
 		}
 		c := Cmd{DB: int(p[0]), Proto: int(p[1])}
 		p = p[2:]
 		argc, n := binary.Uvarint(p)
 		if n <= 0 || argc > uint64(len(p)) {
-			return 0, nil, args, errBadEntry
+			return 0, nil, args, nil, errBadEntry
 		}
 		p = p[n:]
 		start := len(args)
 		for range argc {
 			l, n := binary.Uvarint(p)
 			if n <= 0 || l > uint64(len(p)-n) {
-				return 0, nil, args, errBadEntry
+				return 0, nil, args, nil, errBadEntry
 			}
 			args = append(args, p[n:n+int(l):n+int(l)])
 			p = p[n+int(l):]
@@ -129,7 +169,7 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 		c.Args = args[start:len(args):len(args)]
 		out = append(out, c)
 	}
-	return int64(t), out, args, nil
+	return int64(t), out, args, p, nil
 }
 
 // A batch entry carries several connections' entries in one Raft log entry,

@@ -56,6 +56,11 @@ type Options struct {
 	// users' clients to disconnect (Redis does it on its one node; here
 	// every node does it for its own clients).
 	OnDropUsers func(dropped func(user string) bool)
+	// OnOrigin is told, around an entry that names the connection it came
+	// from (AppendOrigin), which one that is (run id and client id), and
+	// then (nil, 0) once the entry is applied: the key changes reported to
+	// Watches in between are that client's own (CLIENT TRACKING NOLOOP).
+	OnOrigin func(run []byte, client int64)
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -441,7 +446,7 @@ func (f *FSM) applyLog(l *raft.Log) interface{} {
 // applyEntry runs one connection's commands. sub numbers the entry within its
 // log entry so that each gets its own deterministic random stream.
 func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
-	t, cmds, args, err := decodeEntry(data, f.cmds, f.args)
+	t, cmds, args, tail, err := decodeEntry(data, f.cmds, f.args)
 	f.args = args[:0]
 	if err != nil {
 		f.log.Error("skipping malformed log entry", "index", index, "err", err)
@@ -449,6 +454,12 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 	}
 	f.cmds = cmds[:0]
 	defer clear(args) // the entry's data must not stay reachable from the slab
+	if len(tail) > 0 && f.opts.OnOrigin != nil {
+		if run, client, ok := parseOrigin(tail); ok {
+			f.opts.OnOrigin(run, client)
+			defer f.opts.OnOrigin(nil, 0)
+		}
+	}
 	f.lastTime = max(t, f.lastTime)
 	f.pcg.Seed(index, term<<20|sub)
 	c := &f.ctx

@@ -115,7 +115,7 @@ func TestSpeculation(t *testing.T) {
 	wantAOF := multi + cmd("INCR", "n") + cmd("SET", "a", "1") + cmd("SREM", "s", popped) + exec +
 		multi + cmd("INCR", "n") + exec
 	// The runs' entries carry the speculation's clock, so does the marker.
-	now, _, _, err := decodeEntry(e1, nil, nil)
+	now, _, _, _, err := decodeEntry(e1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,10 @@ type Conn struct {
 	addr  string
 	proto int
 	db    int
+	// origin is the client this link last declared it relays for
+	// (SetOrigin); acks counts those declarations' replies not read yet.
+	origin string
+	acks   int
 }
 
 // Handshake is the command that marks a connection as a proxy link, so the
@@ -159,6 +163,33 @@ func (u *Conn) Select(db int, timeout time.Duration) error {
 	return nil
 }
 
+// OriginCommand names, on a proxy link, the client of the relaying node
+// whose commands follow: OriginCommand run-id client-id, or alone for none.
+const OriginCommand = "RAFT.ORIGIN"
+
+// SetOrigin declares that the next commands relay for client id of the
+// server whose run id is run ("" for nobody in particular), when that is not
+// what the link last declared. The declaration goes out with the next
+// commands, not in a round trip of its own, and its reply is read and
+// dropped before theirs: a leader that does not know the command answers an
+// error that changes nothing else.
+func (u *Conn) SetOrigin(run string, id int64) {
+	o := ""
+	if run != "" {
+		o = run + " " + strconv.FormatInt(id, 10)
+	}
+	if o == u.origin {
+		return
+	}
+	if run == "" {
+		u.Queue([][]byte{[]byte(OriginCommand)})
+	} else {
+		u.Queue([][]byte{[]byte(OriginCommand), []byte(run), strconv.AppendInt(nil, id, 10)})
+	}
+	u.origin = o
+	u.acks++
+}
+
 // alive tells an idle pooled connection from one the leader has closed, so a
 // request is never sent into a dead socket (its outcome would be unknown).
 func (u *Conn) alive() bool {
@@ -183,8 +214,17 @@ func (u *Conn) alive() bool {
 	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
-// ReadReply appends one complete RESP2/RESP3 value, raw, to dst.
-func (u *Conn) ReadReply(dst []byte) ([]byte, error) { return resp.ReadReply(u.r, dst) }
+// ReadReply appends one complete RESP2/RESP3 value, raw, to dst, after
+// dropping the replies of origin declarations sent before it.
+func (u *Conn) ReadReply(dst []byte) ([]byte, error) {
+	for u.acks > 0 {
+		if _, err := resp.ReadReply(u.r, nil); err != nil {
+			return dst, err
+		}
+		u.acks--
+	}
+	return resp.ReadReply(u.r, dst)
+}
 
 // Pool keeps idle connections to the current leader, per protocol version.
 // A connection serves one request batch at a time and goes back only after

@@ -20,11 +20,16 @@ type fakeLeader struct {
 	mu    sync.Mutex
 	data  map[string]string
 	srv   *redcon.Server
+	// origins is the declared origin (RAFT.ORIGIN) each SET ran under;
+	// declared counts the declarations.
+	origins  []string
+	declared atomic.Int64
 }
 
 type fakeConn struct {
-	db    string
-	proxy bool
+	db     string
+	proxy  bool
+	origin string
 }
 
 func startFakeLeader(t *testing.T) *fakeLeader {
@@ -62,8 +67,20 @@ func (f *fakeLeader) handle(c redcon.Conn, cmd redcon.Command) {
 	case "SELECT":
 		st.db = string(cmd.Args[1])
 		c.WriteString("OK")
+	case OriginCommand:
+		f.declared.Add(1)
+		if len(cmd.Args) == 3 && string(cmd.Args[1]) == "old" {
+			c.WriteError("ERR unknown command 'RAFT.ORIGIN'") // a leader of an earlier version
+			return
+		}
+		st.origin = ""
+		if len(cmd.Args) == 3 {
+			st.origin = string(cmd.Args[1]) + "/" + string(cmd.Args[2])
+		}
+		c.WriteString("OK")
 	case "SET":
 		f.mu.Lock()
+		f.origins = append(f.origins, st.origin)
 		f.data[st.db+"/"+string(cmd.Args[1])] = string(cmd.Args[2])
 		f.mu.Unlock()
 		c.WriteString("OK")
@@ -196,5 +213,47 @@ func TestDialRefusedHandshake(t *testing.T) {
 	defer func() { Handshake = old }()
 	if _, err := Dial(f.addr, 2, time.Second, ""); err == nil || !strings.Contains(err.Error(), "refused the proxy handshake") {
 		t.Fatalf("Dial with a refused handshake: %v", err)
+	}
+}
+
+// An origin declaration travels with the next batch, its reply is dropped
+// before the batch's own, and it is sent again only when it changes; a
+// leader that refuses it still relays the batch.
+func TestRelayDeclaresOrigin(t *testing.T) {
+	f := startFakeLeader(t)
+	u, err := Dial(f.addr, 2, time.Second, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	relay := func(origin string, id int64, key string) {
+		t.Helper()
+		u.SetOrigin(origin, id)
+		var got []string
+		n, _, err := u.Relay([][][]byte{args("SET", key, "v"), args("GET", key)}, time.Now().Add(time.Second), nil,
+			func(i int, b []byte) { got = append(got, string(b)) })
+		if err != nil || n != 2 || strings.Join(got, "|") != "+OK\r\n|$1\r\nv\r\n" {
+			t.Fatalf("relay after SetOrigin(%q, %d) = %d %v %q", origin, id, n, err, got)
+		}
+	}
+	relay("run1", 7, "a")
+	relay("run1", 7, "b") // unchanged: not declared again
+	relay("", 0, "c")
+	relay("old", 9, "d")
+	if err := u.Select(2, time.Second); err != nil { // FlushRead after a declaration
+		t.Fatal(err)
+	}
+	u.SetOrigin("run2", 8)
+	u.Queue(args("SET", "e", "v"))
+	if r, err := u.FlushRead(nil); err != nil || string(r) != "+OK\r\n" {
+		t.Fatalf("FlushRead after SetOrigin = %q, %v", r, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if want := []string{"run1/7", "run1/7", "", "", "run2/8"}; strings.Join(f.origins, ",") != strings.Join(want, ",") {
+		t.Errorf("origins of the writes = %q, want %q", f.origins, want)
+	}
+	if n := f.declared.Load(); n != 4 {
+		t.Errorf("%d declarations sent, want 4", n)
 	}
 }

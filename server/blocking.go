@@ -206,7 +206,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 	for {
 		cl.entry.Reset(time.Now().UnixMilli())
 		cl.entry.Add(cl.db, cl.proto, args)
-		data := cl.entry.Bytes()
+		data := s.stampOrigin(cl, cl.entry.Bytes())
 		cl.entry.Reset(0)
 		res, err := s.node.Apply(data)
 		if err != nil {

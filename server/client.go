@@ -75,11 +75,13 @@ type Client struct {
 	actAs string
 
 	// Follower proxy state (forward.go, pin.go).
-	proxyLink bool     // this connection is another node's proxy link
-	fwd       []fwdCmd // commands waiting to be relayed to the leader
-	fwdBuf    []byte
-	pin       *pinned // leader connection reserved for a transaction
-	readOK    bool    // leadership confirmed for this pipeline's reads
+	proxyLink bool // this connection is another node's proxy link
+	// relayOrigin is the client a proxy link relays for (RAFT.ORIGIN).
+	relayOrigin origin
+	fwd         []fwdCmd // commands waiting to be relayed to the leader
+	fwdBuf      []byte
+	pin         *pinned // leader connection reserved for a transaction
+	readOK      bool    // leadership confirmed for this pipeline's reads
 	// leaderWait ends this pipeline's waits for a leader (zero: none yet),
 	// so a pipeline waits one request timeout, not one per command.
 	leaderWait time.Time

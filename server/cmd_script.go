@@ -193,6 +193,7 @@ type scriptRun struct {
 	run       func(c *commands.Ctx, r *commands.Reply) bool
 	proto     int
 	db        int
+	from      origin // named in the entry (NOLOOP)
 	h         cluster.Pending
 }
 
@@ -202,13 +203,13 @@ func (sr *scriptRun) prepare(sp *fsm.Speculation) []byte {
 	if sr.abandoned {
 		return nil
 	}
-	return sp.Run(sr.lead, func(c *commands.Ctx) bool {
+	return sr.from.stamp(sp.Run(sr.lead, func(c *commands.Ctx) bool {
 		c.DB = c.Store.DBs[sr.db]
 		r := commands.NewReply(sr.proto)
 		keep := sr.run(c, r)
 		sr.reply = r.Bytes()
 		return keep
-	})
+	}))
 }
 
 // maxPendingScripts bounds the scripts of one pipeline in flight at once.
@@ -223,7 +224,7 @@ func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *command
 		cl.out.Error(clusterError(err))
 		return
 	}
-	sr := &scriptRun{lead: lead, run: run, proto: cl.proto, db: cl.db}
+	sr := &scriptRun{lead: lead, run: run, proto: cl.proto, db: cl.db, from: s.originOf(cl)}
 	sr.h = s.node.SubmitPrepared(sr.prepare)
 	cl.scripts = append(cl.scripts, sr)
 	if len(cl.scripts) >= maxPendingScripts {
@@ -386,7 +387,7 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	switch {
 	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
 		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "raft.info",
-		cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck": // node-to-node links must stay up
+		cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin": // node-to-node links must stay up
 		return false
 	}
 	s.flushWrites(cl)

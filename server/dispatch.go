@@ -317,7 +317,7 @@ func (s *Server) flushWrites(cl *Client) {
 	if n == 0 {
 		return
 	}
-	data := cl.entry.Bytes()
+	data := s.stampOrigin(cl, cl.entry.Bytes())
 	cl.entry.Trim(maxIdleReplyBuffer)
 	cl.entry.Reset(0)
 	cmds := cl.entryCmds

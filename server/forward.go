@@ -107,6 +107,7 @@ func (s *Server) leaderConn(cl *Client) (*proxy.Conn, bool) {
 		u.Close()
 		return nil, false
 	}
+	u.SetOrigin(s.linkOrigin(cl))
 	return u, true
 }
 

@@ -48,6 +48,11 @@ func (s *Server) relayPinned(cl *Client, cmd *commands.Command, args [][]byte) {
 		return
 	}
 	abort := name == "exec" && p.multi && p.aborted
+	if !p.multi {
+		// Tracking may have changed since the link was reserved; inside
+		// MULTI the leader would queue the declaration with the commands.
+		p.u.SetOrigin(s.linkOrigin(cl))
+	}
 	if abort {
 		p.u.Queue([][]byte{[]byte("DISCARD")}) // empties the leader's queue
 	} else {

@@ -249,11 +249,13 @@ type Hooks struct {
 	Notify    *commands.NotifySetting
 	// OnDropUsers disconnects the clients of deleted or reloaded users.
 	OnDropUsers func(dropped func(user string) bool)
+	// OnOrigin is told which client an applied entry came from (NOLOOP).
+	OnOrigin func(run []byte, client int64)
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main

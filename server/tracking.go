@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
 )
 
 // Client-side caching (CLIENT TRACKING). The FSM reports every key change
@@ -16,8 +17,12 @@ import (
 // applies there. Invalidation frames go through the receiving connection's
 // subscriber queue (pubsub.go): never written from the FSM goroutine.
 //
-// NOLOOP is accepted but not honoured: the FSM applies writes without knowing
-// which connection sent them.
+// NOLOOP: the entry of a NOLOOP client's writes names it (fsm.AppendOrigin:
+// this server's run id and the client's id), a follower relaying them
+// declares the client on its link (RAFT.ORIGIN) so that the leader names it
+// in turn, and while such an entry applies, on every node, the FSM reports
+// its origin (setOrigin): the node whose run id it is skips that client.
+// Entries of other clients carry nothing, so they cost nothing more.
 
 // trackState is a connection's tracking mode; its owner goroutine writes it
 // under the table's lock, the FSM goroutine reads it under that lock.
@@ -32,7 +37,10 @@ type trackState struct {
 }
 
 type trackingTable struct {
-	n       atomic.Int32 // connections with tracking on
+	n atomic.Int32 // connections with tracking on
+	// origin is the client of this node whose entry is being applied, when
+	// the entry names one (0: none); only the FSM goroutine sets it.
+	origin  atomic.Int64
 	mu      sync.Mutex
 	byKey   map[string]map[*Client]struct{} // keys read by default-mode clients
 	clients map[*Client]struct{}
@@ -70,14 +78,17 @@ func (s *Server) invalidate(key string, all bool) {
 		}
 		return
 	}
+	self := t.origin.Load()
 	for cl := range t.byKey[key] {
-		if !cl.track.bcast {
+		if !cl.track.bcast && !(cl.track.noloop && cl.ID == self) {
 			s.sendInvalidation(cl, []byte(key))
 		}
 	}
+	// Forgotten by a NOLOOP writer too, as Redis does: the key is read
+	// again before its next change is told.
 	delete(t.byKey, key)
 	for cl := range t.clients {
-		if !cl.track.bcast {
+		if !cl.track.bcast || cl.track.noloop && cl.ID == self {
 			continue
 		}
 		match := len(cl.track.prefixes) == 0
@@ -91,6 +102,82 @@ func (s *Server) invalidate(key string, all bool) {
 			s.sendInvalidation(cl, []byte(key))
 		}
 	}
+}
+
+// setOrigin is fsm.Options.OnOrigin: the entry about to apply came from
+// client of the server whose run id is run (nil run: the entry is done).
+func (s *Server) setOrigin(run []byte, client int64) {
+	if string(run) != s.runID {
+		client = 0
+	}
+	s.tracking.origin.Store(client)
+}
+
+// originOf is the origin to name in the entry of cl's writes, when cl must
+// not be told about them: cl itself if it tracks with NOLOOP, or for a proxy
+// link the other node's client it relays for (RAFT.ORIGIN). Zero otherwise.
+// It reads cl's state: call it on cl's goroutine.
+func (s *Server) originOf(cl *Client) origin {
+	switch {
+	case cl.relayOrigin.run != "":
+		return cl.relayOrigin
+	case cl.track.noloop:
+		return origin{s.runID, cl.ID}
+	}
+	return origin{}
+}
+
+// stamp appends o to entry, if there is an origin and an entry.
+func (o origin) stamp(entry []byte) []byte {
+	if o.run == "" || len(entry) == 0 {
+		return entry
+	}
+	return fsm.AppendOrigin(entry, o.run, o.client)
+}
+
+// stampOrigin is originOf(cl).stamp(entry).
+func (s *Server) stampOrigin(cl *Client, entry []byte) []byte {
+	return s.originOf(cl).stamp(entry)
+}
+
+// linkOrigin is what a follower declares on the link relaying cl's
+// commands: cl itself when it tracks with NOLOOP ("" otherwise).
+func (s *Server) linkOrigin(cl *Client) (string, int64) {
+	if cl.track.noloop {
+		return s.runID, cl.ID
+	}
+	return "", 0
+}
+
+// origin is a client of some server, by run id (relayed writes).
+type origin struct {
+	run    string
+	client int64
+}
+
+// raftOriginCommand is RAFT.ORIGIN run-id client-id, or RAFT.ORIGIN alone
+// to clear: a follower names the client whose commands its link relays
+// next, so the leader puts it in their entries.
+func raftOriginCommand(s *Server, cl *Client, args [][]byte) {
+	if !cl.proxyLink {
+		cl.out.Error(commands.ErrOriginNotLink)
+		return
+	}
+	switch len(args) {
+	case 1:
+		cl.relayOrigin = origin{}
+	case 3:
+		id, ok := commands.ParseInt(args[2])
+		if !ok || len(args[1]) == 0 {
+			cl.out.Error(commands.ErrSyntax)
+			return
+		}
+		cl.relayOrigin = origin{string(args[1]), id}
+	default:
+		cl.out.Error(commands.ErrSyntax)
+		return
+	}
+	cl.out.OK()
 }
 
 // sendInvalidation queues an invalidation for cl (key nil: flush) to cl or

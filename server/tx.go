@@ -265,7 +265,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	if watched {
 		check = func() bool { return !s.watchBroken(cl) }
 	}
-	res, err := s.node.ApplyChecked(w.Bytes(), check)
+	res, err := s.node.ApplyChecked(s.stampOrigin(cl, w.Bytes()), check)
 	switch {
 	case errors.Is(err, cluster.ErrCheckFailed):
 		cl.out.NullArray()

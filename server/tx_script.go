@@ -69,6 +69,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 		broken    bool
 		reply     []byte
 	)
+	from := s.originOf(cl)
 	prepare := func(sp *fsm.Speculation) []byte {
 		mu.Lock()
 		defer mu.Unlock()
@@ -79,7 +80,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 			broken = true
 			return nil
 		}
-		return sp.Run(lead, func(c *commands.Ctx) bool {
+		return from.stamp(sp.Run(lead, func(c *commands.Ctx) bool {
 			keep := true
 			r := commands.NewReply(cl.proto)
 			r.Array(len(steps))
@@ -106,7 +107,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 			}
 			reply = r.Bytes()
 			return keep
-		})
+		}))
 	}
 	res, err := s.node.ApplyPrepared(prepare)
 	mu.Lock()
