@@ -16,6 +16,8 @@ func TestMonitorTrackingClient(t *testing.T) {
 		nodeTest{"MonitorSlowReaderDropped", testMonitorSlowReader},
 		nodeTest{"TrackingMatchesRedis", testTrackingMatchesRedis},
 		nodeTest{"TrackingRedirectRESP2", testTrackingRedirect},
+		nodeTest{"TrackingNoloopMatchesRedis", testTrackingNoloopMatchesRedis},
+		nodeTest{"TrackingNoloopRedirectRESP2", testTrackingNoloopRedirect},
 		nodeTest{"ShardedPubSubMatchesRedis", testShardedPubSubMatchesRedis},
 		nodeTest{"ClientReply", testClientReply},
 		nodeTest{"ClientPause", testClientPause},
