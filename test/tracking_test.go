@@ -1,6 +1,7 @@
 package test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,87 @@ func testTrackingNoloopRedirect(t *testing.T, n *node) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("RESP2 redirect with NOLOOP\n geomys: %q\n  redis: %q", got, want)
 	}
+}
+
+// TestTrackingNoloopCluster: a NOLOOP client on a follower writes through
+// it (commands, a script, a transaction: all relayed to the leader and
+// applied from the log on every node) and is not told about its own writes,
+// while a tracking client on the same follower and a NOLOOP client on the
+// leader with the same client id are; BCAST with NOLOOP too.
+func TestTrackingNoloopCluster(t *testing.T) {
+	c := startCluster(t, 3)
+	l, fs := c.leader(), c.followers()
+	f, f2 := fs[0], fs[1]
+	idOf := func(rc *respConn) int {
+		id, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rc.do("CLIENT", "ID"), ":"), "\r\n"))
+		return id
+	}
+	// The same client id on two nodes: only the run id tells them apart.
+	tr, v := dialRESP(t, f.addr(), 3), dialRESP(t, l.addr(), 3)
+	for i := 0; idOf(tr) != idOf(v); i++ {
+		if i > 500 {
+			t.Fatal("could not get connections with the same client id on the follower and the leader")
+		}
+		if idOf(tr) < idOf(v) {
+			tr.c.Close()
+			tr = dialRESP(t, f.addr(), 3)
+		} else {
+			v.c.Close()
+			v = dialRESP(t, l.addr(), 3)
+		}
+	}
+	u := dialRESP(t, f.addr(), 3)  // tracking without NOLOOP, same node
+	w := dialRESP(t, f2.addr(), 2) // the other writer
+	for _, rc := range []*respConn{tr, v} {
+		if r := rc.do("CLIENT", "TRACKING", "ON", "NOLOOP"); r != "+OK\r\n" {
+			t.Fatalf("CLIENT TRACKING ON NOLOOP = %q", r)
+		}
+	}
+	if r := u.do("CLIENT", "TRACKING", "ON"); r != "+OK\r\n" {
+		t.Fatalf("CLIENT TRACKING ON = %q", r)
+	}
+	expect := func(who string, rc *respConn, want string) {
+		t.Helper()
+		if got, err := rc.read(5 * time.Second); got != want {
+			t.Fatalf("%s: got %q (%v), want %q", who, got, err, want)
+		}
+	}
+	inval := func(key string) string {
+		return ">2\r\n$10\r\ninvalidate\r\n*1\r\n$" + strconv.Itoa(len(key)) + "\r\n" + key + "\r\n"
+	}
+	rounds := []struct {
+		name  string
+		write [][]string
+		reply []string
+	}{
+		{"SET", [][]string{{"SET", "a", "1"}}, []string{"+OK\r\n"}},
+		{"EVAL", [][]string{{"EVAL", "return redis.call('incr', KEYS[1])", "1", "a"}}, []string{":2\r\n"}},
+		{"MULTI", [][]string{{"MULTI"}, {"INCR", "a"}, {"EXEC"}}, []string{"+OK\r\n", "+QUEUED\r\n", "*1\r\n:3\r\n"}},
+	}
+	for _, rd := range rounds {
+		tr.do("MGET", "a", "fence")
+		u.do("GET", "a")
+		v.do("GET", "a")
+		for i, args := range rd.write {
+			if got := tr.do(args...); got != rd.reply[i] {
+				t.Fatalf("%s: %q = %q, want %q", rd.name, args, got, rd.reply[i])
+			}
+		}
+		expect(rd.name+": the follower's other tracking client", u, inval("a"))
+		expect(rd.name+": the leader's NOLOOP client with the same id", v, inval("a"))
+		// Log order: the writer's next push is the fence, not its own key.
+		if r := w.do("SET", "fence", rd.name); r != "+OK\r\n" {
+			t.Fatalf("fence write = %q", r)
+		}
+		expect(rd.name+": the NOLOOP writer", tr, inval("fence"))
+	}
+
+	b := dialRESP(t, f.addr(), 3)
+	if r := b.do("CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP", "PREFIX", "u:"); r != "+OK\r\n" {
+		t.Fatalf("CLIENT TRACKING ON BCAST NOLOOP = %q", r)
+	}
+	b.do("SET", "u:1", "x")
+	w.do("SET", "u:2", "y")
+	expect("BCAST NOLOOP", b, inval("u:2"))
+	c.waitConverged()
 }
