@@ -62,7 +62,7 @@ func (s *Server) outOfMemory() bool {
 // over the limit, as Redis' processCommand does: deny-oom commands, EXEC of
 // a transaction holding one, and anything queued inside MULTI.
 func (s *Server) refuseOOM(cl *Client, cmd *commands.Command, args [][]byte) bool {
-	if s.fsm.OverMemory() == 0 {
+	if !s.opened.Load() || s.fsm.OverMemory() == 0 { // nothing to measure while loading
 		return false
 	}
 	reject := isDenyOOM(cmd, args)

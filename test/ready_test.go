@@ -178,7 +178,7 @@ func TestReadyLoading(t *testing.T) {
 	for range 4 {
 		r, err := rc.read(30 * time.Second)
 		if err != nil {
-			t.Fatalf("reading replies during load: %v (%q)", err, replies)
+			t.Fatalf("reading replies during load: %v (%q)\nnode log:\n%s", err, replies, n.log.String())
 		}
 		replies = append(replies, r)
 	}
