@@ -53,17 +53,7 @@ func (n *Node) Evict() bool {
 		if len(byDB) == 0 {
 			return false
 		}
-		var w fsm.EntryWriter
-		w.Reset(now)
-		for db, keys := range byDB {
-			args := make([][]byte, 0, len(keys)+1)
-			args = append(args, []byte(fsm.EvictCommand))
-			for _, k := range keys {
-				args = append(args, []byte(k))
-			}
-			w.Add(db, 2, args)
-		}
-		if _, err := n.Apply(w.Bytes()); err != nil {
+		if _, err := n.Apply(keysEntry(fsm.EvictCommand, byDB, now)); err != nil {
 			n.log.Warn("eviction proposal failed", "err", err)
 			return false
 		}

@@ -29,19 +29,11 @@ func (n *Node) expiryLoop() {
 			if len(byDB) == 0 {
 				break
 			}
-			var w fsm.EntryWriter
-			w.Reset(time.Now().UnixMilli())
 			full := false
-			for db, keys := range byDB {
-				args := make([][]byte, 0, len(keys)+1)
-				args = append(args, []byte(fsm.ExpireCommand))
-				for _, k := range keys {
-					args = append(args, []byte(k))
-				}
-				w.Add(db, 2, args)
+			for _, keys := range byDB {
 				full = full || len(keys) == perDB
 			}
-			if _, err := n.Apply(w.Bytes()); err != nil || !full {
+			if _, err := n.Apply(keysEntry(fsm.ExpireCommand, byDB, time.Now().UnixMilli())); err != nil || !full {
 				break
 			}
 		}
@@ -66,4 +58,20 @@ func (n *Node) rewriteLoop() {
 			}
 		}
 	}
+}
+
+// keysEntry is the log entry of an internal command the leader proposes
+// for keys it chose (expired or evicted), one command per database.
+func keysEntry(cmd string, byDB map[int][]string, now int64) []byte {
+	var w fsm.EntryWriter
+	w.Reset(now)
+	for db, keys := range byDB {
+		args := make([][]byte, 0, len(keys)+1)
+		args = append(args, []byte(cmd))
+		for _, k := range keys {
+			args = append(args, []byte(k))
+		}
+		w.Add(db, 2, args)
+	}
+	return w.Bytes()
 }
