@@ -35,6 +35,11 @@
 # leader of three, and against a Geomys 3-node cluster, and print
 # geomys/uhaha-1 and geomys-3/uhaha-3 beside the Redis ratios. Otherwise (or
 # with UHAHA=0) the script says uhaha was skipped and runs without it.
+# UHAHA_SRC=dir builds it from a local source tree (see build-uhaha.sh).
+# uhaha's current kvdb keeps its Raft log in tidwall/wal segment files, one
+# fsync per append (as Geomys' default --raft-log wal); UHAHA_FLAGS="--backend
+# bolt" puts it on raft-boltdb/v2 (two fdatasyncs per append, as Geomys'
+# --raft-log bolt).
 # kvdb's SET gives a random expiry to half of the key:* / "xxx" writes that
 # redis-benchmark sends (a demo quirk of the example); it keeps the key.
 #
