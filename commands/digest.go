@@ -145,15 +145,15 @@ func (d *digester) list(l *List) {
 // hash: the field count, then the XOR of sha1(field, value) over the fields.
 func (d *digester) hash(h *Hash) {
 	var acc [20]byte
-	for i := range h.ents {
-		e := &h.ents[i]
-		el := appendDigestString(d.el[:0], e.field)
-		el = appendDigestString(el, e.value)
+	h.Each(func(f, v string) bool {
+		el := appendDigestString(d.el[:0], f)
+		el = appendDigestString(el, v)
 		d.el = el
 		sum := sha1.Sum(el)
 		xor20(&acc, &sum)
-	}
-	d.buf = binary.BigEndian.AppendUint64(d.buf, uint64(len(h.ents)))
+		return true
+	})
+	d.buf = binary.BigEndian.AppendUint64(d.buf, uint64(h.Len()))
 	d.buf = append(d.buf, acc[:]...)
 }
 

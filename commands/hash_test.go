@@ -19,30 +19,30 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			t.Fatalf("Get(%q) = %q, %v; want %q", f, got, ok, v)
 		}
 	}
-	if h.idx == nil {
-		if len(h.fp) != len(h.ents) || h.pos != nil {
-			t.Fatalf("fp %d, ents %d", len(h.fp), len(h.ents))
+	if h.ht == nil {
+		n := 0
+		h.Each(func(f, v string) bool {
+			n++
+			return true
+		})
+		if n != h.n {
+			t.Fatalf("listpack holds %d pairs, n = %d", n, h.n)
 		}
-		for i, e := range h.ents {
-			if h.fp[i] != fingerprint([]byte(e.field)) {
-				t.Fatalf("fingerprint of %q is stale", e.field)
-			}
-		}
+		return
 	}
-	if h.idx != nil {
-		if h.fp != nil {
-			t.Fatal("hashtable keeps fingerprints")
+	if h.lp != "" || h.n != 0 {
+		t.Fatal("hashtable keeps a listpack")
+	}
+	ht := h.ht
+	if len(ht.idx) != len(ht.ents) || len(ht.pos) != len(ht.ents) {
+		t.Fatalf("idx %d, pos %d, ents %d", len(ht.idx), len(ht.pos), len(ht.ents))
+	}
+	for i, e := range ht.ents {
+		if ht.idx[e.field] != int32(i) {
+			t.Fatalf("idx[%q] = %d, want %d", e.field, ht.idx[e.field], i)
 		}
-		if len(h.idx) != len(h.ents) || len(h.pos) != len(h.ents) {
-			t.Fatalf("idx %d, pos %d, ents %d", len(h.idx), len(h.pos), len(h.ents))
-		}
-		for i, e := range h.ents {
-			if h.idx[e.field] != int32(i) {
-				t.Fatalf("idx[%q] = %d, want %d", e.field, h.idx[e.field], i)
-			}
-			if h.pos[i] != scanPos(e.field) {
-				t.Fatalf("pos of %q is stale", e.field)
-			}
+		if ht.pos[i] != scanPos(e.field) {
+			t.Fatalf("pos of %q is stale", e.field)
 		}
 	}
 }
@@ -157,8 +157,8 @@ func TestHashShrinks(t *testing.T) {
 	for i := 0; i < 9990; i++ {
 		h.Delete([]byte("f" + strconv.Itoa(i)))
 	}
-	if cap(h.ents) > 1000 {
-		t.Fatalf("cap %d after deleting most fields", cap(h.ents))
+	if cap(h.ht.ents) > 1000 {
+		t.Fatalf("cap %d after deleting most fields", cap(h.ht.ents))
 	}
 	want := map[string]string{}
 	for i := 9990; i < 10000; i++ {
@@ -199,10 +199,10 @@ func TestHashScanStep(t *testing.T) {
 		cursor := uint64(0)
 		calls := 0
 		for {
-			idx, next := h.scanStep(cursor, count)
+			idx, next := h.ht.scanStep(cursor, count)
 			calls++
 			for _, i := range idx {
-				seen[h.ents[i].field]++
+				seen[h.ht.ents[i].field]++
 			}
 			if next == 0 {
 				break
@@ -224,7 +224,7 @@ func TestHashScanStep(t *testing.T) {
 			t.Fatalf("count %d: %d calls", count, calls)
 		}
 	}
-	if idx, next := h.scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
+	if idx, next := h.ht.scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
 		t.Fatalf("cursor past the end: %v %d", idx, next)
 	}
 }

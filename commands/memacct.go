@@ -180,10 +180,21 @@ func collectionAcct(v any) int64 {
 	case *Hash:
 		n := v.Len()
 		if v.IsListpack() {
-			return listpackAcct(n, func(i int) int {
-				f, val := v.At(i)
-				return lpEntrySize(f) + lpEntrySize(val)
+			// One walk over the pairs, visiting the indexes listpackAcct
+			// would (At is linear in a listpack).
+			sizes := make([]int, 0, min(n, 2*acctSamples))
+			k, i := min(n, acctSamples), 0
+			v.Each(func(f, val string) bool {
+				if n <= 2*acctSamples || len(sizes) < k && i == len(sizes)*n/k {
+					sizes = append(sizes, lpEntrySize(f)+lpEntrySize(val))
+				}
+				i++
+				return true
 			})
+			if n <= 2*acctSamples {
+				return listpackAcct(n, func(i int) int { return sizes[i] })
+			}
+			return listpackAcct(n, func(i int) int { return sizes[i*k/n] })
 		}
 		per := spread(n, func(i int) int {
 			f, val := v.At(i)
