@@ -30,15 +30,34 @@ import (
 // defaults hash-max-listpack-entries 512 and hash-max-listpack-value 64 (as
 // redis-server 7 reports them in CONFIG GET). It is never converted back.
 type Hash struct {
-	lp string     // listpack pairs; empty once converted
-	n  int        // fields in lp
-	ht *hashTable // nil while listpack-encoded
+	lp   string     // listpack pairs; empty once converted
+	n    uint32     // fields in lp
+	acct uint32     // accounted bytes while listpack (memacct.go)
+	ht   *hashTable // nil while listpack-encoded
 }
 
 type hashTable struct {
 	ents []hashEntry
 	idx  map[string]int32
 	pos  []uint64 // scan position of ents[i]
+	acct int64    // accounted bytes (memacct.go)
+}
+
+// acctBytes and setAcctBytes keep the bytes the hash's key counts in used
+// memory in the hash itself (selfAccounted), not in a map entry per key.
+func (h *Hash) acctBytes() int64 {
+	if h.ht != nil {
+		return h.ht.acct
+	}
+	return int64(h.acct)
+}
+
+func (h *Hash) setAcctBytes(n int64) {
+	if h.ht != nil {
+		h.ht.acct = n
+		return
+	}
+	h.acct = uint32(min(max(n, 0), 1<<32-1))
 }
 
 type hashEntry struct {
@@ -51,7 +70,7 @@ func (h *Hash) Len() int {
 	if h.ht != nil {
 		return len(h.ht.ents)
 	}
-	return h.n
+	return int(h.n)
 }
 
 // IsListpack reports whether the hash still has the compact encoding.
@@ -218,7 +237,8 @@ func (h *Hash) Convert() {
 		t.idx[f] = int32(i)
 		t.pos[i] = scanPos(f)
 	}
-	h.ht, h.lp, h.n = t, "", 0
+	t.acct = int64(h.acct)
+	h.ht, h.lp, h.n, h.acct = t, "", 0, 0
 }
 
 // hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
@@ -259,7 +279,7 @@ func (h *Hash) lpSet(field, value []byte) bool {
 		}
 		return false
 	}
-	if h.n+1 > hashMaxListpackEntries() {
+	if int(h.n)+1 > hashMaxListpackEntries() {
 		h.Convert()
 		return h.ht.set(field, value, "")
 	}
@@ -344,12 +364,13 @@ func (t *hashTable) shrink() {
 // the copy shares it.
 func (h *Hash) Clone() *Hash {
 	if h.ht == nil {
-		return &Hash{lp: h.lp, n: h.n}
+		return &Hash{lp: h.lp, n: h.n, acct: h.acct}
 	}
 	t := &hashTable{
 		ents: make([]hashEntry, len(h.ht.ents)),
 		idx:  maps.Clone(h.ht.idx),
 		pos:  make([]uint64, len(h.ht.pos)),
+		acct: h.ht.acct,
 	}
 	copy(t.ents, h.ht.ents)
 	copy(t.pos, h.ht.pos)

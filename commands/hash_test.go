@@ -25,7 +25,7 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			n++
 			return true
 		})
-		if n != h.n {
+		if n != int(h.n) {
 			t.Fatalf("listpack holds %d pairs, n = %d", n, h.n)
 		}
 		return
