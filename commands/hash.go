@@ -3,6 +3,7 @@ package commands
 import (
 	"maps"
 	"strings"
+	"unsafe"
 
 	"github.com/geomys/geomys/resp"
 )
@@ -29,11 +30,25 @@ import (
 // a field or value longer than hash-max-listpack-value bytes is stored: Redis'
 // defaults hash-max-listpack-entries 512 and hash-max-listpack-value 64 (as
 // redis-server 7 reports them in CONFIG GET). It is never converted back.
+//
+// A million two-field hashes are a million of these headers: it is kept to
+// 24 bytes (a Go size class) by holding the listpack string as its data
+// pointer and a 32-bit length, and by counting the pairs when asked.
 type Hash struct {
-	lp   string     // listpack pairs; empty once converted
-	n    uint32     // fields in lp
-	acct uint32     // accounted bytes while listpack (memacct.go)
-	ht   *hashTable // nil while listpack-encoded
+	lpData *byte      // listpack pairs: an immutable string's bytes (see listpack)
+	lpLen  uint32     // its length; 0 once converted
+	acct   uint32     // accounted bytes while listpack (memacct.go)
+	ht     *hashTable // nil while listpack-encoded
+}
+
+// maxListpack bounds a listpack's bytes to what lpLen holds.
+const maxListpack = 1<<32 - 1
+
+// listpack returns the pairs' string.
+func (h *Hash) listpack() string { return unsafe.String(h.lpData, h.lpLen) }
+
+func (h *Hash) setListpack(s string) {
+	h.lpData, h.lpLen = unsafe.StringData(s), uint32(len(s))
 }
 
 type hashTable struct {
@@ -57,7 +72,7 @@ func (h *Hash) setAcctBytes(n int64) {
 		h.ht.acct = n
 		return
 	}
-	h.acct = uint32(min(max(n, 0), 1<<32-1))
+	h.acct = uint32(min(max(n, 0), maxListpack))
 }
 
 type hashEntry struct {
@@ -66,11 +81,18 @@ type hashEntry struct {
 
 func NewHash() *Hash { return &Hash{} }
 
+// Len is the number of fields; linear in a listpack's size.
 func (h *Hash) Len() int {
 	if h.ht != nil {
 		return len(h.ht.ents)
 	}
-	return int(h.n)
+	n := 0
+	lp := h.listpack()
+	for off := 0; off < len(lp); n++ {
+		_, fe := lpString(lp, off)
+		_, off = lpString(lp, fe)
+	}
+	return n
 }
 
 // IsListpack reports whether the hash still has the compact encoding.
@@ -109,10 +131,12 @@ func writeLP(sb *strings.Builder, s []byte) {
 }
 
 // lpFind locates field in the listpack: the pair spans lp[start:end] and its
-// value's encoding starts at vstart. start is -1 when field is absent.
+// value's encoding starts at vstart. start is -1 when field is absent, and
+// end is then the number of pairs.
 func (h *Hash) lpFind(field []byte) (start, vstart, end int) {
-	lp := h.lp
-	for off := 0; off < len(lp); {
+	lp := h.listpack()
+	n := 0
+	for off := 0; off < len(lp); n++ {
 		fs, fe := lpString(lp, off)
 		_, ve := lpString(lp, fe)
 		if fe-fs == len(field) && lp[fs:fe] == string(field) {
@@ -120,27 +144,28 @@ func (h *Hash) lpFind(field []byte) (start, vstart, end int) {
 		}
 		off = ve
 	}
-	return -1, 0, 0
+	return -1, 0, n
 }
 
 // lpSplice replaces lp[start:end] with the encoded strings of parts.
 func (h *Hash) lpSplice(start, end int, parts ...[]byte) {
-	size := len(h.lp) - (end - start)
+	lp := h.listpack()
+	size := len(lp) - (end - start)
 	for _, p := range parts {
 		size += uvarintLen(len(p)) + len(p)
 	}
 	if size == 0 {
-		h.lp = ""
+		h.setListpack("")
 		return
 	}
 	var sb strings.Builder
 	sb.Grow(size)
-	sb.WriteString(h.lp[:start])
+	sb.WriteString(lp[:start])
 	for _, p := range parts {
 		writeLP(&sb, p)
 	}
-	sb.WriteString(h.lp[end:])
-	h.lp = sb.String()
+	sb.WriteString(lp[end:])
+	h.setListpack(sb.String())
 }
 
 // Each calls fn with every pair in iteration order until it returns false.
@@ -154,7 +179,7 @@ func (h *Hash) Each(fn func(field, value string) bool) {
 		}
 		return
 	}
-	lp := h.lp
+	lp := h.listpack()
 	for off := 0; off < len(lp); {
 		fs, fe := lpString(lp, off)
 		vs, ve := lpString(lp, fe)
@@ -172,7 +197,7 @@ func (h *Hash) entries() []hashEntry {
 	if h.ht != nil {
 		return h.ht.ents
 	}
-	ents := make([]hashEntry, 0, h.n)
+	ents := make([]hashEntry, 0, h.Len())
 	h.Each(func(f, v string) bool {
 		ents = append(ents, hashEntry{f, v})
 		return true
@@ -192,8 +217,9 @@ func (h *Hash) Get(field []byte) (string, bool) {
 	if start < 0 {
 		return "", false
 	}
-	vs, _ := lpString(h.lp, vstart)
-	return h.lp[vs:end], true
+	lp := h.listpack()
+	vs, _ := lpString(lp, vstart)
+	return lp[vs:end], true
 }
 
 // Exists reports whether field is present.
@@ -238,7 +264,8 @@ func (h *Hash) Convert() {
 		t.pos[i] = scanPos(f)
 	}
 	t.acct = int64(h.acct)
-	h.ht, h.lp, h.n, h.acct = t, "", 0, 0
+	h.ht, h.acct = t, 0
+	h.setListpack("")
 }
 
 // hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
@@ -273,18 +300,22 @@ func (h *Hash) SetString(field []byte, value string) bool {
 // lpSet is Set on a listpack whose field and value fit.
 func (h *Hash) lpSet(field, value []byte) bool {
 	start, vstart, end := h.lpFind(field)
+	lp := h.listpack()
 	if start >= 0 {
-		if vs, _ := lpString(h.lp, vstart); h.lp[vs:end] != string(value) {
+		if vs, _ := lpString(lp, vstart); lp[vs:end] != string(value) {
+			if len(lp)+len(value)+10 > maxListpack {
+				h.Convert()
+				return h.ht.set(field, value, "")
+			}
 			h.lpSplice(vstart, end, value)
 		}
 		return false
 	}
-	if int(h.n)+1 > hashMaxListpackEntries() {
+	if end+1 > hashMaxListpackEntries() || len(lp)+len(field)+len(value)+20 > maxListpack {
 		h.Convert()
 		return h.ht.set(field, value, "")
 	}
-	h.lpSplice(len(h.lp), len(h.lp), field, value)
-	h.n++
+	h.lpSplice(len(lp), len(lp), field, value)
 	return true
 }
 
@@ -319,7 +350,6 @@ func (h *Hash) Delete(field []byte) bool {
 		return false
 	}
 	h.lpSplice(start, end)
-	h.n--
 	return true
 }
 
@@ -364,7 +394,7 @@ func (t *hashTable) shrink() {
 // the copy shares it.
 func (h *Hash) Clone() *Hash {
 	if h.ht == nil {
-		return &Hash{lp: h.lp, n: h.n, acct: h.acct}
+		return &Hash{lpData: h.lpData, lpLen: h.lpLen, acct: h.acct}
 	}
 	t := &hashTable{
 		ents: make([]hashEntry, len(h.ht.ents)),

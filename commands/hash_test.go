@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // hashCheck verifies the internal invariants of h against want.
@@ -25,12 +26,12 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			n++
 			return true
 		})
-		if n != int(h.n) {
-			t.Fatalf("listpack holds %d pairs, n = %d", n, h.n)
+		if n != len(want) {
+			t.Fatalf("listpack holds %d pairs, want %d", n, len(want))
 		}
 		return
 	}
-	if h.lp != "" || h.n != 0 {
+	if h.lpLen != 0 {
 		t.Fatal("hashtable keeps a listpack")
 	}
 	ht := h.ht
@@ -248,4 +249,57 @@ func BenchmarkHashSet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A small hash is its 24-byte header and one listpack string: a million of
+// them are what scripts/mem.sh KIND=hash weighs against Redis.
+func TestHashListpackLayout(t *testing.T) {
+	if n := unsafe.Sizeof(Hash{}); n != 24 {
+		t.Fatalf("Hash header is %d bytes", n)
+	}
+	h := NewHash()
+	h.Set([]byte("f1"), []byte("v1"))
+	h.Set([]byte("f2"), []byte("v2"))
+	if lp := h.listpack(); lp != "\x02f1\x02v1\x02f2\x02v2" {
+		t.Fatalf("listpack %q", lp)
+	}
+	// Values handed out and a snapshot's clone keep their bytes when the
+	// hash changes: a change builds a new string.
+	v, _ := h.Get([]byte("f1"))
+	c := h.Clone()
+	h.Set([]byte("f1"), []byte("xx"))
+	h.Delete([]byte("f2"))
+	if v != "v1" {
+		t.Fatalf("value handed out became %q", v)
+	}
+	hashCheck(t, c, map[string]string{"f1": "v1", "f2": "v2"})
+	hashCheck(t, h, map[string]string{"f1": "xx"})
+	h.Delete([]byte("f1"))
+	if h.Len() != 0 || h.lpLen != 0 {
+		t.Fatalf("empty hash: Len %d, %d listpack bytes", h.Len(), h.lpLen)
+	}
+}
+
+// Lengths of 128 bytes and more take a multi-byte length prefix.
+func TestHashListpackLongStrings(t *testing.T) {
+	lim := &encLimits[limHashValue].v
+	old := lim.Load()
+	lim.Store(100000)
+	defer lim.Store(old)
+	h := NewHash()
+	want := map[string]string{}
+	for _, n := range []int{0, 1, 127, 128, 300, 16383, 16384, 70000} {
+		f, v := strings.Repeat("f", n+1), strings.Repeat("v", n)
+		h.Set([]byte(f), []byte(v))
+		want[f] = v
+	}
+	if h.Encoding() != "listpack" {
+		t.Fatal("converted")
+	}
+	hashCheck(t, h, want)
+	h.Delete([]byte(strings.Repeat("f", 129)))
+	delete(want, strings.Repeat("f", 129))
+	h.SetString([]byte("f"), strings.Repeat("w", 200))
+	want["f"] = strings.Repeat("w", 200)
+	hashCheck(t, h, want)
 }
