@@ -550,7 +550,7 @@ func hscanCommand(c *Ctx) {
 		// COUNT is a hint: each call costs a pass over the fields, so a
 		// batch holds at least 1/32 of them and a walk takes ~32 calls.
 		batch := max(min(count, math.MaxInt32), int64(h.Len()/32))
-		idx, next = h.ht.scanStep(cursor, int(batch))
+		idx, next = h.table().scanStep(cursor, int(batch))
 	}
 	if usePattern {
 		kept := idx[:0]

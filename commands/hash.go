@@ -32,23 +32,41 @@ import (
 // redis-server 7 reports them in CONFIG GET). It is never converted back.
 //
 // A million two-field hashes are a million of these headers: it is kept to
-// 24 bytes (a Go size class) by holding the listpack string as its data
-// pointer and a 32-bit length, and by counting the pairs when asked.
+// 16 bytes (a Go size class, next to the listpack's own allocation) by
+// holding either the listpack string's data pointer or the *hashTable in one
+// word, the listpack's 32-bit length and accounted bytes in the other, and
+// by counting the pairs when asked.
 type Hash struct {
-	lpData *byte      // listpack pairs: an immutable string's bytes (see listpack)
-	lpLen  uint32     // its length; 0 once converted
-	acct   uint32     // accounted bytes while listpack (memacct.go)
-	ht     *hashTable // nil while listpack-encoded
+	p    unsafe.Pointer // listpack: an immutable string's bytes; hashtable: the *hashTable
+	meta uint64         // listpack: length | accounted bytes<<32 (memacct.go); hashtable: tableMeta
 }
 
-// maxListpack bounds a listpack's bytes to what lpLen holds.
-const maxListpack = 1<<32 - 1
+const (
+	tableMeta = 1<<64 - 1
+	// maxListpack bounds a listpack's bytes (and accounted bytes) to 32
+	// bits, short of the all-ones length that marks a hashtable.
+	maxListpack = 1<<32 - 2
+)
 
-// listpack returns the pairs' string.
-func (h *Hash) listpack() string { return unsafe.String(h.lpData, h.lpLen) }
+// table returns the hashtable, nil while listpack-encoded.
+func (h *Hash) table() *hashTable {
+	if h.meta == tableMeta {
+		return (*hashTable)(h.p)
+	}
+	return nil
+}
+
+// listpack returns the pairs' string ("" once converted).
+func (h *Hash) listpack() string {
+	if h.meta == tableMeta {
+		return ""
+	}
+	return unsafe.String((*byte)(h.p), uint32(h.meta))
+}
 
 func (h *Hash) setListpack(s string) {
-	h.lpData, h.lpLen = unsafe.StringData(s), uint32(len(s))
+	h.p = unsafe.Pointer(unsafe.StringData(s))
+	h.meta = h.meta&^(1<<32-1) | uint64(len(s))
 }
 
 type hashTable struct {
@@ -61,18 +79,21 @@ type hashTable struct {
 // acctBytes and setAcctBytes keep the bytes the hash's key counts in used
 // memory in the hash itself (selfAccounted), not in a map entry per key.
 func (h *Hash) acctBytes() int64 {
-	if h.ht != nil {
-		return h.ht.acct
+	if t := h.table(); t != nil {
+		return t.acct
 	}
-	return int64(h.acct)
+	return int64(h.meta >> 32)
 }
 
 func (h *Hash) setAcctBytes(n int64) {
-	if h.ht != nil {
-		h.ht.acct = n
+	if n > maxListpack { // only with limits raised far past Redis' defaults
+		h.Convert()
+	}
+	if t := h.table(); t != nil {
+		t.acct = n
 		return
 	}
-	h.acct = uint32(min(max(n, 0), maxListpack))
+	h.meta = uint64(n)<<32 | h.meta&(1<<32-1)
 }
 
 type hashEntry struct {
@@ -83,8 +104,8 @@ func NewHash() *Hash { return &Hash{} }
 
 // Len is the number of fields; linear in a listpack's size.
 func (h *Hash) Len() int {
-	if h.ht != nil {
-		return len(h.ht.ents)
+	if t := h.table(); t != nil {
+		return len(t.ents)
 	}
 	n := 0
 	lp := h.listpack()
@@ -96,7 +117,7 @@ func (h *Hash) Len() int {
 }
 
 // IsListpack reports whether the hash still has the compact encoding.
-func (h *Hash) IsListpack() bool { return h.ht == nil }
+func (h *Hash) IsListpack() bool { return h.table() == nil }
 
 // lpString reads the length-prefixed string at off of lp and returns where
 // its bytes start and end.
@@ -170,9 +191,9 @@ func (h *Hash) lpSplice(start, end int, parts ...[]byte) {
 
 // Each calls fn with every pair in iteration order until it returns false.
 func (h *Hash) Each(fn func(field, value string) bool) {
-	if h.ht != nil {
-		for i := range h.ht.ents {
-			e := &h.ht.ents[i]
+	if t := h.table(); t != nil {
+		for i := range t.ents {
+			e := &t.ents[i]
 			if !fn(e.field, e.value) {
 				return
 			}
@@ -194,8 +215,8 @@ func (h *Hash) Each(fn func(field, value string) bool) {
 // them. The hashtable's own slice is returned: callers must not keep it
 // across a change.
 func (h *Hash) entries() []hashEntry {
-	if h.ht != nil {
-		return h.ht.ents
+	if t := h.table(); t != nil {
+		return t.ents
 	}
 	ents := make([]hashEntry, 0, h.Len())
 	h.Each(func(f, v string) bool {
@@ -207,9 +228,9 @@ func (h *Hash) entries() []hashEntry {
 
 // Get returns the value of field.
 func (h *Hash) Get(field []byte) (string, bool) {
-	if h.ht != nil {
-		if i, ok := h.ht.idx[string(field)]; ok {
-			return h.ht.ents[i].value, true
+	if t := h.table(); t != nil {
+		if i, ok := t.idx[string(field)]; ok {
+			return t.ents[i].value, true
 		}
 		return "", false
 	}
@@ -231,8 +252,8 @@ func (h *Hash) Exists(field []byte) bool {
 // At returns pair i (0 <= i < Len) in iteration order; linear in i for a
 // listpack.
 func (h *Hash) At(i int) (field, value string) {
-	if h.ht != nil {
-		e := &h.ht.ents[i]
+	if t := h.table(); t != nil {
+		e := &t.ents[i]
 		return e.field, e.value
 	}
 	h.Each(func(f, v string) bool {
@@ -249,7 +270,7 @@ func (h *Hash) At(i int) (field, value string) {
 // Convert switches to the hashtable encoding (no-op if already there). The
 // pairs keep pointing into the listpack's bytes: no copy per field.
 func (h *Hash) Convert() {
-	if h.ht != nil {
+	if h.table() != nil {
 		return
 	}
 	ents := h.entries()
@@ -263,9 +284,8 @@ func (h *Hash) Convert() {
 		t.idx[f] = int32(i)
 		t.pos[i] = scanPos(f)
 	}
-	t.acct = int64(h.acct)
-	h.ht, h.acct = t, 0
-	h.setListpack("")
+	t.acct = h.acctBytes()
+	h.p, h.meta = unsafe.Pointer(t), tableMeta
 }
 
 // hashTooLong reports whether a field or value of n bytes forces the hashtable encoding.
@@ -275,26 +295,26 @@ func hashTooLong(n int) bool { return n > hashMaxListpackValue() }
 // The hash converts itself when field or value is too long for a listpack
 // or when it grows past hashMaxListpackEntries().
 func (h *Hash) Set(field, value []byte) bool {
-	if h.ht == nil {
+	if h.table() == nil {
 		if hashTooLong(len(field)) || hashTooLong(len(value)) {
 			h.Convert()
 		} else {
 			return h.lpSet(field, value)
 		}
 	}
-	return h.ht.set(field, value, "")
+	return h.table().set(field, value, "")
 }
 
 // SetString is Set for a string value (HINCRBY, HINCRBYFLOAT results).
 func (h *Hash) SetString(field []byte, value string) bool {
-	if h.ht == nil {
+	if h.table() == nil {
 		if hashTooLong(len(field)) || hashTooLong(len(value)) {
 			h.Convert()
 		} else {
 			return h.lpSet(field, []byte(value))
 		}
 	}
-	return h.ht.set(field, nil, value)
+	return h.table().set(field, nil, value)
 }
 
 // lpSet is Set on a listpack whose field and value fit.
@@ -305,7 +325,7 @@ func (h *Hash) lpSet(field, value []byte) bool {
 		if vs, _ := lpString(lp, vstart); lp[vs:end] != string(value) {
 			if len(lp)+len(value)+10 > maxListpack {
 				h.Convert()
-				return h.ht.set(field, value, "")
+				return h.table().set(field, value, "")
 			}
 			h.lpSplice(vstart, end, value)
 		}
@@ -313,7 +333,7 @@ func (h *Hash) lpSet(field, value []byte) bool {
 	}
 	if end+1 > hashMaxListpackEntries() || len(lp)+len(field)+len(value)+20 > maxListpack {
 		h.Convert()
-		return h.ht.set(field, value, "")
+		return h.table().set(field, value, "")
 	}
 	h.lpSplice(len(lp), len(lp), field, value)
 	return true
@@ -342,8 +362,8 @@ func (t *hashTable) set(field, value []byte, str string) bool {
 
 // Delete removes field and reports whether it was present.
 func (h *Hash) Delete(field []byte) bool {
-	if h.ht != nil {
-		return h.ht.delete(field)
+	if t := h.table(); t != nil {
+		return t.delete(field)
 	}
 	start, _, end := h.lpFind(field)
 	if start < 0 {
@@ -393,24 +413,25 @@ func (t *hashTable) shrink() {
 // Clone returns an independent copy. A listpack's string is immutable, so
 // the copy shares it.
 func (h *Hash) Clone() *Hash {
-	if h.ht == nil {
-		return &Hash{lpData: h.lpData, lpLen: h.lpLen, acct: h.acct}
+	ht := h.table()
+	if ht == nil {
+		return &Hash{p: h.p, meta: h.meta}
 	}
 	t := &hashTable{
-		ents: make([]hashEntry, len(h.ht.ents)),
-		idx:  maps.Clone(h.ht.idx),
-		pos:  make([]uint64, len(h.ht.pos)),
-		acct: h.ht.acct,
+		ents: make([]hashEntry, len(ht.ents)),
+		idx:  maps.Clone(ht.idx),
+		pos:  make([]uint64, len(ht.pos)),
+		acct: ht.acct,
 	}
-	copy(t.ents, h.ht.ents)
-	copy(t.pos, h.ht.pos)
-	return &Hash{ht: t}
+	copy(t.ents, ht.ents)
+	copy(t.pos, ht.pos)
+	return &Hash{p: unsafe.Pointer(t), meta: tableMeta}
 }
 
 func (h *Hash) TypeName() string       { return "hash" }
 func (h *Hash) CloneValue() Collection { return h.Clone() }
 func (h *Hash) Encoding() string {
-	if h.ht == nil {
+	if h.table() == nil {
 		return "listpack"
 	}
 	return "hashtable"

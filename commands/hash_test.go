@@ -20,7 +20,7 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			t.Fatalf("Get(%q) = %q, %v; want %q", f, got, ok, v)
 		}
 	}
-	if h.ht == nil {
+	if h.table() == nil {
 		n := 0
 		h.Each(func(f, v string) bool {
 			n++
@@ -31,10 +31,10 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 		}
 		return
 	}
-	if h.lpLen != 0 {
+	if len(h.listpack()) != 0 {
 		t.Fatal("hashtable keeps a listpack")
 	}
-	ht := h.ht
+	ht := h.table()
 	if len(ht.idx) != len(ht.ents) || len(ht.pos) != len(ht.ents) {
 		t.Fatalf("idx %d, pos %d, ents %d", len(ht.idx), len(ht.pos), len(ht.ents))
 	}
@@ -158,8 +158,8 @@ func TestHashShrinks(t *testing.T) {
 	for i := 0; i < 9990; i++ {
 		h.Delete([]byte("f" + strconv.Itoa(i)))
 	}
-	if cap(h.ht.ents) > 1000 {
-		t.Fatalf("cap %d after deleting most fields", cap(h.ht.ents))
+	if cap(h.table().ents) > 1000 {
+		t.Fatalf("cap %d after deleting most fields", cap(h.table().ents))
 	}
 	want := map[string]string{}
 	for i := 9990; i < 10000; i++ {
@@ -200,10 +200,10 @@ func TestHashScanStep(t *testing.T) {
 		cursor := uint64(0)
 		calls := 0
 		for {
-			idx, next := h.ht.scanStep(cursor, count)
+			idx, next := h.table().scanStep(cursor, count)
 			calls++
 			for _, i := range idx {
-				seen[h.ht.ents[i].field]++
+				seen[h.table().ents[i].field]++
 			}
 			if next == 0 {
 				break
@@ -225,7 +225,7 @@ func TestHashScanStep(t *testing.T) {
 			t.Fatalf("count %d: %d calls", count, calls)
 		}
 	}
-	if idx, next := h.ht.scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
+	if idx, next := h.table().scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
 		t.Fatalf("cursor past the end: %v %d", idx, next)
 	}
 }
@@ -251,10 +251,10 @@ func BenchmarkHashSet(b *testing.B) {
 	}
 }
 
-// A small hash is its 24-byte header and one listpack string: a million of
+// A small hash is its 16-byte header and one listpack string: a million of
 // them are what scripts/mem.sh KIND=hash weighs against Redis.
 func TestHashListpackLayout(t *testing.T) {
-	if n := unsafe.Sizeof(Hash{}); n != 24 {
+	if n := unsafe.Sizeof(Hash{}); n != 16 {
 		t.Fatalf("Hash header is %d bytes", n)
 	}
 	h := NewHash()
@@ -275,8 +275,8 @@ func TestHashListpackLayout(t *testing.T) {
 	hashCheck(t, c, map[string]string{"f1": "v1", "f2": "v2"})
 	hashCheck(t, h, map[string]string{"f1": "xx"})
 	h.Delete([]byte("f1"))
-	if h.Len() != 0 || h.lpLen != 0 {
-		t.Fatalf("empty hash: Len %d, %d listpack bytes", h.Len(), h.lpLen)
+	if h.Len() != 0 || len(h.listpack()) != 0 {
+		t.Fatalf("empty hash: Len %d, %d listpack bytes", h.Len(), len(h.listpack()))
 	}
 }
 
