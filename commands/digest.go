@@ -200,7 +200,7 @@ func (d *digester) zset(z *ZSet) {
 		}
 		return
 	}
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := z.zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
 		d.zentry(x.member, x.score)
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"maps"
 	"sort"
+	"unsafe"
 
 	"github.com/geomys/geomys/resp"
 )
@@ -51,7 +52,7 @@ func (z *ZSet) Clone() *ZSet {
 		return &ZSet{lp: append([]zEntry(nil), z.lp...)}
 	}
 	c := &ZSet{zsl: newZsl(), dict: maps.Clone(z.dict)}
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := z.zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
 		c.zsl.insert(x.score, x.member)
 	}
 	return c
@@ -255,7 +256,7 @@ func (z *ZSet) Range(i, j int, rev bool, fn func(e zEntry)) {
 	x := z.zsl.byRank(i + 1)
 	for k := i; k < j; k++ {
 		fn(zEntry{x.member, x.score})
-		x = x.level[0].forward
+		x = x.lv(0).forward
 	}
 }
 
@@ -370,11 +371,20 @@ type zslLevel struct {
 	span    int
 }
 
+// zslNode is 48 bytes for a node of one level (three in four are): the
+// levels are not a slice but follow the node in its allocation (newZslNode),
+// reached by lv. As in Redis' zskiplistNode, a node does not record its
+// height: every walk only follows a level where the node has one.
 type zslNode struct {
 	member   string
 	score    float64
 	backward *zslNode
-	level    []zslLevel
+	level0   zslLevel // levels 1 and up come next in the allocation
+}
+
+// lv returns level i of x (i below x's height).
+func (x *zslNode) lv(i int) *zslLevel {
+	return (*zslLevel)(unsafe.Add(unsafe.Pointer(&x.level0), uintptr(i)*unsafe.Sizeof(zslLevel{})))
 }
 
 type zskiplist struct {
@@ -386,7 +396,7 @@ type zskiplist struct {
 }
 
 func newZsl() *zskiplist {
-	return &zskiplist{header: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1, rnd: 0x9E3779B97F4A7C15}
+	return &zskiplist{header: newZslNode(zslMaxLevel), level: 1, rnd: 0x9E3779B97F4A7C15}
 }
 
 // randomLevel returns a level with P(level > k) = 4^-k, as Redis.
@@ -412,8 +422,8 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 		if i != zsl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zLess(f.score, f.member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
+		for f := x.lv(i).forward; f != nil && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
+			rank[i] += x.lv(i).span
 			x = f
 		}
 		update[i] = x
@@ -423,26 +433,26 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 		for i := zsl.level; i < level; i++ {
 			rank[i] = 0
 			update[i] = zsl.header
-			update[i].level[i].span = zsl.length
+			update[i].lv(i).span = zsl.length
 		}
 		zsl.level = level
 	}
 	x = newZslNode(level)
 	x.member, x.score = member, score
 	for i := 0; i < level; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.lv(i).forward = update[i].lv(i).forward
+		update[i].lv(i).forward = x
+		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
+		update[i].lv(i).span = rank[0] - rank[i] + 1
 	}
 	for i := level; i < zsl.level; i++ {
-		update[i].level[i].span++
+		update[i].lv(i).span++
 	}
 	if update[0] != zsl.header {
 		x.backward = update[0]
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x
 	} else {
 		zsl.tail = x
 	}
@@ -450,57 +460,55 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 	return x
 }
 
-// newZslNode allocates a node and its levels in one allocation for the
-// common heights (levels 1-4 cover 99.6% of nodes).
+// newZslNode allocates a node with its levels in one allocation: the
+// levels past the first follow the node's own (see lv). Levels 1-4 cover
+// 99.6% of nodes and get an exact fit; taller ones round up.
 func newZslNode(level int) *zslNode {
-	switch level {
-	case 1:
-		b := &struct {
+	switch {
+	case level == 1:
+		return &zslNode{}
+	case level == 2:
+		return &(&struct {
 			n zslNode
 			l [1]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 2:
-		b := &struct {
+		}{}).n
+	case level == 3:
+		return &(&struct {
 			n zslNode
 			l [2]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 3:
-		b := &struct {
+		}{}).n
+	case level == 4:
+		return &(&struct {
 			n zslNode
 			l [3]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 4:
-		b := &struct {
+		}{}).n
+	case level <= 8:
+		return &(&struct {
 			n zslNode
-			l [4]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
+			l [7]zslLevel
+		}{}).n
 	}
-	return &zslNode{level: make([]zslLevel, level)}
+	return &(&struct {
+		n zslNode
+		l [zslMaxLevel - 1]zslLevel
+	}{}).n
 }
 
 func (zsl *zskiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < zsl.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].lv(i).forward == x {
+			update[i].lv(i).span += x.lv(i).span - 1
+			update[i].lv(i).forward = x.lv(i).forward
 		} else {
-			update[i].level[i].span--
+			update[i].lv(i).span--
 		}
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x.backward
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x.backward
 	} else {
 		zsl.tail = x.backward
 	}
-	for zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
+	for zsl.level > 1 && zsl.header.lv(zsl.level-1).forward == nil {
 		zsl.level--
 	}
 	zsl.length--
@@ -510,12 +518,12 @@ func (zsl *zskiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 func (zsl *zskiplist) findUpdate(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zLess(f.score, f.member, score, member); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	return x.level[0].forward
+	return x.lv(0).forward
 }
 
 func (zsl *zskiplist) delete(score float64, member string) bool {
@@ -534,7 +542,7 @@ func (zsl *zskiplist) updateScore(old float64, member string, score float64) {
 	var update [zslMaxLevel]*zslNode
 	x := zsl.findUpdate(old, member, &update)
 	if (x.backward == nil || x.backward.score < score || x.backward.score == score && x.backward.member < member) &&
-		(x.level[0].forward == nil || zLess(score, member, x.level[0].forward.score, x.level[0].forward.member)) {
+		(x.lv(0).forward == nil || zLess(score, member, x.lv(0).forward.score, x.lv(0).forward.member)) {
 		x.score = score
 		return
 	}
@@ -547,8 +555,8 @@ func (zsl *zskiplist) rank(score float64, member string) int {
 	x := zsl.header
 	rank := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && (f.score < score || f.score == score && f.member <= member); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.lv(i).forward; f != nil && (f.score < score || f.score == score && f.member <= member); f = x.lv(i).forward {
+			rank += x.lv(i).span
 			x = f
 		}
 		if x != zsl.header && x.member == member {
@@ -563,9 +571,9 @@ func (zsl *zskiplist) byRank(rank int) *zslNode {
 	x := zsl.header
 	traversed := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= rank {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span <= rank {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		if traversed == rank {
 			return x
@@ -578,8 +586,8 @@ func (zsl *zskiplist) countWhile(pred func(float64, string) bool) int {
 	x := zsl.header
 	n := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && pred(f.score, f.member); f = x.level[i].forward {
-			n += x.level[i].span
+		for f := x.lv(i).forward; f != nil && pred(f.score, f.member); f = x.lv(i).forward {
+			n += x.lv(i).span
 			x = f
 		}
 	}
@@ -592,17 +600,17 @@ func (zsl *zskiplist) deleteRangeByRank(start, end int, dict map[string]float64)
 	x := zsl.header
 	traversed := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span < start {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span < start {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		update[i] = x
 	}
 	traversed++
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	removed := 0
 	for x != nil && traversed <= end {
-		next := x.level[0].forward
+		next := x.lv(0).forward
 		zsl.deleteNode(x, &update)
 		delete(dict, x.member)
 		removed++
