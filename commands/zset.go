@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"maps"
 	"sort"
 	"unsafe"
 
@@ -21,7 +20,7 @@ import (
 type ZSet struct {
 	lp   []zEntry // listpack encoding, sorted; unused when zsl != nil
 	zsl  *zskiplist
-	dict map[string]float64 // skiplist encoding only
+	dict *zdict // member -> node, skiplist encoding only
 }
 
 type zEntry struct {
@@ -51,9 +50,9 @@ func (z *ZSet) Clone() *ZSet {
 	if z.zsl == nil {
 		return &ZSet{lp: append([]zEntry(nil), z.lp...)}
 	}
-	c := &ZSet{zsl: newZsl(), dict: maps.Clone(z.dict)}
+	c := &ZSet{zsl: newZsl(), dict: newZdict(z.zsl.length)}
 	for x := z.zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
-		c.zsl.insert(x.score, x.member)
+		c.dict.insert(c.zsl.insert(x.score, x.member))
 	}
 	return c
 }
@@ -108,8 +107,10 @@ func (z *ZSet) lpSearch(score float64, member string) int {
 // Score returns member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		return s, ok
+		if x := z.dict.get(member); x != nil {
+			return x.score, true
+		}
+		return 0, false
 	}
 	if i := z.lpFind(member); i >= 0 {
 		return z.lp[i].score, true
@@ -120,8 +121,10 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // ScoreBytes is Score for an argument, without converting it to a string.
 func (z *ZSet) ScoreBytes(member []byte) (float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[string(member)]
-		return s, ok
+		if x := z.dict.getBytes(member); x != nil {
+			return x.score, true
+		}
+		return 0, false
 	}
 	for i := range z.lp {
 		if z.lp[i].member == string(member) {
@@ -137,10 +140,9 @@ func (z *ZSet) convert() {
 		return
 	}
 	z.zsl = newZsl()
-	z.dict = make(map[string]float64, len(z.lp))
+	z.dict = newZdict(len(z.lp))
 	for _, e := range z.lp {
-		z.zsl.insert(e.score, e.member)
-		z.dict[e.member] = e.score
+		z.dict.insert(z.zsl.insert(e.score, e.member))
 	}
 	z.lp = nil
 }
@@ -151,8 +153,7 @@ func (z *ZSet) Insert(member string, score float64) {
 		z.convert()
 	}
 	if z.zsl != nil {
-		z.zsl.insert(score, member)
-		z.dict[member] = score
+		z.dict.insert(z.zsl.insert(score, member))
 		return
 	}
 	if score == 0 {
@@ -167,8 +168,9 @@ func (z *ZSet) Insert(member string, score float64) {
 // Update changes the score of a member from old to score.
 func (z *ZSet) Update(member string, old, score float64) {
 	if z.zsl != nil {
-		z.zsl.updateScore(old, member, score)
-		z.dict[member] = score
+		if x, moved := z.zsl.updateScore(old, member, score); moved {
+			z.dict.replace(x)
+		}
 		return
 	}
 	if score == 0 {
@@ -185,12 +187,12 @@ func (z *ZSet) Update(member string, old, score float64) {
 // Remove deletes member; it reports whether it was there.
 func (z *ZSet) Remove(member string) bool {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		if !ok {
+		x := z.dict.get(member)
+		if x == nil {
 			return false
 		}
-		z.zsl.delete(s, member)
-		delete(z.dict, member)
+		z.zsl.delete(x.score, member)
+		z.dict.delete(member)
 		return true
 	}
 	i := z.lpFind(member)
@@ -205,11 +207,11 @@ func (z *ZSet) Remove(member string) bool {
 // Rank returns member's 0-based rank in ascending order and its score.
 func (z *ZSet) Rank(member string) (int, float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		if !ok {
+		x := z.dict.get(member)
+		if x == nil {
 			return 0, 0, false
 		}
-		return z.zsl.rank(s, member) - 1, s, true
+		return z.zsl.rank(x.score, member) - 1, x.score, true
 	}
 	i := z.lpFind(member)
 	if i < 0 {
@@ -313,10 +315,9 @@ func zsetFromSorted(ents []zEntry) *ZSet {
 	if fits {
 		return &ZSet{lp: ents}
 	}
-	z := &ZSet{zsl: newZsl(), dict: make(map[string]float64, len(ents))}
+	z := &ZSet{zsl: newZsl(), dict: newZdict(len(ents))}
 	for _, e := range ents {
-		z.zsl.insert(e.score, e.member)
-		z.dict[e.member] = e.score
+		z.dict.insert(z.zsl.insert(e.score, e.member))
 	}
 	return z
 }
@@ -537,17 +538,18 @@ func (zsl *zskiplist) delete(score float64, member string) bool {
 }
 
 // updateScore moves member from score old to score, in place when the order
-// does not change (as Redis' zslUpdateScore).
-func (zsl *zskiplist) updateScore(old float64, member string, score float64) {
+// does not change (as Redis' zslUpdateScore). It returns member's node and
+// whether it is a new one.
+func (zsl *zskiplist) updateScore(old float64, member string, score float64) (*zslNode, bool) {
 	var update [zslMaxLevel]*zslNode
 	x := zsl.findUpdate(old, member, &update)
 	if (x.backward == nil || x.backward.score < score || x.backward.score == score && x.backward.member < member) &&
 		(x.lv(0).forward == nil || zLess(score, member, x.lv(0).forward.score, x.lv(0).forward.member)) {
 		x.score = score
-		return
+		return x, false
 	}
 	zsl.deleteNode(x, &update)
-	zsl.insert(score, member)
+	return zsl.insert(score, member), true
 }
 
 // rank returns the 1-based rank of (score, member), 0 if absent.
@@ -595,7 +597,7 @@ func (zsl *zskiplist) countWhile(pred func(float64, string) bool) int {
 }
 
 // deleteRangeByRank deletes 1-based ranks [start, end] and their dict entries.
-func (zsl *zskiplist) deleteRangeByRank(start, end int, dict map[string]float64) int {
+func (zsl *zskiplist) deleteRangeByRank(start, end int, dict *zdict) int {
 	var update [zslMaxLevel]*zslNode
 	x := zsl.header
 	traversed := 0
@@ -612,7 +614,7 @@ func (zsl *zskiplist) deleteRangeByRank(start, end int, dict map[string]float64)
 	for x != nil && traversed <= end {
 		next := x.lv(0).forward
 		zsl.deleteNode(x, &update)
-		delete(dict, x.member)
+		dict.delete(x.member)
 		removed++
 		traversed++
 		x = next

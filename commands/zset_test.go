@@ -70,8 +70,15 @@ func checkZSet(t *testing.T, step int, z *ZSet, m zmodel) {
 				t.Fatalf("step %d: Rank(%q) = %d %v %v, want %d", step, e.member, r, s, ok, i)
 			}
 		}
-		if len(z.dict) != len(m) {
-			t.Fatalf("step %d: dict has %d entries", step, len(z.dict))
+		n := 0
+		z.dict.each(func(*zslNode) bool { n++; return true })
+		if z.dict.len() != len(m) || n != len(m) {
+			t.Fatalf("step %d: dict has %d entries (%d walked)", step, z.dict.len(), n)
+		}
+		for i, e := range m {
+			if z.dict.get(e.member) != z.zsl.byRank(i+1) {
+				t.Fatalf("step %d: dict's node for %q is not the skiplist's", step, e.member)
+			}
 		}
 	}
 }
