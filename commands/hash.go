@@ -122,6 +122,13 @@ func (h *Hash) IsListpack() bool { return h.table() == nil }
 // lpString reads the length-prefixed string at off of lp and returns where
 // its bytes start and end.
 func lpString(lp string, off int) (start, end int) {
+	if b := lp[off]; b < 0x80 { // every string up to 127 bytes: inlined
+		return off + 1, off + 1 + int(b)
+	}
+	return lpStringLong(lp, off)
+}
+
+func lpStringLong(lp string, off int) (start, end int) {
 	var n, shift uint
 	for {
 		b := lp[off]
@@ -160,7 +167,8 @@ func (h *Hash) lpFind(field []byte) (start, vstart, end int) {
 	for off := 0; off < len(lp); n++ {
 		fs, fe := lpString(lp, off)
 		_, ve := lpString(lp, fe)
-		if fe-fs == len(field) && lp[fs:fe] == string(field) {
+		// Length, then last byte (fields often share a prefix), then all.
+		if fe-fs == len(field) && (len(field) == 0 || lp[fe-1] == field[len(field)-1]) && lp[fs:fe] == string(field) {
 			return off, fe, ve
 		}
 		off = ve
