@@ -88,7 +88,7 @@ func hsetGeneric(c *Ctx, name string, mset bool) {
 	}
 	pairs := c.Args[2:]
 	if h == nil {
-		h = &Hash{ents: make([]hashEntry, 0, len(pairs)/2)}
+		h = NewHash()
 		c.Put(key, h, false)
 	}
 	// Like Redis' hashTypeTryConversion: any long argument converts first.
@@ -181,10 +181,11 @@ func hgetallCommand(c *Ctx) {
 		return
 	}
 	c.R.Map(h.Len())
-	for i := range h.ents {
-		c.R.BulkString(h.ents[i].field)
-		c.R.BulkString(h.ents[i].value)
-	}
+	h.Each(func(f, v string) bool {
+		c.R.BulkString(f)
+		c.R.BulkString(v)
+		return true
+	})
 }
 
 func hkeysCommand(c *Ctx) { hkeysVals(c, true) }
@@ -200,13 +201,14 @@ func hkeysVals(c *Ctx, keys bool) {
 		return
 	}
 	c.R.Array(h.Len())
-	for i := range h.ents {
+	h.Each(func(f, v string) bool {
 		if keys {
-			c.R.BulkString(h.ents[i].field)
+			c.R.BulkString(f)
 		} else {
-			c.R.BulkString(h.ents[i].value)
+			c.R.BulkString(v)
 		}
-	}
+		return true
+	})
 }
 
 func hlenCommand(c *Ctx) {
@@ -415,7 +417,8 @@ func hrandfieldCommand(c *Ctx) {
 		c.R.Null()
 		return
 	}
-	c.R.BulkString(h.ents[randN(c, h.Len())].field)
+	f, _ := h.At(randN(c, h.Len()))
+	c.R.BulkString(f)
 }
 
 // randN and randPerm use the entry's generator when a read runs inside the
@@ -444,8 +447,9 @@ func hrandfieldWithCount(c *Ctx, l int64, withValues bool) {
 		return
 	}
 	resp3 := c.R.Proto >= 3
+	ents := h.entries()
 	emit := func(i int) {
-		e := &h.ents[i]
+		e := &ents[i]
 		if withValues && resp3 {
 			c.R.Array(2)
 		}
@@ -536,21 +540,22 @@ func hscanCommand(c *Ctx) {
 	count, pattern, usePattern, noValues := o.count, o.pattern, o.match, o.noValues
 	var idx []int
 	var next uint64
+	ents := h.entries()
 	if h.IsListpack() {
-		idx = make([]int, 0, h.Len())
-		for i := range h.ents {
+		idx = make([]int, 0, len(ents))
+		for i := range ents {
 			idx = append(idx, i)
 		}
 	} else {
 		// COUNT is a hint: each call costs a pass over the fields, so a
 		// batch holds at least 1/32 of them and a walk takes ~32 calls.
 		batch := max(min(count, math.MaxInt32), int64(h.Len()/32))
-		idx, next = h.scanStep(cursor, int(batch))
+		idx, next = h.table().scanStep(cursor, int(batch))
 	}
 	if usePattern {
 		kept := idx[:0]
 		for _, i := range idx {
-			if GlobMatch(pattern, h.ents[i].field, false) {
+			if GlobMatch(pattern, ents[i].field, false) {
 				kept = append(kept, i)
 			}
 		}
@@ -564,9 +569,9 @@ func hscanCommand(c *Ctx) {
 		c.R.Array(2 * len(idx))
 	}
 	for _, i := range idx {
-		c.R.BulkString(h.ents[i].field)
+		c.R.BulkString(ents[i].field)
 		if !noValues {
-			c.R.BulkString(h.ents[i].value)
+			c.R.BulkString(ents[i].value)
 		}
 	}
 }
@@ -575,13 +580,13 @@ func hscanCommand(c *Ctx) {
 // at or after cursor, about count of them (fields sharing the last position
 // are all included), sorted by position, and the cursor to continue from (0
 // when the walk is over). Hashtable encoding only.
-func (h *Hash) scanStep(cursor uint64, count int) (idx []int, next uint64) {
+func (h *hashTable) scanStep(cursor uint64, count int) (idx []int, next uint64) {
 	if cursor >= scanPosEnd {
 		return nil, 0
 	}
 	// Max-heap on position of the count+1 lowest positions >= cursor.
 	limit := count + 1
-	heap := make([]int, 0, min(limit, h.Len()))
+	heap := make([]int, 0, min(limit, len(h.ents)))
 	less := func(a, b int) bool { return h.pos[a] > h.pos[b] }
 	for i, p := range h.pos {
 		if p < cursor || len(heap) == limit && p >= h.pos[heap[0]] {

@@ -1441,12 +1441,12 @@ func zscanStep(z *ZSet, pos uint64, batch int) (out []zEntry, next uint64) {
 	}
 	limit := batch + 1
 	heap := make([]cand, 0, min(limit, z.Len()))
-	for m, sc := range z.dict {
-		p := scanPos(m)
+	z.dict.each(func(x *zslNode) bool {
+		p := scanPos(x.member)
 		if p < pos || len(heap) == limit && p >= heap[0].pos {
-			continue
+			return true
 		}
-		e := cand{p, zEntry{m, sc}}
+		e := cand{p, zEntry{x.member, x.score}}
 		if len(heap) < limit {
 			heap = append(heap, e)
 			for i := len(heap) - 1; i > 0; { // sift up
@@ -1457,7 +1457,7 @@ func zscanStep(z *ZSet, pos uint64, batch int) (out []zEntry, next uint64) {
 				heap[i], heap[parent] = heap[parent], heap[i]
 				i = parent
 			}
-			continue
+			return true
 		}
 		heap[0] = e
 		for i := 0; ; { // sift down
@@ -1474,7 +1474,8 @@ func zscanStep(z *ZSet, pos uint64, batch int) (out []zEntry, next uint64) {
 			heap[i], heap[top] = heap[top], heap[i]
 			i = top
 		}
-	}
+		return true
+	})
 	if len(heap) < limit {
 		for _, c := range heap {
 			out = append(out, c.e)
@@ -1490,11 +1491,12 @@ func zscanStep(z *ZSet, pos uint64, batch int) (out []zEntry, next uint64) {
 		}
 	}
 	if len(out) == 0 { // batch+1 members share one position: take all of them
-		for m, sc := range z.dict {
-			if scanPos(m) == hi {
-				out = append(out, zEntry{m, sc})
+		z.dict.each(func(x *zslNode) bool {
+			if scanPos(x.member) == hi {
+				out = append(out, zEntry{x.member, x.score})
 			}
-		}
+			return true
+		})
 		hi++
 	}
 	if hi >= scanPosEnd {

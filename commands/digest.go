@@ -145,15 +145,15 @@ func (d *digester) list(l *List) {
 // hash: the field count, then the XOR of sha1(field, value) over the fields.
 func (d *digester) hash(h *Hash) {
 	var acc [20]byte
-	for i := range h.ents {
-		e := &h.ents[i]
-		el := appendDigestString(d.el[:0], e.field)
-		el = appendDigestString(el, e.value)
+	h.Each(func(f, v string) bool {
+		el := appendDigestString(d.el[:0], f)
+		el = appendDigestString(el, v)
 		d.el = el
 		sum := sha1.Sum(el)
 		xor20(&acc, &sum)
-	}
-	d.buf = binary.BigEndian.AppendUint64(d.buf, uint64(len(h.ents)))
+		return true
+	})
+	d.buf = binary.BigEndian.AppendUint64(d.buf, uint64(h.Len()))
 	d.buf = append(d.buf, acc[:]...)
 }
 
@@ -200,7 +200,7 @@ func (d *digester) zset(z *ZSet) {
 		}
 		return
 	}
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := z.zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
 		d.zentry(x.member, x.score)
 	}
 }

@@ -20,10 +20,10 @@ func DumpValue(v any) []byte {
 		return rdb.DumpList(v.Len(), v.At)
 	case *Hash:
 		elems := make([]string, 0, 2*v.Len())
-		for i := 0; i < v.Len(); i++ {
-			f, val := v.At(i)
+		v.Each(func(f, val string) bool {
 			elems = append(elems, f, val)
-		}
+			return true
+		})
 		if v.IsListpack() {
 			return rdb.DumpListpack(rdb.TypeHashListpack, elems)
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // hashCheck verifies the internal invariants of h against want.
@@ -19,30 +20,30 @@ func hashCheck(t *testing.T, h *Hash, want map[string]string) {
 			t.Fatalf("Get(%q) = %q, %v; want %q", f, got, ok, v)
 		}
 	}
-	if h.idx == nil {
-		if len(h.fp) != len(h.ents) || h.pos != nil {
-			t.Fatalf("fp %d, ents %d", len(h.fp), len(h.ents))
+	if h.table() == nil {
+		n := 0
+		h.Each(func(f, v string) bool {
+			n++
+			return true
+		})
+		if n != len(want) {
+			t.Fatalf("listpack holds %d pairs, want %d", n, len(want))
 		}
-		for i, e := range h.ents {
-			if h.fp[i] != fingerprint([]byte(e.field)) {
-				t.Fatalf("fingerprint of %q is stale", e.field)
-			}
-		}
+		return
 	}
-	if h.idx != nil {
-		if h.fp != nil {
-			t.Fatal("hashtable keeps fingerprints")
+	if len(h.listpack()) != 0 {
+		t.Fatal("hashtable keeps a listpack")
+	}
+	ht := h.table()
+	if len(ht.idx) != len(ht.ents) || len(ht.pos) != len(ht.ents) {
+		t.Fatalf("idx %d, pos %d, ents %d", len(ht.idx), len(ht.pos), len(ht.ents))
+	}
+	for i, e := range ht.ents {
+		if ht.idx[e.field] != int32(i) {
+			t.Fatalf("idx[%q] = %d, want %d", e.field, ht.idx[e.field], i)
 		}
-		if len(h.idx) != len(h.ents) || len(h.pos) != len(h.ents) {
-			t.Fatalf("idx %d, pos %d, ents %d", len(h.idx), len(h.pos), len(h.ents))
-		}
-		for i, e := range h.ents {
-			if h.idx[e.field] != int32(i) {
-				t.Fatalf("idx[%q] = %d, want %d", e.field, h.idx[e.field], i)
-			}
-			if h.pos[i] != scanPos(e.field) {
-				t.Fatalf("pos of %q is stale", e.field)
-			}
+		if ht.pos[i] != scanPos(e.field) {
+			t.Fatalf("pos of %q is stale", e.field)
 		}
 	}
 }
@@ -157,8 +158,8 @@ func TestHashShrinks(t *testing.T) {
 	for i := 0; i < 9990; i++ {
 		h.Delete([]byte("f" + strconv.Itoa(i)))
 	}
-	if cap(h.ents) > 1000 {
-		t.Fatalf("cap %d after deleting most fields", cap(h.ents))
+	if cap(h.table().ents) > 1000 {
+		t.Fatalf("cap %d after deleting most fields", cap(h.table().ents))
 	}
 	want := map[string]string{}
 	for i := 9990; i < 10000; i++ {
@@ -199,10 +200,10 @@ func TestHashScanStep(t *testing.T) {
 		cursor := uint64(0)
 		calls := 0
 		for {
-			idx, next := h.scanStep(cursor, count)
+			idx, next := h.table().scanStep(cursor, count)
 			calls++
 			for _, i := range idx {
-				seen[h.ents[i].field]++
+				seen[h.table().ents[i].field]++
 			}
 			if next == 0 {
 				break
@@ -224,7 +225,7 @@ func TestHashScanStep(t *testing.T) {
 			t.Fatalf("count %d: %d calls", count, calls)
 		}
 	}
-	if idx, next := h.scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
+	if idx, next := h.table().scanStep(scanPosEnd+5, 10); len(idx) != 0 || next != 0 {
 		t.Fatalf("cursor past the end: %v %d", idx, next)
 	}
 }
@@ -248,4 +249,57 @@ func BenchmarkHashSet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A small hash is its 16-byte header and one listpack string: a million of
+// them are what scripts/mem.sh KIND=hash weighs against Redis.
+func TestHashListpackLayout(t *testing.T) {
+	if n := unsafe.Sizeof(Hash{}); n != 16 {
+		t.Fatalf("Hash header is %d bytes", n)
+	}
+	h := NewHash()
+	h.Set([]byte("f1"), []byte("v1"))
+	h.Set([]byte("f2"), []byte("v2"))
+	if lp := h.listpack(); lp != "\x02f1\x02v1\x02f2\x02v2" {
+		t.Fatalf("listpack %q", lp)
+	}
+	// Values handed out and a snapshot's clone keep their bytes when the
+	// hash changes: a change builds a new string.
+	v, _ := h.Get([]byte("f1"))
+	c := h.Clone()
+	h.Set([]byte("f1"), []byte("xx"))
+	h.Delete([]byte("f2"))
+	if v != "v1" {
+		t.Fatalf("value handed out became %q", v)
+	}
+	hashCheck(t, c, map[string]string{"f1": "v1", "f2": "v2"})
+	hashCheck(t, h, map[string]string{"f1": "xx"})
+	h.Delete([]byte("f1"))
+	if h.Len() != 0 || len(h.listpack()) != 0 {
+		t.Fatalf("empty hash: Len %d, %d listpack bytes", h.Len(), len(h.listpack()))
+	}
+}
+
+// Lengths of 128 bytes and more take a multi-byte length prefix.
+func TestHashListpackLongStrings(t *testing.T) {
+	lim := &encLimits[limHashValue].v
+	old := lim.Load()
+	lim.Store(100000)
+	defer lim.Store(old)
+	h := NewHash()
+	want := map[string]string{}
+	for _, n := range []int{0, 1, 127, 128, 300, 16383, 16384, 70000} {
+		f, v := strings.Repeat("f", n+1), strings.Repeat("v", n)
+		h.Set([]byte(f), []byte(v))
+		want[f] = v
+	}
+	if h.Encoding() != "listpack" {
+		t.Fatal("converted")
+	}
+	hashCheck(t, h, want)
+	h.Delete([]byte(strings.Repeat("f", 129)))
+	delete(want, strings.Repeat("f", 129))
+	h.SetString([]byte("f"), strings.Repeat("w", 200))
+	want["f"] = strings.Repeat("w", 200)
+	hashCheck(t, h, want)
 }

@@ -42,10 +42,23 @@ func (db *DB) KeySize(key string) int64 {
 	return db.accounted(key, v)
 }
 
+// selfAccounted is a collection that keeps the bytes its key counts in
+// db.used itself, instead of in db.csize: a map entry per key would cost
+// more than a small hash's own listpack. The bytes belong to the value, so
+// a value moving between keys (RENAME, MOVE) carries what was added for it
+// until it is measured again, whatever the order of the Put and the Delete.
+type selfAccounted interface {
+	acctBytes() int64
+	setAcctBytes(n int64)
+}
+
 // accounted is what key (holding v) currently adds to db.used.
 func (db *DB) accounted(key string, v any) int64 {
-	if s, ok := v.(string); ok {
-		return stringAcct(key, s)
+	switch v := v.(type) {
+	case string:
+		return stringAcct(key, v)
+	case selfAccounted:
+		return v.acctBytes()
 	}
 	return db.csize[key]
 }
@@ -91,11 +104,16 @@ func (db *DB) account(key string, old any, hadOld bool, v any) {
 	if hadOld {
 		db.used -= db.accounted(key, old)
 	}
-	if s, ok := v.(string); ok {
-		if len(db.csize) > 0 {
-			delete(db.csize, key)
-		}
-		db.used += stringAcct(key, s)
+	if len(db.csize) > 0 {
+		delete(db.csize, key)
+	}
+	switch v := v.(type) {
+	case string:
+		db.used += stringAcct(key, v)
+		return
+	case selfAccounted:
+		db.used += v.acctBytes()
+		db.store.dirty = append(db.store.dirty, dirtyKey{db, key})
 		return
 	}
 	if db.csize == nil {
@@ -108,6 +126,11 @@ func (db *DB) account(key string, old any, hadOld bool, v any) {
 // measure accounts collection v under key at its current size.
 func (db *DB) measure(key string, v any) {
 	n := int64(sdsAlloc(len(key), true)+dictEntrySize) + collectionAcct(v)
+	if sa, ok := v.(selfAccounted); ok {
+		db.used += n - sa.acctBytes()
+		sa.setAcctBytes(n)
+		return
+	}
 	db.used += n - db.csize[key]
 	db.csize[key] = n
 }
@@ -115,7 +138,7 @@ func (db *DB) measure(key string, v any) {
 // unaccount takes a deleted key's value off.
 func (db *DB) unaccount(key string, v any) {
 	db.used -= db.accounted(key, v)
-	if _, ok := v.(string); !ok {
+	if len(db.csize) > 0 {
 		delete(db.csize, key)
 	}
 }
@@ -155,7 +178,9 @@ func (s *Store) RecountMemory() {
 				db.used += stringAcct(k, str)
 				continue
 			}
-			if db.csize == nil {
+			if sa, ok := v.(selfAccounted); ok {
+				sa.setAcctBytes(0)
+			} else if db.csize == nil {
 				db.csize = map[string]int64{}
 			}
 			db.measure(k, v)
@@ -180,10 +205,21 @@ func collectionAcct(v any) int64 {
 	case *Hash:
 		n := v.Len()
 		if v.IsListpack() {
-			return listpackAcct(n, func(i int) int {
-				f, val := v.At(i)
-				return lpEntrySize(f) + lpEntrySize(val)
+			// One walk over the pairs, visiting the indexes listpackAcct
+			// would (At is linear in a listpack).
+			sizes := make([]int, 0, min(n, 2*acctSamples))
+			k, i := min(n, acctSamples), 0
+			v.Each(func(f, val string) bool {
+				if n <= 2*acctSamples || len(sizes) < k && i == len(sizes)*n/k {
+					sizes = append(sizes, lpEntrySize(f)+lpEntrySize(val))
+				}
+				i++
+				return true
 			})
+			if n <= 2*acctSamples {
+				return listpackAcct(n, func(i int) int { return sizes[i] })
+			}
+			return listpackAcct(n, func(i int) int { return sizes[i*k/n] })
 		}
 		per := spread(n, func(i int) int {
 			f, val := v.At(i)

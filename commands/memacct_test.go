@@ -25,6 +25,7 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 		{"hdel", "h%d", "f%d"}, {"sadd", "s%d", "%d", "m%d"}, {"srem", "s%d", "%d"}, {"zadd", "z%d", "%d", "m%d"},
 		{"zrem", "z%d", "m%d"}, {"xadd", "x%d", "*", "f", "v%d"}, {"incr", "n%d"}, {"rename", "k%d", "k%d"},
 		{"sunionstore", "s%d", "s%d", "s%d"}, {"copy", "h%d", "hc%d"}, {"expire", "k%d", "100"},
+		{"rename", "h%d", "h%d"}, {"rename", "hc%d", "k%d"}, {"move", "h%d", "1"}, {"hincrby", "h%d", "n", "1"},
 	}
 	for i := 0; i < 3000; i++ {
 		op := ops[rng.IntN(len(ops))]

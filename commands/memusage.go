@@ -112,11 +112,11 @@ func valueSize(v any, samples int) int {
 	case *Hash:
 		if v.IsListpack() {
 			lp := rdb.NewListpack()
-			for i := 0; i < v.Len(); i++ {
-				f, val := v.At(i)
+			v.Each(func(f, val string) bool {
 				lp.Append(f)
 				lp.Append(val)
-			}
+				return true
+			})
 			return robjSize + jeSize(lp.Size())
 		}
 		return robjSize + dictSize + 8*dictSlots(v.Len()) + sampled(v.Len(), samples, func(i int) int {

@@ -1,8 +1,8 @@
 package commands
 
 import (
-	"maps"
 	"sort"
+	"unsafe"
 
 	"github.com/geomys/geomys/resp"
 )
@@ -20,7 +20,7 @@ import (
 type ZSet struct {
 	lp   []zEntry // listpack encoding, sorted; unused when zsl != nil
 	zsl  *zskiplist
-	dict map[string]float64 // skiplist encoding only
+	dict *zdict // member -> node, skiplist encoding only
 }
 
 type zEntry struct {
@@ -50,9 +50,9 @@ func (z *ZSet) Clone() *ZSet {
 	if z.zsl == nil {
 		return &ZSet{lp: append([]zEntry(nil), z.lp...)}
 	}
-	c := &ZSet{zsl: newZsl(), dict: maps.Clone(z.dict)}
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
-		c.zsl.insert(x.score, x.member)
+	c := &ZSet{zsl: newZsl(), dict: newZdict(z.zsl.length)}
+	for x := z.zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
+		c.dict.insert(c.zsl.insert(x.score, x.member))
 	}
 	return c
 }
@@ -107,8 +107,10 @@ func (z *ZSet) lpSearch(score float64, member string) int {
 // Score returns member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		return s, ok
+		if x := z.dict.get(member); x != nil {
+			return x.score, true
+		}
+		return 0, false
 	}
 	if i := z.lpFind(member); i >= 0 {
 		return z.lp[i].score, true
@@ -119,8 +121,10 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // ScoreBytes is Score for an argument, without converting it to a string.
 func (z *ZSet) ScoreBytes(member []byte) (float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[string(member)]
-		return s, ok
+		if x := z.dict.getBytes(member); x != nil {
+			return x.score, true
+		}
+		return 0, false
 	}
 	for i := range z.lp {
 		if z.lp[i].member == string(member) {
@@ -136,10 +140,9 @@ func (z *ZSet) convert() {
 		return
 	}
 	z.zsl = newZsl()
-	z.dict = make(map[string]float64, len(z.lp))
+	z.dict = newZdict(len(z.lp))
 	for _, e := range z.lp {
-		z.zsl.insert(e.score, e.member)
-		z.dict[e.member] = e.score
+		z.dict.insert(z.zsl.insert(e.score, e.member))
 	}
 	z.lp = nil
 }
@@ -150,8 +153,7 @@ func (z *ZSet) Insert(member string, score float64) {
 		z.convert()
 	}
 	if z.zsl != nil {
-		z.zsl.insert(score, member)
-		z.dict[member] = score
+		z.dict.insert(z.zsl.insert(score, member))
 		return
 	}
 	if score == 0 {
@@ -166,8 +168,9 @@ func (z *ZSet) Insert(member string, score float64) {
 // Update changes the score of a member from old to score.
 func (z *ZSet) Update(member string, old, score float64) {
 	if z.zsl != nil {
-		z.zsl.updateScore(old, member, score)
-		z.dict[member] = score
+		if x, moved := z.zsl.updateScore(old, member, score); moved {
+			z.dict.replace(x)
+		}
 		return
 	}
 	if score == 0 {
@@ -184,12 +187,12 @@ func (z *ZSet) Update(member string, old, score float64) {
 // Remove deletes member; it reports whether it was there.
 func (z *ZSet) Remove(member string) bool {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		if !ok {
+		x := z.dict.get(member)
+		if x == nil {
 			return false
 		}
-		z.zsl.delete(s, member)
-		delete(z.dict, member)
+		z.zsl.delete(x.score, member)
+		z.dict.delete(member)
 		return true
 	}
 	i := z.lpFind(member)
@@ -204,11 +207,11 @@ func (z *ZSet) Remove(member string) bool {
 // Rank returns member's 0-based rank in ascending order and its score.
 func (z *ZSet) Rank(member string) (int, float64, bool) {
 	if z.zsl != nil {
-		s, ok := z.dict[member]
-		if !ok {
+		x := z.dict.get(member)
+		if x == nil {
 			return 0, 0, false
 		}
-		return z.zsl.rank(s, member) - 1, s, true
+		return z.zsl.rank(x.score, member) - 1, x.score, true
 	}
 	i := z.lpFind(member)
 	if i < 0 {
@@ -255,7 +258,7 @@ func (z *ZSet) Range(i, j int, rev bool, fn func(e zEntry)) {
 	x := z.zsl.byRank(i + 1)
 	for k := i; k < j; k++ {
 		fn(zEntry{x.member, x.score})
-		x = x.level[0].forward
+		x = x.lv(0).forward
 	}
 }
 
@@ -312,10 +315,9 @@ func zsetFromSorted(ents []zEntry) *ZSet {
 	if fits {
 		return &ZSet{lp: ents}
 	}
-	z := &ZSet{zsl: newZsl(), dict: make(map[string]float64, len(ents))}
+	z := &ZSet{zsl: newZsl(), dict: newZdict(len(ents))}
 	for _, e := range ents {
-		z.zsl.insert(e.score, e.member)
-		z.dict[e.member] = e.score
+		z.dict.insert(z.zsl.insert(e.score, e.member))
 	}
 	return z
 }
@@ -370,11 +372,20 @@ type zslLevel struct {
 	span    int
 }
 
+// zslNode is 48 bytes for a node of one level (three in four are): the
+// levels are not a slice but follow the node in its allocation (newZslNode),
+// reached by lv. As in Redis' zskiplistNode, a node does not record its
+// height: every walk only follows a level where the node has one.
 type zslNode struct {
 	member   string
 	score    float64
 	backward *zslNode
-	level    []zslLevel
+	level0   zslLevel // levels 1 and up come next in the allocation
+}
+
+// lv returns level i of x (i below x's height).
+func (x *zslNode) lv(i int) *zslLevel {
+	return (*zslLevel)(unsafe.Add(unsafe.Pointer(&x.level0), uintptr(i)*unsafe.Sizeof(zslLevel{})))
 }
 
 type zskiplist struct {
@@ -386,7 +397,7 @@ type zskiplist struct {
 }
 
 func newZsl() *zskiplist {
-	return &zskiplist{header: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1, rnd: 0x9E3779B97F4A7C15}
+	return &zskiplist{header: newZslNode(zslMaxLevel), level: 1, rnd: 0x9E3779B97F4A7C15}
 }
 
 // randomLevel returns a level with P(level > k) = 4^-k, as Redis.
@@ -412,8 +423,8 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 		if i != zsl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zLess(f.score, f.member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
+		for f := x.lv(i).forward; f != nil && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
+			rank[i] += x.lv(i).span
 			x = f
 		}
 		update[i] = x
@@ -423,26 +434,26 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 		for i := zsl.level; i < level; i++ {
 			rank[i] = 0
 			update[i] = zsl.header
-			update[i].level[i].span = zsl.length
+			update[i].lv(i).span = zsl.length
 		}
 		zsl.level = level
 	}
 	x = newZslNode(level)
 	x.member, x.score = member, score
 	for i := 0; i < level; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.lv(i).forward = update[i].lv(i).forward
+		update[i].lv(i).forward = x
+		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
+		update[i].lv(i).span = rank[0] - rank[i] + 1
 	}
 	for i := level; i < zsl.level; i++ {
-		update[i].level[i].span++
+		update[i].lv(i).span++
 	}
 	if update[0] != zsl.header {
 		x.backward = update[0]
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x
 	} else {
 		zsl.tail = x
 	}
@@ -450,57 +461,55 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 	return x
 }
 
-// newZslNode allocates a node and its levels in one allocation for the
-// common heights (levels 1-4 cover 99.6% of nodes).
+// newZslNode allocates a node with its levels in one allocation: the
+// levels past the first follow the node's own (see lv). Levels 1-4 cover
+// 99.6% of nodes and get an exact fit; taller ones round up.
 func newZslNode(level int) *zslNode {
-	switch level {
-	case 1:
-		b := &struct {
+	switch {
+	case level == 1:
+		return &zslNode{}
+	case level == 2:
+		return &(&struct {
 			n zslNode
 			l [1]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 2:
-		b := &struct {
+		}{}).n
+	case level == 3:
+		return &(&struct {
 			n zslNode
 			l [2]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 3:
-		b := &struct {
+		}{}).n
+	case level == 4:
+		return &(&struct {
 			n zslNode
 			l [3]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
-	case 4:
-		b := &struct {
+		}{}).n
+	case level <= 8:
+		return &(&struct {
 			n zslNode
-			l [4]zslLevel
-		}{}
-		b.n.level = b.l[:]
-		return &b.n
+			l [7]zslLevel
+		}{}).n
 	}
-	return &zslNode{level: make([]zslLevel, level)}
+	return &(&struct {
+		n zslNode
+		l [zslMaxLevel - 1]zslLevel
+	}{}).n
 }
 
 func (zsl *zskiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < zsl.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].lv(i).forward == x {
+			update[i].lv(i).span += x.lv(i).span - 1
+			update[i].lv(i).forward = x.lv(i).forward
 		} else {
-			update[i].level[i].span--
+			update[i].lv(i).span--
 		}
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x.backward
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x.backward
 	} else {
 		zsl.tail = x.backward
 	}
-	for zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
+	for zsl.level > 1 && zsl.header.lv(zsl.level-1).forward == nil {
 		zsl.level--
 	}
 	zsl.length--
@@ -510,12 +519,12 @@ func (zsl *zskiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 func (zsl *zskiplist) findUpdate(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zLess(f.score, f.member, score, member); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	return x.level[0].forward
+	return x.lv(0).forward
 }
 
 func (zsl *zskiplist) delete(score float64, member string) bool {
@@ -529,17 +538,18 @@ func (zsl *zskiplist) delete(score float64, member string) bool {
 }
 
 // updateScore moves member from score old to score, in place when the order
-// does not change (as Redis' zslUpdateScore).
-func (zsl *zskiplist) updateScore(old float64, member string, score float64) {
+// does not change (as Redis' zslUpdateScore). It returns member's node and
+// whether it is a new one.
+func (zsl *zskiplist) updateScore(old float64, member string, score float64) (*zslNode, bool) {
 	var update [zslMaxLevel]*zslNode
 	x := zsl.findUpdate(old, member, &update)
 	if (x.backward == nil || x.backward.score < score || x.backward.score == score && x.backward.member < member) &&
-		(x.level[0].forward == nil || zLess(score, member, x.level[0].forward.score, x.level[0].forward.member)) {
+		(x.lv(0).forward == nil || zLess(score, member, x.lv(0).forward.score, x.lv(0).forward.member)) {
 		x.score = score
-		return
+		return x, false
 	}
 	zsl.deleteNode(x, &update)
-	zsl.insert(score, member)
+	return zsl.insert(score, member), true
 }
 
 // rank returns the 1-based rank of (score, member), 0 if absent.
@@ -547,8 +557,8 @@ func (zsl *zskiplist) rank(score float64, member string) int {
 	x := zsl.header
 	rank := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && (f.score < score || f.score == score && f.member <= member); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.lv(i).forward; f != nil && (f.score < score || f.score == score && f.member <= member); f = x.lv(i).forward {
+			rank += x.lv(i).span
 			x = f
 		}
 		if x != zsl.header && x.member == member {
@@ -563,9 +573,9 @@ func (zsl *zskiplist) byRank(rank int) *zslNode {
 	x := zsl.header
 	traversed := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= rank {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span <= rank {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		if traversed == rank {
 			return x
@@ -578,8 +588,8 @@ func (zsl *zskiplist) countWhile(pred func(float64, string) bool) int {
 	x := zsl.header
 	n := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && pred(f.score, f.member); f = x.level[i].forward {
-			n += x.level[i].span
+		for f := x.lv(i).forward; f != nil && pred(f.score, f.member); f = x.lv(i).forward {
+			n += x.lv(i).span
 			x = f
 		}
 	}
@@ -587,24 +597,24 @@ func (zsl *zskiplist) countWhile(pred func(float64, string) bool) int {
 }
 
 // deleteRangeByRank deletes 1-based ranks [start, end] and their dict entries.
-func (zsl *zskiplist) deleteRangeByRank(start, end int, dict map[string]float64) int {
+func (zsl *zskiplist) deleteRangeByRank(start, end int, dict *zdict) int {
 	var update [zslMaxLevel]*zslNode
 	x := zsl.header
 	traversed := 0
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span < start {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span < start {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		update[i] = x
 	}
 	traversed++
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	removed := 0
 	for x != nil && traversed <= end {
-		next := x.level[0].forward
+		next := x.lv(0).forward
 		zsl.deleteNode(x, &update)
-		delete(dict, x.member)
+		dict.delete(x.member)
 		removed++
 		traversed++
 		x = next

@@ -5,8 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // zmodel is the reference: a plain sorted slice.
@@ -68,8 +70,15 @@ func checkZSet(t *testing.T, step int, z *ZSet, m zmodel) {
 				t.Fatalf("step %d: Rank(%q) = %d %v %v, want %d", step, e.member, r, s, ok, i)
 			}
 		}
-		if len(z.dict) != len(m) {
-			t.Fatalf("step %d: dict has %d entries", step, len(z.dict))
+		n := 0
+		z.dict.each(func(*zslNode) bool { n++; return true })
+		if z.dict.len() != len(m) || n != len(m) {
+			t.Fatalf("step %d: dict has %d entries (%d walked)", step, z.dict.len(), n)
+		}
+		for i, e := range m {
+			if z.dict.get(e.member) != z.zsl.byRank(i+1) {
+				t.Fatalf("step %d: dict's node for %q is not the skiplist's", step, e.member)
+			}
 		}
 	}
 }
@@ -309,5 +318,33 @@ func BenchmarkZSetPopMin(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		z.RemoveRange(0, 1)
+	}
+}
+
+// Three nodes in four have one level: such a node is 48 bytes, its level
+// inline, and taller nodes carry theirs in the same allocation.
+func TestZslNodeLayout(t *testing.T) {
+	if n := unsafe.Sizeof(zslNode{}); n != 48 {
+		t.Fatalf("zslNode is %d bytes", n)
+	}
+	zsl := newZsl()
+	for i := 0; i < 5000; i++ {
+		zsl.insert(float64(i%97), strconv.Itoa(i))
+	}
+	for rank := 1; rank <= zsl.length; rank += 37 {
+		x := zsl.byRank(rank)
+		if x == nil || zsl.rank(x.score, x.member) != rank {
+			t.Fatalf("rank %d does not round-trip", rank)
+		}
+	}
+	n := 0
+	for x := zsl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
+		if f := x.lv(0).forward; f != nil && !zLess(x.score, x.member, f.score, f.member) {
+			t.Fatalf("%v/%s before %v/%s", x.score, x.member, f.score, f.member)
+		}
+		n++
+	}
+	if n != 5000 {
+		t.Fatalf("walked %d nodes", n)
 	}
 }
