@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -142,20 +141,10 @@ func (g guardedLogs) StoreLogs(logs []*raft.Log) error {
 	return &LogWriteError{Err: err}
 }
 
-// diskLoop retries the reserve and the AOF's pending writes once a second.
-func (n *Node) diskLoop() {
-	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		n.disk.retry()
-		n.fsm.RetryAOF()
-	}
+// retryDisk retries the reserve and the AOF's pending writes.
+func (n *Node) retryDisk() {
+	n.disk.retry()
+	n.fsm.RetryAOF()
 }
 
 // LogWriteError is the error of the last Raft log write while the log

@@ -69,22 +69,11 @@ func (n *Node) KickEviction() {
 	}
 }
 
-// evictionLoop keeps the leader under maxmemory when no write asks it to
+// evictIfOver keeps the leader under maxmemory when no write asks it to
 // (a lowered limit, collections growing through commands that are not
 // refused).
-func (n *Node) evictionLoop() {
-	defer n.wg.Done()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		case <-n.evict.kick:
-		}
-		if n.readable.Load() && n.fsm.OverMemory() > 0 {
-			n.Evict()
-		}
+func (n *Node) evictIfOver() {
+	if n.readable.Load() && n.fsm.OverMemory() > 0 {
+		n.Evict()
 	}
 }

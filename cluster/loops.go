@@ -6,57 +6,54 @@ import (
 	"github.com/geomys/geomys/fsm"
 )
 
-// expiryLoop is the leader's active expiry cycle: it samples keys whose TTL
+// expireCycle is the leader's active expiry cycle: it samples keys whose TTL
 // passed and proposes their deletion through the log, the way a Redis primary
 // propagates DELs, so every node deletes the same keys at the same point.
-func (n *Node) expiryLoop() {
-	defer n.wg.Done()
+func (n *Node) expireCycle() {
 	const perDB = 64
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
+	if !n.readable.Load() || n.disk.failing() != nil {
+		return // no log entries while the log cannot be written
+	}
+	deadline := time.Now().Add(25 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		byDB := n.fsm.ExpiredKeys(time.Now().UnixMilli(), perDB)
+		if len(byDB) == 0 {
 			return
-		case <-t.C:
 		}
-		if !n.readable.Load() || n.disk.failing() != nil {
-			continue // no log entries while the log cannot be written
+		full := false
+		for _, keys := range byDB {
+			full = full || len(keys) == perDB
 		}
-		deadline := time.Now().Add(25 * time.Millisecond)
-		for time.Now().Before(deadline) {
-			byDB := n.fsm.ExpiredKeys(time.Now().UnixMilli(), perDB)
-			if len(byDB) == 0 {
-				break
-			}
-			full := false
-			for _, keys := range byDB {
-				full = full || len(keys) == perDB
-			}
-			if _, err := n.Apply(keysEntry(fsm.ExpireCommand, byDB, time.Now().UnixMilli())); err != nil || !full {
-				break
-			}
+		if _, err := n.Apply(keysEntry(fsm.ExpireCommand, byDB, time.Now().UnixMilli())); err != nil || !full {
+			return
 		}
 	}
 }
 
-// rewriteLoop triggers a snapshot (and AOF rewrite) when the AOF has grown as
+// rewriteIfDue triggers a snapshot (and AOF rewrite) when the AOF has grown as
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size say.
-func (n *Node) rewriteLoop() {
+func (n *Node) rewriteIfDue() {
+	if n.disk.failing() == nil && n.fsm.AOFWriteError() == nil && n.fsm.RewriteDue() {
+		if err := n.Snapshot(); err != nil {
+			n.log.Warn("automatic AOF rewrite failed; check free space and permissions in the data dir (it is retried when the AOF grows again)", "err", err)
+		}
+	}
+}
+
+// every runs tick each period, and whenever kick fires (nil: never), until
+// the node stops; it is one of the node's background loops (n.wg).
+func (n *Node) every(period time.Duration, kick <-chan struct{}, tick func()) {
 	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-n.stop:
 			return
 		case <-t.C:
+		case <-kick:
 		}
-		if n.disk.failing() == nil && n.fsm.AOFWriteError() == nil && n.fsm.RewriteDue() {
-			if err := n.Snapshot(); err != nil {
-				n.log.Warn("automatic AOF rewrite failed; check free space and permissions in the data dir (it is retried when the AOF grows again)", "err", err)
-			}
-		}
+		tick()
 	}
 }
 

@@ -220,15 +220,15 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	}
 	n.evict.kick = make(chan struct{}, 1)
 	n.wg.Add(9)
-	go n.diskLoop()
+	go n.every(time.Second, nil, n.retryDisk)
 	go n.observePeers()
 	go n.verifier()
 	go n.proposer()
 	go n.responder()
 	go n.watchLeadership()
-	go n.expiryLoop()
-	go n.rewriteLoop()
-	go n.evictionLoop()
+	go n.every(100*time.Millisecond, nil, n.expireCycle)
+	go n.every(time.Second, nil, n.rewriteIfDue)
+	go n.every(100*time.Millisecond, n.evict.kick, n.evictIfOver)
 	return n, nil
 }
 
