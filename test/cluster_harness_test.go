@@ -3,8 +3,11 @@ package test
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,7 +45,7 @@ func (c *cluster) addNode(wait bool) *node {
 	i := len(c.nodes)
 	name := "n" + strconv.Itoa(i+1)
 	ip := "127.0.0.1" + strconv.Itoa(1+i) // 127.0.0.11, 127.0.0.12, ...
-	raftPort := freePort(c.t)
+	raftPort := raftPortOn(c.t, ip)
 	proxy, err := c.net.AddNode(name, ip, ip+":0", ip+":"+strconv.Itoa(raftPort))
 	if err != nil {
 		c.t.Fatal(err)
@@ -239,4 +242,29 @@ func (c *cluster) nodeByName(name string) *node {
 	}
 	c.t.Fatalf("no node %s", name)
 	return nil
+}
+
+// lastRaftPort hands out Raft ports below the kernel's ephemeral range
+// (32768 and up): the chaos proxy dials from each node's own 127.0.0.x
+// address, and such an outgoing connection could take a port handed out
+// by freePort before the node bound it. Each test process starts at its
+// own offset.
+var lastRaftPort atomic.Int32
+
+func init() { lastRaftPort.Store(int32(20000 + os.Getpid()%1200*10)) }
+
+func raftPortOn(t testing.TB, ip string) int {
+	t.Helper()
+	for {
+		p := int(lastRaftPort.Add(1))
+		if p >= 32768 {
+			t.Fatal("no free Raft port left below the ephemeral range")
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
+	}
 }
