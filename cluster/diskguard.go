@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -122,12 +123,21 @@ type guardedLogs struct {
 	raft.LogStore
 	d     *diskGuard
 	outer bool
+	// clock, on the outer wrapper, times each write (stages.go).
+	clock *stageClock
 }
 
 func (g guardedLogs) StoreLog(l *raft.Log) error { return g.StoreLogs([]*raft.Log{l}) }
 
 func (g guardedLogs) StoreLogs(logs []*raft.Log) error {
+	var start int64
+	if g.clock != nil {
+		start = time.Now().UnixNano()
+	}
 	err := g.LogStore.StoreLogs(logs)
+	if g.clock != nil && err == nil {
+		g.clock.stored(logs, start, time.Now().UnixNano())
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -87,6 +87,7 @@ type Node struct {
 	slots         chan struct{}  // one per group being committed
 	reached       chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
 	applied       chan struct{}  // a group's future resolved (applied or failed)
+	stages        stageClock     // where proposed groups' time goes
 	groups        atomic.Int64   // Raft entries proposed by the proposer
 	grouped       atomic.Int64   // connection entries they carried
 	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
@@ -177,7 +178,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		n.closeStores()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	logs := guardedLogs{LogStore: uncachedBig{cache, inner}, d: n.disk, outer: true}
+	logs := guardedLogs{LogStore: uncachedBig{cache, inner}, d: n.disk, outer: true, clock: &n.stages}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		n.closeStores()
@@ -198,7 +199,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		n.closeStores()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, wrapped)
+	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached, clock: &n.stages}, logs, bolt, snaps, wrapped)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -347,6 +348,7 @@ func (n *Node) Stats() map[string]string {
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
 	st["read_confirmations"] = strconv.FormatInt(n.confirmations.Load(), 10)
+	n.stageStats(st)
 	return st
 }
 

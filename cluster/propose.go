@@ -66,6 +66,8 @@ type outcome struct {
 type inflight struct {
 	fut   raft.ApplyFuture
 	group []*proposal
+	// first and handed time the group's queue stage (stages.go).
+	first, handed int64
 }
 
 // stagedFSM tells the proposer when Raft hands a batch to the FSM: the
@@ -73,11 +75,15 @@ type inflight struct {
 type stagedFSM struct {
 	*fsm.FSM
 	reached chan struct{}
+	clock   *stageClock
 }
 
 func (s stagedFSM) ApplyBatch(logs []*raft.Log) []any {
 	signal(s.reached)
-	return s.FSM.ApplyBatch(logs)
+	s.clock.applying(logs, time.Now().UnixNano())
+	res := s.FSM.ApplyBatch(logs)
+	s.clock.applied(logs, time.Now().UnixNano())
+	return res
 }
 
 // signal is a non-blocking wake-up on a channel of capacity one.
@@ -105,6 +111,7 @@ func (n *Node) proposer() {
 	// release is what lets the next group go: the last one reaching the
 	// FSM (n.reached) or being applied (n.applied); nil when free.
 	var release chan struct{}
+	var first int64 // when the group took its first proposal
 	shutdown := func() {
 		failAll(group, ErrShutdown)
 		if carry != nil {
@@ -114,6 +121,7 @@ func (n *Node) proposer() {
 	for {
 		if carry != nil && len(group) == 0 {
 			group, carry, size = []*proposal{carry}, nil, len(carry.data)
+			first = time.Now().UnixNano()
 		}
 		// Gather until the last group released us and a slot is open.
 		var incoming <-chan *proposal
@@ -132,6 +140,9 @@ func (n *Node) proposer() {
 			release = nil
 			continue
 		case p := <-incoming:
+			if len(group) == 0 {
+				first = time.Now().UnixNano()
+			}
 			if p.atHead() && len(group) > 0 && !(p.prepare != nil && allPrepared(group)) {
 				carry = p
 			} else {
@@ -176,9 +187,10 @@ func (n *Node) proposer() {
 		if size >= overlapMinBytes {
 			release = n.reached
 		}
+		handed := time.Now().UnixNano()
 		fut := n.raft.Apply(data, n.opts.ApplyTimeout)
 		select {
-		case n.committing <- inflight{fut: fut, group: group}:
+		case n.committing <- inflight{fut: fut, group: group, first: first, handed: handed}:
 		case <-n.stop:
 			// Raft has it; its outcome is unknown to us now.
 			failAll(group, fmt.Errorf("%w (node shutting down)", ErrUncertain))
@@ -186,7 +198,7 @@ func (n *Node) proposer() {
 			shutdown()
 			return
 		}
-		group, size = nil, 0
+		group, size, first = nil, 0, 0
 	}
 }
 
@@ -272,6 +284,7 @@ func (n *Node) responder() {
 		default:
 			failAll(in.group, fmt.Errorf("%w (entry was skipped)", ErrUncertain))
 		}
+		n.stages.done(in.fut.Index(), in.first, in.handed, time.Now().UnixNano())
 	}
 }
 

@@ -187,6 +187,10 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 	kv("group_commits", rs["group_commits"])
 	kv("group_commit_entries", rs["group_commit_entries"])
 	kv("read_confirmations", rs["read_confirmations"])
+	kv("write_stage_groups", rs["write_stage_groups"])
+	for _, st := range []string{"queue", "raft", "store", "commit", "apply", "reply"} {
+		kv("write_stage_"+st+"_usec", rs["write_stage_"+st+"_usec"])
+	}
 }
 
 // roleCommand answers ROLE the way Redis tooling expects: the leader is the

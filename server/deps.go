@@ -98,6 +98,7 @@ type Dataset interface {
 type ClusterMetrics interface {
 	Progress() (last uint64, followers []cluster.FollowerProgress)
 	ProposeStats() cluster.ProposeStats
+	WriteStages() cluster.WriteStages
 	LastContact() time.Duration
 }
 

@@ -84,6 +84,8 @@ var (
 	mFollowerLast    = desc("raft_follower_last_log_index", "On the leader: each follower's last log index, as of its last AppendEntries answer.", "follower")
 	mFollowerContact = desc("raft_follower_last_contact_seconds", "On the leader: seconds since each follower last answered.", "follower")
 	mGroupSize       = desc("propose_group_entries", "Connection entries per Raft entry (group commit).")
+	mStageGroups     = desc("write_stage_groups_total", "Groups of writes this node proposed whose stages were timed.")
+	mStageSeconds    = desc("write_stage_seconds_total", "Time the timed groups spent in each stage of the write path (queue, raft, store, commit, apply, reply), summed.", "stage")
 	mAOFSize         = desc("aof_size_bytes", "Size of the AOF (base plus incremental files).")
 	mAOFBase         = desc("aof_base_size_bytes", "Size of the AOF's base file.")
 	mAOFRewrites     = desc("aof_rewrites_total", "AOF rewrites (each is also a Raft snapshot) completed.")
@@ -99,7 +101,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mCommands, mCommandsFailed, mCommandsRejectd, mCommandSeconds, mErrors, mProcessed,
 		mConnsReceived, mClients, mBlocked, mNetIn, mNetOut, mHits, mMisses, mExpired, mEvicted, mUsedMemory, mMaxMemory, mRSS, mKeys,
 		mExpires, mRaftState, mLeader, mTerm, mCommitIndex, mAppliedIndex, mLastIndex, mLastContact, mLeaderChanges, mPeers,
-		mFollowerLag, mFollowerLast, mFollowerContact, mGroupSize, mAOFSize, mAOFBase, mAOFRewrites, mAOFFsync, mAOFWriteOK,
+		mFollowerLag, mFollowerLast, mFollowerContact, mGroupSize, mStageGroups, mStageSeconds, mAOFSize, mAOFBase, mAOFRewrites, mAOFFsync, mAOFWriteOK,
 		mSnapshot, mLoading} {
 		ch <- d
 	}
@@ -202,6 +204,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		buckets[float64(b)] = cum
 	}
 	ch <- prometheus.MustNewConstHistogram(mGroupSize, uint64(ps.Groups), float64(ps.Entries), buckets)
+	ws := cm.WriteStages()
+	counter(mStageGroups, float64(ws.Groups))
+	for _, st := range ws.Stages() {
+		counter(mStageSeconds, st.Time.Seconds(), st.Name)
+	}
 	last, followers := cm.Progress()
 	for _, f := range followers {
 		lag := int64(last) - int64(f.LastLog)

@@ -123,6 +123,25 @@ func TestMetricsOneNode(t *testing.T) {
 	if hm, ok := metric(m, "geomys_propose_group_entries"); !ok || hm.Histogram.GetSampleCount() < 6 {
 		t.Errorf("propose_group_entries: %v, want >= 6 groups", hm)
 	}
+	// Five SETs one after another: five groups, each timed through every
+	// stage; the log write includes an fsync, so it cannot take no time.
+	if v := value(m, "geomys_write_stage_groups_total") - value(before, "geomys_write_stage_groups_total"); v < 5 {
+		t.Errorf("write_stage_groups_total grew by %v, want >= 5", v)
+	}
+	for _, st := range []string{"raft", "store", "apply", "reply"} {
+		if v := value(m, "geomys_write_stage_seconds_total", "stage", st); v <= 0 {
+			t.Errorf("write_stage_seconds_total{stage=%s} %v, want > 0", st, v)
+		}
+	}
+	raftInfo, err := c.Info(ctx, "raft").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"write_stage_groups:", "write_stage_queue_usec:", "write_stage_store_usec:", "write_stage_reply_usec:"} {
+		if !strings.Contains(raftInfo, "\r\n"+f) {
+			t.Errorf("INFO raft has no %s", f)
+		}
+	}
 	if v := value(m, "geomys_aof_size_bytes"); v <= value(before, "geomys_aof_size_bytes") {
 		t.Errorf("aof_size_bytes %v did not grow from %v", v, value(before, "geomys_aof_size_bytes"))
 	}
