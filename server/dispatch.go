@@ -38,11 +38,18 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl.serving.Store(true)
 	defer cl.serving.Store(false)
 	rest := rc.ReadPipeline()
-	in := len(first.Raw)
+	in := int64(len(first.Raw))
 	for i := range rest {
-		in += len(rest[i].Raw)
+		in += int64(len(rest[i].Raw))
 	}
-	s.stats.netIn.Add(int64(in))
+	if g := cl.guard(); g != nil && g.HasBig() {
+		// Big arguments came past redcon (resp/bigbulk.go).
+		in += g.Unstash(first.Args)
+		for i := range rest {
+			in += g.Unstash(rest[i].Args)
+		}
+	}
+	s.stats.netIn.Add(in)
 	s.stats.reads.Add(1)
 	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
