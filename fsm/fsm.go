@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,16 +267,6 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 // every entry raft committed together.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
-	for _, l := range logs {
-		if len(l.Data) >= bigEntry {
-			// Storing the entry left garbage as large as it (the log
-			// store's encoding); return it to the OS before applying
-			// makes the dataset's and the AOF's copies, or the peak RSS
-			// holds them all at once.
-			debug.FreeOSMemory()
-			break
-		}
-	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Index <= f.applied {
@@ -330,11 +319,6 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	return out
 }
-
-// bigEntry is the entry size from which ApplyBatch first returns free
-// memory to the OS (a forced collection: a few ms on a small heap, and
-// entries this big are rare).
-const bigEntry = 32 << 20
 
 // maxIdlePropBuf caps the AOF buffer kept between batches.
 const maxIdlePropBuf = 1 << 20

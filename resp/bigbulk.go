@@ -137,10 +137,11 @@ func (g *GuardConn) fillBig() error {
 func (g *GuardConn) HasBig() bool { return g.big.nWait.Load() > 0 }
 
 // Unstash replaces the tokens among args with the payloads they stand for
-// (each BigArgHead bytes into its buffer, BigArgTail bytes before its end)
-// and returns how many bytes that added. Payloads read before the last
-// one it finds are dropped: their commands were never served.
-func (g *GuardConn) Unstash(args [][]byte) int64 {
+// (each BigArgHead bytes into its buffer, BigArgTail bytes before its end),
+// appends those buffers to bufs, and returns how many bytes that added to
+// args. Payloads read before the last one it finds are dropped: their
+// commands were never served.
+func (g *GuardConn) Unstash(args [][]byte, bufs *[][]byte) int64 {
 	var added int64
 	for i, a := range args {
 		if len(a) != bigTokenLen || !bytes.HasPrefix(a, bigTokenNonce[:]) {
@@ -154,6 +155,9 @@ func (g *GuardConn) Unstash(args [][]byte) int64 {
 			}
 			end := len(b.buf) - BigArgTail
 			args[i] = b.buf[BigArgHead:end:end]
+			if bufs != nil {
+				*bufs = append(*bufs, b.buf)
+			}
 			added += int64(len(args[i]) - len(a))
 			w := g.big.waiting
 			left := copy(w, w[j+1:])

@@ -25,7 +25,7 @@ func guardReadAll(t testing.TB, rd *redcon.Reader, g *GuardConn, limit int) ([][
 				}
 			}
 			if g != nil {
-				g.Unstash(c.Args)
+				g.Unstash(c.Args, nil)
 			}
 			args := make([][]byte, len(c.Args))
 			for i, a := range c.Args {
@@ -113,11 +113,11 @@ func TestGuardBigBulkTokenNotForgeable(t *testing.T) {
 	forged := bytes.Clone(tok)
 	forged[0] ^= 1
 	args := [][]byte{forged}
-	if g.Unstash(args) != 0 || !bytes.Equal(args[0], forged) {
+	if g.Unstash(args, nil) != 0 || !bytes.Equal(args[0], forged) {
 		t.Fatal("a forged token was replaced")
 	}
 	args = [][]byte{tok}
-	if g.Unstash(args) != 64-int64(bigTokenLen) || string(args[0]) != strings.Repeat("v", 64) {
+	if g.Unstash(args, nil) != 64-int64(bigTokenLen) || string(args[0]) != strings.Repeat("v", 64) {
 		t.Fatalf("the token gave %q", guardClip(args[0]))
 	}
 	if g.HasBig() {
