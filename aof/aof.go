@@ -371,6 +371,35 @@ func (a *AOF) RewriteInProgress() bool {
 func (a *AOF) Append(b []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.appendable(); err != nil {
+		return err
+	}
+	n, err := a.f.Write(b)
+	return a.appended(n, err)
+}
+
+// AppendParts is Append for a batch given in parts, written one after the
+// other: a big value goes to the file from where it is instead of being
+// copied into one buffer first.
+func (a *AOF) AppendParts(parts [][]byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.appendable(); err != nil {
+		return err
+	}
+	total := 0
+	for _, p := range parts {
+		n, err := a.f.Write(p)
+		total += n
+		if err != nil {
+			return a.appended(total, err)
+		}
+	}
+	return a.appended(total, nil)
+}
+
+// appendable is why Append must not write now, if anything.
+func (a *AOF) appendable() error {
 	switch {
 	case a.closed:
 		return ErrClosed
@@ -381,7 +410,11 @@ func (a *AOF) Append(b []byte) error {
 	case a.bgErr != nil:
 		return fmt.Errorf("aof: background fsync failed: %w", a.bgErr)
 	}
-	n, err := a.f.Write(b)
+	return nil
+}
+
+// appended finishes an Append that wrote n bytes and met err.
+func (a *AOF) appended(n int, err error) error {
 	if err != nil {
 		werr := fmt.Errorf("aof: write %s: %w", a.f.Name(), err)
 		if n > 0 {

@@ -245,19 +245,19 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, name string, okReply
 			c.Notify(NotifyExpired, "expired", key)
 		}
 	case expire != nil:
-		c.Put(key, string(val), false)
+		c.Put(key, c.KeepString(val), false)
 		c.SetExpire(key, at)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val, wordPXAT, formatMs(at))
 		c.Notify(NotifyString, "set", key)
 		c.Notify(NotifyGeneric, "expire", key)
 	case flags&setKeepTTL != 0:
-		c.Put(key, string(val), true)
+		c.Put(key, c.KeepString(val), true)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val, wordKEEPTTL)
 		c.Notify(NotifyString, "set", key)
 	default:
-		c.Put(key, string(val), false)
+		c.Put(key, c.KeepString(val), false)
 		c.Dirty(1)
 		c.Propagate(wordSET, key, val)
 		c.Notify(NotifyString, "set", key)
@@ -296,7 +296,7 @@ func getsetCommand(c *Ctx) {
 		return
 	}
 	replyString(c, old, found)
-	c.Put(key, string(val), false)
+	c.Put(key, c.KeepString(val), false)
 	c.Dirty(1)
 	c.Propagate(wordSET, key, val)
 	c.Notify(NotifyString, "set", key)
@@ -375,7 +375,7 @@ func msetGeneric(c *Ctx, nx bool, name string) {
 		}
 	}
 	for j := 1; j < len(args); j += 2 {
-		c.Put(args[j], string(args[j+1]), false)
+		c.Put(args[j], c.KeepString(args[j+1]), false)
 		c.Notify(NotifyString, "set", args[j])
 	}
 	c.Dirty((len(args) - 1) / 2)

@@ -24,6 +24,10 @@ type Ctx struct {
 	Prop    *Propagation // nil for reads
 	Rand    *rand.Rand   // deterministic per entry; nil for reads
 	Session Session
+	// Entry is the data of the Raft log entry being applied (nil elsewhere):
+	// immutable, so big values in it can be kept without a copy
+	// (KeepString) and written to the AOF from where they are.
+	Entry []byte
 	// Hits and Misses count the read path's key lookups (INFO
 	// keyspace_hits/misses); the server collects and zeroes them.
 	Hits, Misses int64

@@ -11,7 +11,13 @@ import (
 // absolute expiry times, explicit DELs for keys that expired on access.
 type Propagation struct {
 	Buf []byte
-	db  int
+	// Refs are big arguments that lie in Stable: each is written to the AOF
+	// at its offset in Buf, straight from the log entry, instead of being
+	// copied into Buf (a 100 MB SET's value was, once more).
+	Refs []Ref
+	// Stable is the data of the log entry being applied (nil elsewhere).
+	Stable []byte
+	db     int
 	// Effect, when set, also receives every command structurally: a
 	// script's speculative run collects its effects through it.
 	Effect func(db int, args [][]byte)
@@ -20,7 +26,35 @@ type Propagation struct {
 func NewPropagation() *Propagation { return &Propagation{db: -1} }
 
 // Reset clears the buffer; the selected db is kept because the AOF stream continues.
-func (p *Propagation) Reset() { p.Buf = p.Buf[:0] }
+func (p *Propagation) Reset() { p.Buf, p.Refs = p.Buf[:0], p.Refs[:0] }
+
+// Ref is an argument's bytes that belong at offset At of a Propagation's
+// Buf.
+type Ref struct {
+	At   int
+	Data []byte
+}
+
+// ShiftRefs moves the Refs at or after offset from by n bytes (bytes were
+// inserted into Buf there).
+func (p *Propagation) ShiftRefs(from, n int) {
+	for i := range p.Refs {
+		if p.Refs[i].At >= from {
+			p.Refs[i].At += n
+		}
+	}
+}
+
+// Parts returns buf cut at refs with the refs' data between: what to write.
+func Parts(buf []byte, refs []Ref) [][]byte {
+	parts := make([][]byte, 0, 2*len(refs)+1)
+	at := 0
+	for _, r := range refs {
+		parts = append(parts, buf[at:r.At], r.Data)
+		at = r.At
+	}
+	return append(parts, buf[at:])
+}
 
 // ForgetDB makes the next command emit SELECT (after the AOF switched files).
 func (p *Propagation) ForgetDB() { p.db = -1 }
@@ -46,7 +80,31 @@ func (p *Propagation) Command(db int, args ...[]byte) {
 		p.Effect(db, append([][]byte(nil), args...))
 	}
 	p.selectDB(db)
+	for _, a := range args {
+		if len(a) >= BigValue && within(a, p.Stable) {
+			p.commandRefs(args)
+			return
+		}
+	}
 	p.Buf = resp.AppendCommand(p.Buf, args...)
+}
+
+// commandRefs is Command for args of which some are big ones in Stable.
+func (p *Propagation) commandRefs(args [][]byte) {
+	p.Buf = append(p.Buf, '*')
+	p.Buf = strconv.AppendInt(p.Buf, int64(len(args)), 10)
+	p.Buf = append(p.Buf, '\r', '\n')
+	for _, a := range args {
+		p.Buf = append(p.Buf, '$')
+		p.Buf = strconv.AppendInt(p.Buf, int64(len(a)), 10)
+		p.Buf = append(p.Buf, '\r', '\n')
+		if len(a) >= BigValue && within(a, p.Stable) {
+			p.Refs = append(p.Refs, Ref{At: len(p.Buf), Data: a})
+		} else {
+			p.Buf = append(p.Buf, a...)
+		}
+		p.Buf = append(p.Buf, '\r', '\n')
+	}
 }
 
 // CommandStrings is Command for string arguments.

@@ -4,6 +4,7 @@ import (
 	"iter"
 	"maps"
 	"strconv"
+	"unsafe"
 
 	"github.com/geomys/geomys/resp"
 )
@@ -31,6 +32,10 @@ type Snapshot struct {
 	// changes need no before-image, and a key the map yields twice (deleted
 	// and re-added behind the walk) is written once.
 	live map[string]struct{}
+	// Refs are the big string values that belong in what Next appended to
+	// buf, to be written from the dataset (Parts) rather than copied into
+	// buf; the caller resets them with buf.
+	Refs []Ref
 }
 
 type before struct {
@@ -142,7 +147,7 @@ func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
 		} else {
 			sn.live[key] = struct{}{}
 		}
-		buf = AppendRewrite(buf, key, v, expireAt)
+		buf = sn.appendRewrite(buf, key, v, expireAt)
 		n++
 	}
 	return buf, true
@@ -155,7 +160,7 @@ func (sn *Snapshot) flushTail(buf []byte) []byte {
 			db = p.db
 			buf = appendSelect(buf, db)
 		}
-		buf = AppendRewrite(buf, p.key, p.b.v, p.b.expireAt)
+		buf = sn.appendRewrite(buf, p.key, p.b.v, p.b.expireAt)
 	}
 	sn.tail = nil
 	return buf
@@ -163,4 +168,28 @@ func (sn *Snapshot) flushTail(buf []byte) []byte {
 
 func appendSelect(buf []byte, db int) []byte {
 	return resp.AppendCommand(buf, "SELECT", strconv.Itoa(db))
+}
+
+// appendRewrite is AppendRewrite with a big string value left out of buf,
+// in Refs: a 100 MB value was copied into the snapshot's buffer, which
+// then kept that size for the rest of the snapshot.
+func (sn *Snapshot) appendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
+	str, ok := v.(string)
+	if !ok || len(str) < BigValue {
+		return AppendRewrite(buf, key, v, expireAt)
+	}
+	buf = append(buf, "*3\r\n$3\r\nSET\r\n$"...)
+	buf = strconv.AppendInt(buf, int64(len(key)), 10)
+	buf = append(buf, '\r', '\n')
+	buf = append(buf, key...)
+	buf = append(buf, "\r\n$"...)
+	buf = strconv.AppendInt(buf, int64(len(str)), 10)
+	buf = append(buf, '\r', '\n')
+	// Strings in the dataset are never changed in place.
+	sn.Refs = append(sn.Refs, Ref{At: len(buf), Data: unsafe.Slice(unsafe.StringData(str), len(str))})
+	buf = append(buf, '\r', '\n')
+	if expireAt > 0 {
+		buf = resp.AppendCommand(buf, "PEXPIREAT", key, strconv.FormatInt(expireAt, 10))
+	}
+	return buf
 }

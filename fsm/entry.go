@@ -59,6 +59,60 @@ func (w *EntryWriter) Add(db, proto int, args [][]byte) {
 	w.count++
 }
 
+// AddAround appends a command whose argument i lies at full[off:] and
+// returns true, if what goes before and after it in the entry fits in the
+// room full has around it: the entry is then built in full around the
+// argument, which is not copied (a big value read into a buffer with room
+// around it, resp.BigArgHead). Otherwise it adds nothing and returns false.
+func (w *EntryWriter) AddAround(db, proto int, args [][]byte, i int, full []byte, off int) bool {
+	arg := args[i]
+	if off+len(arg) > len(full) || len(arg) == 0 || &full[off] != &arg[0] {
+		return false
+	}
+	pre := len(w.buf) + 2 + uvarintLen(len(args)) + uvarintLen(len(arg))
+	post := 0
+	for j, a := range args {
+		if j < i {
+			pre += uvarintLen(len(a)) + len(a)
+		} else if j > i {
+			post += uvarintLen(len(a)) + len(a)
+		}
+	}
+	end := off + len(arg)
+	if pre > off || post > len(full)-end {
+		return false
+	}
+	var tmp [2 + 2*binary.MaxVarintLen64]byte
+	head := append(tmp[:0], byte(db), byte(proto))
+	head = binary.AppendUvarint(head, uint64(len(args)))
+	// What precedes the argument, written backwards from it.
+	at := off
+	put := func(b []byte) {
+		at -= len(b)
+		copy(full[at:], b)
+	}
+	put(binary.AppendUvarint(tmp[len(head):len(head)], uint64(len(arg))))
+	for j := i - 1; j >= 0; j-- {
+		put(args[j])
+		put(binary.AppendUvarint(tmp[len(head):len(head)], uint64(len(args[j]))))
+	}
+	put(head)
+	put(w.buf)
+	buf := full[at:end]
+	for _, a := range args[i+1:] {
+		buf = binary.AppendUvarint(buf, uint64(len(a)))
+		buf = append(buf, a...)
+	}
+	w.buf = buf
+	w.count++
+	return true
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return len(binary.AppendUvarint(b[:0], uint64(n)))
+}
+
 // Trim drops a buffer grown past max bytes, so an idle connection that once
 // sent a huge pipeline does not keep it.
 func (w *EntryWriter) Trim(max int) {

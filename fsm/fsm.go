@@ -4,6 +4,7 @@
 package fsm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"github.com/geomys/geomys/internal/hist"
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,16 +267,6 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 // every entry raft committed together.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
-	for _, l := range logs {
-		if len(l.Data) >= bigEntry {
-			// Storing the entry left garbage as large as it (the log
-			// store's encoding); return it to the OS before applying
-			// makes the dataset's and the AOF's copies, or the peak RSS
-			// holds them all at once.
-			debug.FreeOSMemory()
-			break
-		}
-	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Index <= f.applied {
@@ -284,6 +274,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 		if l.Type == raft.LogCommand {
 			npub, nrep := f.ctx.Publications(), len(f.pubReplies)
+			// The AOF write below (refs) and values kept without a copy
+			// rely on l.Data: alive until then, and never written again.
+			f.ctx.Entry, f.prop.Stable = l.Data, l.Data
 			out[i] = f.applyLog(l)
 			if !l.AppendedAt.IsZero() && l.AppendedAt.Before(f.opened) {
 				// Appended before this process started: a replay after a
@@ -295,11 +288,13 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 		f.applied = l.Index
 	}
+	f.ctx.Entry, f.prop.Stable = nil, nil
 	var buf []byte
+	var refs []commands.Ref
 	if len(f.prop.Buf) > 0 {
 		f.prop.Annotate(markerPrefix + strconv.FormatUint(f.applied, 10) + " " + strconv.FormatInt(f.lastTime, 10))
-		buf = f.prop.Buf
-		f.prop.Buf = nil
+		buf, refs = f.prop.Buf, f.prop.Refs
+		f.prop.Buf, f.prop.Refs = nil, nil
 	}
 	ready := f.ctx.TakeReady()
 	pubs := f.ctx.TakePublications()
@@ -310,7 +305,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		// Outside the lock: reads need not wait for the write() (the entry is
 		// already durable in the Raft log). Snapshot(), the only other user of
 		// the AOF's current file, runs on this same goroutine.
-		f.appendAOF(buf)
+		f.appendAOF(buf, refs)
 		if cap(buf) <= maxIdlePropBuf {
 			f.prop.Buf = buf[:0]
 		} // else a large value's copy must not stay pinned: start afresh
@@ -324,11 +319,6 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	return out
 }
-
-// bigEntry is the entry size from which ApplyBatch first returns free
-// memory to the OS (a forced collection: a few ms on a small heap, and
-// entries this big are rare).
-const bigEntry = 32 << 20
 
 // maxIdlePropBuf caps the AOF buffer kept between batches.
 const maxIdlePropBuf = 1 << 20
@@ -361,13 +351,34 @@ func (f *FSM) deliver(pubs []commands.Publication) {
 // appendAOF writes a batch. A failed write leaves nothing of it in the file,
 // so the batch is kept and written again in front of the next one (or by
 // RetryAOF): a later marker must never vouch for a batch that is missing.
-func (f *FSM) appendAOF(buf []byte) {
+// refs are big values that belong in buf (commands.Propagation.Refs),
+// written from the log entry's data.
+func (f *FSM) appendAOF(buf []byte, refs []commands.Ref) {
 	f.aofMu.Lock()
 	defer f.aofMu.Unlock()
+	if len(refs) > 0 {
+		f.writeAOFParts(buf, refs)
+		return
+	}
 	if len(f.aofPending) > 0 {
 		buf = append(f.aofPending, buf...)
 	}
 	f.writeAOF(buf)
+}
+
+// writeAOFParts is writeAOF for a batch with refs.
+func (f *FSM) writeAOFParts(buf []byte, refs []commands.Ref) {
+	parts := commands.Parts(buf, refs)
+	if len(f.aofPending) > 0 {
+		parts = append([][]byte{f.aofPending}, parts...)
+	}
+	if err := f.aof.AppendParts(parts); err != nil {
+		// The refs' data is the log entry's, which raft lets go of: the
+		// retry keeps its own copy.
+		f.aofFailed(bytes.Join(parts, nil), err)
+		return
+	}
+	f.aofWritten()
 }
 
 // writeAOF appends buf (pending batches included); the caller holds aofMu.
@@ -376,6 +387,11 @@ func (f *FSM) writeAOF(buf []byte) {
 		f.aofFailed(buf, err)
 		return
 	}
+	f.aofWritten()
+}
+
+// aofWritten notes a successful AOF write.
+func (f *FSM) aofWritten() {
 	f.aofPending = nil
 	if f.aofWriteErr.Swap(false) {
 		f.log.Warn("AOF write error looks solved, Geomys can write again")
@@ -584,6 +600,7 @@ func (f *FSM) wrapTxPropagation(mark int) {
 	const multi = "*1\r\n$5\r\nMULTI\r\n"
 	body := append([]byte(nil), f.prop.Buf[mark:]...)
 	f.prop.Buf = append(append(f.prop.Buf[:mark], multi...), body...)
+	f.prop.ShiftRefs(mark, len(multi))
 	f.prop.Buf = append(f.prop.Buf, "*1\r\n$4\r\nEXEC\r\n"...)
 }
 

@@ -63,6 +63,8 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 	var buf []byte
 	for more := true; more; {
 		s.f.mu.Lock()
+		clear(s.sn.Refs) // written: they must not keep deleted values alive
+		s.sn.Refs = s.sn.Refs[:0]
 		buf, more = s.sn.Next(buf[:0], snapshotChunk)
 		s.f.mu.Unlock()
 		if !more {
@@ -81,13 +83,16 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 			buf = strconv.AppendInt(buf, s.time, 10)
 			buf = append(buf, '\r', '\n')
 		}
-		if _, err := sink.Write(buf); err != nil {
-			return fmt.Errorf("write snapshot: %w", err)
-		}
-		if _, err := s.rw.Write(buf); err != nil {
-			return fmt.Errorf("write aof base: %w", err)
+		for _, part := range commands.Parts(buf, s.sn.Refs) {
+			if _, err := sink.Write(part); err != nil {
+				return fmt.Errorf("write snapshot: %w", err)
+			}
+			if _, err := s.rw.Write(part); err != nil {
+				return fmt.Errorf("write aof base: %w", err)
+			}
 		}
 	}
+	clear(s.sn.Refs)
 	return nil
 }
 

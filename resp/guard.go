@@ -90,6 +90,10 @@ type GuardLimits struct {
 	MaxQueryBuffer    int64         // total bytes of one multibulk request
 	MaxReadAhead      int           // bytes WatchClose buffers
 	ErrorWriteTimeout time.Duration // write deadline for the error reply
+	// BigBulk, when positive, is the size from which a bulk argument is
+	// read into a buffer of its own instead of redcon's (see bigbulk.go).
+	// Zero or negative: never.
+	BigBulk int64
 
 	// OnViolation, if set, is called (on the reading goroutine) when a
 	// connection breaks the protocol, before the error reply is written.
@@ -216,6 +220,7 @@ type GuardConn struct {
 	pendErr   error  // read error to return once held bytes are delivered
 	fail      *GuardProtocolError
 	failSent  bool
+	big       bigState // bigbulk.go
 
 	// Shared with the watch goroutine and deadline setters (mu).
 	mu         sync.Mutex
@@ -258,6 +263,11 @@ func (g *GuardConn) read(p []byte) (int, error) {
 	if g.fail != nil && len(g.held) == 0 {
 		return 0, g.reportFail()
 	}
+	if g.v.st == gvBigData && len(g.held) == 0 {
+		if err := g.fillBig(); err != nil {
+			return 0, err
+		}
+	}
 	n := copy(p, g.held)
 	g.held = g.held[n:]
 	bound := min(n, g.heldBound) // p[:bound] are complete requests
@@ -273,6 +283,9 @@ func (g *GuardConn) read(p []byte) (int, error) {
 	if g.fail != nil || (n > 0 && g.v.st == gvTop) {
 		return n, nil // held requests, complete (n > 0)
 	}
+	if g.v.st == gvBigData {
+		return n, nil // what precedes a big bulk (n > 0): its payload is next
+	}
 	// p[:n] is the start of an incomplete request (or n == 0). Read until a
 	// request completes or p is full: redcon can do nothing with less.
 	for n < len(p) {
@@ -286,7 +299,14 @@ func (g *GuardConn) read(p []byte) (int, error) {
 		m, rerr := g.readRaw(p[n:])
 		if m > 0 {
 			end, verr := g.v.feedAt(p[:n+m], n)
-			if verr == nil && g.v.st == gvMbHeader {
+			if verr == nil && g.v.st == gvBigData {
+				g.startBig(p[g.v.bigAt:n+m], rerr)
+				if hs := g.v.bigAt - g.v.bigHdr; hs > 0 {
+					return hs, nil // the bytes before its header first
+				}
+				return g.read(p)
+			}
+			if verr == nil && (g.v.st == gvMbHeader || g.v.st == gvBulkHeader && g.lim.BigBulk > 0) {
 				return g.finishHeader(p, n+m, rerr)
 			}
 			if verr != nil {
@@ -334,11 +354,16 @@ func (g *GuardConn) read(p []byte) (int, error) {
 // the header (with what followed it in the last read) is held for delivery.
 func (g *GuardConn) finishHeader(p []byte, tot int, rerr error) (int, error) {
 	hs := int(g.v.cmdBytes) // the header so far, all undelivered in p[:tot]
+	if g.v.st == gvBulkHeader {
+		// A bulk's header is held back too, so that one that turns out to
+		// be big can still be replaced (bigbulk.go): '$' and the line so far.
+		hs = g.v.line + 1
+	}
 	hdr := append([]byte(nil), p[tot-hs:tot]...)
 	tot -= hs
 	var tmp [64]byte
 	keep := 0 // hdr[:keep] ends on a request boundary
-	for rerr == nil && g.v.st == gvMbHeader {
+	for rerr == nil && (g.v.st == gvMbHeader || g.v.st == gvBulkHeader && g.lim.BigBulk > 0) {
 		var k int
 		k, rerr = g.readRaw(tmp[:])
 		if k == 0 {
@@ -353,6 +378,13 @@ func (g *GuardConn) finishHeader(p []byte, tot int, rerr error) (int, error) {
 		if verr != nil {
 			g.fail = verr
 			hdr = hdr[:keep] // the requests before the bad one
+			break
+		}
+		if g.v.st == gvBigData {
+			g.startBig(hdr[g.v.bigAt:], rerr)
+			rerr = nil // startBig keeps it
+			hdr = hdr[:g.v.bigAt-g.v.bigHdr]
+			keep = min(keep, len(hdr))
 			break
 		}
 	}
@@ -665,6 +697,8 @@ type guardValidator struct {
 	bulks    int   // bulks left in the current multibulk request
 	skip     int64 // payload bytes left in the current bulk
 	cmdBytes int64 // bytes of the current multibulk request so far
+	bigAt    int   // gvBigData: where its header ends in feedAt's buf
+	bigHdr   int   // gvBigData: the length of its header line
 }
 
 const (
@@ -676,6 +710,7 @@ const (
 	gvBulkData          // in a bulk payload
 	gvBulkCR            // expecting the '\r' after a payload
 	gvBulkLF            // expecting the '\n' after a payload
+	gvBigData           // in a big bulk's payload, read by GuardConn.fillBig
 )
 
 func (v *guardValidator) init(lim *GuardLimits) { *v = guardValidator{lim: lim} }
@@ -740,6 +775,9 @@ func (v *guardValidator) feedAt(buf []byte, from int) (end int, err *GuardProtoc
 					if err := v.header(n, true); err != nil {
 						return end, err
 					}
+					if v.big(from+i, k+1) {
+						return end, nil
+					}
 					continue
 				}
 				v.num = guardNum{}
@@ -769,6 +807,9 @@ func (v *guardValidator) feedAt(buf []byte, from int) (end int, err *GuardProtoc
 			}
 			if err := v.header(v.num.value()); err != nil {
 				return end, err
+			}
+			if v.big(from+i, v.line+2) {
+				return end, nil
 			}
 		case gvBulkDollar:
 			if b[i] != '$' {

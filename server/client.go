@@ -94,6 +94,9 @@ type Client struct {
 	flushErrs int
 	// entryCmds are the commands queued in entry, in order (commandstats).
 	entryCmds []*commands.Command
+	// bigBufs hold the pipeline's big arguments (resp.GuardConn.Unstash),
+	// with room around each for its log entry.
+	bigBufs [][]byte
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served

@@ -9,6 +9,7 @@ import (
 
 	"github.com/geomys/geomys/cluster"
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 	"github.com/tidwall/redcon"
 )
 
@@ -20,13 +21,6 @@ const (
 	// maxIdleReplyBuffer caps the reply buffer a connection keeps between
 	// pipelines.
 	maxIdleReplyBuffer = 1 << 20
-	// bigEntry is the entry size from which a write returns the garbage
-	// its copies leave to the OS at once. Go maps fresh pages for each
-	// large allocation it cannot fit in freed ones and scavenges freed
-	// pages only gradually, so a 100 MB SET held about nine times the value
-	// in RSS. A forced collection costs a few ms on a small heap, and
-	// writes this big are rare.
-	bigEntry = 32 << 20
 )
 
 // serveRESP is redcon's handler. It takes the whole pipeline that arrived with
@@ -38,11 +32,19 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	cl.serving.Store(true)
 	defer cl.serving.Store(false)
 	rest := rc.ReadPipeline()
-	in := len(first.Raw)
+	in := int64(len(first.Raw))
 	for i := range rest {
-		in += len(rest[i].Raw)
+		in += int64(len(rest[i].Raw))
 	}
-	s.stats.netIn.Add(int64(in))
+	if g := cl.guard(); g != nil && g.HasBig() {
+		// Big arguments came past redcon (resp/bigbulk.go).
+		in += g.Unstash(first.Args, &cl.bigBufs)
+		for i := range rest {
+			in += g.Unstash(rest[i].Args, &cl.bigBufs)
+		}
+		defer cl.dropBigBufs()
+	}
+	s.stats.netIn.Add(in)
 	s.stats.reads.Add(1)
 	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
@@ -298,10 +300,48 @@ func (s *Server) queueWrite(cl *Client, args [][]byte) {
 	if n := cl.entry.Len(); n > 0 && (n >= maxEntryCommands || cl.entry.Size() >= maxEntryBytes) {
 		s.flushWrites(cl)
 	}
+	if i, buf := cl.bigArg(args); buf != nil {
+		// Built around the value where it was read, the entry is no copy
+		// of it; what went before goes as an entry of its own, so that
+		// the room before the value holds the rest.
+		if cl.entry.Len() > 0 {
+			s.flushWrites(cl)
+		}
+		cl.entry.Reset(time.Now().UnixMilli())
+		if cl.entry.AddAround(cl.db, cl.proto, args, i, buf, resp.BigArgHead) {
+			return
+		}
+	}
 	if cl.entry.Len() == 0 {
 		cl.entry.Reset(time.Now().UnixMilli())
 	}
 	cl.entry.Add(cl.db, cl.proto, args)
+}
+
+// bigArg finds the first of args that the guard read into a buffer of its
+// own (bigBufs), and that buffer.
+func (cl *Client) bigArg(args [][]byte) (int, []byte) {
+	if len(cl.bigBufs) == 0 {
+		return 0, nil
+	}
+	for i, a := range args {
+		if len(a) < commands.BigValue {
+			continue
+		}
+		for _, b := range cl.bigBufs {
+			if &a[0] == &b[resp.BigArgHead] {
+				return i, b
+			}
+		}
+	}
+	return 0, nil
+}
+
+// dropBigBufs lets go of the pipeline's big arguments: the entries built
+// around them are raft's now.
+func (cl *Client) dropBigBufs() {
+	clear(cl.bigBufs)
+	cl.bigBufs = cl.bigBufs[:0]
 }
 
 // flushWrites proposes the queued writes as one entry and appends their
@@ -326,16 +366,7 @@ func (s *Server) flushWrites(cl *Client) {
 		cmds = nil // not queued by dispatch: nothing to attribute
 	}
 	start := time.Now()
-	big := len(data) >= bigEntry
-	if big {
-		// The request reader's growth left garbage as large as the value;
-		// give it back before Raft's log store makes its own copies.
-		debug.FreeOSMemory()
-	}
 	res, err := s.node.Apply(data)
-	if big {
-		debug.FreeOSMemory() // and the log store's copies, now garbage
-	}
 	for errors.Is(err, cluster.ErrNoLeader) && !s.node.IsLeader() && s.awaitLeader(cl) && s.node.IsLeader() {
 		// Leadership moved while the entry was queued, and it was certainly
 		// not applied: propose it again now that we lead once more.

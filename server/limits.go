@@ -67,7 +67,7 @@ func (l *clientLimits) init() {
 
 // guardLimits are the framing limits new connections get.
 func (l *clientLimits) guardLimits() resp.GuardLimits {
-	return resp.GuardLimits{MaxQueryBuffer: l.queryBuf.Load(), MaxBulkLen: l.maxBulk.Load()}
+	return resp.GuardLimits{MaxQueryBuffer: l.queryBuf.Load(), MaxBulkLen: l.maxBulk.Load(), BigBulk: commands.BigValue}
 }
 
 // admit runs in accept: it refuses a connection over maxclients (Redis
