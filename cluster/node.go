@@ -95,6 +95,7 @@ type Node struct {
 	sizes         groupSizes       // groups by number of entries
 	leaderChanges atomic.Int64     // new leaders this node saw
 	evict         evictor
+	awaiting      awaiting // our entries whose results are still to be read
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -198,7 +199,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		n.closeStores()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached}, logs, bolt, snaps, wrapped)
+	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached, replied: n.awaiting.has}, logs, bolt, snaps, wrapped)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/geomys/geomys/fsm"
 	"github.com/hashicorp/raft"
@@ -65,19 +66,66 @@ type outcome struct {
 
 type inflight struct {
 	fut   raft.ApplyFuture
+	data  []byte // the Raft entry (in awaiting until answered)
 	group []*proposal
 }
 
 // stagedFSM tells the proposer when Raft hands a batch to the FSM: the
 // entries before it are stored and Raft's leader loop is free for the next.
+// It also tells the FSM which entries' results anyone reads: only those
+// whose proposer is waiting for them (see awaiting).
 type stagedFSM struct {
 	*fsm.FSM
 	reached chan struct{}
+	replied func(*raft.Log) bool
 }
 
 func (s stagedFSM) ApplyBatch(logs []*raft.Log) []any {
 	signal(s.reached)
-	return s.FSM.ApplyBatch(logs)
+	return s.FSM.ApplyBatchFor(logs, s.replied)
+}
+
+// awaiting holds the Raft entries this node proposed whose results the
+// responder is still to read (at most maxInFlight), known by their data's
+// first byte: raft hands the FSM the very Log its Apply future carries, so
+// the same slice. Every other entry (on a follower, all of them) is applied
+// without rendering replies nobody reads.
+type awaiting struct {
+	mu      sync.Mutex
+	entries []*byte
+}
+
+func (a *awaiting) add(data []byte) {
+	a.mu.Lock()
+	a.entries = append(a.entries, unsafe.SliceData(data))
+	a.mu.Unlock()
+}
+
+func (a *awaiting) remove(data []byte) {
+	p := unsafe.SliceData(data)
+	a.mu.Lock()
+	for i, e := range a.entries {
+		if e == p {
+			a.entries = append(a.entries[:i], a.entries[i+1:]...)
+			break
+		}
+	}
+	a.mu.Unlock()
+}
+
+func (a *awaiting) has(l *raft.Log) bool {
+	if len(l.Data) == 0 {
+		return false
+	}
+	p := unsafe.SliceData(l.Data)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.entries {
+		if e == p {
+			return true
+		}
+	}
+	return false
 }
 
 // signal is a non-blocking wake-up on a channel of capacity one.
@@ -176,11 +224,13 @@ func (n *Node) proposer() {
 		if size >= overlapMinBytes {
 			release = n.reached
 		}
+		n.awaiting.add(data)
 		fut := n.raft.Apply(data, n.opts.ApplyTimeout)
 		select {
-		case n.committing <- inflight{fut: fut, group: group}:
+		case n.committing <- inflight{fut: fut, data: data, group: group}:
 		case <-n.stop:
 			// Raft has it; its outcome is unknown to us now.
+			n.awaiting.remove(data)
 			failAll(group, fmt.Errorf("%w (node shutting down)", ErrUncertain))
 			group = nil
 			shutdown()
@@ -251,6 +301,7 @@ func (n *Node) responder() {
 	defer n.wg.Done()
 	for in := range n.committing {
 		err := in.fut.Error()
+		n.awaiting.remove(in.data)
 		<-n.slots
 		signal(n.applied)
 		if err != nil {
