@@ -247,8 +247,9 @@ func EncodeBatch(entries [][]byte) []byte {
 	return b
 }
 
-// splitBatch returns the entries of a batch entry (aliasing data).
-func splitBatch(data []byte) ([][]byte, error) {
+// splitBatch returns the entries of a batch entry (aliasing data),
+// appended to out[:0].
+func splitBatch(data []byte, out [][]byte) ([][]byte, error) {
 	if len(data) < 2 || data[0] != batchMagic || data[1] != entryVersion {
 		return nil, errBadEntry
 	}
@@ -258,7 +259,7 @@ func splitBatch(data []byte) ([][]byte, error) {
 		return nil, errBadEntry
 	}
 	p = p[k:]
-	out := make([][]byte, 0, n)
+	out = out[:0]
 	for i := uint64(0); i < n; i++ {
 		l, k := binary.Uvarint(p)
 		if k <= 0 || l > uint64(len(p)-k) {

@@ -112,6 +112,12 @@ type FSM struct {
 	pcg      rand.PCG
 	applied  uint64 // last Raft index whose effects are in the AOF
 	lastTime int64  // entry clocks never go backwards
+
+	parts [][]byte // a batch entry's entries
+	// scratch takes the replies of entries nobody reads (ApplyBatchFor).
+	scratch   Result
+	noResults []interface{} // all nil: ApplyBatchFor's answer when none is read
+
 	// aofPending is a batch whose AOF write failed, retried with the next
 	// one or by RetryAOF; aofMu serializes those two (Snapshot, which reads
 	// it under mu, takes aofMu after mu).
@@ -266,7 +272,29 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 // ApplyBatch implements raft.BatchingFSM: one lock and one AOF write for
 // every entry raft committed together.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
-	out := make([]interface{}, len(logs))
+	return f.ApplyBatchFor(logs, nil)
+}
+
+// ApplyBatchFor is ApplyBatch on a node that reads the results of only
+// some entries: those replied reports (nil: all of them). Only the node
+// that proposed an entry, while its client still waits, reads what it
+// answered; every other node (followers, a new leader applying an earlier
+// term's entries) applies it all the same, to the same dataset, AOF, blocked
+// clients, notifications and invalidations, but builds no Result for it and
+// returns nil in its place. On a follower a Result per entry was garbage,
+// never handed back to the pool, and the CPU it cost was the leader's too
+// on a shared machine.
+func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []interface{} {
+	var out []interface{}
+	if replied == nil || anyReplied(logs, replied) {
+		out = make([]interface{}, len(logs))
+	} else {
+		// Nothing is written into it: raft only reads nils out of it.
+		if cap(f.noResults) < len(logs) {
+			f.noResults = make([]interface{}, len(logs))
+		}
+		out = f.noResults[:len(logs)]
+	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Index <= f.applied {
@@ -277,7 +305,11 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			// The AOF write below (refs) and values kept without a copy
 			// rely on l.Data: alive until then, and never written again.
 			f.ctx.Entry, f.prop.Stable = l.Data, l.Data
-			out[i] = f.applyLog(l)
+			if replied == nil || replied(l) {
+				out[i] = f.applyLog(l, true)
+			} else {
+				f.applyLog(l, false)
+			}
 			if !l.AppendedAt.IsZero() && l.AppendedAt.Before(f.opened) {
 				// Appended before this process started: a replay after a
 				// restart (or a catch-up of old entries), whose messages
@@ -292,7 +324,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	var buf []byte
 	var refs []commands.Ref
 	if len(f.prop.Buf) > 0 {
-		f.prop.Annotate(markerPrefix + strconv.FormatUint(f.applied, 10) + " " + strconv.FormatInt(f.lastTime, 10))
+		f.appendMarker()
 		buf, refs = f.prop.Buf, f.prop.Refs
 		f.prop.Buf, f.prop.Refs = nil, nil
 	}
@@ -318,6 +350,26 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		f.deliver(pubs)
 	}
 	return out
+}
+
+func anyReplied(logs []*raft.Log, replied func(*raft.Log) bool) bool {
+	for _, l := range logs {
+		if l.Type == raft.LogCommand && replied(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendMarker writes the applied marker as Propagation.Annotate would,
+// without building its line as a string first (two allocations a batch).
+func (f *FSM) appendMarker() {
+	b := append(f.prop.Buf, '#')
+	b = append(b, markerPrefix...)
+	b = strconv.AppendUint(b, f.applied, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, f.lastTime, 10)
+	f.prop.Buf = append(b, '\r', '\n')
 }
 
 // maxIdlePropBuf caps the AOF buffer kept between batches.
@@ -442,30 +494,51 @@ type BatchResult struct {
 	Results []*Result
 }
 
-// applyLog applies a command log: a single entry or a batch of them.
-func (f *FSM) applyLog(l *raft.Log) interface{} {
+// applyLog applies a command log: a single entry or a batch of them. With
+// replied false nobody reads what it answers, and it returns nil.
+func (f *FSM) applyLog(l *raft.Log, replied bool) interface{} {
 	if len(l.Data) == 0 || l.Data[0] != batchMagic {
-		return f.applyEntry(l.Data, l.Index, l.Term, 0)
+		if res := f.applyEntry(l.Data, l.Index, l.Term, 0, replied); res != nil {
+			return res
+		}
+		return nil // not a typed nil
 	}
-	entries, err := splitBatch(l.Data)
+	entries, err := splitBatch(l.Data, f.parts[:0])
+	f.parts = entries[:0]
+	defer clear(entries) // the entry's data must not stay reachable
 	if err != nil {
 		f.log.Error("skipping malformed batch entry", "index", l.Index, "err", err)
+		if !replied {
+			return nil
+		}
 		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
+	}
+	if !replied {
+		for i, e := range entries {
+			f.applyEntry(e, l.Index, l.Term, uint64(i), false)
+		}
+		return nil
 	}
 	res := &BatchResult{Results: make([]*Result, len(entries))}
 	for i, e := range entries {
-		res.Results[i] = f.applyEntry(e, l.Index, l.Term, uint64(i))
+		res.Results[i] = f.applyEntry(e, l.Index, l.Term, uint64(i), true)
 	}
 	return res
 }
 
 // applyEntry runs one connection's commands. sub numbers the entry within its
-// log entry so that each gets its own deterministic random stream.
-func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
+// log entry so that each gets its own deterministic random stream. With
+// replied false the commands write their replies into a scratch writer the
+// FSM keeps (handlers and transactions behave exactly as when someone reads
+// them) and it returns nil.
+func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Result {
 	t, cmds, args, tail, err := decodeEntry(data, f.cmds, f.args)
 	f.args = args[:0]
 	if err != nil {
 		f.log.Error("skipping malformed log entry", "index", index, "err", err)
+		if !replied {
+			return nil
+		}
 		return &Result{Reply: []byte("-ERR malformed log entry\r\n")}
 	}
 	f.cmds = cmds[:0]
@@ -481,7 +554,13 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 	c := &f.ctx
 	c.Store, c.Now = f.store, f.lastTime
 	c.SetNotify(f.opts.Notify.Load())
-	res := newResult()
+	var res *Result
+	if replied {
+		res = newResult()
+	} else {
+		res = &f.scratch
+		res.w.Reset()
+	}
 	r := &res.w
 	c.R = r
 	pubs := c.Publications()
@@ -539,7 +618,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 			if b := c.Blocked(); b != nil {
 				if inTx > 0 {
 					writeBlockedInTx(r, def) // blocking commands never block in MULTI
-				} else {
+				} else if replied {
 					res.Block = b
 				}
 			}
@@ -549,6 +628,12 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64) *Result {
 				f.wrapTxPropagation(propMark)
 			}
 		}
+	}
+	if !replied {
+		if cap(r.Bytes()) > maxPooledReply {
+			res.w = commands.Reply{}
+		}
+		return nil
 	}
 	res.Reply = r.Bytes()
 	if n := c.Publications() - pubs; n > 0 {

@@ -106,7 +106,7 @@ func BenchmarkApplyOrigin(b *testing.B) {
 			b.SetBytes(int64(len(bc.entry)))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				f.applyEntry(bc.entry, uint64(i+1), 1, 0)
+				f.applyEntry(bc.entry, uint64(i+1), 1, 0, true).Release()
 			}
 			_ = origin
 		})
