@@ -71,7 +71,7 @@ func storeBits(c *Ctx, key []byte, m *mutString, created bool) {
 	if created {
 		c.Put(key, m, true)
 	} else {
-		c.touchChanged(key)
+		c.changedInPlace(key, m)
 	}
 	c.Dirty(1)
 	c.Notify(NotifyString, "setbit", key)

@@ -68,7 +68,7 @@ func storeHLL(c *Ctx, key []byte, m *mutString, created bool, dirty int) {
 	if created {
 		c.Put(key, m, true)
 	} else {
-		c.touchChanged(key)
+		c.changedInPlace(key, m)
 	}
 	c.Dirty(dirty)
 }

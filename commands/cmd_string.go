@@ -420,7 +420,7 @@ func appendCommand(c *Ctx) {
 	}
 	m, _ := c.unshare(key) // a string: getString said so
 	m.b = append(m.b, tail...)
-	c.touchChanged(key)
+	c.changedInPlace(key, m)
 	c.Dirty(1)
 	c.Notify(NotifyString, "append", key)
 	c.R.Int(int64(total))
@@ -502,7 +502,7 @@ func setrangeCommand(c *Ctx) {
 	m, _ := c.unshare(key) // a string: getString said so
 	m.grow(end)
 	copy(m.b[offset:], val)
-	c.touchChanged(key)
+	c.changedInPlace(key, m)
 	c.Dirty(1)
 	c.Notify(NotifyString, "setrange", key)
 	c.R.Int(int64(len(m.b)))

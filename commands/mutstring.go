@@ -12,8 +12,8 @@ import "unsafe"
 // keep) or viewString (no copy: for replies and computations done before
 // the value can change again). A change in place follows unshare, which
 // saves the before-image for a snapshot in progress and the script journal
-// (cloneValue copies the bytes), and then touchChanged, which tells WATCH
-// and client tracking.
+// (cloneValue copies the bytes), and ends with changedInPlace, which
+// accounts the new size and tells WATCH and client tracking.
 type mutString struct {
 	b    []byte
 	acct int64 // selfAccounted: what the key adds to db.used
@@ -76,7 +76,7 @@ func isStringValue(v any) bool {
 // change a client can see but OBJECT ENCODING's "raw"), and the value's
 // before-image is saved for a snapshot in progress and the script journal.
 // m is nil for a missing key; ok is false, with WRONGTYPE written, for
-// another type. WATCH is not told: the caller calls touchChanged once it
+// another type. WATCH is not told: the caller calls changedInPlace once it
 // has changed something (Redis signals only real changes).
 func (c *Ctx) unshare(key []byte) (m *mutString, ok bool) {
 	v, found := c.Lookup(key)
@@ -92,7 +92,6 @@ func (c *Ctx) unshare(key []byte) (m *mutString, ok bool) {
 		if db.store.journal != nil {
 			db.store.journal.save(db, string(key))
 		}
-		db.markDirty(string(key))
 		return v, true
 	case string:
 		m = newMutString([]byte(v))
@@ -103,8 +102,18 @@ func (c *Ctx) unshare(key []byte) (m *mutString, ok bool) {
 	return nil, false
 }
 
-// touchChanged tells WATCH and client tracking that key changed in place.
-func (c *Ctx) touchChanged(key []byte) { c.DB.touch(string(key), false) }
+// changedInPlace records a change of key's value m made in place: its size
+// in db.used (measured here, from the key's length, rather than by
+// SettleMemory, which would need the key as a string), and a touch for
+// WATCH and client tracking.
+func (c *Ctx) changedInPlace(key []byte, m *mutString) {
+	n := int64(sdsAlloc(len(key), true)+dictEntrySize) + stringValueAcct(m.view())
+	c.DB.used += n - m.acct
+	m.acct = n
+	if w := c.DB.store.Watches; w != nil && w.Active() {
+		w.Touch(c.DB.ID, string(key), false)
+	}
+}
 
 // replaceQuiet is set without telling WATCH: for a new representation of
 // the same value. The TTL stays.
