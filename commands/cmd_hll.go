@@ -56,10 +56,20 @@ func lookupHLL(c *Ctx, key []byte) (s string, found, ok bool) {
 // unshareHLL is lookupHLL for a change in place (Ctx.unshare): m is nil
 // for a missing key.
 func unshareHLL(c *Ctx, key []byte) (m *mutString, ok bool) {
-	if _, found, ok := lookupHLL(c, key); !ok || !found {
-		return nil, ok
+	v, found := c.Lookup(key)
+	if !found {
+		return nil, true
 	}
-	return c.unshare(key)
+	s, isStr := viewString(v)
+	if !isStr {
+		c.WrongType()
+		return nil, false
+	}
+	if !isHLL(s) {
+		c.Err(ErrNotHLL)
+		return nil, false
+	}
+	return c.unshareFound(key, v), true
 }
 
 // storeHLL records a change of key's HLL m: a new value is stored, a

@@ -83,23 +83,28 @@ func (c *Ctx) unshare(key []byte) (m *mutString, ok bool) {
 	if !found {
 		return nil, true
 	}
+	if !isStringValue(v) {
+		c.WrongType()
+		return nil, false
+	}
+	return c.unshareFound(key, v), true
+}
+
+// unshareFound is unshare of v, the string value Lookup found at key.
+func (c *Ctx) unshareFound(key []byte, v any) *mutString {
 	db := c.DB
-	switch v := v.(type) {
-	case *mutString:
+	if m, ok := v.(*mutString); ok {
 		if db.store.snap != nil {
 			db.store.snap.save(db, string(key))
 		}
 		if db.store.journal != nil {
 			db.store.journal.save(db, string(key))
 		}
-		return v, true
-	case string:
-		m = newMutString([]byte(v))
-		db.replaceQuiet(string(key), m)
-		return m, true
+		return m
 	}
-	c.WrongType()
-	return nil, false
+	m := newMutString([]byte(v.(string)))
+	db.replaceQuiet(string(key), m)
+	return m
 }
 
 // changedInPlace records a change of key's value m made in place: its size
