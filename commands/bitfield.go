@@ -247,10 +247,11 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		c.Err("ERR BITFIELD_RO only supports the GET subcommand")
 		return
 	}
-	p, grown, ok := bitTarget(c, key, highest)
+	m, created, grown, ok := bitTarget(c, key, highest)
 	if !ok {
 		return
 	}
+	p := m.b
 	changed := false
 	c.R.Array(len(ops))
 	for _, o := range ops {
@@ -267,10 +268,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		changed = changed || diff
 	}
 	if grown || changed {
-		storeBits(c, key, p)
-		c.Notify(NotifyString, "setbit", key)
-	} else {
-		c.MarkRaw(key) // Redis unshared the string all the same
+		storeBits(c, key, m, created)
 	}
 }
 

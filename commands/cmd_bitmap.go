@@ -47,26 +47,34 @@ func parseBitOffset(arg []byte, hash bool, nbits int) (uint64, bool) {
 	return uint64(off), true
 }
 
-// bitTarget ports lookupStringForBitCommand: a private copy of key's string
-// grown with zero bytes so that bit maxbit exists (a new string when the key
-// is missing). grown reports whether the key was created or lengthened.
-func bitTarget(c *Ctx, key []byte, maxbit uint64) (b []byte, grown, ok bool) {
-	s, found, ok := getString(c, key)
+// bitTarget ports lookupStringForBitCommand: key's string, to be changed in
+// place (unshare), grown with zero bytes so that bit maxbit exists; a new
+// value, not stored yet, when the key is missing (created). grown reports
+// whether the key is created or lengthened.
+func bitTarget(c *Ctx, key []byte, maxbit uint64) (m *mutString, created, grown, ok bool) {
+	m, ok = c.unshare(key)
 	if !ok {
-		return nil, false, false
+		return nil, false, false, false
 	}
 	need := int(maxbit>>3) + 1
-	b = make([]byte, max(len(s), need))
-	copy(b, s)
-	return b, !found || need > len(s), true
+	if m == nil {
+		return newMutString(make([]byte, need)), true, true, true
+	}
+	grown = need > len(m.b)
+	m.grow(need)
+	return m, false, grown, true
 }
 
-// storeBits writes a bitmap command's result back, keeping the TTL; Redis
-// changed the string in place, which OBJECT ENCODING reports as raw.
-func storeBits(c *Ctx, key []byte, b []byte) {
-	c.Put(key, string(b), true)
-	c.MarkRaw(key)
+// storeBits records a bitmap command's change: a created value is stored
+// (keeping no TTL: the key did not exist), a changed one announced.
+func storeBits(c *Ctx, key []byte, m *mutString, created bool) {
+	if created {
+		c.Put(key, m, true)
+	} else {
+		c.changedInPlace(key, m)
+	}
 	c.Dirty(1)
+	c.Notify(NotifyString, "setbit", key)
 }
 
 func setbitCommand(c *Ctx) {
@@ -81,22 +89,17 @@ func setbitCommand(c *Ctx) {
 		c.Err(ErrBitValue)
 		return
 	}
-	s, found, ok := getString(c, key)
+	// Unshared even when the bit is already set: only the encoding
+	// changes then, as in Redis.
+	m, created, grown, ok := bitTarget(c, key, off)
 	if !ok {
 		return
 	}
 	byt, shift := int(off>>3), 7-uint(off&7)
-	var old byte
-	if byt < len(s) {
-		old = s[byt] >> shift & 1
-	}
-	if found && byt < len(s) && int64(old) == on {
-		c.MarkRaw(key) // nothing changes but the encoding, as in Redis
-	} else {
-		b, _, _ := bitTarget(c, key, off)
-		b[byt] = b[byt]&^(1<<shift) | byte(on)<<shift
-		storeBits(c, key, b)
-		c.Notify(NotifyString, "setbit", key)
+	old := m.b[byt] >> shift & 1
+	if grown || int64(old) != on {
+		m.b[byt] = m.b[byt]&^(1<<shift) | byte(on)<<shift
+		storeBits(c, key, m, created)
 	}
 	c.R.Int(int64(old))
 }
@@ -417,8 +420,7 @@ func bitopCommand(c *Ctx) {
 		}
 		res[j] = out
 	}
-	c.Put(dest, string(res), false)
-	c.MarkRaw(dest)
+	c.Put(dest, newMutString(res), false)
 	c.Dirty(1)
 	c.Notify(NotifyString, "set", dest)
 	c.R.Int(int64(maxlen))

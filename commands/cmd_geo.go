@@ -185,7 +185,7 @@ func replyGeoDistance(r *Reply, d float64) {
 
 func geoaddCommand(c *Ctx) {
 	args := c.Args
-	var nx, xx bool
+	var nx, xx, ch bool
 	idx := 2
 loop:
 	for ; idx < len(args); idx++ {
@@ -194,35 +194,46 @@ loop:
 			nx = true
 		case EqualFold(args[idx], "xx"):
 			xx = true
-		case EqualFold(args[idx], "ch"): // ZADD handles it
+		case EqualFold(args[idx], "ch"):
+			ch = true
 		default:
 			break loop
 		}
 	}
-	if (len(args)-idx)%3 != 0 || xx && nx {
+	if (len(args)-idx)%3 != 0 || idx == len(args) || xx && nx {
 		c.SyntaxErr()
 		return
 	}
 	// Like Redis, GEOADD is ZADD with the positions turned into scores; that
 	// ZADD is also what goes to the AOF.
 	n := (len(args) - idx) / 3
-	zargs := make([][]byte, 0, idx+2*n)
-	zargs = append(zargs, []byte("zadd"))
-	zargs = append(zargs, args[1:idx]...)
+	var stack [8]float64
+	scores := stack[:0]
 	for i := 0; i < n; i++ {
 		lon, lat, ok := geoLongLat(c, args[idx+3*i:])
 		if !ok {
 			return
 		}
-		zargs = append(zargs, strconv.AppendUint(nil, geoScore(lon, lat), 10), args[idx+3*i+2])
+		scores = append(scores, float64(geoScore(lon, lat)))
 	}
-	c.Args = zargs
-	zaddCommand(c)
-	c.Args = args
-	if c.DirtyCount() > 0 {
-		c.Propagate(zargs...)
+	zaddApply(c, args[1], zaddOpts{nx: nx, xx: xx, ch: ch}, scores, args[idx:], 3)
+	if c.DirtyCount() == 0 {
+		return
 	}
+	// One buffer holds every score's digits (52-bit integers: at most 16).
+	zargs := make([][]byte, 0, idx+2*n)
+	zargs = append(zargs, wordZADD)
+	zargs = append(zargs, args[1:idx]...)
+	digits := make([]byte, 0, 16*n)
+	for i, sc := range scores {
+		start := len(digits)
+		digits = strconv.AppendUint(digits, uint64(sc), 10)
+		zargs = append(zargs, digits[start:len(digits):len(digits)], args[idx+3*i+2])
+	}
+	c.Propagate(zargs...)
 }
+
+var wordZADD = []byte("zadd")
 
 // --- GEOPOS, GEOHASH, GEODIST ---
 

@@ -35,12 +35,13 @@ func init() {
 
 // lookupHLL looks key up as an HLL string: found false for a missing key, ok
 // false with the error written for another type or a string that is no HLL.
+// s is a view (viewString), valid until the value changes.
 func lookupHLL(c *Ctx, key []byte) (s string, found, ok bool) {
 	v, found := c.Lookup(key)
 	if !found {
 		return "", false, true
 	}
-	s, isStr := v.(string)
+	s, isStr := viewString(v)
 	if !isStr {
 		c.WrongType()
 		return "", true, false
@@ -52,41 +53,57 @@ func lookupHLL(c *Ctx, key []byte) (s string, found, ok bool) {
 	return s, true, true
 }
 
-// storeHLL writes a changed HLL back, keeping the key's TTL; Redis changes
-// the string in place, which OBJECT ENCODING reports as raw.
-func storeHLL(c *Ctx, key []byte, b []byte, dirty int) {
-	c.Put(key, string(b), true)
-	c.MarkRaw(key)
+// unshareHLL is lookupHLL for a change in place (Ctx.unshare): m is nil
+// for a missing key.
+func unshareHLL(c *Ctx, key []byte) (m *mutString, ok bool) {
+	v, found := c.Lookup(key)
+	if !found {
+		return nil, true
+	}
+	s, isStr := viewString(v)
+	if !isStr {
+		c.WrongType()
+		return nil, false
+	}
+	if !isHLL(s) {
+		c.Err(ErrNotHLL)
+		return nil, false
+	}
+	return c.unshareFound(key, v), true
+}
+
+// storeHLL records a change of key's HLL m: a new value is stored, a
+// changed one (already changed in place) announced.
+func storeHLL(c *Ctx, key []byte, m *mutString, created bool, dirty int) {
+	if created {
+		c.Put(key, m, true)
+	} else {
+		c.changedInPlace(key, m)
+	}
 	c.Dirty(dirty)
 }
 
-// PFADD is deterministic as received, so it propagates itself.
+// PFADD is deterministic as received, so it propagates itself. A dense HLL
+// changes in place, a register at a time; a sparse one mostly in place too.
 func pfaddCommand(c *Ctx) {
 	key := c.Args[1]
-	s, found, ok := lookupHLL(c, key)
+	m, ok := unshareHLL(c, key)
 	if !ok {
 		return
 	}
-	var b []byte // the value being changed, copied on the first change
-	updated := 0
-	if !found {
-		b = newHLL()
+	updated, created := 0, m == nil
+	if created {
+		m = newMutString(newHLL())
 		updated = 1
 	}
 	for _, ele := range c.Args[2:] {
-		if b == nil {
-			if s[4] == hllDense && !hllDenseWouldRaise(s, ele) {
-				continue
-			}
-			b = []byte(s)
-		}
 		var ret int
-		b, ret = hllAdd(b, ele)
+		m.b, ret = hllAdd(m.b, ele)
 		if ret < 0 {
 			// Redis keeps what the earlier elements changed; so does the
 			// replay of this same command.
 			if updated > 0 {
-				storeHLL(c, key, b, updated)
+				storeHLL(c, key, m, created, updated)
 			}
 			c.Err(ErrInvalidHLL)
 			return
@@ -94,29 +111,13 @@ func pfaddCommand(c *Ctx) {
 		updated += ret
 	}
 	if updated > 0 {
-		hllInvalidateCache(b)
-		storeHLL(c, key, b, updated)
+		hllInvalidateCache(m.b)
+		storeHLL(c, key, m, created, updated)
 		c.Notify(NotifyString, "pfadd", key)
 		c.R.Int(1)
 		return
 	}
-	if found && c.Writable() {
-		c.MarkRaw(key)
-	}
 	c.R.Int(0)
-}
-
-// hllDenseWouldRaise reports whether adding ele changes the dense HLL s.
-func hllDenseWouldRaise(s string, ele []byte) bool {
-	index, count := hllPatLen(ele)
-	pos := index * hllBits
-	byt, fb := hllHdrSize+pos/8, uint(pos&7)
-	b0 := uint(s[byt])
-	var b1 uint
-	if byt+1 < len(s) {
-		b1 = uint(s[byt+1])
-	}
-	return count > uint8((b0>>fb|b1<<(8-fb))&hllRegisterMax)
 }
 
 func pfcountCommand(c *Ctx) {
@@ -145,8 +146,10 @@ func pfcountCommand(c *Ctx) {
 		c.R.Int(0)
 		return
 	}
+	var m *mutString
 	if c.Writable() {
-		c.MarkRaw(key) // Redis unshares the string before looking at it
+		m, _ = c.unshare(key) // Redis unshares the string before looking at it
+		s = m.view()
 	}
 	if card, valid := hllCachedCard(s); valid {
 		c.R.Int(int64(card))
@@ -157,10 +160,9 @@ func pfcountCommand(c *Ctx) {
 		c.Err(ErrInvalidHLL)
 		return
 	}
-	if c.Writable() {
-		b := []byte(s)
-		hllSetCachedCard(b, card)
-		storeHLL(c, key, b, 1) // propagated as received: a replay caches the same bytes
+	if m != nil {
+		hllSetCachedCard(m.b, card)
+		storeHLL(c, key, m, false, 1) // propagated as received: a replay caches the same bytes
 	}
 	c.R.Int(int64(card))
 }
@@ -186,12 +188,12 @@ func pfmergeCommand(c *Ctx) {
 		}
 	}
 	dest := c.Args[1]
-	var b []byte
-	if v, found := c.Lookup(dest); found {
-		b = []byte(v.(string))
-	} else {
-		b = newHLL()
+	m, _ := c.unshare(dest) // an HLL or nothing: checked above
+	created := m == nil
+	if created {
+		m = newMutString(newHLL())
 	}
+	b := m.b
 	if useDense {
 		if b = hllSparseToDense(b); b == nil {
 			c.Err(ErrInvalidHLL)
@@ -211,7 +213,8 @@ func pfmergeCommand(c *Ctx) {
 		}
 	}
 	hllInvalidateCache(b)
-	storeHLL(c, dest, b, 1)
+	m.b = b
+	storeHLL(c, dest, m, created, 1)
 	c.Notify(NotifyString, "pfadd", dest)
 	c.R.OK()
 }
@@ -225,7 +228,7 @@ func pfdebugCommand(c *Ctx) {
 		c.Err("ERR The specified key does not exist")
 		return
 	}
-	s, isStr := v.(string)
+	s, isStr := viewString(v)
 	if !isStr {
 		c.WrongType()
 		return
@@ -234,17 +237,19 @@ func pfdebugCommand(c *Ctx) {
 		c.Err(ErrNotHLL)
 		return
 	}
-	c.MarkRaw(key)
+	m, _ := c.unshare(key)
+	s = m.view()
 	toDense := func() (string, bool) {
 		if s[4] != hllSparse {
 			return s, false
 		}
-		d := hllSparseToDense([]byte(s))
+		d := hllSparseToDense(m.b)
 		if d == nil {
 			return "", false
 		}
-		storeHLL(c, key, d, 1)
-		return string(d), true
+		m.b = d
+		storeHLL(c, key, m, false, 1)
+		return m.view(), true
 	}
 	switch {
 	case EqualFold(sub, "getreg"):

@@ -8,7 +8,7 @@ import (
 func hllValue(t *testing.T, h *harness, key string) string {
 	t.Helper()
 	v, _, ok := h.store.DBs[h.db].Peek(key)
-	s, isStr := v.(string)
+	s, isStr := asString(v)
 	if !ok || !isStr {
 		t.Fatalf("%s holds %T", key, v)
 	}

@@ -75,7 +75,7 @@ func init() {
 // TypeName is what TYPE (and SCAN's TYPE filter) calls a value's type.
 func TypeName(v any) string {
 	switch v := v.(type) {
-	case string:
+	case string, *mutString:
 		return "string"
 	case Collection:
 		return v.TypeName()
@@ -554,11 +554,7 @@ func objectCommand(c *Ctx) {
 	}
 	switch sub {
 	case "encoding":
-		if _, isStr := v.(string); isStr && c.IsRaw(c.Args[2]) {
-			c.R.BulkString("raw")
-		} else {
-			c.R.BulkString(ObjectEncoding(v))
-		}
+		c.R.BulkString(ObjectEncoding(v))
 	case "freq":
 		if !LFU() {
 			c.Err(errNoLFU)
@@ -585,12 +581,14 @@ func truncate(s string, n int) string {
 
 // ObjectEncoding is the encoding Redis would report for v. Strings follow
 // tryObjectEncoding (an integer that fits 64 bits is "int", up to 44 bytes
-// "embstr", else "raw"; Redis also reports "raw" for strings changed in place by
-// APPEND or SETRANGE, which the caller checks with Ctx.IsRaw). Lists are "listpack"
+// "embstr", else "raw"; a string changed in place by APPEND, SETRANGE, SETBIT,
+// PFADD ... is a mutString, "raw" as in Redis). Lists are "listpack"
 // while they would fit one 8KB listpack (list-max-listpack-size -2, as in
 // Redis 7.2), else "quicklist".
 func ObjectEncoding(v any) string {
 	switch v := v.(type) {
+	case *mutString:
+		return "raw" // changed in place, as Redis' unshared strings
 	case string:
 		if _, ok := parseIntString(v); ok {
 			return "int"

@@ -19,7 +19,7 @@ func lcsCommand(c *Ctx) {
 		if !found {
 			continue
 		}
-		s, ok := v.(string)
+		s, ok := viewString(v)
 		if !ok {
 			c.Err("ERR The specified keys must contain string values")
 			return

@@ -58,8 +58,7 @@ func sortLookup(c *Ctx, pattern []byte, subst string) (string, bool) {
 		}
 		return h.Get(field)
 	}
-	s, ok := v.(string)
-	return s, ok
+	return asString(v) // GET patterns' results may be stored (STORE)
 }
 
 // sortStrtod converts a weight like Redis' SORT: C strtod over the whole

@@ -120,19 +120,27 @@ func xaddCommand(c *Ctx) {
 		trim = s.trimPropagation(&a)
 	}
 	// Propagate the id actually used and an exact trim, as Redis does.
-	prop := make([][]byte, 0, len(c.Args)+4)
-	prop = append(prop, []byte("XADD"), key)
+	// On the stack for the usual few fields (Propagate keeps nothing).
+	var stack [16][]byte
+	var idBuf [44]byte
+	prop := stack[:0]
+	prop = append(prop, wordXADD, key)
 	if a.noMkStream {
-		prop = append(prop, []byte("NOMKSTREAM"))
+		prop = append(prop, wordNOMKSTREAM)
 	}
 	for _, t := range trim {
 		prop = append(prop, []byte(t))
 	}
-	prop = append(prop, id.Append(nil))
+	prop = append(prop, id.Append(idBuf[:0]))
 	prop = append(prop, c.Args[fieldPos:]...)
 	c.Propagate(prop...)
 	c.Signal(string(key))
 }
+
+var (
+	wordXADD       = []byte("XADD")
+	wordNOMKSTREAM = []byte("NOMKSTREAM")
+)
 
 func xlenCommand(c *Ctx) {
 	s, ok := getStream(c, c.Args[1], false)

@@ -3,7 +3,6 @@ package commands
 import (
 	"math"
 	"strconv"
-	"strings"
 )
 
 func init() {
@@ -79,13 +78,15 @@ var (
 )
 
 // getString looks key up as a string: ok false with a reply already written
-// when it holds another type.
+// when it holds another type. s is a view of a value changed in place
+// (viewString): the caller replies or computes with it, and copies it to
+// keep it beyond a change of the key.
 func getString(c *Ctx, key []byte) (s string, found, ok bool) {
 	v, found := c.Lookup(key)
 	if !found {
 		return "", false, true
 	}
-	s, isStr := v.(string)
+	s, isStr := viewString(v)
 	if !isStr {
 		c.WrongType()
 		return "", true, false
@@ -394,7 +395,7 @@ func mgetCommand(c *Ctx) {
 	c.R.Array(len(c.Args) - 1)
 	for _, key := range c.Args[1:] {
 		v, found := c.Lookup(key)
-		s, isStr := v.(string)
+		s, isStr := viewString(v)
 		replyString(c, s, found && isStr)
 	}
 }
@@ -417,8 +418,9 @@ func appendCommand(c *Ctx) {
 		c.Err(ErrStringTooLong)
 		return
 	}
-	c.Put(key, old+string(tail), true)
-	c.MarkRaw(key)
+	m, _ := c.unshare(key) // a string: getString said so
+	m.b = append(m.b, tail...)
+	c.changedInPlace(key, m)
 	c.Dirty(1)
 	c.Notify(NotifyString, "append", key)
 	c.R.Int(int64(total))
@@ -487,32 +489,24 @@ func setrangeCommand(c *Ctx) {
 		c.Err(ErrStringTooLong)
 		return
 	}
-	off := int(offset)
-	end := off + len(val)
-	var b strings.Builder
-	b.Grow(max(len(old), end))
-	if off <= len(old) {
-		b.WriteString(old[:off])
-	} else {
-		b.WriteString(old)
-		for pad := off - len(old); pad > 0; {
-			n := min(pad, len(zeros))
-			b.Write(zeros[:n])
-			pad -= n
-		}
+	end := int(offset) + len(val)
+	if !found {
+		b := make([]byte, end)
+		copy(b[offset:], val)
+		c.Put(key, newMutString(b), false)
+		c.Dirty(1)
+		c.Notify(NotifyString, "setrange", key)
+		c.R.Int(int64(end))
+		return
 	}
-	b.Write(val)
-	if end < len(old) {
-		b.WriteString(old[end:])
-	}
-	c.Put(key, b.String(), found)
-	c.MarkRaw(key)
+	m, _ := c.unshare(key) // a string: getString said so
+	m.grow(end)
+	copy(m.b[offset:], val)
+	c.changedInPlace(key, m)
 	c.Dirty(1)
 	c.Notify(NotifyString, "setrange", key)
-	c.R.Int(int64(b.Len()))
+	c.R.Int(int64(len(m.b)))
 }
-
-var zeros [4096]byte
 
 // incrDecr adds incr to the integer at key (0 if missing), keeping its TTL.
 func incrDecr(c *Ctx, incr int64) {

@@ -271,6 +271,9 @@ func writeEntry(c *Ctx, e zEntry, withscores bool) {
 func zaddCommand(c *Ctx)    { zaddGeneric(c, false) }
 func zincrbyCommand(c *Ctx) { zaddGeneric(c, true) }
 
+// zaddOpts are ZADD's flags.
+type zaddOpts struct{ nx, xx, gt, lt, ch, incr bool }
+
 func zaddGeneric(c *Ctx, incr bool) {
 	args := c.Args
 	key := args[1]
@@ -324,6 +327,15 @@ loop:
 		}
 		scores = append(scores, f)
 	}
+	zaddApply(c, key, zaddOpts{nx, xx, gt, lt, ch, incr}, scores, args[idx:], 2)
+}
+
+// zaddApply is ZADD once the arguments are parsed: the member of scores[j]
+// is elems[stride*j+stride-1] (ZADD's score-member pairs, GEOADD's
+// longitude-latitude-member triples, whose scores come from the positions
+// without a round trip through text).
+func zaddApply(c *Ctx, key []byte, o zaddOpts, scores []float64, elems [][]byte, stride int) {
+	nx, xx, gt, lt, ch, incr := o.nx, o.xx, o.gt, o.lt, o.ch, o.incr
 	z, ok := getZSet(c, key, true)
 	if !ok {
 		return
@@ -336,9 +348,9 @@ loop:
 		c.Put(key, z, false)
 	}
 	if z != nil {
-		for j := 0; j < elements; j++ {
+		for j := range scores {
 			s := scores[j]
-			member := args[idx+2*j+1]
+			member := elems[stride*j+stride-1]
 			cur, exists := z.ScoreBytes(member)
 			if exists {
 				if nx {

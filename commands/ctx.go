@@ -248,21 +248,6 @@ func (c *Ctx) SetExpire(key []byte, at int64) { c.DB.setExpire(string(key), at) 
 // Persist removes the TTL; reports whether there was one.
 func (c *Ctx) Persist(key []byte) bool { return c.DB.persist(string(key)) }
 
-// MarkRaw records that key's string was modified in place (APPEND,
-// SETRANGE), which OBJECT ENCODING reports as "raw" like Redis.
-func (c *Ctx) MarkRaw(key []byte) {
-	if c.DB.raw == nil {
-		c.DB.raw = map[string]struct{}{}
-	}
-	c.DB.raw[string(key)] = struct{}{}
-}
-
-// IsRaw reports whether MarkRaw applies to key's current value.
-func (c *Ctx) IsRaw(key []byte) bool {
-	_, ok := c.DB.raw[string(key)]
-	return ok
-}
-
 // SetExpireIn and SignalIn act on another database (MOVE, COPY ... DB).
 func (c *Ctx) SetExpireIn(db *DB, key []byte, at int64) { db.setExpire(string(key), at) }
 func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{DB: db.ID, Key: key}) }

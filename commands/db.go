@@ -41,14 +41,14 @@ func (db *DB) touch(key string, all bool) {
 }
 
 // DB is one logical database: keys to values plus the keys that carry a TTL.
-// Values are string (immutable) or a Collection (*List, ...).
+// Values are string (immutable), *mutString (a string changed in place) or a
+// Collection (*List, ...).
 type DB struct {
 	ID      int
 	keys    map[string]any
-	expires map[string]int64    // absolute unix ms
-	gen     uint64              // renewed by flush, so a snapshot knows its maps are frozen
-	raw     map[string]struct{} // strings modified in place (OBJECT ENCODING raw)
-	access  accessTable         // last access times (OBJECT IDLETIME), node-local
+	expires map[string]int64 // absolute unix ms
+	gen     uint64           // renewed by flush, so a snapshot knows its maps are frozen
+	access  accessTable      // last access times (OBJECT IDLETIME), node-local
 	store   *Store
 	used    int64            // accounted bytes of the keys (memacct.go)
 	csize   map[string]int64 // accounted bytes of each collection key
@@ -126,9 +126,6 @@ func (db *DB) set(key string, v any) {
 	old, had := db.keys[key]
 	db.account(key, old, had, v)
 	db.keys[key] = v
-	if len(db.raw) > 0 {
-		delete(db.raw, key)
-	}
 }
 
 func (db *DB) del(key string) bool {
@@ -136,7 +133,7 @@ func (db *DB) del(key string) bool {
 	if !ok {
 		return false
 	}
-	if s, ok := old.(string); ok && len(s) >= BigValue {
+	if s, ok := viewString(old); ok && len(s) >= BigValue {
 		bigFreed.Add(int64(len(s)))
 	}
 	db.touch(key, false)
@@ -145,9 +142,6 @@ func (db *DB) del(key string) bool {
 	db.unaccount(key, old)
 	delete(db.keys, key)
 	delete(db.expires, key)
-	if len(db.raw) > 0 {
-		delete(db.raw, key)
-	}
 	db.access.remove(key)
 	return true
 }
@@ -184,7 +178,6 @@ func (db *DB) flushQuiet() {
 	db.gen = db.store.genSeq
 	db.keys = map[string]any{}
 	db.expires = map[string]int64{}
-	db.raw = nil
 	db.access = newAccessTable()
 	db.used, db.csize = 0, nil
 }
@@ -214,7 +207,6 @@ func swapContents(a, b *DB) {
 	}
 	a.keys, b.keys = b.keys, a.keys
 	a.expires, b.expires = b.expires, a.expires
-	a.raw, b.raw = b.raw, a.raw
 	a.gen, b.gen = b.gen, a.gen
 	a.access, b.access = b.access, a.access
 	a.used, b.used = b.used, a.used

@@ -80,7 +80,7 @@ func (d *digester) key(db int, key string, v any, expireAt int64) [20]byte {
 	b := d.buf[:0]
 	b = binary.BigEndian.AppendUint32(b, uint32(db))
 	switch v := v.(type) {
-	case string:
+	case string, *mutString:
 		b = appendDigestString(b, "string")
 	case Collection:
 		b = appendDigestString(b, v.TypeName())
@@ -94,6 +94,8 @@ func (d *digester) key(db int, key string, v any, expireAt int64) [20]byte {
 	switch v := v.(type) {
 	case string:
 		d.buf = appendDigestString(d.buf, v)
+	case *mutString:
+		d.buf = appendDigestString(d.buf, v.view())
 	case *List:
 		d.list(v)
 	case *Hash:

@@ -16,6 +16,8 @@ func DumpValue(v any) []byte {
 	switch v := v.(type) {
 	case string:
 		return rdb.DumpString(v)
+	case *mutString:
+		return rdb.DumpString(v.view())
 	case *List:
 		return rdb.DumpList(v.Len(), v.At)
 	case *Hash:

@@ -341,18 +341,24 @@ func hllSparseSet(b []byte, index int, count uint8) ([]byte, int) {
 		return hllPromote(b, index, count)
 	}
 	newLen := len(b) + delta
-	out := make([]byte, 0, newLen+3)
-	out = append(out, b[:p]...)
-	out = append(out, seq...)
-	if next := p + oldlen; next < end {
-		out = append(out, b[next:]...)
+	// The value becomes b[:p] + seq + the opcodes after the old one, cut or
+	// zero-padded to newLen: a truncated final XZERO makes Redis's length
+	// arithmetic drop a byte, and the same arithmetic keeps even a corrupted
+	// value byte-identical.
+	tail := min(p+oldlen, end)
+	size := p + len(seq) + end - tail
+	if n := max(size, newLen); n > cap(b) {
+		// Room for more opcodes, as sdsMakeRoomFor leaves, so that the next
+		// splices happen in place.
+		grown := make([]byte, len(b), max(n, min(2*n, hllSparseMaxLen+8)))
+		copy(grown, b)
+		b = grown
 	}
-	// A truncated final XZERO makes Redis's length arithmetic drop a byte;
-	// the same arithmetic keeps even a corrupted value byte-identical.
-	for len(out) < newLen {
-		out = append(out, 0)
-	}
-	return hllSparseMerge(out[:newLen], prev), 1
+	b = b[:max(size, newLen)]
+	copy(b[p+len(seq):], b[tail:end])
+	copy(b[p:], seq)
+	clear(b[size:])
+	return hllSparseMerge(b[:newLen], prev), 1
 }
 
 // hllSparseMerge is Step 4 of Redis's hllSparseSet: starting at the opcode

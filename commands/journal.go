@@ -30,13 +30,11 @@ type undoStep struct {
 	v       any
 	expire  int64
 	existed bool
-	raw     bool
 
 	swapped *DB  // a SWAPDB of db and swapped: undone by swapping again
-	flushed bool // a flush: keys, expires, raw and gen below are the old ones
+	flushed bool // a flush: keys, expires and gen below are the old ones
 	keys    map[string]any
 	expires map[string]int64
-	rawMap  map[string]struct{}
 	gen     uint64
 	used    int64
 	csize   map[string]int64
@@ -65,7 +63,6 @@ func (j *Journal) save(db *DB, key string) {
 		st.existed = true
 		st.v = cloneValue(v)
 		st.expire = db.expires[key]
-		_, st.raw = db.raw[key]
 	}
 	j.undo = append(j.undo, st)
 }
@@ -76,7 +73,7 @@ func (j *Journal) saveFlush(db *DB) {
 	if j == nil {
 		return
 	}
-	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, rawMap: db.raw, gen: db.gen,
+	j.undo = append(j.undo, undoStep{db: db, flushed: true, keys: db.keys, expires: db.expires, gen: db.gen,
 		used: db.used, csize: db.csize})
 }
 
@@ -122,11 +119,10 @@ func (j *Journal) undoFrom(mark int) {
 			continue
 		}
 		if st.flushed {
-			db.keys, db.expires, db.raw, db.gen = st.keys, st.expires, st.rawMap, st.gen
+			db.keys, db.expires, db.gen = st.keys, st.expires, st.gen
 			db.used, db.csize = st.used, st.csize
 			continue
 		}
-		delete(db.raw, st.key)
 		if cur, ok := db.keys[st.key]; ok {
 			db.unaccount(st.key, cur)
 		}
@@ -142,12 +138,6 @@ func (j *Journal) undoFrom(mark int) {
 			db.expires[st.key] = st.expire
 		} else {
 			delete(db.expires, st.key)
-		}
-		if st.raw {
-			if db.raw == nil {
-				db.raw = map[string]struct{}{}
-			}
-			db.raw[st.key] = struct{}{}
 		}
 	}
 	j.store.SettleMemory()

@@ -64,16 +64,19 @@ func (db *DB) accounted(key string, v any) int64 {
 }
 
 func stringAcct(key, v string) int64 {
-	n := sdsAlloc(len(key), true) + dictEntrySize
+	return int64(sdsAlloc(len(key), true)+dictEntrySize) + stringValueAcct(v)
+}
+
+// stringValueAcct is what a string value adds to its key; a mutString is
+// counted the same way, from its current bytes.
+func stringValueAcct(v string) int64 {
 	switch {
 	case looksInt(v):
-		n += valueSize(v, 0) // parses it: a long, or a string after all
+		return int64(valueSize(v, 0)) // parses it: a long, or a string after all
 	case len(v) <= 44:
-		n += jeSize(robjSize + 3 + len(v) + 1)
-	default:
-		n += robjSize + sdsAlloc(len(v), false)
+		return int64(jeSize(robjSize + 3 + len(v) + 1))
 	}
-	return int64(n)
+	return int64(robjSize + sdsAlloc(len(v), false))
 }
 
 // looksInt is a quick, allocation-free test that s may be an integer
@@ -193,6 +196,8 @@ func (s *Store) RecountMemory() {
 // over the value for bigger ones, so a write's bookkeeping is bounded.
 func collectionAcct(v any) int64 {
 	switch v := v.(type) {
+	case *mutString:
+		return stringValueAcct(v.view())
 	case *List:
 		n := v.Len()
 		if n == 0 {

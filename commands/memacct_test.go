@@ -26,6 +26,9 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 		{"zrem", "z%d", "m%d"}, {"xadd", "x%d", "*", "f", "v%d"}, {"incr", "n%d"}, {"rename", "k%d", "k%d"},
 		{"sunionstore", "s%d", "s%d", "s%d"}, {"copy", "h%d", "hc%d"}, {"expire", "k%d", "100"},
 		{"rename", "h%d", "h%d"}, {"rename", "hc%d", "k%d"}, {"move", "h%d", "1"}, {"hincrby", "h%d", "n", "1"},
+		// values changed in place
+		{"setbit", "k%d", "%d", "1"}, {"setrange", "k%d", "%d", "abc"}, {"pfadd", "p%d", "e%d", "f%d"},
+		{"bitfield", "k%d", "incrby", "u8", "%d", "7"}, {"copy", "k%d", "kc%d"}, {"pfmerge", "p%d", "p%d"},
 	}
 	for i := 0; i < 3000; i++ {
 		op := ops[rng.IntN(len(ops))]

@@ -80,6 +80,9 @@ func sampled(n, samples int, size func(i int) int) int {
 }
 
 func valueSize(v any, samples int) int {
+	if m, ok := v.(*mutString); ok {
+		v = m.view()
+	}
 	switch v := v.(type) {
 	case string:
 		if _, ok := parseIntString(v); ok { // kept as a long

@@ -362,10 +362,54 @@ func FormatLongDouble(f *big.Float) string {
 	return s
 }
 
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parsePlainDecimal is ParseFloat's fast path for what scores and
+// coordinates mostly look like: an optional '-', digits, and optionally a
+// '.' followed by digits, with at most 15 digits in all. The digits then
+// make an integer below 2^53 and the divisor a power of ten that float64
+// holds exactly, so one division rounds correctly, as strtod does
+// (Clinger's fast path). ok is false for anything else.
+func parsePlainDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		i, neg = 1, true
+	}
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(b); i++ {
+		ch := b[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			mant = mant*10 + uint64(ch-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case ch == '.' && !dot && digits > 0:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 || dot && frac == 0 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
 // ParseFloat parses a double like Redis' string2d (strtod): no leading
 // blanks, the whole argument must convert (an embedded NUL does not), no NaN,
 // no overflow to +-HUGE_VAL and no underflow to zero; "inf" is accepted.
 func ParseFloat(b []byte) (float64, bool) {
+	if f, ok := parsePlainDecimal(b); ok {
+		return f, true
+	}
 	if len(b) == 0 || isSpaceC(b[0]) {
 		return 0, false
 	}

@@ -16,6 +16,8 @@ func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 	switch v := v.(type) {
 	case string:
 		buf = resp.AppendCommand(buf, "SET", key, v)
+	case *mutString:
+		buf = resp.AppendCommand(buf, "SET", key, v.view())
 	case Collection:
 		buf = v.AppendRewrite(buf, key)
 	default:
@@ -29,8 +31,11 @@ func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 
 // cloneValue returns a copy of v that later in-place changes to v don't affect.
 func cloneValue(v any) any {
-	if c, ok := v.(Collection); ok {
-		return c.CloneValue()
+	switch v := v.(type) {
+	case Collection:
+		return v.CloneValue()
+	case *mutString:
+		return v.clone()
 	}
-	return v // strings are immutable
+	return v // plain strings are immutable
 }

@@ -61,8 +61,8 @@ func state(s *Store) string {
 		db.Range(func(k string, v any, at int64) bool {
 			var val string
 			switch v := v.(type) {
-			case string:
-				val = v
+			case string, *mutString:
+				val, _ = asString(v)
 			case *List:
 				for i := 0; i < v.Len(); i++ {
 					val += v.At(i) + ","

@@ -419,14 +419,20 @@ func (zsl *zskiplist) insert(score float64, member string) *zslNode {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
 	x := zsl.header
+	// stop is the node the level above stopped at: not less than the new
+	// one, so meeting it again ends a level without comparing members
+	// (long common prefixes make that compare the costly part).
+	var stop *zslNode
 	for i := zsl.level - 1; i >= 0; i-- {
 		if i != zsl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.lv(i).forward; f != nil && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
+		f := x.lv(i).forward
+		for ; f != nil && f != stop && zLess(f.score, f.member, score, member); f = x.lv(i).forward {
 			rank[i] += x.lv(i).span
 			x = f
 		}
+		stop = f
 		update[i] = x
 	}
 	level := zsl.randomLevel()
