@@ -47,6 +47,9 @@ type Options struct {
 	// ElectionTimeout is how long followers wait for the leader before
 	// electing another (default 1s).
 	ElectionTimeout time.Duration
+	// ReadLease lets the leader serve reads without a confirmation round
+	// while a quorum recently accepted its heartbeats (lease.go).
+	ReadLease bool
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
 	TermCheck func(clientAddr string, term uint64, leader string, deadline time.Time) bool
@@ -78,6 +81,7 @@ type Node struct {
 	hadState bool            // Raft state existed at start: a restart, never a join
 	reads    chan chan error // linearizable reads waiting for a confirmation round
 	checker  *termChecker
+	lease    *readLease
 	stop     chan struct{}
 	closed   chan struct{} // the loops are gone (Close after wg.Wait)
 	wg       sync.WaitGroup
@@ -140,6 +144,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
+	n.lease = newReadLease(opts.ReadLease, election)
 	logOut := opts.LogOutput
 	if logOut == nil {
 		logOut = os.Stderr
@@ -192,7 +197,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
 	n.trans = trans
-	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress}
+	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress, accepted: n.accepted}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
 		n.closeStores()
@@ -347,6 +352,7 @@ func (n *Node) Stats() map[string]string {
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
 	st["read_confirmations"] = strconv.FormatInt(n.confirmations.Load(), 10)
+	st["read_lease_hits"] = strconv.FormatInt(n.lease.hits.Load(), 10)
 	return st
 }
 
@@ -360,6 +366,7 @@ func (n *Node) Close() error {
 	if n.raft != nil && n.IsLeader() && !n.soleVoter() {
 		// Hand leadership over first, so a rolling restart costs clients a
 		// transfer instead of an election timeout.
+		n.blockLease()
 		if err := n.raft.LeadershipTransfer().Error(); err != nil {
 			n.log.Warn("leadership transfer before shutdown failed; nothing to do, the other members elect a leader after --raft-election-timeout", "err", err)
 		} else {
