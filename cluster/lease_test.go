@@ -69,9 +69,17 @@ func TestReadRoundsBatch(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); done <- l.LinearizableRead(context.Background()) }()
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(l.reads) < later; time.Sleep(time.Millisecond) {
+	queued := func() int {
+		l.readMu.Lock()
+		defer l.readMu.Unlock()
+		if l.nextRound == nil {
+			return 0
+		}
+		return l.nextRound.readers
+	}
+	for deadline := time.Now().Add(5 * time.Second); queued() < later; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d reads queued", len(l.reads), later)
+			t.Fatalf("%d of %d reads queued", queued(), later)
 		}
 	}
 	release <- struct{}{}

@@ -77,28 +77,31 @@ type Node struct {
 	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *raft.NetworkTransport
 
-	readable atomic.Bool     // leader whose own-term entry has been applied
-	hadState bool            // Raft state existed at start: a restart, never a join
-	reads    chan chan error // linearizable reads waiting for a confirmation round
-	checker  *termChecker
-	lease    *readLease
-	stop     chan struct{}
-	closed   chan struct{} // the loops are gone (Close after wg.Wait)
-	wg       sync.WaitGroup
+	readable  atomic.Bool // leader whose own-term entry has been applied
+	hadState  bool        // Raft state existed at start: a restart, never a join
+	readMu    sync.Mutex
+	nextRound *readRound    // the confirmation round that reads arriving now join
+	readKick  chan struct{} // wakes the verifier: a round has reads
+	checker   *termChecker
+	lease     *readLease
+	stop      chan struct{}
+	closed    chan struct{} // the loops are gone (Close after wg.Wait)
+	wg        sync.WaitGroup
 
-	proposals     chan *proposal // entries waiting to join the next group
-	committing    chan inflight  // groups handed to Raft, in order
-	slots         chan struct{}  // one per group being committed
-	reached       chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
-	applied       chan struct{}  // a group's future resolved (applied or failed)
-	groups        atomic.Int64   // Raft entries proposed by the proposer
-	grouped       atomic.Int64   // connection entries they carried
-	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
-	health        peerHealth
-	progress      followerProgress // followers' last log index, on the leader (progress.go)
-	sizes         groupSizes       // groups by number of entries
-	leaderChanges atomic.Int64     // new leaders this node saw
-	evict         evictor
+	proposals      chan *proposal // entries waiting to join the next group
+	committing     chan inflight  // groups handed to Raft, in order
+	slots          chan struct{}  // one per group being committed
+	reached        chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
+	applied        chan struct{}  // a group's future resolved (applied or failed)
+	groups         atomic.Int64   // Raft entries proposed by the proposer
+	grouped        atomic.Int64   // connection entries they carried
+	confirmations  atomic.Int64   // rounds of leadership confirmation for linearizable reads
+	confirmedReads atomic.Int64   // reads those rounds answered
+	health         peerHealth
+	progress       followerProgress // followers' last log index, on the leader (progress.go)
+	sizes          groupSizes       // groups by number of entries
+	leaderChanges  atomic.Int64     // new leaders this node saw
+	evict          evictor
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -118,7 +121,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret, opts.PeerTLS),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), readKick: make(chan struct{}, 1), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret, opts.PeerTLS),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 
@@ -352,6 +355,7 @@ func (n *Node) Stats() map[string]string {
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
 	st["read_confirmations"] = strconv.FormatInt(n.confirmations.Load(), 10)
+	st["read_confirmed_reads"] = strconv.FormatInt(n.confirmedReads.Load(), 10)
 	st["read_lease_hits"] = strconv.FormatInt(n.lease.hits.Load(), 10)
 	return st
 }
