@@ -50,7 +50,8 @@ type leaseState struct {
 
 type readLease struct {
 	on      atomic.Bool
-	base    time.Time // monotonic origin of the durations below
+	started atomic.Bool // Node.raft is set: heartbeats can come before Open has it
+	base    time.Time   // monotonic origin of the durations below
 	length  time.Duration
 	mu      sync.Mutex
 	acks    map[string]leaseAck
@@ -72,6 +73,9 @@ func (n *Node) SetReadLease(on bool) { n.lease.on.Store(on) }
 // sent at sent, and recomputes how long a quorum vouches for us.
 func (n *Node) accepted(id string, term uint64, sent time.Time) {
 	l := n.lease
+	if !l.started.Load() {
+		return
+	}
 	at := sent.Sub(l.base)
 	l.mu.Lock()
 	defer l.mu.Unlock()

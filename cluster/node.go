@@ -212,6 +212,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.raft = r
+	n.lease.started.Store(true)
 	n.hadState = hasState
 	if !hasState && opts.Join == "" {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: trans.LocalAddr()}}}
