@@ -59,9 +59,11 @@ func TestClusterReadLeaseConfig(t *testing.T) {
 // TestClusterPausedLeaderNeverStale: a client reads one key from the
 // leader in a loop while the leader is stopped (SIGSTOP) until the others
 // have elected a new leader and overwritten the key, then resumed. Every
-// read answered after the resume is the new value or an error, never the
-// old value: by default (confirmation rounds) and with the read lease,
-// whose clock (monotonic) keeps counting while the process is stopped.
+// read sent after the overwrite was acknowledged gets the new value or an
+// error, never the old value: by default (confirmation rounds) and with the
+// read lease, whose clock (monotonic) keeps counting while the process is
+// stopped. (The read in flight when the leader stopped began before the
+// overwrite, so it may return either value.)
 func TestClusterPausedLeaderNeverStale(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -83,11 +85,9 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 	if err := old.client2().Set(ctx, "k", "old", 0).Err(); err != nil {
 		t.Fatalf("SET on the leader: %v", err)
 	}
-	reader := redis.NewClient(&redis.Options{Addr: old.addr(), Protocol: 2, MaxRetries: -1, PoolSize: 1,
-		ReadTimeout: 15 * time.Second, DisableIdentity: true})
-	t.Cleanup(func() { reader.Close() })
 
 	type read struct {
+		sent time.Time
 		done time.Time
 		val  string
 		err  error
@@ -98,8 +98,7 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
+	readLoop := func(reader *redis.Client) {
 		defer wg.Done()
 		for {
 			select {
@@ -107,15 +106,25 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 				return
 			default:
 			}
+			sent := time.Now()
 			v, err := reader.Get(ctx, "k").Result()
 			mu.Lock()
-			reads = append(reads, read{time.Now(), v, err})
+			reads = append(reads, read{sent, time.Now(), v, err})
 			mu.Unlock()
 			if err != nil {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}
-	}()
+	}
+	// Several readers, so that many reads fall in the moments right after
+	// the resume, before the old leader has heard of the new term.
+	for range 4 {
+		reader := redis.NewClient(&redis.Options{Addr: old.addr(), Protocol: 2, MaxRetries: -1, PoolSize: 1,
+			ReadTimeout: 15 * time.Second, DisableIdentity: true})
+		t.Cleanup(func() { reader.Close() })
+		wg.Add(1)
+		go readLoop(reader)
+	}
 	time.Sleep(300 * time.Millisecond)
 
 	old.pause()
@@ -131,6 +140,7 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 			t.Fatalf("SET on the new leader %s: %v", nl.name(), err)
 		}
 	}
+	acked := time.Now()
 	// Resume at once: the moment a lease, if any were left, would matter.
 	old.cont()
 	resumed := time.Now()
@@ -143,7 +153,7 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 			last = reads[n-1]
 		}
 		mu.Unlock()
-		if last.done.After(resumed) && last.err == nil && last.val == "new" {
+		if last.sent.After(resumed) && last.err == nil && last.val == "new" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -156,14 +166,14 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 	wg.Wait()
 	after, errs := 0, 0
 	for _, r := range reads {
-		if !r.done.After(resumed) {
+		if !r.sent.After(acked) {
 			continue
 		}
 		after++
 		switch {
 		case r.err == nil && r.val == "old":
-			t.Errorf("GET answered %v after the resume returned the old value: a stale read from the deposed leader %s",
-				r.done.Sub(resumed).Round(time.Microsecond), old.name())
+			t.Errorf("GET sent %v after the resume returned the old value: a stale read from the deposed leader %s",
+				r.sent.Sub(resumed).Round(time.Microsecond), old.name())
 		case r.err != nil:
 			errs++
 			if !strings.HasPrefix(r.err.Error(), "TRYAGAIN") {
@@ -171,5 +181,8 @@ func pausedLeaderNeverStale(t *testing.T, c *cluster) {
 			}
 		}
 	}
-	t.Logf("%d reads answered after the resume, %d of them TRYAGAIN", after, errs)
+	if after == 0 {
+		t.Fatal("no read was sent after the overwrite")
+	}
+	t.Logf("%d reads sent after the overwrite, %d of them answered TRYAGAIN", after, errs)
 }
