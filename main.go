@@ -50,7 +50,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		NodeID: cfg.NodeID, RaftAddr: cfg.RaftAddr, RaftAdvertise: cfg.RaftAdvertise, ClientAddr: cfg.ClientAddr,
 		Dir: filepath.Join(cfg.Dir, "raft"), Join: cfg.Join, Logger: cfg.Logger, LogLevel: cfg.LogLevel,
 		ApplyTimeout: cfg.RequestTimeout, TrailingLogs: cfg.RaftTrailingLogs,
-		ElectionTimeout: cfg.ElectionTimeout, ClusterSecret: cfg.ClusterSecret, RaftLog: cfg.RaftLog,
+		ElectionTimeout: cfg.ElectionTimeout, ReadLease: cfg.ReadLease, ClusterSecret: cfg.ClusterSecret, RaftLog: cfg.RaftLog,
 		PeerTLS:   peerTLS(cfg),
 		LogOutput: logOutput, LogJSON: logJSON,
 	}, f)
@@ -113,6 +113,7 @@ func run() error {
 	flag.StringVar(&cfg.TLS.ClientKeyFile, "tls-client-key-file", "", "PEM private key of --tls-client-cert-file")
 	flag.StringVar(&cfg.TLS.AuthClients, "tls-auth-clients", "yes", "yes: TLS clients need a certificate of the CA; optional: checked if given; no: not asked for")
 	tlsCluster := flag.String("tls-cluster", "no", "yes: Raft and node-to-node RESP use mutual TLS with the node certificate and the CA; peers are reached at their TLS port")
+	readLease := flag.String("read-lease", "no", "yes: the leader serves linearizable reads without asking the other nodes while a quorum accepted its heartbeats within the election timeout less a clock-drift margin; trusts clocks and followers' timers (README, Consistency); no: every read batch is confirmed by a quorum")
 	protectedMode := flag.String("protected-mode", "yes", "yes: while no password is set, only loopback clients are served (others get -DENIED), as Redis")
 	flag.StringVar(&cfg.MaxMemory, "maxmemory", "0", "limit on the dataset's memory (Redis units: 100mb, 2gb); 0 means none. Over it, writes that grow memory get -OOM or keys are evicted as --maxmemory-policy says")
 	flag.StringVar(&cfg.MaxMemoryPolicy, "maxmemory-policy", "noeviction", "what to do over maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl")
@@ -152,6 +153,9 @@ func run() error {
 		return err
 	}
 	if cfg.ProtectedMode, err = parseYesNo("protected-mode", *protectedMode); err != nil {
+		return err
+	}
+	if cfg.ReadLease, err = parseYesNo("read-lease", *readLease); err != nil {
 		return err
 	}
 	if err := setupTLS(&cfg); err != nil {

@@ -102,6 +102,7 @@ func (n *Node) TransferLeadership(id string) error {
 		return ErrNotLeader
 	}
 	var f raft.Future
+	n.blockLease()
 	if id == "" {
 		f = n.raft.LeadershipTransfer()
 	} else {

@@ -47,6 +47,9 @@ type Options struct {
 	// ElectionTimeout is how long followers wait for the leader before
 	// electing another (default 1s).
 	ElectionTimeout time.Duration
+	// ReadLease lets the leader serve reads without a confirmation round
+	// while a quorum recently accepted its heartbeats (lease.go).
+	ReadLease bool
 	// TermCheck asks the node at a client address whether its term is term
 	// (see LinearizableRead); nil means RAFT.TERMCHECK over RESP.
 	TermCheck func(clientAddr string, term uint64, leader string, deadline time.Time) bool
@@ -74,31 +77,35 @@ type Node struct {
 	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *raft.NetworkTransport
 
-	readable atomic.Bool     // leader whose own-term entry has been applied
-	hadState bool            // Raft state existed at start: a restart, never a join
-	reads    chan chan error // linearizable reads waiting for a confirmation round
-	checker  *termChecker
-	stop     chan struct{}
-	closed   chan struct{} // the loops are gone (Close after wg.Wait)
-	wg       sync.WaitGroup
+	readable  atomic.Bool // leader whose own-term entry has been applied
+	hadState  bool        // Raft state existed at start: a restart, never a join
+	readMu    sync.Mutex
+	nextRound *readRound    // the confirmation round that reads arriving now join
+	readKick  chan struct{} // wakes the verifier: a round has reads
+	checker   *termChecker
+	lease     *readLease
+	stop      chan struct{}
+	closed    chan struct{} // the loops are gone (Close after wg.Wait)
+	wg        sync.WaitGroup
 
-	proposals     chan *proposal // entries waiting to join the next group
-	committing    chan inflight  // groups handed to Raft, in order
-	slots         chan struct{}  // one per group being committed
-	reached       chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
-	applied       chan struct{}  // a group's future resolved (applied or failed)
-	stages        stageClock     // where proposed groups' time goes
-	answered      atomic.Int64   // proposals the last applied group answered (see holding in propose.go)
-	cycle         atomic.Int64   // moving average of a group's time from Raft to applied, ns
-	groups        atomic.Int64   // Raft entries proposed by the proposer
-	grouped       atomic.Int64   // connection entries they carried
-	confirmations atomic.Int64   // rounds of leadership confirmation for linearizable reads
-	health        peerHealth
-	progress      followerProgress // followers' last log index, on the leader (progress.go)
-	sizes         groupSizes       // groups by number of entries
-	leaderChanges atomic.Int64     // new leaders this node saw
-	evict         evictor
-	awaiting      awaiting // our entries whose results are still to be read
+	proposals      chan *proposal // entries waiting to join the next group
+	committing     chan inflight  // groups handed to Raft, in order
+	slots          chan struct{}  // one per group being committed
+	reached        chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
+	applied        chan struct{}  // a group's future resolved (applied or failed)
+	stages         stageClock     // where proposed groups' time goes
+	answered       atomic.Int64   // proposals the last applied group answered (see holding in propose.go)
+	cycle          atomic.Int64   // moving average of a group's time from Raft to applied, ns
+	groups         atomic.Int64   // Raft entries proposed by the proposer
+	grouped        atomic.Int64   // connection entries they carried
+	confirmations  atomic.Int64   // rounds of leadership confirmation for linearizable reads
+	confirmedReads atomic.Int64   // reads those rounds answered
+	health         peerHealth
+	progress       followerProgress // followers' last log index, on the leader (progress.go)
+	sizes          groupSizes       // groups by number of entries
+	leaderChanges  atomic.Int64     // new leaders this node saw
+	evict          evictor
+	awaiting       awaiting // our entries whose results are still to be read
 }
 
 // Open starts Raft over f. A node with no Raft state and no join target
@@ -118,7 +125,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, err
 	}
 	opts.RaftAdvertise = advertise
-	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), reads: make(chan chan error, 1024), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret, opts.PeerTLS),
+	n := &Node{opts: opts, log: opts.Logger, fsm: f, stop: make(chan struct{}), closed: make(chan struct{}), readKick: make(chan struct{}, 1), checker: newTermChecker(opts.TermCheck, opts.ClusterSecret, opts.PeerTLS),
 		proposals: make(chan *proposal, maxGroupCount), committing: make(chan inflight, maxInFlight),
 		slots: make(chan struct{}, maxInFlight), reached: make(chan struct{}, 1), applied: make(chan struct{}, 1)}
 
@@ -148,6 +155,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
+	n.lease = newReadLease(opts.ReadLease, election)
 	logOut := opts.LogOutput
 	if logOut == nil {
 		logOut = os.Stderr
@@ -200,7 +208,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
 	n.trans = trans
-	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress}
+	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress, accepted: n.accepted}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
 		n.closeStores()
@@ -212,6 +220,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.raft = r
+	n.lease.started.Store(true)
 	n.hadState = hasState
 	if !hasState && opts.Join == "" {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: trans.LocalAddr()}}}
@@ -355,6 +364,8 @@ func (n *Node) Stats() map[string]string {
 	st["group_commits"] = strconv.FormatInt(n.groups.Load(), 10)
 	st["group_commit_entries"] = strconv.FormatInt(n.grouped.Load(), 10)
 	st["read_confirmations"] = strconv.FormatInt(n.confirmations.Load(), 10)
+	st["read_confirmed_reads"] = strconv.FormatInt(n.confirmedReads.Load(), 10)
+	st["read_lease_hits"] = strconv.FormatInt(n.lease.hits.Load(), 10)
 	n.stageStats(st)
 	return st
 }
@@ -369,6 +380,7 @@ func (n *Node) Close() error {
 	if n.raft != nil && n.IsLeader() && !n.soleVoter() {
 		// Hand leadership over first, so a rolling restart costs clients a
 		// transfer instead of an election timeout.
+		n.blockLease()
 		if err := n.raft.LeadershipTransfer().Error(); err != nil {
 			n.log.Warn("leadership transfer before shutdown failed; nothing to do, the other members elect a leader after --raft-election-timeout", "err", err)
 		} else {

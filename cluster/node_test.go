@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,8 @@ type testCluster struct {
 	t     *testing.T
 	net   *chaos.Net
 	nodes []*Node
+	// gate, when set, runs in every term check before it is answered.
+	gate atomic.Pointer[func()]
 }
 
 func freeAddr(t *testing.T, ip string) string {
@@ -82,6 +85,9 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 // that client address directly, unless the partition separates the two.
 func (c *testCluster) termCheck(from string) func(string, uint64, string, time.Time) bool {
 	return func(addr string, term uint64, leader string, deadline time.Time) bool {
+		if g := c.gate.Load(); g != nil {
+			(*g)()
+		}
 		for _, n := range c.nodes {
 			if "client-"+n.ID()+":1" == addr {
 				return c.net.Connected(from, n.ID()) && n.TermCheck(term)

@@ -20,12 +20,20 @@ import (
 type progressTransport struct {
 	*raft.NetworkTransport
 	progress *followerProgress
+	// accepted hears of every AppendEntries a follower accepted in our
+	// term, with when we sent it (the read lease, lease.go).
+	accepted func(id string, term uint64, sent time.Time)
 }
 
 func (t *progressTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	sent := time.Now()
 	err := t.NetworkTransport.AppendEntries(id, target, args, resp)
 	if err == nil {
 		t.progress.note(string(id), resp.LastLog, resp.Success)
+		// Only a success resets the follower's election timer.
+		if resp.Success && resp.Term == args.Term && t.accepted != nil {
+			t.accepted(string(id), args.Term, sent)
+		}
 	}
 	return err
 }

@@ -9,6 +9,7 @@
 #   TESTS=xadd scripts/bench.sh      # XADD stream:<rand> * f v (compare with redis-always)
 #   TESTS=setbit,pfadd scripts/bench.sh
 #   RAFT_LOG=1 ROUNDS=3 scripts/bench.sh  # --raft-log wal vs bolt (below)
+#   READS=1 ROUNDS=5 scripts/bench.sh     # GET on the leader of three (below)
 #
 # evalsha runs a small write script (INCR then PEXPIRE of one key) by its
 # sha; evalsha_ro a read-only one (GET) with EVALSHA_RO. Compare evalsha with
@@ -26,6 +27,14 @@
 # bolt, and redis-server appendfsync always, on TESTS (default set,incr) at
 # PIPELINES with CLIENTS, then one client alone (-c 1 -t set: p50 latency in
 # ms and requests/s). Rounds interleave all servers; ratios are per round.
+#
+# READS=1 compares linearizable reads on a 3-node cluster: its leader with
+# the default confirmation rounds and another 3-node cluster's leader with
+# --read-lease yes, beside one Geomys node and redis-server without
+# persistence, on TESTS (default get) at PIPELINES with CLIENTS; ratios are
+# to redis-server. It ends with each leader's confirmation rounds, the reads
+# they answered and the reads the lease served (RAFT.INFO), and says if a
+# leader lost leadership during the run (its figures are then a follower's).
 #
 # The same-stack peer: uhaha (github.com/tidwall/uhaha's examples/kvdb:
 # redcon + hashicorp/raft + a Raft log store, SET/GET only), built from
@@ -53,6 +62,7 @@ N=${N:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 raft_log_tests=${TESTS:-set,incr} # RAFT_LOG=1 default
+reads_tests=${TESTS:-get}         # READS=1 default
 TESTS=${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,lrange_100,mset}
 # On a shared VM one run of the same test moves by ±30%, Redis' included;
 # with ROUNDS > 1 every figure is the median over rounds, and each ratio the
@@ -215,6 +225,44 @@ raft_log_bench() {
   one_client names ports
 }
 
+reads_bench() {
+  TESTS=$reads_tests
+  start_geomys one; local one=$port
+  start_cluster rounds3; local rounds3=$port
+  start_cluster lease3 --read-lease yes; local lease3=$port
+  start_redis none --appendonly no; local none=$port
+  local ports=("$one" "$rounds3" "$lease3" "$none")
+  echo "requests/s, median of $ROUNDS interleaved rounds (-c $CLIENTS -n $N); ratios are medians of per-round ratios"
+  printf '%-6s %3s %10s %10s %10s %10s %9s %9s %9s\n' test P geomys-1 rounds-3 lease-3 redis-none "1/redis" "r3/redis" "l3/redis"
+  IFS=',' read -ra tests <<<"$TESTS"
+  for p in $PIPELINES; do
+    for t in "${tests[@]}"; do
+      local rows=""
+      for _ in $(seq 1 "$ROUNDS"); do
+        local row="" i
+        for i in "${!ports[@]}"; do row+="$(rps "${ports[$i]}" "$t" "$p") "; done
+        rows+="$row"$'\n'
+      done
+      printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+        function median(a, n,   i, j, x) {
+          for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+          return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+        NF == 4 { n++; for (k = 1; k <= 4; k++) v[k, n] = $k
+          r1[n] = $1/$4; r3[n] = $2/$4; rl[n] = $3/$4 }
+        END { for (k = 1; k <= 4; k++) { for (i = 1; i <= n; i++) c[i] = v[k, i]; m[k] = median(c, n) }
+          printf "%-6s %3s %10.0f %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f\n", t, p,
+            m[1], m[2], m[3], m[4], median(r1, n), median(r3, n), median(rl, n) }'
+    done
+  done
+  local name
+  for name in rounds3 lease3; do
+    local info
+    info=$(redis-cli -p "${!name}" raft.info | tr -d '\r')
+    printf '%-8s %s\n' "$name" "$(grep -E '^(role|read_confirmations|read_confirmed_reads|read_lease_hits):' <<<"$info" | tr '\n' ' ')"
+    grep -q '^role:leader' <<<"$info" || echo "$name: the benchmarked node lost leadership during the run (an overloaded machine misses heartbeats); its figures are partly a follower's"
+  done
+}
+
 start_redis() { # $1 = name, rest = extra args
   local name=$1; shift
   port=$(free_port)
@@ -231,6 +279,10 @@ rps() { # port test pipeline -> requests per second (defined again below with sc
 }
 if [ -n "${RAFT_LOG:-}" ]; then
   raft_log_bench
+  exit 0
+fi
+if [ -n "${READS:-}" ]; then
+  reads_bench
   exit 0
 fi
 

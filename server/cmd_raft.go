@@ -187,6 +187,8 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 	kv("group_commits", rs["group_commits"])
 	kv("group_commit_entries", rs["group_commit_entries"])
 	kv("read_confirmations", rs["read_confirmations"])
+	kv("read_confirmed_reads", rs["read_confirmed_reads"])
+	kv("read_lease_hits", rs["read_lease_hits"])
 	kv("write_stage_groups", rs["write_stage_groups"])
 	for _, st := range []string{"queue", "raft", "store", "commit", "apply", "reply"} {
 		kv("write_stage_"+st+"_usec", rs["write_stage_"+st+"_usec"])

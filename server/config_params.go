@@ -105,6 +105,7 @@ func paramTable(cfg *Config) []*paramDef {
 		pEnum("loglevel", cfg.LogLevel, "debug", "verbose", "notice", "warning"),
 		pMem("proto-max-bulk-len", 1<<20, maxLong, "536870912"), pMem("client-query-buffer-limit", 1<<20, maxLong, "1073741824"),
 		pStr("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+		pBool("read-lease", yesNo(cfg.ReadLease)),
 		pBool("protected-mode", yesNo(cfg.ProtectedMode)), pStr("requirepass", ""), pStr("masterauth", ""), pStr("masteruser", ""),
 		pInt("busy-reply-threshold", 0, maxLong, "5000", "lua-time-limit"),
 		pInt("slowlog-log-slower-than", -1, maxLong, "10000"), pInt("slowlog-max-len", 0, maxLong, "128"),
@@ -209,6 +210,8 @@ func paramTable(cfg *Config) []*paramDef {
 			p.check = checkSave
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
+		case "read-lease":
+			p.apply = func(s *Server, v string) { s.node.SetReadLease(v == "yes") }
 		case "maxmemory", "maxmemory-policy", "maxmemory-samples":
 			p.apply = func(s *Server, _ string) { s.applyMemoryLocked() }
 		default:

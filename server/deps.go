@@ -28,6 +28,9 @@ type Replicator interface {
 	SubmitPrepared(prepare func(sp *fsm.Speculation) []byte) cluster.Pending
 	ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*fsm.Result, error)
 	LinearizableRead(ctx context.Context) error
+	// SetReadLease lets the leader skip the confirmation round while its
+	// heartbeats vouch for it (CONFIG SET read-lease).
+	SetReadLease(on bool)
 	ReadReady(ctx context.Context) error
 	// LogWriteError is the Raft log's write error while it cannot be
 	// written (disk full); nil otherwise.

@@ -77,6 +77,7 @@ func (c *fakeCluster) ApplyPrepared(prepare func(sp *fsm.Speculation) []byte) (*
 }
 
 func (c *fakeCluster) LinearizableRead(context.Context) error { return nil }
+func (c *fakeCluster) SetReadLease(bool)                      {}
 func (c *fakeCluster) ReadReady(context.Context) error        { return nil }
 func (c *fakeCluster) LogWriteError() error                   { return nil }
 func (c *fakeCluster) Evict() bool                            { return false }

@@ -55,6 +55,9 @@ type Config struct {
 	ReadConsistency string
 	// FollowerMode is "proxy" (default) or "redirect".
 	FollowerMode string
+	// ReadLease: the leader serves reads without a confirmation round while
+	// its heartbeats vouch for it (cluster/lease.go); CONFIG SET read-lease.
+	ReadLease bool
 	// ElectionTimeout is Raft's election timeout (default 1s).
 	ElectionTimeout time.Duration
 	// RaftLog is the Raft log store, "wal" or "bolt" (--raft-log).
