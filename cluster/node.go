@@ -94,8 +94,6 @@ type Node struct {
 	reached        chan struct{}  // Raft handed a batch to the FSM (see stagedFSM)
 	applied        chan struct{}  // a group's future resolved (applied or failed)
 	stages         stageClock     // where proposed groups' time goes
-	answered       atomic.Int64   // proposals the last applied group answered (see holding in propose.go)
-	cycle          atomic.Int64   // moving average of a group's time from Raft to applied, ns
 	groups         atomic.Int64   // Raft entries proposed by the proposer
 	grouped        atomic.Int64   // connection entries they carried
 	confirmations  atomic.Int64   // rounds of leadership confirmation for linearizable reads
