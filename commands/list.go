@@ -279,8 +279,13 @@ func (l *List) Clone() *List {
 }
 
 func (l *List) appendRewrite(buf []byte, key string) []byte {
-	for i := 0; i < l.n; i += rewriteBatch {
-		end := min(i+rewriteBatch, l.n)
+	return l.appendRewriteRange(buf, key, 0, l.n)
+}
+
+// appendRewriteRange emits the RPUSHes for elements [from, to).
+func (l *List) appendRewriteRange(buf []byte, key string, from, to int) []byte {
+	for i := from; i < to; i += rewriteBatch {
+		end := min(i+rewriteBatch, to)
 		args := make([]string, 0, 2+end-i)
 		args = append(args, "RPUSH", key)
 		for j := i; j < end; j++ {
