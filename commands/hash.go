@@ -454,7 +454,13 @@ func (h *Hash) AppendRewrite(buf []byte, key string) []byte {
 	if t := h.table(); t != nil {
 		return appendHSets(buf, key, t.ents)
 	}
-	args := make([]string, 0, 2+2*min(rewriteBatch, n))
+	// A snapshot rewrites a million small hashes: their arguments stay on
+	// the stack instead of leaving a slice of garbage each for the GC.
+	var small [2 + 2*8]string
+	args := small[:0]
+	if n > 8 {
+		args = make([]string, 0, 2+2*min(rewriteBatch, n))
+	}
 	args = append(args, "HSET", key)
 	h.Each(func(f, v string) bool {
 		args = append(args, f, v)

@@ -284,9 +284,10 @@ func (l *List) appendRewrite(buf []byte, key string) []byte {
 
 // appendRewriteRange emits the RPUSHes for elements [from, to).
 func (l *List) appendRewriteRange(buf []byte, key string, from, to int) []byte {
+	var stack [2 + rewriteBatch]string // no garbage per key in a snapshot
 	for i := from; i < to; i += rewriteBatch {
 		end := min(i+rewriteBatch, to)
-		args := make([]string, 0, 2+end-i)
+		args := stack[:0]
 		args = append(args, "RPUSH", key)
 		for j := i; j < end; j++ {
 			args = append(args, l.At(j))
