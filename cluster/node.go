@@ -212,7 +212,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		n.closeStores()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached, clock: &n.stages, replied: n.awaiting.has}, logs, bolt, snaps, wrapped)
+	r, err := raft.NewRaft(cfg, stagedFSM{FSM: f, reached: n.reached, clock: &n.stages, replied: n.awaiting.has}, logs, bolt, syncingSnapshots{snaps, opts.Dir}, wrapped)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)

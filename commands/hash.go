@@ -451,7 +451,16 @@ func (h *Hash) AppendRewrite(buf []byte, key string) []byte {
 	if n == 0 {
 		return buf
 	}
-	args := make([]string, 0, 2+2*min(rewriteBatch, n))
+	if t := h.table(); t != nil {
+		return appendHSets(buf, key, t.ents)
+	}
+	// A snapshot rewrites a million small hashes: their arguments stay on
+	// the stack instead of leaving a slice of garbage each for the GC.
+	var small [2 + 2*8]string
+	args := small[:0]
+	if n > 8 {
+		args = make([]string, 0, 2+2*min(rewriteBatch, n))
+	}
 	args = append(args, "HSET", key)
 	h.Each(func(f, v string) bool {
 		args = append(args, f, v)
@@ -462,6 +471,19 @@ func (h *Hash) AppendRewrite(buf []byte, key string) []byte {
 		return true
 	})
 	if len(args) > 2 {
+		buf = resp.AppendCommand(buf, args...)
+	}
+	return buf
+}
+
+// appendHSets emits HSETs of up to rewriteBatch pairs for ents.
+func appendHSets(buf []byte, key string, ents []hashEntry) []byte {
+	args := make([]string, 0, 2+2*min(rewriteBatch, len(ents)))
+	for i := 0; i < len(ents); i += rewriteBatch {
+		args = append(args[:0], "HSET", key)
+		for _, e := range ents[i:min(i+rewriteBatch, len(ents))] {
+			args = append(args, e.field, e.value)
+		}
 		buf = resp.AppendCommand(buf, args...)
 	}
 	return buf

@@ -279,9 +279,15 @@ func (l *List) Clone() *List {
 }
 
 func (l *List) appendRewrite(buf []byte, key string) []byte {
-	for i := 0; i < l.n; i += rewriteBatch {
-		end := min(i+rewriteBatch, l.n)
-		args := make([]string, 0, 2+end-i)
+	return l.appendRewriteRange(buf, key, 0, l.n)
+}
+
+// appendRewriteRange emits the RPUSHes for elements [from, to).
+func (l *List) appendRewriteRange(buf []byte, key string, from, to int) []byte {
+	var stack [2 + rewriteBatch]string // no garbage per key in a snapshot
+	for i := from; i < to; i += rewriteBatch {
+		end := min(i+rewriteBatch, to)
+		args := stack[:0]
 		args = append(args, "RPUSH", key)
 		for j := i; j < end; j++ {
 			args = append(args, l.At(j))

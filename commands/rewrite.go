@@ -23,6 +23,11 @@ func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {
 	default:
 		panic("rewrite: unknown value type")
 	}
+	return appendExpireAt(buf, key, expireAt)
+}
+
+// appendExpireAt appends the PEXPIREAT of a key with a TTL.
+func appendExpireAt(buf []byte, key string, expireAt int64) []byte {
 	if expireAt > 0 {
 		buf = resp.AppendCommand(buf, "PEXPIREAT", key, strconv.FormatInt(expireAt, 10))
 	}

@@ -506,7 +506,8 @@ func (s *Set) Encoding() string {
 
 // AppendRewrite emits SADD key m ... in batches of rewriteBatch members.
 func (s *Set) AppendRewrite(buf []byte, key string) []byte {
-	args := make([]string, 0, 2+rewriteBatch)
+	var stack [2 + rewriteBatch]string // no garbage per key in a snapshot
+	args := stack[:0]
 	args = append(args, "SADD", key)
 	s.Each(func(m string) bool {
 		args = append(args, m)

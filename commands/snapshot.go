@@ -3,6 +3,7 @@ package commands
 import (
 	"iter"
 	"maps"
+	"math"
 	"strconv"
 	"unsafe"
 
@@ -27,6 +28,11 @@ type Snapshot struct {
 	next   func() (string, any, bool)
 	stop   func()
 	tail   []pendingKey // saved keys the walk never met (deleted meanwhile)
+	tailDB int          // db of the last tail key written, -1 before the first
+	// part is the big value being dumped piece by piece, if any; pending is
+	// the rest of it, dumped at once by a change to it between two pieces.
+	part    *partial
+	pending []byte
 	// live holds the keys of the db being walked that were written from the
 	// live map: their dumped value is already the point-in-time one, so later
 	// changes need no before-image, and a key the map yields twice (deleted
@@ -53,7 +59,7 @@ type pendingKey struct {
 
 // BeginSnapshot starts a dump of the current state. Only one runs at a time.
 func (s *Store) BeginSnapshot() *Snapshot {
-	sn := &Snapshot{store: s}
+	sn := &Snapshot{store: s, tailDB: -1}
 	for i, db := range s.DBs {
 		sn.maps[i] = db.keys
 		sn.exps[i] = db.expires
@@ -88,6 +94,12 @@ func (sn *Snapshot) save(db *DB, key string) {
 	if db.gen != sn.gens[id] {
 		return // the db was flushed after Begin: the captured map is frozen
 	}
+	if p := sn.part; p != nil && p.live && p.db == id && p.key == key {
+		// The value is about to change under the dump: write the rest as it
+		// is now. The key is in live already, so this happens once.
+		sn.pending = sn.continuePart(sn.pending, math.MaxInt)
+		return
+	}
 	if id < sn.db {
 		return // that db is fully dumped already
 	}
@@ -112,9 +124,19 @@ func (sn *Snapshot) save(db *DB, key string) {
 // Next appends the RESP rewrite of up to max more keys to buf. It reports
 // false once everything has been written.
 func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
+	buf = append(buf, sn.pending...)
+	sn.pending = nil
 	for n := 0; n < max; {
+		if sn.part != nil {
+			return sn.continuePart(buf, pieceElems), true
+		}
 		if sn.db >= NumDBs {
-			return sn.flushTail(buf), false
+			if len(sn.tail) == 0 {
+				return buf, false
+			}
+			buf = sn.nextTail(buf)
+			n++
+			continue
 		}
 		if sn.next == nil {
 			sn.next, sn.stop = iter.Pull2(maps.All(sn.maps[sn.db]))
@@ -138,32 +160,31 @@ func (sn *Snapshot) Next(buf []byte, max int) ([]byte, bool) {
 			continue
 		}
 		expireAt := sn.exps[sn.db][key]
+		live := true
 		if b, ok := sn.saved[sn.db][key]; ok {
 			if !b.existed || b.emitted {
 				continue
 			}
 			b.emitted = true
-			v, expireAt = b.v, b.expireAt
+			v, expireAt, live = b.v, b.expireAt, false
 		} else {
 			sn.live[key] = struct{}{}
 		}
-		buf = sn.appendRewrite(buf, key, v, expireAt)
+		buf = sn.appendValue(buf, sn.db, key, v, expireAt, live)
 		n++
 	}
 	return buf, true
 }
 
-func (sn *Snapshot) flushTail(buf []byte) []byte {
-	db := -1
-	for _, p := range sn.tail {
-		if p.db != db {
-			db = p.db
-			buf = appendSelect(buf, db)
-		}
-		buf = sn.appendRewrite(buf, p.key, p.b.v, p.b.expireAt)
+// nextTail appends the next saved key the walk never met.
+func (sn *Snapshot) nextTail(buf []byte) []byte {
+	p := sn.tail[0]
+	sn.tail = sn.tail[1:]
+	if p.db != sn.tailDB {
+		sn.tailDB = p.db
+		buf = appendSelect(buf, p.db)
 	}
-	sn.tail = nil
-	return buf
+	return sn.appendValue(buf, p.db, p.key, p.b.v, p.b.expireAt, false)
 }
 
 func appendSelect(buf []byte, db int) []byte {

@@ -60,11 +60,16 @@ func (z *ZSet) Clone() *ZSet {
 // AppendRewrite emits ZADD key score member ... in batches of rewriteBatch
 // pairs; scores use %.17g (or inf/-inf), which reads back exactly.
 func (z *ZSet) AppendRewrite(buf []byte, key string) []byte {
-	n := z.Len()
+	return z.appendRewriteRange(buf, key, 0, z.Len())
+}
+
+// appendRewriteRange emits the ZADDs for ranks [from, to).
+func (z *ZSet) appendRewriteRange(buf []byte, key string, from, to int) []byte {
+	n := to - from
 	args := make([][]byte, 0, 2+2*min(n, rewriteBatch))
 	var scratch []byte
 	i := 0
-	z.Range(0, n, false, func(e zEntry) {
+	z.Range(from, to, false, func(e zEntry) {
 		if i%rewriteBatch == 0 {
 			args = append(args[:0], []byte("ZADD"), []byte(key))
 			scratch = scratch[:0]

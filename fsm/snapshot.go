@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -67,6 +68,7 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 		s.sn.Refs = s.sn.Refs[:0]
 		buf, more = s.sn.Next(buf[:0], snapshotChunk)
 		s.f.mu.Unlock()
+		runtime.Gosched()
 		if !more {
 			buf = appendFunctionLoads(buf, s.libraries)
 			buf = appendMemberNotes(buf, s.members)
