@@ -191,6 +191,18 @@ one_client() {
   rm -f "$lat"
 }
 
+# round_rows test pipeline port...: ROUNDS lines, each the requests/s of
+# every port in turn (one interleaved round).
+round_rows() {
+  local t=$1 p=$2 _ port row
+  shift 2
+  for _ in $(seq 1 "$ROUNDS"); do
+    row=""
+    for port in "$@"; do row+="$(rps "$port" "$t" "$p") "; done
+    echo "$row"
+  done
+}
+
 raft_log_bench() {
   TESTS=$raft_log_tests
   start_geomys wal1 --raft-log wal; local wal1=$port
@@ -204,13 +216,7 @@ raft_log_bench() {
   IFS=',' read -ra tests <<<"$TESTS"
   for p in $PIPELINES; do
     for t in "${tests[@]}"; do
-      local rows=""
-      for _ in $(seq 1 "$ROUNDS"); do
-        local row="" i
-        for i in "${!ports[@]}"; do row+="$(rps "${ports[$i]}" "$t" "$p") "; done
-        rows+="$row"$'\n'
-      done
-      printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" '
         function median(a, n,   i, j, x) {
           for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
           return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
@@ -237,13 +243,7 @@ reads_bench() {
   IFS=',' read -ra tests <<<"$TESTS"
   for p in $PIPELINES; do
     for t in "${tests[@]}"; do
-      local rows=""
-      for _ in $(seq 1 "$ROUNDS"); do
-        local row="" i
-        for i in "${!ports[@]}"; do row+="$(rps "${ports[$i]}" "$t" "$p") "; done
-        rows+="$row"$'\n'
-      done
-      printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" '
         function median(a, n,   i, j, x) {
           for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
           return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
@@ -340,15 +340,9 @@ printf '%-11s %3s %12s %12s %12s %12s %9s %9s%s\n' test P geomys redis-always re
 IFS=',' read -ra tests <<<"$TESTS"
 for p in $PIPELINES; do
   for t in "${tests[@]}"; do
-    rows=""
-    for _ in $(seq 1 "$ROUNDS"); do
-      rows+="$(rps "$geomys" "$t" "$p") $(rps "$always" "$t" "$p") $(rps "$everysec" "$t" "$p") $(rps "$none" "$t" "$p")"
-      if [ -n "$peer" ] && [ "$t" = set ]; then
-        rows+=" $(rps "$geomys3" "$t" "$p") $(rps "$uhaha1" "$t" "$p") $(rps "$uhaha3" "$t" "$p")"
-      fi
-      rows+=$'\n'
-    done
-    printf '%s' "$rows" | awk -v t="$t" -v p="$p" '
+    servers=("$geomys" "$always" "$everysec" "$none")
+    if [ -n "$peer" ] && [ "$t" = set ]; then servers+=("$geomys3" "$uhaha1" "$uhaha3"); fi
+    round_rows "$t" "$p" "${servers[@]}" | awk -v t="$t" -v p="$p" '
       function median(a, n,   i, j, x) { # insertion sort, then the middle
         for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
         return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
