@@ -463,17 +463,10 @@ func (h *Hash) AppendRewrite(buf []byte, key string) []byte {
 	}
 	args = append(args, "HSET", key)
 	h.Each(func(f, v string) bool {
-		args = append(args, f, v)
-		if len(args) == 2+2*rewriteBatch {
-			buf = resp.AppendCommand(buf, args...)
-			args = args[:2]
-		}
+		buf, args = emitFull(buf, append(args, f, v), 2+2*rewriteBatch)
 		return true
 	})
-	if len(args) > 2 {
-		buf = resp.AppendCommand(buf, args...)
-	}
-	return buf
+	return emitRest(buf, args)
 }
 
 // appendHSets emits HSETs of up to rewriteBatch pairs for ents.

@@ -10,6 +10,24 @@ import (
 // AOF_REWRITE_ITEMS_PER_CMD.
 const rewriteBatch = 64
 
+// emitFull emits a rewritten command once its arguments (name and key, then
+// elements) number full, and keeps the name and key for the next one.
+func emitFull(buf []byte, args []string, full int) ([]byte, []string) {
+	if len(args) >= full {
+		buf = resp.AppendCommand(buf, args...)
+		args = args[:2]
+	}
+	return buf, args
+}
+
+// emitRest emits the last rewritten command, if it has any element.
+func emitRest(buf []byte, args []string) []byte {
+	if len(args) > 2 {
+		buf = resp.AppendCommand(buf, args...)
+	}
+	return buf
+}
+
 // AppendRewrite appends the commands that recreate key with value v (and its
 // absolute expiry, 0 for none) to buf, in a form a stock redis-server loads.
 func AppendRewrite(buf []byte, key string, v any, expireAt int64) []byte {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/geomys/geomys/rdb"
-	"github.com/geomys/geomys/resp"
 )
 
 // Set is an unordered collection of distinct strings, in one of three
@@ -510,17 +509,10 @@ func (s *Set) AppendRewrite(buf []byte, key string) []byte {
 	args := stack[:0]
 	args = append(args, "SADD", key)
 	s.Each(func(m string) bool {
-		args = append(args, m)
-		if len(args) == 2+rewriteBatch {
-			buf = resp.AppendCommand(buf, args...)
-			args = args[:2]
-		}
+		buf, args = emitFull(buf, append(args, m), 2+rewriteBatch)
 		return true
 	})
-	if len(args) > 2 {
-		buf = resp.AppendCommand(buf, args...)
-	}
-	return buf
+	return emitRest(buf, args)
 }
 
 // --- hashSet: the hashtable encoding ---

@@ -1,7 +1,5 @@
 package commands
 
-import "github.com/geomys/geomys/resp"
-
 // pieceElems is how many elements of a big value one lock hold dumps: a
 // million-member sorted set written in one go held writers off for the whole
 // value (seconds); a piece of this size takes about a millisecond.
@@ -100,16 +98,9 @@ func (s *Set) appendRewritePiece(buf []byte, key string, pos, max int) ([]byte, 
 	b := s.ht.b
 	for ; pos < len(b) && n < max; pos++ {
 		for _, e := range b[pos] {
-			args = append(args, e.s)
-			if len(args) == 2+rewriteBatch {
-				buf = resp.AppendCommand(buf, args...)
-				args = args[:2]
-			}
+			buf, args = emitFull(buf, append(args, e.s), 2+rewriteBatch)
 		}
 		n += len(b[pos])
 	}
-	if len(args) > 2 {
-		buf = resp.AppendCommand(buf, args...)
-	}
-	return buf, pos, pos == len(b)
+	return emitRest(buf, args), pos, pos == len(b)
 }
