@@ -191,6 +191,12 @@ one_client() {
   rm -f "$lat"
 }
 
+# awk_median is awk's median(a, n) of a[1..n]: insertion sort, then the middle.
+awk_median='
+  function median(a, n,   i, j, x) {
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+    return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }'
+
 # round_rows test pipeline port...: ROUNDS lines, each the requests/s of
 # every port in turn (one interleaved round).
 round_rows() {
@@ -216,10 +222,7 @@ raft_log_bench() {
   IFS=',' read -ra tests <<<"$TESTS"
   for p in $PIPELINES; do
     for t in "${tests[@]}"; do
-      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" '
-        function median(a, n,   i, j, x) {
-          for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
-          return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" "$awk_median"'
         NF == 5 { n++; for (k = 1; k <= 5; k++) v[k, n] = $k
           r1[n] = $1/$2; r3[n] = $3/$4; rw[n] = $1/$5; rb[n] = $2/$5 }
         END { for (k = 1; k <= 5; k++) { for (i = 1; i <= n; i++) c[i] = v[k, i]; m[k] = median(c, n) }
@@ -243,10 +246,7 @@ reads_bench() {
   IFS=',' read -ra tests <<<"$TESTS"
   for p in $PIPELINES; do
     for t in "${tests[@]}"; do
-      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" '
-        function median(a, n,   i, j, x) {
-          for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
-          return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+      round_rows "$t" "$p" "${ports[@]}" | awk -v t="$t" -v p="$p" "$awk_median"'
         NF == 4 { n++; for (k = 1; k <= 4; k++) v[k, n] = $k
           r1[n] = $1/$4; r3[n] = $2/$4; rl[n] = $3/$4 }
         END { for (k = 1; k <= 4; k++) { for (i = 1; i <= n; i++) c[i] = v[k, i]; m[k] = median(c, n) }
@@ -342,10 +342,7 @@ for p in $PIPELINES; do
   for t in "${tests[@]}"; do
     servers=("$geomys" "$always" "$everysec" "$none")
     if [ -n "$peer" ] && [ "$t" = set ]; then servers+=("$geomys3" "$uhaha1" "$uhaha3"); fi
-    round_rows "$t" "$p" "${servers[@]}" | awk -v t="$t" -v p="$p" '
-      function median(a, n,   i, j, x) { # insertion sort, then the middle
-        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
-        return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+    round_rows "$t" "$p" "${servers[@]}" | awk -v t="$t" -v p="$p" "$awk_median"'
       function ratio(x, y) { return y > 0 ? x/y : 0 }
       NF >= 4 { n++; g[n] = $1; a[n] = $2; e[n] = $3; z[n] = $4
         ra[n] = ratio($1, $2); rz[n] = ratio($1, $4) }
