@@ -9,7 +9,9 @@
 #    test/clients/node/package-lock.json and the applications (Bull, BullMQ,
 #    redlock, rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
 #    installed with `npm ci` when a node_modules is missing or older than its
-#    lock file.
+#    lock file;
+#  - Redis 7.0.15's own Tcl test suite (Debian's source tarball, checked
+#    against its SHA-256) and tclsh, for test/redis_suite_test.go.
 # Installs what it can from Debian's packages and the npm registry; otherwise
 # says in one line what to install.
 set -euo pipefail
@@ -103,4 +105,36 @@ npm_ci() {
 # ioredis and node-redis; Bull, BullMQ, redlock and rate-limiter-flexible.
 npm_ci test/clients/node
 npm_ci test/apps/node
+
+# Redis's own test suite, from the source Debian builds redis-server from.
+redis_src_version=7.0.15
+redis_src_sha256=4b1dc4ee6d622a09fff9c6777191209750fb5e5a725ef78ea012d6eef4c22982
+redis_src_dir="$root/test/.redis-src"
+if ! command -v tclsh >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing tcl for Redis's own test suite" >&2
+    apt_install tcl
+  else
+    echo "missing tclsh: install Debian's tcl and re-run" >&2
+    exit 1
+  fi
+fi
+if [ ! -f "$redis_src_dir/redis-$redis_src_version/tests/test_helper.tcl" ]; then
+  echo "fetching Redis $redis_src_version's test suite (Debian source tarball)" >&2
+  tarball="$(mktemp)"
+  url="http://deb.debian.org/debian/pool/main/r/redis/redis_$redis_src_version.orig.tar.gz"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -m 120 -o "$tarball" "$url"
+  else
+    /usr/bin/python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "$url" "$tarball"
+  fi
+  echo "$redis_src_sha256  $tarball" | sha256sum -c --quiet - || {
+    echo "$url: checksum mismatch" >&2
+    rm -f "$tarball"
+    exit 1
+  }
+  mkdir -p "$redis_src_dir"
+  tar -xzf "$tarball" -C "$redis_src_dir" "redis-$redis_src_version/runtest" "redis-$redis_src_version/tests"
+  rm -f "$tarball"
+fi
 exit 0

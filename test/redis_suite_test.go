@@ -1,0 +1,121 @@
+package test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Redis's own test suite (7.0.15's Tcl units, fetched by
+// scripts/ensure-deps.sh) run against a Geomys node the way Redis runs it
+// against an external server: `runtest --host --port --single unit`. Tests
+// tagged external:skip skip themselves. Every unit below must finish without
+// an exception (one aborts the rest of its unit), and every failing test must
+// be one of knownSuiteFailures, each with the reason Geomys differs.
+
+// suiteUnits are the units run in `make test`: every one Geomys passes or
+// nearly passes, chosen to keep the run within about two minutes.
+var suiteUnits = []string{
+	"unit/type/incr",
+	"unit/type/hash",
+	"unit/bitops",
+	"unit/bitfield",
+	"unit/info-command",
+	"unit/pubsub",
+	"unit/quit",
+}
+
+// knownSuiteFailures maps a test's name to why Geomys answers differently
+// from Redis 7.0 there, on purpose.
+var knownSuiteFailures = map[string]string{
+	// Geomys follows Redis 7.2, which keeps small sets of strings in a
+	// listpack; 7.0 converts them to a hashtable.
+	"SADD, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS basics - regular set": "7.2 set encoding",
+	"SADD a non-integer against an intset":                              "7.2 set encoding",
+	"SADD an integer larger than 64 bits":                               "7.2 set encoding",
+	"SSCAN with encoding hashtable":                                     "7.2 set encoding",
+	// Values live in a Go map: INCR stores a new integer rather than
+	// changing the object DEBUG OBJECT points at.
+	"INCR can modify objects in-place": "no in-place integer objects",
+}
+
+var suiteLine = regexp.MustCompile(`^\[(ok|err|exception|ignore)\]: (.*?)(?: in tests/\S+)?(?: \(\d+ ms\))?$`)
+
+func TestRedisSuite(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join(".redis-src", "redis-7.0.15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "tests", "test_helper.tcl")); err != nil {
+		t.Fatalf("Redis's test suite is missing (%v): run scripts/ensure-deps.sh", err)
+	}
+	if _, err := exec.LookPath("tclsh"); err != nil {
+		t.Fatalf("tclsh is missing: run scripts/ensure-deps.sh")
+	}
+	for _, unit := range suiteUnits {
+		t.Run(strings.ReplaceAll(strings.TrimPrefix(unit, "unit/"), "/", "_"), func(t *testing.T) {
+			n := startNode(t)
+			out := runSuiteUnit(t, root, n.port, unit)
+			ok := 0
+			for _, line := range strings.Split(out, "\n") {
+				m := suiteLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+				if m == nil {
+					continue
+				}
+				switch name := m[2]; m[1] {
+				case "ok":
+					ok++
+					if why, known := knownSuiteFailures[name]; known {
+						t.Logf("%q passes now (listed as a known failure: %s)", name, why)
+					}
+				case "exception":
+					t.Errorf("%s aborted: %s", unit, suiteContext(out, line))
+				case "err":
+					if _, known := knownSuiteFailures[name]; !known {
+						t.Errorf("%s: %s", unit, suiteContext(out, line))
+					}
+				}
+			}
+			if ok == 0 {
+				t.Errorf("%s: no test passed; output:\n%s", unit, out)
+			}
+		})
+	}
+}
+
+// runSuiteUnit runs one unit against the node on port and returns its
+// output without colours. The suite's processes are one group, killed
+// together if the unit overruns.
+func runSuiteUnit(t *testing.T, root string, port int, unit string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "./runtest", "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--single", unit, "--timeout", "60")
+	cmd.Dir = root
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	raw, err := cmd.CombinedOutput()
+	out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(string(raw), "")
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish in time; output:\n%s", unit, out)
+	}
+	if err != nil && !strings.Contains(out, "[err]") && !strings.Contains(out, "[exception]") {
+		t.Fatalf("runtest %s: %v; output:\n%s", unit, err, out)
+	}
+	return out
+}
+
+// suiteContext is a failure's line with the few lines that explain it.
+func suiteContext(out, line string) string {
+	i := strings.Index(out, line)
+	rest := out[i:]
+	lines := strings.SplitN(rest, "\n", 4)
+	return strings.Join(lines[:min(len(lines), 3)], "\n")
+}
