@@ -14,7 +14,7 @@ func init() {
 			Args:    "key member [member ...]", Handler: saddCommand, Noop: saddNoop},
 		&Command{Name: "srem", Keys: "RW delete index=1", Complexity: "O(N) where N is the number of members to be removed.", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Removes one or more members from a set. Deletes the set if the last member was removed.",
-			Args:    "key member [member ...]", Handler: sremCommand},
+			Args:    "key member [member ...]", Handler: sremCommand, Noop: sremNoop},
 		&Command{Name: "smembers", Keys: "RO access index=1", Tips: "nondeterministic_output_order", Complexity: "O(N) where N is the set cardinality.", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Returns all members of a set.",
 			Args:    "key", Handler: smembersCommand},

@@ -21,7 +21,7 @@ func init() {
 			Args:    "key increment member", Handler: zincrbyCommand},
 		&Command{Name: "zrem", Keys: "RW delete index=1", Complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-			Args:    "key member [member ...]", Handler: zremCommand},
+			Args:    "key member [member ...]", Handler: zremCommand, Noop: zremNoop},
 		&Command{Name: "zscore", Keys: "RO access index=1", Complexity: "O(1)", Arity: 3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Returns the score of a member in a sorted set.",
 			Args:    "key member", Handler: zscoreCommand},
