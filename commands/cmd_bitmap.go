@@ -6,7 +6,7 @@ func init() {
 	register(
 		&Command{Name: "setbit", Keys: "RW access update index=1", Complexity: "O(1)", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
 			Summary: "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
-			Args:    "key offset value", Handler: setbitCommand},
+			Args:    "key offset value", Handler: setbitCommand, Noop: setbitNoop},
 		&Command{Name: "getbit", Keys: "RO access index=1", Complexity: "O(1)", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.2.0",
 			Summary: "Returns a bit value by offset.", Args: "key offset", Handler: getbitCommand},
 		&Command{Name: "bitcount", Keys: "RO access index=1", Complexity: "O(N)", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.6.0",

@@ -16,7 +16,7 @@ func init() {
 	register(
 		&Command{Name: "geoadd", Keys: "RW update index=1", Complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.", Arity: -5, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "3.2.0",
 			Summary: "Adds one or more members to a geospatial index. The key is created if it doesn't exist.",
-			Args:    "key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]", Handler: geoaddCommand},
+			Args:    "key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]", Handler: geoaddCommand, Noop: geoaddNoop},
 		&Command{Name: "geodist", Keys: "RO access index=1", Complexity: "O(log(N))", Arity: -4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "3.2.0",
 			Summary: "Returns the distance between two members of a geospatial index.",
 			Args:    "key member1 member2 [M | KM | FT | MI]", Handler: geodistCommand},
@@ -77,18 +77,24 @@ func formatCDouble(f float64) string {
 
 // geoLongLat parses a longitude and a latitude (extractLongLatOrReply).
 func geoLongLat(c *Ctx, args [][]byte) (lon, lat float64, ok bool) {
+	lon, lat, ok = parseLongLat(args)
+	if !ok {
+		lon1, ok1 := ParseFloat(args[0])
+		lat1, ok2 := ParseFloat(args[1])
+		if !ok1 || !ok2 {
+			c.Err(ErrNotFloat)
+		} else {
+			c.Err("ERR invalid longitude,latitude pair " + formatCDouble(lon1) + "," + formatCDouble(lat1))
+		}
+	}
+	return lon, lat, ok
+}
+
+// parseLongLat is geoLongLat without the error.
+func parseLongLat(args [][]byte) (lon, lat float64, ok bool) {
 	lon, ok1 := ParseFloat(args[0])
-	if !ok1 {
-		c.Err(ErrNotFloat)
-		return 0, 0, false
-	}
 	lat, ok2 := ParseFloat(args[1])
-	if !ok2 {
-		c.Err(ErrNotFloat)
-		return 0, 0, false
-	}
-	if lon < geoLongMin || lon > geoLongMax || lat < geoLatMin || lat > geoLatMax {
-		c.Err("ERR invalid longitude,latitude pair " + formatCDouble(lon) + "," + formatCDouble(lat))
+	if !ok1 || !ok2 || lon < geoLongMin || lon > geoLongMax || lat < geoLatMin || lat > geoLatMax {
 		return 0, 0, false
 	}
 	return lon, lat, true
@@ -185,22 +191,8 @@ func replyGeoDistance(r *Reply, d float64) {
 
 func geoaddCommand(c *Ctx) {
 	args := c.Args
-	var nx, xx, ch bool
-	idx := 2
-loop:
-	for ; idx < len(args); idx++ {
-		switch {
-		case EqualFold(args[idx], "nx"):
-			nx = true
-		case EqualFold(args[idx], "xx"):
-			xx = true
-		case EqualFold(args[idx], "ch"):
-			ch = true
-		default:
-			break loop
-		}
-	}
-	if (len(args)-idx)%3 != 0 || idx == len(args) || xx && nx {
+	nx, xx, ch, idx, ok := parseGeoadd(args)
+	if !ok {
 		c.SyntaxErr()
 		return
 	}
@@ -234,6 +226,27 @@ loop:
 }
 
 var wordZADD = []byte("zadd")
+
+// parseGeoadd reads GEOADD's flags and where the positions start; ok is
+// false for a syntax error.
+func parseGeoadd(args [][]byte) (nx, xx, ch bool, idx int, ok bool) {
+	idx = 2
+loop:
+	for ; idx < len(args); idx++ {
+		switch {
+		case EqualFold(args[idx], "nx"):
+			nx = true
+		case EqualFold(args[idx], "xx"):
+			xx = true
+		case EqualFold(args[idx], "ch"):
+			ch = true
+		default:
+			break loop
+		}
+	}
+	ok = (len(args)-idx)%3 == 0 && idx < len(args) && !(xx && nx)
+	return nx, xx, ch, idx, ok
+}
 
 // --- GEOPOS, GEOHASH, GEODIST ---
 

@@ -9,7 +9,7 @@ func init() {
 	register(
 		&Command{Name: "pfadd", Keys: "RW insert index=1", Complexity: "O(1) to add every element.", Arity: -2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Summary: "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
-			Args:    "key [element [element ...]]", Handler: pfaddCommand},
+			Args:    "key [element [element ...]]", Handler: pfaddCommand, Noop: pfaddNoop},
 		// PFCOUNT caches the cardinality it computes in the value, as Redis
 		// does, so a later GET returns Redis's bytes. Redis flags it readonly
 		// yet propagates the cache update (CMD_MAY_REPLICATE); here it is

@@ -9,9 +9,9 @@ import (
 func init() {
 	register(
 		&Command{Name: "del", Keys: "RM delete index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
-			Summary: "Deletes one or more keys.", Args: "key [key ...]", Handler: delCommand},
+			Summary: "Deletes one or more keys.", Args: "key [key ...]", Handler: delCommand, Noop: delNoop},
 		&Command{Name: "unlink", Keys: "RM delete index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
-			Summary: "Asynchronously deletes one or more keys.", Args: "key [key ...]", Handler: delCommand},
+			Summary: "Asynchronously deletes one or more keys.", Args: "key [key ...]", Handler: delCommand, Noop: delNoop},
 		&Command{Name: "exists", Keys: "RO index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys to check.", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Determines whether one or more keys exist.", Args: "key [key ...]", Handler: existsCommand},
 		&Command{Name: "touch", Keys: "RO index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys that will be touched.", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
@@ -20,16 +20,16 @@ func init() {
 		&Command{Name: "type", Keys: "RO index=1", Complexity: "O(1)", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Determines the type of value stored at a key.", Args: "key", Handler: typeCommand},
 		&Command{Name: "expire", Keys: "RW update index=1", Complexity: "O(1)", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
-			Summary: "Sets the expiration time of a key in seconds.", Args: "key seconds [NX | XX | GT | LT]", Handler: expireCommand},
+			Summary: "Sets the expiration time of a key in seconds.", Args: "key seconds [NX | XX | GT | LT]", Handler: expireCommand, Noop: expireNoop},
 		&Command{Name: "pexpire", Keys: "RW update index=1", Complexity: "O(1)", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Summary: "Sets the expiration time of a key in milliseconds.", Args: "key milliseconds [NX | XX | GT | LT]",
-			Handler: pexpireCommand},
+			Handler: pexpireCommand, Noop: expireNoop},
 		&Command{Name: "expireat", Keys: "RW update index=1", Complexity: "O(1)", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
 			Summary: "Sets the expiration time of a key to a Unix timestamp.", Args: "key unix-time-seconds [NX | XX | GT | LT]",
-			Handler: expireatCommand},
+			Handler: expireatCommand, Noop: expireNoop},
 		&Command{Name: "pexpireat", Keys: "RW update index=1", Complexity: "O(1)", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
-			Args:    "key unix-time-milliseconds [NX | XX | GT | LT]", Handler: pexpireatCommand},
+			Args:    "key unix-time-milliseconds [NX | XX | GT | LT]", Handler: pexpireatCommand, Noop: expireNoop},
 		&Command{Name: "ttl", Keys: "RO access index=1", Tips: "nondeterministic_output", Complexity: "O(1)", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Returns the expiration time in seconds of a key.", Args: "key", Handler: ttlCommand},
 		&Command{Name: "pttl", Keys: "RO access index=1", Tips: "nondeterministic_output", Complexity: "O(1)", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
@@ -39,7 +39,7 @@ func init() {
 		&Command{Name: "pexpiretime", Keys: "RO access index=1", Complexity: "O(1)", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
 			Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Args: "key", Handler: pexpiretimeCommand},
 		&Command{Name: "persist", Keys: "RW update index=1", Complexity: "O(1)", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
-			Summary: "Removes the expiration time of a key.", Args: "key", Handler: persistCommand},
+			Summary: "Removes the expiration time of a key.", Args: "key", Handler: persistCommand, Noop: persistNoop},
 		&Command{Name: "keys", Tips: "request_policy:all_shards nondeterministic_output_order", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", Arity: 2, Flags: ReadOnly, Group: "generic", Since: "1.0.0",
 			Summary: "Returns all key names that match a pattern.", Args: "pattern", Handler: keysCommand},
 		&Command{Name: "scan", Tips: "nondeterministic_output request_policy:special", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", Arity: -2, Flags: ReadOnly, Group: "generic", Since: "2.8.0",
@@ -137,8 +137,18 @@ const (
 
 // parseExpireFlags ports parseExtendedExpireArgumentsOrReply.
 func parseExpireFlags(c *Ctx) (int, bool) {
+	flags, msg := expireFlags(c.Args[3:])
+	if msg != "" {
+		c.Err(msg)
+		return 0, false
+	}
+	return flags, true
+}
+
+// expireFlags reads EXPIRE's NX | XX | GT | LT, or the error Redis gives.
+func expireFlags(opts [][]byte) (int, string) {
 	flags := 0
-	for _, opt := range c.Args[3:] {
+	for _, opt := range opts {
 		switch {
 		case EqualFold(opt, "nx"):
 			flags |= expireNX
@@ -149,19 +159,16 @@ func parseExpireFlags(c *Ctx) (int, bool) {
 		case EqualFold(opt, "lt"):
 			flags |= expireLT
 		default:
-			c.Err("ERR Unsupported option " + cString(opt))
-			return 0, false
+			return 0, "ERR Unsupported option " + cString(opt)
 		}
 	}
 	if flags&expireNX != 0 && flags&(expireXX|expireGT|expireLT) != 0 {
-		c.Err("ERR NX and XX, GT or LT options at the same time are not compatible")
-		return 0, false
+		return 0, "ERR NX and XX, GT or LT options at the same time are not compatible"
 	}
 	if flags&expireGT != 0 && flags&expireLT != 0 {
-		c.Err("ERR GT and LT options at the same time are not compatible")
-		return 0, false
+		return 0, "ERR GT and LT options at the same time are not compatible"
 	}
-	return flags, true
+	return flags, ""
 }
 
 // expireGeneric implements EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: basetime
@@ -173,23 +180,15 @@ func expireGeneric(c *Ctx, basetime, unitMs int64, name string) {
 		return
 	}
 	key := c.Args[1]
-	when, ok := ParseInt(c.Args[2])
-	if !ok {
+	when, bad := expireWhen(c.Args[2], basetime, unitMs)
+	switch bad {
+	case expireNotInt:
 		c.Err(ErrNotInt)
 		return
-	}
-	if unitMs == 1000 {
-		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			c.Err(ExpireTimeErr(name))
-			return
-		}
-		when *= 1000
-	}
-	if when > math.MaxInt64-basetime {
+	case expireOverflow:
 		c.Err(ExpireTimeErr(name))
 		return
 	}
-	when += basetime
 	if _, found := c.Lookup(key); !found {
 		c.R.Int(0)
 		return
@@ -217,6 +216,30 @@ func expireGeneric(c *Ctx, basetime, unitMs int64, name string) {
 	c.Propagate(wordPEXPIREAT, key, formatMs(when))
 	c.Notify(NotifyGeneric, "expire", key)
 	c.R.Int(1)
+}
+
+// expireWhen's failures.
+const (
+	expireNotInt = iota + 1
+	expireOverflow
+)
+
+// expireWhen is EXPIRE's time argument in absolute ms, or why it is not.
+func expireWhen(arg []byte, basetime, unitMs int64) (when int64, bad int) {
+	when, ok := ParseInt(arg)
+	if !ok {
+		return 0, expireNotInt
+	}
+	if unitMs == 1000 {
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			return 0, expireOverflow
+		}
+		when *= 1000
+	}
+	if when > math.MaxInt64-basetime {
+		return 0, expireOverflow
+	}
+	return when + basetime, 0
 }
 
 func expireCommand(c *Ctx)    { expireGeneric(c, c.Now, 1000, "expire") }

@@ -11,10 +11,10 @@ func init() {
 	register(
 		&Command{Name: "sadd", Keys: "RW insert index=1", Complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", Arity: -3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Adds one or more members to a set. Creates the key if it doesn't exist.",
-			Args:    "key member [member ...]", Handler: saddCommand},
+			Args:    "key member [member ...]", Handler: saddCommand, Noop: saddNoop},
 		&Command{Name: "srem", Keys: "RW delete index=1", Complexity: "O(N) where N is the number of members to be removed.", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Removes one or more members from a set. Deletes the set if the last member was removed.",
-			Args:    "key member [member ...]", Handler: sremCommand},
+			Args:    "key member [member ...]", Handler: sremCommand, Noop: sremNoop},
 		&Command{Name: "smembers", Keys: "RO access index=1", Tips: "nondeterministic_output_order", Complexity: "O(N) where N is the set cardinality.", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
 			Summary: "Returns all members of a set.",
 			Args:    "key", Handler: smembersCommand},

@@ -12,9 +12,9 @@ func init() {
 		&Command{Name: "set", GetKeys: setGetKeys, Keys: "RW access update variable_flags index=1 # RW and ACCESS due to the optional `GET` argument", Complexity: "O(1)", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
 			Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
 			Args:    "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
-			Handler: setCommand},
+			Handler: setCommand, Noop: setNoop},
 		&Command{Name: "setnx", Keys: "OW insert index=1", Complexity: "O(1)", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0",
-			Summary: "Set the string value of a key only when the key doesn't exist.", Args: "key value", Handler: setnxCommand},
+			Summary: "Set the string value of a key only when the key doesn't exist.", Args: "key value", Handler: setnxCommand, Noop: setnxNoop},
 		&Command{Name: "setex", Keys: "OW update index=1", Complexity: "O(1)", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.0.0",
 			Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
 			Args:    "key seconds value", Handler: setexCommand},
@@ -129,7 +129,14 @@ const (
 // args[from]; forSet selects SET's options (NX XX GET KEEPTTL) over GETEX's
 // (PERSIST). expire is the argument of EX/PX/EXAT/PXAT (the last one given).
 func parseSetOptions(c *Ctx, from int, forSet bool) (flags int, expire []byte, ok bool) {
-	args := c.Args
+	if flags, expire, ok = setOptions(c.Args, from, forSet); !ok {
+		c.SyntaxErr()
+	}
+	return flags, expire, ok
+}
+
+// setOptions is parseSetOptions without the error.
+func setOptions(args [][]byte, from int, forSet bool) (flags int, expire []byte, ok bool) {
 	for j := from; j < len(args); j++ {
 		opt := args[j]
 		next := j < len(args)-1
@@ -161,7 +168,6 @@ func parseSetOptions(c *Ctx, from int, forSet bool) (flags int, expire []byte, o
 			expire = args[j+1]
 			j++
 		default:
-			c.SyntaxErr()
 			return 0, nil, false
 		}
 	}
@@ -171,27 +177,39 @@ func parseSetOptions(c *Ctx, from int, forSet bool) (flags int, expire []byte, o
 // expireArgAt ports getExpireMillisecondsOrReply: the absolute unix ms an
 // EX/PX/EXAT/PXAT argument stands for, relative ones counted from c.Now.
 func expireArgAt(c *Ctx, arg []byte, flags int, name string) (int64, bool) {
-	ms, ok := ParseInt(arg)
-	if !ok {
+	ms, bad := setExpireAt(arg, flags, c.Now)
+	switch bad {
+	case expireNotInt:
 		c.Err(ErrNotInt)
 		return 0, false
+	case expireOverflow:
+		c.Err(ExpireTimeErr(name))
+		return 0, false
+	}
+	return ms, true
+}
+
+// setExpireAt is expireArgAt without the error: why the argument is
+// refused (expireWhen's failures), if it is.
+func setExpireAt(arg []byte, flags int, now int64) (int64, int) {
+	ms, ok := ParseInt(arg)
+	if !ok {
+		return 0, expireNotInt
 	}
 	seconds := flags&(setEX|setEXAT) != 0
 	if ms <= 0 || seconds && ms > math.MaxInt64/1000 {
-		c.Err(ExpireTimeErr(name))
-		return 0, false
+		return 0, expireOverflow
 	}
 	if seconds {
 		ms *= 1000
 	}
 	if flags&(setEX|setPX) != 0 {
-		if ms > math.MaxInt64-c.Now {
-			c.Err(ExpireTimeErr(name))
-			return 0, false
+		if ms > math.MaxInt64-now {
+			return 0, expireOverflow
 		}
-		ms += c.Now
+		ms += now
 	}
-	return ms, true
+	return ms, 0
 }
 
 func formatMs(ms int64) []byte { return strconv.AppendInt(nil, ms, 10) }

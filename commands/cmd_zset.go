@@ -15,13 +15,13 @@ func init() {
 	register(
 		&Command{Name: "zadd", Keys: "RW update index=1", Complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.", Arity: -4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
-			Args:    "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]", Handler: zaddCommand},
+			Args:    "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]", Handler: zaddCommand, Noop: zaddNoop},
 		&Command{Name: "zincrby", Keys: "RW access update index=1", Complexity: "O(log(N)) where N is the number of elements in the sorted set.", Arity: 4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Increments the score of a member in a sorted set.",
 			Args:    "key increment member", Handler: zincrbyCommand},
 		&Command{Name: "zrem", Keys: "RW delete index=1", Complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-			Args:    "key member [member ...]", Handler: zremCommand},
+			Args:    "key member [member ...]", Handler: zremCommand, Noop: zremNoop},
 		&Command{Name: "zscore", Keys: "RO access index=1", Complexity: "O(1)", Arity: 3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Returns the score of a member in a sorted set.",
 			Args:    "key member", Handler: zscoreCommand},
@@ -276,47 +276,12 @@ type zaddOpts struct{ nx, xx, gt, lt, ch, incr bool }
 
 func zaddGeneric(c *Ctx, incr bool) {
 	args := c.Args
-	key := args[1]
-	var nx, xx, gt, lt, ch bool
-	idx := 2
-loop:
-	for ; idx < len(args); idx++ {
-		a := args[idx]
-		switch {
-		case EqualFold(a, "nx"):
-			nx = true
-		case EqualFold(a, "xx"):
-			xx = true
-		case EqualFold(a, "ch"):
-			ch = true
-		case EqualFold(a, "incr"):
-			incr = true
-		case EqualFold(a, "gt"):
-			gt = true
-		case EqualFold(a, "lt"):
-			lt = true
-		default:
-			break loop
-		}
-	}
-	elements := len(args) - idx
-	if elements%2 != 0 || elements == 0 {
-		c.SyntaxErr()
+	o, idx, msg := parseZadd(args, incr)
+	if msg != "" {
+		c.Err(msg)
 		return
 	}
-	elements /= 2
-	if nx && xx {
-		c.Err(errZaddXXNX)
-		return
-	}
-	if gt && nx || lt && nx || gt && lt {
-		c.Err(errZaddGTLTNX)
-		return
-	}
-	if incr && elements > 1 {
-		c.Err(errZaddIncrPair)
-		return
-	}
+	elements := (len(args) - idx) / 2
 	var stack [8]float64
 	scores := stack[:0]
 	for j := 0; j < elements; j++ {
@@ -327,7 +292,46 @@ loop:
 		}
 		scores = append(scores, f)
 	}
-	zaddApply(c, key, zaddOpts{nx, xx, gt, lt, ch, incr}, scores, args[idx:], 2)
+	zaddApply(c, args[1], o, scores, args[idx:], 2)
+}
+
+// parseZadd reads ZADD's flags: the options, where the score-member pairs
+// start, or the error Redis gives for the flags and the pairs' count.
+func parseZadd(args [][]byte, incr bool) (o zaddOpts, idx int, msg string) {
+	o.incr = incr
+	idx = 2
+loop:
+	for ; idx < len(args); idx++ {
+		a := args[idx]
+		switch {
+		case EqualFold(a, "nx"):
+			o.nx = true
+		case EqualFold(a, "xx"):
+			o.xx = true
+		case EqualFold(a, "ch"):
+			o.ch = true
+		case EqualFold(a, "incr"):
+			o.incr = true
+		case EqualFold(a, "gt"):
+			o.gt = true
+		case EqualFold(a, "lt"):
+			o.lt = true
+		default:
+			break loop
+		}
+	}
+	elements := len(args) - idx
+	switch {
+	case elements%2 != 0 || elements == 0:
+		msg = ErrSyntax
+	case o.nx && o.xx:
+		msg = errZaddXXNX
+	case o.gt && o.nx || o.lt && o.nx || o.gt && o.lt:
+		msg = errZaddGTLTNX
+	case o.incr && elements > 2:
+		msg = errZaddIncrPair
+	}
+	return o, idx, msg
 }
 
 // zaddApply is ZADD once the arguments are parsed: the member of scores[j]

@@ -178,6 +178,25 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 	return v, true
 }
 
+// Probe looks key up for a write's no-op check (Command.Noop), which runs
+// on the read path: like Redis's lookupKeyWrite it counts no keyspace hit
+// or miss, and it touches the key's access time. expired reports a key
+// whose TTL has passed: the write path would delete it and propagate a
+// DEL, so a check must then report false.
+func (c *Ctx) Probe(key []byte) (v any, found, expired bool) {
+	v, found = c.DB.keys[string(key)]
+	if !found {
+		return nil, false, false
+	}
+	if len(c.DB.expires) > 0 {
+		if at, has := c.DB.expires[string(key)]; has && at <= c.Now {
+			return nil, false, true
+		}
+	}
+	c.DB.access.touch(key, c.Now, false)
+	return v, true, false
+}
+
 // Peek returns the live value of key without counting as an access (OBJECT,
 // MEMORY USAGE), like Redis' LOOKUP_NOTOUCH.
 func (c *Ctx) Peek(key []byte) (any, bool) {

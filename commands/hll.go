@@ -583,3 +583,47 @@ func hllRawEstimate(max *[hllRegisters]uint8) uint64 {
 	}
 	return hllEstimate(&h)
 }
+
+// hllWouldChange reports whether adding ele to the validated HLL b would
+// raise a register, without changing b or allocating; ok is false when a
+// sparse b is corrupted where hllSparseSet would find it so.
+func hllWouldChange(b []byte, ele []byte) (change, ok bool) {
+	index, count := hllPatLen(ele)
+	switch b[4] {
+	case hllDense:
+		return count > hllDenseGet(b[hllHdrSize:], index), true
+	case hllSparse:
+		if count > hllSparseValMaxValue {
+			return true, true // no sparse register holds that much
+		}
+		// hllSparseSet's Step 1: find the opcode covering the register.
+		first, span := 0, 0
+		p := hllHdrSize
+		for p < len(b) {
+			oplen := 1
+			c := b[p]
+			switch {
+			case spIsZero(c):
+				span = spZeroLen(c)
+			case spIsVal(c):
+				span = spValLen(c)
+			default:
+				span = spXZeroLen(b, p)
+				oplen = 2
+			}
+			if index <= first+span-1 {
+				break
+			}
+			p += oplen
+			first += span
+		}
+		if span == 0 || p >= len(b) {
+			return false, false
+		}
+		if c := b[p]; spIsVal(c) {
+			return spValValue(c) < int(count), true
+		}
+		return true, true // a zero register: count is at least 1
+	}
+	return false, false
+}

@@ -234,3 +234,47 @@ func TestHLLSelfTest(t *testing.T) {
 		t.Fatal(msg)
 	}
 }
+
+// TestHLLWouldChange: hllWouldChange agrees with what hllAdd does, on
+// sparse and dense values, and costs no allocation on a dense one.
+func TestHLLWouldChange(t *testing.T) {
+	b := newHLL()
+	sawSparse, sawDense := 0, 0
+	for i := 0; i < 20000; i++ {
+		ele := []byte("e" + strconv.Itoa(i%6000))
+		before := append([]byte(nil), b...)
+		change, ok := hllWouldChange(b, ele)
+		if !ok {
+			t.Fatalf("element %d: a valid HLL reported corrupted", i)
+		}
+		if !bytes.Equal(b, before) {
+			t.Fatalf("element %d: hllWouldChange changed the value", i)
+		}
+		if b[4] == hllSparse {
+			sawSparse++
+		} else {
+			sawDense++
+		}
+		var ret int
+		b, ret = hllAdd(b, ele)
+		if ret < 0 || (ret == 1) != change {
+			t.Fatalf("element %d (%s): hllWouldChange %v, hllAdd %d", i, b[4:5], change, ret)
+		}
+	}
+	if sawSparse == 0 || sawDense == 0 {
+		t.Fatalf("sparse %d dense %d: both representations must be covered", sawSparse, sawDense)
+	}
+	ele := []byte("e1")
+	if n := testing.AllocsPerRun(100, func() { hllWouldChange(b, ele) }); n != 0 {
+		t.Errorf("hllWouldChange on a dense HLL: %v allocations", n)
+	}
+	bad := append([]byte(nil), newHLL()[:hllHdrSize]...)
+	bad = append(bad, spZero(10)) // covers 10 registers of 16384
+	x := []byte("x")
+	for idx, _ := hllPatLen(x); idx < 10; idx, _ = hllPatLen(x) {
+		x = append(x, 'x') // an element past the registers the value covers
+	}
+	if _, ok := hllWouldChange(bad, x); ok {
+		t.Error("a sparse value that ends early was not reported corrupted")
+	}
+}

@@ -680,8 +680,12 @@ func (t *hashSet) rank(r int) (bi, off int) {
 // maybeConvert is Redis 7.2's setTypeMaybeConvert: an SADD of sizeHint
 // members to a small set converts it up front when they cannot all fit.
 func (s *Set) maybeConvert(sizeHint int) {
-	if s.enc == encListpack && sizeHint > setMaxListpackEntries() ||
-		s.enc == encIntset && sizeHint > setMaxIntsetEntries() {
+	if s.wouldConvert(sizeHint) {
 		s.convert(encHashtable, sizeHint)
 	}
+}
+
+func (s *Set) wouldConvert(sizeHint int) bool {
+	return s.enc == encListpack && sizeHint > setMaxListpackEntries() ||
+		s.enc == encIntset && sizeHint > setMaxIntsetEntries()
 }

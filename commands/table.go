@@ -85,6 +85,15 @@ type Command struct {
 	Args     string // argument synopsis for help and COMMAND DOCS
 	Handler  func(c *Ctx)
 
+	// Noop, on a write command, is its "nothing to do" check: run on the
+	// read path against the applied dataset, it writes the exact reply the
+	// command would give and reports true when the command would change
+	// nothing (no value, TTL, notification or WATCH touch: Redis would not
+	// propagate it), so the server answers without a log entry. Otherwise
+	// it writes nothing and reports false, errors included: the write path
+	// words them.
+	Noop func(c *Ctx) bool
+
 	// Keys declares the Redis 7 key specs in the compact form parseKeySpecs
 	// reads ("RO access index=1"); register parses it into KeySpecs.
 	Keys     string

@@ -52,6 +52,10 @@
 # kvdb's SET gives a random expiry to half of the key:* / "xxx" writes that
 # redis-benchmark sends (a demo quirk of the example); it keeps the key.
 #
+# BASE_BIN=/path/to/geomys adds that binary (say, the main branch's) as one
+# more single node in the same interleaved rounds, with the ratio g/base:
+# an A/B of two builds on a shared machine.
+#
 # With set in TESTS, one client alone follows (-c 1 -t set -n ONE_CLIENT_N,
 # default N/10 up to 10000): p50 latency and requests/s of Geomys,
 # redis-server appendfsync always, and the uhaha and 3-node servers if any.
@@ -94,12 +98,12 @@ wait_port() {
 
 # Each start_* sets $port and records the pid (no command substitution: a
 # server started inside $(...) would keep its pipe open).
-start_geomys() { # [name [flags...]]
+start_geomys() { # [name [flags...]]; GEOMYS_BIN picks the binary (./bin/geomys)
   local name=${1:-geomys}
   shift || true
   port=$(free_port)
   mkdir -p "$work/$name"
-  ./bin/geomys --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/$name" --loglevel warning "$@" \
+  "${GEOMYS_BIN:-./bin/geomys}" --port "$port" --raft-addr "127.0.0.1:$(free_port)" --dir "$work/$name" --loglevel warning "$@" \
     </dev/null >"$work/$name.log" 2>&1 &
   pids+=($!)
   wait_port "$port"
@@ -290,6 +294,10 @@ start_geomys; geomys=$port
 start_redis always --appendonly yes --appendfsync always; always=$port
 start_redis everysec --appendonly yes --appendfsync everysec; everysec=$port
 start_redis none --appendonly no; none=$port
+base=""
+if [ -n "${BASE_BIN:-}" ]; then
+  GEOMYS_BIN=$BASE_BIN start_geomys base; base=$port
+fi
 
 # The same-stack peer, only for SET (kvdb has SET and GET, and GET would
 # compare reads of keys it never got).
@@ -315,7 +323,7 @@ fi
 
 write_script="redis.call('INCR', KEYS[1]); return redis.call('PEXPIRE', KEYS[1], ARGV[1])"
 read_script="return redis.call('GET', KEYS[1])"
-for port in "$geomys" "$always" "$everysec" "$none"; do
+for port in "$geomys" "$always" "$everysec" "$none" $base; do
   write_sha=$(redis-cli -p "$port" script load "$write_script")
   read_sha=$(redis-cli -p "$port" script load "$read_script")
 done
@@ -334,22 +342,25 @@ rps() { # port test pipeline -> requests per second
     | awk -F, 'NR > 1 { gsub(/"/, "", $2); v = $2 } END { print v }' # last row: lrange runs an LPUSH first
 }
 
-peer_head=""
+base_head="" peer_head="" o=0
+[ -n "$base" ] && base_head=$(printf ' %12s %9s' base "g/base") o=1
 [ -n "$peer" ] && peer_head=$(printf ' %12s %12s %12s %9s %9s' geomys-3 uhaha-1 uhaha-3 "g/uhaha1" "g3/uhaha3")
-printf '%-11s %3s %12s %12s %12s %12s %9s %9s%s\n' test P geomys redis-always redis-evsec redis-none "g/always" "g/none" "$peer_head"
+printf '%-11s %3s %12s %12s %12s %12s %9s %9s%s%s\n' test P geomys redis-always redis-evsec redis-none "g/always" "g/none" "$base_head" "$peer_head"
 IFS=',' read -ra tests <<<"$TESTS"
 for p in $PIPELINES; do
   for t in "${tests[@]}"; do
-    servers=("$geomys" "$always" "$everysec" "$none")
+    servers=("$geomys" "$always" "$everysec" "$none" $base)
     if [ -n "$peer" ] && [ "$t" = set ]; then servers+=("$geomys3" "$uhaha1" "$uhaha3"); fi
-    round_rows "$t" "$p" "${servers[@]}" | awk -v t="$t" -v p="$p" "$awk_median"'
+    round_rows "$t" "$p" "${servers[@]}" | awk -v t="$t" -v p="$p" -v o="$o" "$awk_median"'
       function ratio(x, y) { return y > 0 ? x/y : 0 }
       NF >= 4 { n++; g[n] = $1; a[n] = $2; e[n] = $3; z[n] = $4
         ra[n] = ratio($1, $2); rz[n] = ratio($1, $4) }
-      NF == 7 { peer = 1; g3[n] = $5; u1[n] = $6; u3[n] = $7
-        ru1[n] = ratio($1, $6); ru3[n] = ratio($5, $7) }
+      o && NF >= 5 { b[n] = $5; rb[n] = ratio($1, $5) }
+      NF == 7 + o { peer = 1; g3[n] = $(5+o); u1[n] = $(6+o); u3[n] = $(7+o)
+        ru1[n] = ratio($1, $(6+o)); ru3[n] = ratio($(5+o), $(7+o)) }
       END { printf "%-11s %3s %12.0f %12.0f %12.0f %12.0f %9.2f %9.2f", t, p,
           median(g, n), median(a, n), median(e, n), median(z, n), median(ra, n), median(rz, n)
+        if (o) printf " %12.0f %9.2f", median(b, n), median(rb, n)
         if (peer) printf " %12.0f %12.0f %12.0f %9.2f %9.2f", median(g3, n), median(u1, n), median(u3, n), median(ru1, n), median(ru3, n)
         printf "\n" }'
   done

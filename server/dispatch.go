@@ -246,6 +246,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			s.flushWrites(cl)
 			s.redirect(cl)
 		default:
+			if cmd.Noop != nil && s.noop(cl, cmd, args) {
+				return cmd
+			}
 			cl.entryCmds = append(cl.entryCmds, cmd)
 			s.queueWrite(cl, args)
 			return nil // timed with its entry (flushWrites)

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"time"
+
+	"github.com/geomys/geomys/commands"
+)
+
+// noop answers a write that would change nothing (its table entry's Noop
+// check) from the applied dataset, without a log entry, as Redis answers
+// such a write without propagating it (no AOF write, no fsync). It runs
+// only where that is linearizable and keeps the connection's order: on the
+// leader, with leadership confirmed as for a read (once per pipeline),
+// and with nothing of this connection queued or in flight, so the check
+// never runs ahead of the connection's own earlier writes. It reports
+// whether the command was answered.
+func (s *Server) noop(cl *Client, cmd *commands.Command, args [][]byte) bool {
+	if cl.entry.Len() > 0 || len(cl.fwd) > 0 || len(cl.scripts) > 0 || cl.pin != nil || !s.node.IsLeader() {
+		return false
+	}
+	if !cl.readOK {
+		// A failed confirmation is left to the write path, which words
+		// the error or waits for a leader as writes do.
+		if s.node.LinearizableRead(s.ctx()) != nil {
+			return false
+		}
+		cl.readOK = true
+	}
+	c := &cl.readCtx
+	c.R, c.Session = &cl.out, cl
+	c.Now = time.Now().UnixMilli()
+	c.Store = s.fsm.RLock()
+	c.Begin(c.Store.DBs[cl.db], args)
+	mark := cl.out.Len()
+	done := cmd.Noop(c)
+	s.fsm.RUnlock()
+	c.Store, c.Args = nil, nil
+	if !done {
+		cl.out.Truncate(mark) // a check writes nothing then; make sure
+	}
+	return done
+}
