@@ -126,3 +126,7 @@ func (p *Propagation) Annotate(line string) {
 	p.Buf = append(p.Buf, line...)
 	p.Buf = append(p.Buf, '\r', '\n')
 }
+
+// DB is the db the stream's last command ran in (-1: none since the last
+// ForgetDB): what a reader of the stream has selected.
+func (p *Propagation) DB() int { return p.db }

@@ -144,6 +144,12 @@ type FSM struct {
 	aofErr        atomic.Pointer[error] // the failed write's error while aofWriteErr
 
 	limit atomic.Pointer[MemoryLimit] // maxmemory (memory.go)
+
+	// replicas follow the propagation stream (replicas.go); replMu guards
+	// the set, nReplicas spares a batch the lock when there are none.
+	replMu    sync.Mutex
+	replicas  map[*replica]struct{}
+	nReplicas atomic.Int32
 	used  atomic.Int64                // the store's used memory after the last batch
 }
 
@@ -296,6 +302,7 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 		out = f.noResults[:len(logs)]
 	}
 	f.mu.Lock()
+	startDB := f.prop.DB()
 	for i, l := range logs {
 		if l.Index <= f.applied {
 			continue // already in the AOF we loaded at start
@@ -327,6 +334,11 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 		f.appendMarker()
 		buf, refs = f.prop.Buf, f.prop.Refs
 		f.prop.Buf, f.prop.Refs = nil, nil
+		if f.nReplicas.Load() > 0 {
+			// Under the lock, so that a replica attached between two
+			// batches gets exactly the ones after its dump.
+			f.feedReplicas(startDB, buf, refs)
+		}
 	}
 	ready := f.ctx.TakeReady()
 	pubs := f.ctx.TakePublications()
@@ -862,6 +874,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("install snapshot as aof base: %w", err)
 	}
 	f.prop.ForgetDB()
+	f.dropReplicas()
 	if err := f.load(); err != nil {
 		return err
 	}
