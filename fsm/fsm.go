@@ -150,7 +150,7 @@ type FSM struct {
 	replMu    sync.Mutex
 	replicas  map[*replica]struct{}
 	nReplicas atomic.Int32
-	used  atomic.Int64                // the store's used memory after the last batch
+	used      atomic.Int64 // the store's used memory after the last batch
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
