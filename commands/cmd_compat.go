@@ -4,7 +4,8 @@ package commands
 // modules. Geomys is one Raft group without those, so most of these answer
 // an error that says so (what Redis answers with cluster mode off, where it
 // has such an answer); they are declared so that COMMAND lists them as
-// Redis does and clients probing them get a clear reply.
+// Redis does and clients probing them get a clear reply. SYNC, PSYNC and
+// REPLCONF work: a Redis replica can follow any node (server/replicas.go).
 func init() {
 	const s = Server
 	register(
@@ -17,9 +18,9 @@ func init() {
 		&Command{Name: "module", Complexity: "Depends on subcommand.", Arity: -2, Flags: s, Group: "server", Since: "4.0.0", Summary: "A container for module commands (LIST answers no modules; LOAD is not supported).", Args: "subcommand [arguments]"},
 		&Command{Name: "replicaof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "5.0.0", Summary: "Configures a server as a replica of another (not supported: Geomys replicates through Raft).", Args: "host port"},
 		&Command{Name: "slaveof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "REPLICAOF's old name (not supported: Geomys replicates through Raft).", Args: "host port"},
-		&Command{Name: "sync", Arity: 1, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication (not supported: Geomys replicates through Raft)."},
-		&Command{Name: "psync", Arity: -3, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication (not supported: Geomys replicates through Raft).", Args: "replicationid offset"},
-		&Command{Name: "replconf", Complexity: "O(1)", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale | AllowBusy, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream (not supported: Geomys replicates through Raft)."},
+		&Command{Name: "sync", Arity: 1, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication (Geomys: a full resynchronization from any node)."},
+		&Command{Name: "psync", Arity: -3, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication (Geomys: a full resynchronization from any node).", Args: "replicationid offset"},
+		&Command{Name: "replconf", Complexity: "O(1)", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale | AllowBusy, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream."},
 		&Command{Name: "migrate", GetKeys: migrateGetKeys, Keys: "RW access delete index=3; RW access delete incomplete keyword=KEYS,-2 range=-1,1,0", Tips: "nondeterministic_output", Complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", ACL: "@keyspace @write @slow @dangerous", Arity: -6, Flags: s | MovableKeys | Write, FirstKey: 3, LastKey: 3, Step: 1, Group: "generic", Since: "2.6.0", Summary: "Atomically transfers a key from one Redis instance to another (not supported: use DUMP and RESTORE).", Args: "host port key|\"\" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password] [KEYS key [key ...]]"},
 	)
 }

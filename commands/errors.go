@@ -8,10 +8,13 @@ const (
 	ErrClusterDisabled = "ERR This instance has cluster support disabled"
 	ErrNoFailover      = "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]"
 	ErrNoReplicaOf     = "ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD"
-	ErrNoSync          = "ERR SYNC and PSYNC are not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
-	ErrNoReplconf      = "ERR REPLCONF is not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
 	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
 	ErrNoMigrate       = "ERR MIGRATE is not supported: move keys with DUMP and RESTORE"
+	// SYNC on a node whose dataset cannot stream (a server built without
+	// the state machine, as in tests).
+	ErrNoSync = "ERR SYNC and PSYNC are not available on this node"
+	// REPLCONF's complaint about an option it does not know; the option follows.
+	ErrReplconfOption = "ERR Unrecognized REPLCONF option: "
 	// Shared by many commands.
 	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	ErrSyntax    = "ERR syntax error"

@@ -18,6 +18,8 @@ type Propagation struct {
 	// Stable is the data of the log entry being applied (nil elsewhere).
 	Stable []byte
 	db     int
+	// n counts the commands appended (SELECTs and annotations aside).
+	n int
 	// Effect, when set, also receives every command structurally: a
 	// script's speculative run collects its effects through it.
 	Effect func(db int, args [][]byte)
@@ -80,6 +82,7 @@ func (p *Propagation) Command(db int, args ...[]byte) {
 		p.Effect(db, append([][]byte(nil), args...))
 	}
 	p.selectDB(db)
+	p.n++
 	for _, a := range args {
 		if len(a) >= BigValue && within(a, p.Stable) {
 			p.commandRefs(args)
@@ -117,8 +120,12 @@ func (p *Propagation) CommandStrings(db int, args ...string) {
 		p.Effect(db, b)
 	}
 	p.selectDB(db)
+	p.n++
 	p.Buf = resp.AppendCommand(p.Buf, args...)
 }
+
+// Commands counts the commands appended so far (SELECTs aside).
+func (p *Propagation) Commands() int { return p.n }
 
 // Annotate appends a '#' line, which Redis' AOF loader skips.
 func (p *Propagation) Annotate(line string) {
@@ -126,3 +133,7 @@ func (p *Propagation) Annotate(line string) {
 	p.Buf = append(p.Buf, line...)
 	p.Buf = append(p.Buf, '\r', '\n')
 }
+
+// DB is the db the stream's last command ran in (-1: none since the last
+// ForgetDB): what a reader of the stream has selected.
+func (p *Propagation) DB() int { return p.db }

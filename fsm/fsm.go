@@ -144,7 +144,13 @@ type FSM struct {
 	aofErr        atomic.Pointer[error] // the failed write's error while aofWriteErr
 
 	limit atomic.Pointer[MemoryLimit] // maxmemory (memory.go)
-	used  atomic.Int64                // the store's used memory after the last batch
+
+	// replicas follow the propagation stream (replicas.go); replMu guards
+	// the set, nReplicas spares a batch the lock when there are none.
+	replMu    sync.Mutex
+	replicas  map[*replica]struct{}
+	nReplicas atomic.Int32
+	used      atomic.Int64 // the store's used memory after the last batch
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -296,6 +302,7 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 		out = f.noResults[:len(logs)]
 	}
 	f.mu.Lock()
+	startDB := f.prop.DB()
 	for i, l := range logs {
 		if l.Index <= f.applied {
 			continue // already in the AOF we loaded at start
@@ -327,6 +334,11 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 		f.appendMarker()
 		buf, refs = f.prop.Buf, f.prop.Refs
 		f.prop.Buf, f.prop.Refs = nil, nil
+		if f.nReplicas.Load() > 0 {
+			// Under the lock, so that a replica attached between two
+			// batches gets exactly the ones after its dump.
+			f.feedReplicas(startDB, buf, refs)
+		}
 	}
 	ready := f.ctx.TakeReady()
 	pubs := f.ctx.TakePublications()
@@ -567,6 +579,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
+	cmdMark := 0  // how many commands were propagated before it
 	for _, cmd := range cmds {
 		r.Proto = cmd.Proto
 		if cmd.DB < 0 || cmd.DB >= commands.NumDBs || len(cmd.Args) == 0 {
@@ -575,7 +588,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 			// the array's elements.
 			if inTx > 0 {
 				if inTx--; inTx == 0 {
-					f.wrapTxPropagation(propMark)
+					f.wrapTxPropagation(propMark, cmdMark)
 				}
 			}
 			continue
@@ -595,7 +608,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 				continue
 			}
 			r.Array(n)
-			inTx, propMark = n, len(f.prop.Buf)
+			inTx, propMark, cmdMark = n, len(f.prop.Buf), f.prop.Commands()
 			continue
 		case string(name) == ReplyCommand && inTx > 0 && len(cmd.Args) == 2:
 			r.Raw(cmd.Args[1])
@@ -625,7 +638,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		}
 		if inTx > 0 {
 			if inTx--; inTx == 0 {
-				f.wrapTxPropagation(propMark)
+				f.wrapTxPropagation(propMark, cmdMark)
 			}
 		}
 	}
@@ -677,16 +690,34 @@ func (f *FSM) beginTx(c *commands.Ctx, db *commands.DB, args [][]byte) (int, boo
 }
 
 // wrapTxPropagation brackets what a transaction propagated with MULTI/EXEC,
-// so a stock redis-server loading the AOF applies it atomically too.
-func (f *FSM) wrapTxPropagation(mark int) {
-	if len(f.prop.Buf) == mark {
+// so a stock redis-server loading the AOF applies it atomically too. As in
+// Redis 7, a single command goes without them, and a SELECT of the first
+// command's db comes before the MULTI.
+func (f *FSM) wrapTxPropagation(mark, cmdMark int) {
+	if f.prop.Commands()-cmdMark < 2 {
 		return
 	}
 	const multi = "*1\r\n$5\r\nMULTI\r\n"
+	mark += selectLen(f.prop.Buf[mark:])
 	body := append([]byte(nil), f.prop.Buf[mark:]...)
 	f.prop.Buf = append(append(f.prop.Buf[:mark], multi...), body...)
 	f.prop.ShiftRefs(mark, len(multi))
 	f.prop.Buf = append(f.prop.Buf, "*1\r\n$4\r\nEXEC\r\n"...)
+}
+
+// selectLen is the length of the SELECT that b starts with (0: none).
+func selectLen(b []byte) int {
+	const prefix = "*2\r\n$6\r\nSELECT\r\n$"
+	if !bytes.HasPrefix(b, []byte(prefix)) {
+		return 0
+	}
+	at := len(prefix)
+	n := 0
+	for at < len(b) && b[at] != '\r' {
+		n = n*10 + int(b[at]-'0')
+		at++
+	}
+	return at + 2 + n + 2
 }
 
 // writeBlockedInTx is a blocking command's reply when it cannot block
@@ -862,6 +893,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("install snapshot as aof base: %w", err)
 	}
 	f.prop.ForgetDB()
+	f.dropReplicas()
 	if err := f.load(); err != nil {
 		return err
 	}

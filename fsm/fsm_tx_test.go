@@ -87,12 +87,12 @@ func TestTransactionEntries(t *testing.T) {
 		block *commands.BlockRequest
 	}{
 		{
-			// The first write of the file selects db 0, inside the brackets:
-			// redis-server queues SELECT in a MULTI like any command.
+			// The first write of the file selects db 0 before MULTI, as
+			// Redis 7 propagates a transaction in its first command's db.
 			name:  "writes, a server reply and a read inside MULTI",
 			data:  entryOf(c2(".multi", "4"), c2("SET", "a", "1"), c2(".reply", "+PONG\r\n"), c2("GET", "a"), c2("INCR", "n")),
 			reply: "*4\r\n+OK\r\n+PONG\r\n$1\r\n1\r\n:1\r\n",
-			aof:   multi + cmd("SELECT", "0") + cmd("SET", "a", "1") + cmd("INCR", "n") + exec + marker(1),
+			aof:   cmd("SELECT", "0") + multi + cmd("SET", "a", "1") + cmd("INCR", "n") + exec + marker(1),
 		},
 		{
 			name:  "plain writes around a transaction that writes nothing (RESP3 blocking nils)",
@@ -114,21 +114,22 @@ func TestTransactionEntries(t *testing.T) {
 			name:  "unknown commands, and reads outside MULTI, are refused in and out of a transaction",
 			data:  entryOf(c2("NOSUCH", "x"), c2("GET", "a"), c2(".multi", "2"), c2("NOSUCH"), c2("SET", "u", "1"), c2(".reply", "+OK\r\n")),
 			reply: "-ERR unknown command 'NOSUCH'\r\n-ERR unknown command 'GET'\r\n*2\r\n-ERR unknown command 'NOSUCH'\r\n+OK\r\n-ERR unknown internal command\r\n",
-			aof:   multi + cmd("SET", "u", "1") + exec + marker(5),
+			// One write: Redis 7 propagates it without MULTI/EXEC.
+			aof: cmd("SET", "u", "1") + marker(5),
 		},
 		{
-			name:  "a failing command inside MULTI propagates nothing, the others stay bracketed",
+			name:  "a failing command inside MULTI propagates nothing",
 			data:  entryOf(c2(".multi", "2"), c2("SET", "s", "x"), c2("INCR", "s")),
 			reply: "*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n",
-			aof:   multi + cmd("SET", "s", "x") + exec + marker(6),
+			aof:   cmd("SET", "s", "x") + marker(6),
 		},
 		{
 			name:  "two transactions in other dbs and a plain write between them",
 			data:  entryOf(inDB(1, c2(".multi", "1")), inDB(1, c2("SET", "k", "v")), c2("SET", "k0", "v"), inDB(2, c2(".multi", "2")), inDB(2, c2("SET", "k", "v")), inDB(2, c2("EXISTS", "k"))),
 			reply: "*1\r\n+OK\r\n+OK\r\n*2\r\n+OK\r\n:1\r\n",
-			aof: multi + cmd("SELECT", "1") + cmd("SET", "k", "v") + exec +
+			aof: cmd("SELECT", "1") + cmd("SET", "k", "v") +
 				cmd("SELECT", "0") + cmd("SET", "k0", "v") +
-				multi + cmd("SELECT", "2") + cmd("SET", "k", "v") + exec + marker(7),
+				cmd("SELECT", "2") + cmd("SET", "k", "v") + marker(7),
 		},
 		{
 			name:  "an empty transaction",
@@ -156,7 +157,7 @@ func TestTransactionEntries(t *testing.T) {
 			data: entryOf(c2(".multi", "2"), inDB(commands.NumDBs, c2("SET", "x", "1")), c2("SET", "y", "1"), c2("GET", "y"), c2("SET", "z", "1")),
 			reply: "*2\r\n-ERR malformed command in log entry\r\n+OK\r\n" +
 				"-ERR unknown command 'GET'\r\n+OK\r\n",
-			aof: multi + cmd("SET", "y", "1") + exec + cmd("SET", "z", "1") + marker(10),
+			aof: cmd("SET", "y", "1") + cmd("SET", "z", "1") + marker(10),
 		},
 		{
 			// Also one the server never writes. The array announces three
@@ -220,9 +221,8 @@ func TestTransactionBatchAndReplay(t *testing.T) {
 			t.Errorf("entry %d: reply %q, want %q", i, got, want)
 		}
 	}
-	wantAOF := multi + cmd("SELECT", "0") + cmd("RPUSH", "l", "a", "b") + cmd("LPOP", "l") + exec +
-		cmd("SET", "k", "v") +
-		multi + cmd("HSET", "h", "f", "1") + exec + marker(1)
+	wantAOF := cmd("SELECT", "0") + multi + cmd("RPUSH", "l", "a", "b") + cmd("LPOP", "l") + exec +
+		cmd("SET", "k", "v") + cmd("HSET", "h", "f", "1") + marker(1)
 	if got := incrAOF(t, f); got != wantAOF {
 		t.Fatalf("AOF\n got %q\nwant %q", got, wantAOF)
 	}

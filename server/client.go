@@ -48,8 +48,13 @@ type Client struct {
 	softOver time.Time
 	closing  bool
 
-	monitoring bool       // MONITOR: receives every command (monitor.go)
-	track      trackState // CLIENT TRACKING (tracking.go)
+	monitoring bool // MONITOR: receives every command (monitor.go)
+	// REPLCONF listening-port and ip-address, and the replica stream once
+	// SYNC/PSYNC attached it (replicas.go).
+	replPort int64
+	replIP   string
+	replica  *replicaConn
+	track    trackState // CLIENT TRACKING (tracking.go)
 	// CLIENT REPLY: replyOff drops every reply; replySkip this command's,
 	// replySkipNext the next command's.
 	replyOff, replySkip, replySkipNext bool

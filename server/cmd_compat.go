@@ -12,8 +12,8 @@ var compatHandlers = map[string]serverHandler{
 	"cluster": errorCommand(commands.ErrClusterDisabled), "readonly": errorCommand(commands.ErrClusterDisabled),
 	"readwrite": errorCommand(commands.ErrClusterDisabled), "asking": errorCommand(commands.ErrClusterDisabled),
 	"failover": errorCommand(commands.ErrNoFailover), "replicaof": errorCommand(commands.ErrNoReplicaOf),
-	"slaveof": errorCommand(commands.ErrNoReplicaOf), "sync": errorCommand(commands.ErrNoSync),
-	"psync": errorCommand(commands.ErrNoSync), "replconf": errorCommand(commands.ErrNoReplconf),
+	"slaveof": errorCommand(commands.ErrNoReplicaOf), "sync": syncCommand,
+	"psync": syncCommand, "replconf": replconfCommand,
 	"migrate": errorCommand(commands.ErrNoMigrate), "module": moduleCommand, "lolwut": lolwutCommand,
 }
 

@@ -200,13 +200,16 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 func roleCommand(s *Server, cl *Client, args [][]byte) {
 	offset := int64(s.fsm.AppliedIndex())
 	if s.node.IsLeader() {
-		var followers [][2]string
+		var followers [][3]string
 		for _, p := range s.node.Peers() {
 			if !p.Self && p.Reachable {
 				if host, port, err := net.SplitHostPort(p.ClientAddr); err == nil {
-					followers = append(followers, [2]string{host, port})
+					followers = append(followers, [3]string{host, port, strconv.FormatInt(offset, 10)})
 				}
 			}
+		}
+		for _, r := range s.replicas.snapshot() {
+			followers = append(followers, [3]string{r.ip, strconv.FormatInt(r.port, 10), strconv.FormatInt(r.ackOf.Load(), 10)})
 		}
 		cl.out.Array(3)
 		cl.out.BulkString("master")
@@ -216,7 +219,7 @@ func roleCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Array(3)
 			cl.out.BulkString(f[0])
 			cl.out.BulkString(f[1])
-			cl.out.BulkString(strconv.FormatInt(offset, 10))
+			cl.out.BulkString(f[2])
 		}
 		return
 	}
@@ -242,6 +245,7 @@ func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) 
 	if s.node.IsLeader() {
 		kv("role", "master")
 		lines := s.replicaLines()
+		lines = append(lines, s.attachedReplicaLines(len(lines))...)
 		kv("connected_slaves", len(lines))
 		for _, l := range lines {
 			b.WriteString(l + "\r\n")
@@ -268,7 +272,12 @@ func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) 
 		kv("slave_priority", 100)
 		kv("slave_read_only", 0) // writes are relayed to the leader
 		kv("replica_announced", 1)
-		kv("connected_slaves", 0)
+		// Replicas attached to this follower with SYNC.
+		lines := s.attachedReplicaLines(0)
+		kv("connected_slaves", len(lines))
+		for _, l := range lines {
+			b.WriteString(l + "\r\n")
+		}
 	}
 	kv("master_failover_state", "no-failover")
 	kv("master_replid", s.runID)

@@ -208,6 +208,8 @@ func paramTable(cfg *Config) []*paramDef {
 			p.apply = func(s *Server, v string) { s.applyTiming(name, v) }
 		case "save":
 			p.check = checkSave
+		case "repl-ping-replica-period":
+			p.apply = func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.replPing.Store(n) }
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
 		case "read-lease":

@@ -95,6 +95,13 @@ type Dataset interface {
 	Close() error
 }
 
+// ReplicationSource is what SYNC and PSYNC need of the state machine: an
+// RDB of the dataset and the propagation of every later entry (a dataset
+// without it answers SYNC with an error).
+type ReplicationSource interface {
+	AttachReplica(version, replID string, send func([]byte), lost func()) fsm.ReplicaSync
+}
+
 // ClusterMetrics is what INFO replication and the metrics endpoint read of
 // the Raft node beyond Membership. A cluster without it (a test fake)
 // reports no follower progress or group-commit figures.
@@ -113,8 +120,9 @@ type DatasetMetrics interface {
 }
 
 var (
-	_ Cluster        = (*cluster.Node)(nil)
-	_ Dataset        = (*fsm.FSM)(nil)
-	_ ClusterMetrics = (*cluster.Node)(nil)
-	_ DatasetMetrics = (*fsm.FSM)(nil)
+	_ Cluster           = (*cluster.Node)(nil)
+	_ Dataset           = (*fsm.FSM)(nil)
+	_ ClusterMetrics    = (*cluster.Node)(nil)
+	_ DatasetMetrics    = (*fsm.FSM)(nil)
+	_ ReplicationSource = (*fsm.FSM)(nil)
 )

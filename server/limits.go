@@ -52,8 +52,9 @@ type clientLimits struct {
 	keepAlive  atomic.Int64 // tcp-keepalive, seconds; 0: off
 	normal     atomic.Pointer[obufLimit]
 	pubsub     atomic.Pointer[obufLimit]
-	queryBuf   atomic.Int64 // client-query-buffer-limit
-	maxBulk    atomic.Int64 // proto-max-bulk-len
+	replica    atomic.Pointer[obufLimit] // SYNC/PSYNC replicas' stream
+	queryBuf   atomic.Int64              // client-query-buffer-limit
+	maxBulk    atomic.Int64              // proto-max-bulk-len
 }
 
 func (l *clientLimits) init() {
@@ -61,6 +62,7 @@ func (l *clientLimits) init() {
 	l.keepAlive.Store(300)
 	l.normal.Store(&obufLimit{})
 	l.pubsub.Store(&obufLimit{hard: 32 << 20, soft: 8 << 20, softFor: 60 * time.Second})
+	l.replica.Store(&obufLimit{hard: 256 << 20, soft: 64 << 20, softFor: 60 * time.Second})
 	l.queryBuf.Store(resp.GuardDefaultMaxQueryBuffer)
 	l.maxBulk.Store(resp.GuardDefaultMaxBulkLen)
 }
@@ -211,6 +213,9 @@ func (s *Server) applyLimit(name, v string) {
 		}
 		if l, ok := set["pubsub"]; ok {
 			s.limits.pubsub.Store(&l)
+		}
+		if l, ok := set["replica"]; ok {
+			s.limits.replica.Store(&l)
 		}
 		return
 	case "client-query-buffer-limit", "proto-max-bulk-len":

@@ -72,6 +72,7 @@ type subscriber struct {
 	// lim is client-output-buffer-limit pubsub (the server's; CONFIG SET
 	// changes it), which bounds queue; MONITOR clients share it.
 	lim      *atomic.Pointer[obufLimit]
+	class    string // lim's class, for the log ("" is pubsub)
 	softOver time.Time
 	inflight int // bytes the writer is writing now: still unsent, so they count
 	log      *slog.Logger
@@ -209,8 +210,12 @@ func (sb *subscriber) enqueue(frame []byte) bool {
 		sb.dead = true
 		sb.queue = nil
 		sb.mu.Unlock()
-		sb.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits; it does not read its pub/sub messages fast enough (client-output-buffer-limit pubsub)",
-			"client", sb.cl.ID, "addr", sb.cl.Addr, "omem", omem)
+		class := sb.class
+		if class == "" {
+			class = "pubsub"
+		}
+		sb.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits; it does not read what it is sent fast enough",
+			"limit", "client-output-buffer-limit "+class, "client", sb.cl.ID, "addr", sb.cl.Addr, "omem", omem)
 		sb.hardClose() // also unblocks a writer stuck on a peer that doesn't read
 		return false
 	}
@@ -582,7 +587,8 @@ func pubsubCommand(s *Server, cl *Client, args [][]byte) {
 }
 
 // needsWriter reports whether the connection still receives frames from
-// other goroutines (subscriptions, MONITOR, tracking invalidations).
+// other goroutines (subscriptions, MONITOR, tracking invalidations, the
+// replication stream).
 func (cl *Client) needsWriter() bool {
-	return cl.sub.total() > 0 || cl.monitoring || cl.track.on
+	return cl.sub.total() > 0 || cl.monitoring || cl.track.on || cl.replica != nil
 }

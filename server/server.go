@@ -155,6 +155,8 @@ type Server struct {
 	life            context.Context // cancelled by Close
 	endLife         context.CancelFunc
 	bg              sync.WaitGroup // background goroutines the server owns
+	replicas        replicaSet     // attached with SYNC/PSYNC (replicas.go)
+	replPing        atomic.Int64   // repl-ping-replica-period, seconds (0: the default)
 }
 
 type stats struct {
@@ -359,6 +361,7 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 	s.resetTx(cl)
 	s.unpin(cl)
 	s.stopMonitor(cl)
+	s.stopReplica(cl)
 	s.stopTracking(cl)
 	s.unsubscribeAll(cl)
 }
