@@ -24,6 +24,7 @@ import (
 // nearly passes, chosen to keep the run within about two minutes.
 var suiteUnits = []string{
 	"unit/type/incr",
+	"unit/type/string",
 	"unit/type/hash",
 	"unit/bitops",
 	"unit/bitfield",
