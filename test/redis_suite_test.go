@@ -97,8 +97,12 @@ func TestRedisSuite(t *testing.T) {
 func runSuiteUnit(t *testing.T, root string, port int, unit string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
+	// The suite's own server listens on the first free port from
+	// baseport-32: start it at one that was just free, not at 21079 for
+	// every run on the machine.
+	base := freePort(t) + 32
 	cmd := exec.CommandContext(ctx, "./runtest", "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--single", unit, "--timeout", "60")
+		"--single", unit, "--timeout", "60", "--baseport", strconv.Itoa(base))
 	cmd.Dir = root
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
