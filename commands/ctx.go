@@ -255,11 +255,13 @@ func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.rea
 // FlushDB empties the current database; FlushAll every database.
 func (c *Ctx) FlushDB() { c.DB.flush() }
 func (c *Ctx) FlushAll() {
-	// One touch for every db, so client tracking sends one flush
+	// One call for every db, so client tracking sends one flush
 	// invalidation as Redis does, not one per database.
-	if w := c.Store.Watches; w != nil && w.Active() {
-		w.Touch(-1, "", true)
+	dbs := make([]int, len(c.Store.DBs))
+	for i := range dbs {
+		dbs[i] = i
 	}
+	c.Store.flushed(dbs)
 	for _, db := range c.Store.DBs {
 		db.flushQuiet()
 	}
