@@ -88,10 +88,11 @@ func TypeName(v any) string {
 // signalIn is Ctx.Signal for a key in another database (MOVE, COPY ... DB).
 func signalIn(c *Ctx, db *DB, key []byte) { c.SignalIn(db, string(key)) }
 
-// signalIfList wakes clients blocked on key when a list or sorted set lands there.
+// signalIfList wakes clients blocked on key when a list, sorted set or
+// stream lands there.
 func signalIfList(c *Ctx, db *DB, key []byte, v any) {
 	switch v.(type) {
-	case *List, *ZSet:
+	case *List, *ZSet, *Stream:
 		signalIn(c, db, key)
 	}
 }

@@ -28,6 +28,9 @@ type Ctx struct {
 	// immutable, so big values in it can be kept without a copy
 	// (KeepString) and written to the AOF from where they are.
 	Entry []byte
+	// Retry is set when a blocking command runs again for the client it
+	// blocked, after a write signalled one of its keys.
+	Retry bool
 	// Hits and Misses count the read path's key lookups (INFO
 	// keyspace_hits/misses); the server collects and zeroes them.
 	Hits, Misses int64
@@ -68,7 +71,7 @@ func (c *Ctx) Writable() bool { return c.Prop != nil }
 // Begin prepares the context for the next command of an entry or pipeline.
 func (c *Ctx) Begin(db *DB, args [][]byte) {
 	c.DB, c.Args = db, args
-	c.dirty, c.propagated, c.block = 0, false, nil
+	c.dirty, c.propagated, c.block, c.Retry = 0, false, nil, false
 }
 
 // Finish propagates the command as received when it changed the dataset and
@@ -108,10 +111,15 @@ func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{DB: c.DB.I
 // SignalAllIn tells every client blocked on a key of db to look again.
 func (c *Ctx) SignalAllIn(db *DB) { c.ready = append(c.ready, ReadyKey{DB: db.ID, AllKeys: true}) }
 
-// TakeReady returns and clears the signalled keys.
+// TakeReady returns and clears the signalled keys, with the keys whose
+// stream went away.
 func (c *Ctx) TakeReady() []ReadyKey {
 	r := c.ready
 	c.ready = nil
+	if st := c.Store; st != nil && len(st.goneStreams) > 0 {
+		r = append(r, st.goneStreams...)
+		st.goneStreams = st.goneStreams[:0]
+	}
 	return r
 }
 
@@ -253,7 +261,12 @@ func (c *Ctx) SetExpireIn(db *DB, key []byte, at int64) { db.setExpire(string(ke
 func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{DB: db.ID, Key: key}) }
 
 // FlushDB empties the current database; FlushAll every database.
-func (c *Ctx) FlushDB() { c.DB.flush() }
+// Clients blocked on the emptied dbs look again: a blocked XREADGROUP's
+// stream may be gone.
+func (c *Ctx) FlushDB() {
+	c.DB.flush()
+	c.SignalAllIn(c.DB)
+}
 func (c *Ctx) FlushAll() {
 	// One call for every db, so client tracking sends one flush
 	// invalidation as Redis does, not one per database.
@@ -264,6 +277,7 @@ func (c *Ctx) FlushAll() {
 	c.Store.flushed(dbs)
 	for _, db := range c.Store.DBs {
 		db.flushQuiet()
+		c.SignalAllIn(db)
 	}
 }
 

@@ -23,6 +23,17 @@ type Store struct {
 	// Watches, when set, is told about every change to a key while anyone
 	// WATCHes (node-local, like Redis' touchWatchedKey).
 	Watches WatchSet
+	// goneStreams are keys whose stream was deleted or overwritten: a
+	// blocked XREADGROUP on them must hear of it (Ctx.TakeReady hands them
+	// over), as Redis signals such keys from dbGenericDelete/dbOverwrite.
+	goneStreams []ReadyKey
+}
+
+// streamGone records that key's stream value is being deleted or replaced.
+func (db *DB) streamGone(key string, old any) {
+	if _, ok := old.(*Stream); ok {
+		db.store.goneStreams = append(db.store.goneStreams, ReadyKey{DB: db.ID, Key: key})
+	}
 }
 
 // WatchSet is the WATCH registry the server keeps; Touch is called on every
@@ -151,6 +162,9 @@ func (db *DB) set(key string, v any) {
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
 	old, had := db.keys[key]
+	if had {
+		db.streamGone(key, old)
+	}
 	db.account(key, old, had, v)
 	db.keys[key] = v
 }
@@ -168,6 +182,7 @@ func (db *DB) del(key string) bool {
 	}
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
+	db.streamGone(key, old)
 	db.unaccount(key, old)
 	delete(db.keys, key)
 	delete(db.expires, key)
