@@ -161,7 +161,14 @@ func (c *Ctx) expire(db *DB, key string) {
 func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 
 // LookupIn is the hot path of nearly every command: it must not allocate.
-func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
+func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) { return c.lookup(db, key, true) }
+
+// LookupNoTouch is Lookup without recording an access, so OBJECT IDLETIME
+// and FREQ do not move: Redis' LOOKUP_NOTOUCH, which TTL, TYPE and EXISTS
+// use. Expiry and keyspace hits/misses are as for Lookup.
+func (c *Ctx) LookupNoTouch(key []byte) (any, bool) { return c.lookup(c.DB, key, false) }
+
+func (c *Ctx) lookup(db *DB, key []byte, touch bool) (any, bool) {
 	v, ok := db.keys[string(key)]
 	if !ok {
 		if c.Prop == nil {
@@ -179,7 +186,9 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 			return nil, false
 		}
 	}
-	db.access.touch(key, c.Now, c.Prop != nil)
+	if touch {
+		db.access.touch(key, c.Now, c.Prop != nil)
+	}
 	if c.Prop == nil {
 		c.Hits++
 	}

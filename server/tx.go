@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strconv"
@@ -302,6 +303,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	if watched {
 		check = func() bool { return !s.watchBroken(cl) }
 	}
+	start := time.Now()
 	res, err := s.node.ApplyChecked(s.stampOrigin(cl, w.Bytes()), check)
 	switch {
 	case errors.Is(err, cluster.ErrCheckFailed):
@@ -310,7 +312,22 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(clusterError(err))
 	default:
 		cl.out.Raw(res.Reply)
+		s.recordTx(queued, res.Reply, time.Since(start))
 	}
+}
+
+// recordTx counts a transaction's commands in commandstats, as Redis counts
+// each command EXEC runs; reply is EXEC's array of their replies.
+func (s *Server) recordTx(queued []queuedCmd, reply []byte, d time.Duration) {
+	i := bytes.Index(reply, []byte("\r\n"))
+	if i < 0 || len(reply) == 0 || reply[0] != '*' {
+		return
+	}
+	cmds := make([]*commands.Command, len(queued))
+	for j, q := range queued {
+		cmds[j] = q.cmd
+	}
+	s.cstats.recordEntry(cmds, reply[i+2:], d)
 }
 
 // watchBroken reports whether a watched key changed, or expired, since WATCH.
