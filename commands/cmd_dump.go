@@ -126,8 +126,14 @@ func restoreCommand(c *Ctx) {
 	if ttl != 0 {
 		c.SetExpire(key, ttl)
 	}
-	if idle >= 0 {
-		// Redis sets the LRU clock to now minus the idle time (node-local).
+	// As Redis' objectSetLRUOrLFU, FREQ counts only under an LFU policy
+	// and IDLETIME only under the others (the access word is node-local).
+	if LFU() {
+		if freq >= 0 {
+			c.DB.access.set(key, lfuMinutes(c.Now)<<8|uint32(freq))
+		}
+	} else if idle >= 0 {
+		// Redis sets the LRU clock to now minus the idle time.
 		sec := max(c.Now/1000-idle, 1)
 		c.DB.access.set(key, uint32(sec))
 	}

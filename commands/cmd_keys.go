@@ -16,7 +16,7 @@ func init() {
 			Summary: "Determines whether one or more keys exist.", Args: "key [key ...]", Handler: existsCommand},
 		&Command{Name: "touch", Keys: "RO index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys that will be touched.", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
 			Summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
-			Args:    "key [key ...]", Handler: existsCommand},
+			Args:    "key [key ...]", Handler: touchCommand},
 		&Command{Name: "type", Keys: "RO index=1", Complexity: "O(1)", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Determines the type of value stored at a key.", Args: "key", Handler: typeCommand},
 		&Command{Name: "expire", Keys: "RW update index=1", Complexity: "O(1)", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
@@ -88,10 +88,11 @@ func TypeName(v any) string {
 // signalIn is Ctx.Signal for a key in another database (MOVE, COPY ... DB).
 func signalIn(c *Ctx, db *DB, key []byte) { c.SignalIn(db, string(key)) }
 
-// signalIfList wakes clients blocked on key when a list or sorted set lands there.
+// signalIfList wakes clients blocked on key when a list, sorted set or
+// stream lands there.
 func signalIfList(c *Ctx, db *DB, key []byte, v any) {
 	switch v.(type) {
-	case *List, *ZSet:
+	case *List, *ZSet, *Stream:
 		signalIn(c, db, key)
 	}
 }
@@ -114,6 +115,17 @@ func delCommand(c *Ctx) {
 func existsCommand(c *Ctx) {
 	n := 0
 	for _, key := range c.Args[1:] {
+		if _, found := c.LookupNoTouch(key); found {
+			n++
+		}
+	}
+	c.R.Int(int64(n))
+}
+
+// touchCommand is EXISTS that counts as an access to each key.
+func touchCommand(c *Ctx) {
+	n := 0
+	for _, key := range c.Args[1:] {
 		if _, found := c.Lookup(key); found {
 			n++
 		}
@@ -122,7 +134,7 @@ func existsCommand(c *Ctx) {
 }
 
 func typeCommand(c *Ctx) {
-	v, _ := c.Lookup(c.Args[1])
+	v, _ := c.LookupNoTouch(c.Args[1])
 	c.R.Simple(TypeName(v))
 }
 
@@ -251,7 +263,7 @@ func pexpireatCommand(c *Ctx) { expireGeneric(c, 0, 1, "pexpireat") }
 // missing key, -1 for no TTL; seconds are rounded to nearest like Redis.
 func ttlGeneric(c *Ctx, ms, abs bool) {
 	key := c.Args[1]
-	if _, found := c.Lookup(key); !found {
+	if _, found := c.LookupNoTouch(key); !found {
 		c.R.Int(-2)
 		return
 	}

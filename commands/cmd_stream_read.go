@@ -141,6 +141,19 @@ func xreadGeneric(c *Ctx, xreadgroup bool) {
 	groups := make([]*streamCG, o.nstreams)
 	dollar := false
 	for i, key := range keys {
+		if c.Retry {
+			// A blocked client looks again. A consumer group lives in its
+			// stream, so XREADGROUP's wait ends when the key is gone or no
+			// longer a stream (Redis' unblockDeletedStreamReadgroupClients);
+			// XREAD waits on for a stream to appear there.
+			if v, found := c.Peek(key); !found || !isStream(v) {
+				if xreadgroup {
+					c.Err(ErrStreamKeyGone)
+					return
+				}
+				continue
+			}
+		}
 		s, ok := getStream(c, key, xreadgroup)
 		if !ok {
 			return
@@ -149,6 +162,10 @@ func xreadGeneric(c *Ctx, xreadgroup bool) {
 		if xreadgroup {
 			if s != nil {
 				groups[i] = s.group(o.group)
+			}
+			if groups[i] == nil && c.Retry {
+				c.Err(ErrStreamGroupGone)
+				return
 			}
 			if groups[i] == nil {
 				c.Err(errNoGroupPrefix + cString(key) + "' or consumer group '" + cString(o.group) + "' in XREADGROUP with GROUP option")
@@ -371,7 +388,8 @@ func propagateSeen(c *Ctx, key []byte, g *streamCG, cs *streamConsumer) {
 
 // streamsReady reports whether a blocked XREAD (or XREADGROUP ... >) would
 // be served: a stream has an entry after its id (after the group's last
-// delivered id), or the group is gone (the retry answers NOGROUP).
+// delivered id), or, for XREADGROUP, the stream or the group is gone (the
+// retry ends the wait with an error).
 func streamsReady(keys []string, ids []StreamID, group []byte) func(db *DB) bool {
 	gname := string(group)
 	return func(db *DB) bool {
@@ -385,7 +403,10 @@ func streamsReady(keys []string, ids []StreamID, group []byte) func(db *DB) bool
 			}
 			s, isStream := v.(*Stream)
 			if !isStream {
-				return true // the retry answers WRONGTYPE
+				if group != nil {
+					return true // the retry answers that the stream is gone
+				}
+				continue
 			}
 			after := ids[i]
 			if group != nil {
@@ -401,4 +422,9 @@ func streamsReady(keys []string, ids []StreamID, group []byte) func(db *DB) bool
 		}
 		return false
 	}
+}
+
+func isStream(v any) bool {
+	_, ok := v.(*Stream)
+	return ok
 }

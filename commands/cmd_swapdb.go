@@ -25,7 +25,7 @@ func swapdbCommand(c *Ctx) {
 	}
 	if ids[0] != ids[1] {
 		a, b := c.Store.DBs[ids[0]], c.Store.DBs[ids[1]]
-		c.Store.swapDB(a, b)
+		c.Store.swapDB(a, b, c.Now)
 		c.SignalAllIn(a)
 		c.SignalAllIn(b)
 	}

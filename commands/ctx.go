@@ -28,6 +28,9 @@ type Ctx struct {
 	// immutable, so big values in it can be kept without a copy
 	// (KeepString) and written to the AOF from where they are.
 	Entry []byte
+	// Retry is set when a blocking command runs again for the client it
+	// blocked, after a write signalled one of its keys.
+	Retry bool
 	// Hits and Misses count the read path's key lookups (INFO
 	// keyspace_hits/misses); the server collects and zeroes them.
 	Hits, Misses int64
@@ -68,7 +71,7 @@ func (c *Ctx) Writable() bool { return c.Prop != nil }
 // Begin prepares the context for the next command of an entry or pipeline.
 func (c *Ctx) Begin(db *DB, args [][]byte) {
 	c.DB, c.Args = db, args
-	c.dirty, c.propagated, c.block = 0, false, nil
+	c.dirty, c.propagated, c.block, c.Retry = 0, false, nil, false
 }
 
 // Finish propagates the command as received when it changed the dataset and
@@ -108,10 +111,15 @@ func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{DB: c.DB.I
 // SignalAllIn tells every client blocked on a key of db to look again.
 func (c *Ctx) SignalAllIn(db *DB) { c.ready = append(c.ready, ReadyKey{DB: db.ID, AllKeys: true}) }
 
-// TakeReady returns and clears the signalled keys.
+// TakeReady returns and clears the signalled keys, with the keys whose
+// stream went away.
 func (c *Ctx) TakeReady() []ReadyKey {
 	r := c.ready
 	c.ready = nil
+	if st := c.Store; st != nil && len(st.goneStreams) > 0 {
+		r = append(r, st.goneStreams...)
+		st.goneStreams = st.goneStreams[:0]
+	}
 	return r
 }
 
@@ -153,7 +161,14 @@ func (c *Ctx) expire(db *DB, key string) {
 func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 
 // LookupIn is the hot path of nearly every command: it must not allocate.
-func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
+func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) { return c.lookup(db, key, true) }
+
+// LookupNoTouch is Lookup without recording an access, so OBJECT IDLETIME
+// and FREQ do not move: Redis' LOOKUP_NOTOUCH, which TTL, TYPE and EXISTS
+// use. Expiry and keyspace hits/misses are as for Lookup.
+func (c *Ctx) LookupNoTouch(key []byte) (any, bool) { return c.lookup(c.DB, key, false) }
+
+func (c *Ctx) lookup(db *DB, key []byte, touch bool) (any, bool) {
 	v, ok := db.keys[string(key)]
 	if !ok {
 		if c.Prop == nil {
@@ -171,7 +186,9 @@ func (c *Ctx) LookupIn(db *DB, key []byte) (any, bool) {
 			return nil, false
 		}
 	}
-	db.access.touch(key, c.Now, c.Prop != nil)
+	if touch {
+		db.access.touch(key, c.Now, c.Prop != nil)
+	}
 	if c.Prop == nil {
 		c.Hits++
 	}
@@ -272,15 +289,23 @@ func (c *Ctx) SetExpireIn(db *DB, key []byte, at int64) { db.setExpire(string(ke
 func (c *Ctx) SignalIn(db *DB, key string)              { c.ready = append(c.ready, ReadyKey{DB: db.ID, Key: key}) }
 
 // FlushDB empties the current database; FlushAll every database.
-func (c *Ctx) FlushDB() { c.DB.flush() }
+// Clients blocked on the emptied dbs look again: a blocked XREADGROUP's
+// stream may be gone.
+func (c *Ctx) FlushDB() {
+	c.DB.flush()
+	c.SignalAllIn(c.DB)
+}
 func (c *Ctx) FlushAll() {
-	// One touch for every db, so client tracking sends one flush
+	// One call for every db, so client tracking sends one flush
 	// invalidation as Redis does, not one per database.
-	if w := c.Store.Watches; w != nil && w.Active() {
-		w.Touch(-1, "", true)
+	dbs := make([]int, len(c.Store.DBs))
+	for i := range dbs {
+		dbs[i] = i
 	}
+	c.Store.flushed(dbs)
 	for _, db := range c.Store.DBs {
 		db.flushQuiet()
+		c.SignalAllIn(db)
 	}
 }
 

@@ -23,6 +23,17 @@ type Store struct {
 	// Watches, when set, is told about every change to a key while anyone
 	// WATCHes (node-local, like Redis' touchWatchedKey).
 	Watches WatchSet
+	// goneStreams are keys whose stream was deleted or overwritten: a
+	// blocked XREADGROUP on them must hear of it (Ctx.TakeReady hands them
+	// over), as Redis signals such keys from dbGenericDelete/dbOverwrite.
+	goneStreams []ReadyKey
+}
+
+// streamGone records that key's stream value is being deleted or replaced.
+func (db *DB) streamGone(key string, old any) {
+	if _, ok := old.(*Stream); ok {
+		db.store.goneStreams = append(db.store.goneStreams, ReadyKey{DB: db.ID, Key: key})
+	}
 }
 
 // WatchSet is the WATCH registry the server keeps; Touch is called on every
@@ -30,14 +41,41 @@ type Store struct {
 type WatchSet interface {
 	Active() bool
 	Touch(db int, key string, all bool)
-	// TouchIf touches the keys watched in db for which pred is true.
-	TouchIf(db int, pred func(key string) bool)
+	// Deleted is Touch for a key being deleted: a client that watched it
+	// when it had already expired sees no change (Redis' touchWatchedKey).
+	Deleted(db int, key string)
+	// Replaced tells that the contents of dbs were replaced at once
+	// (FLUSHDB, FLUSHALL, SWAPDB): had reports whether a db held a key
+	// before, holds what it holds now. As Redis' touchAllWatchedKeysInDb,
+	// only keys present on either side count, and a key that was already
+	// expired when watched, and is gone or still expired, is no change.
+	Replaced(dbs []int, had func(db int, key string) bool, holds func(db int, key string) KeyState)
 }
+
+// KeyState is what a db holds under a key, for WATCH.
+type KeyState uint8
+
+const (
+	KeyAbsent KeyState = iota
+	KeyLive
+	KeyStale // present, but its TTL has passed (not yet deleted)
+)
 
 func (db *DB) touch(key string, all bool) {
 	if w := db.store.Watches; w != nil && w.Active() {
 		w.Touch(db.ID, key, all)
 	}
+}
+
+// stateAt is what db holds under key at nowMs.
+func (db *DB) stateAt(key string, nowMs int64) KeyState {
+	if _, ok := db.keys[key]; !ok {
+		return KeyAbsent
+	}
+	if at, ok := db.expires[key]; ok && at <= nowMs {
+		return KeyStale
+	}
+	return KeyLive
 }
 
 // DB is one logical database: keys to values plus the keys that carry a TTL.
@@ -124,6 +162,9 @@ func (db *DB) set(key string, v any) {
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
 	old, had := db.keys[key]
+	if had {
+		db.streamGone(key, old)
+	}
 	db.account(key, old, had, v)
 	db.keys[key] = v
 }
@@ -136,9 +177,12 @@ func (db *DB) del(key string) bool {
 	if s, ok := viewString(old); ok && len(s) >= BigValue {
 		bigFreed.Add(int64(len(s)))
 	}
-	db.touch(key, false)
+	if w := db.store.Watches; w != nil && w.Active() {
+		w.Deleted(db.ID, key)
+	}
 	db.store.snap.save(db, key)
 	db.store.journal.save(db, key)
+	db.streamGone(key, old)
 	db.unaccount(key, old)
 	delete(db.keys, key)
 	delete(db.expires, key)
@@ -167,8 +211,19 @@ func (db *DB) persist(key string) bool {
 // flush empties the database by swapping in new maps, so a snapshot that
 // captured the old ones keeps its point-in-time view without copying.
 func (db *DB) flush() {
-	db.touch("", true)
+	db.store.flushed([]int{db.ID})
 	db.flushQuiet()
+}
+
+// flushed tells the WATCH registry that dbs are about to be emptied.
+func (s *Store) flushed(dbs []int) {
+	if w := s.Watches; w != nil && w.Active() {
+		had := func(db int, key string) bool {
+			_, ok := s.DBs[db].keys[key]
+			return ok
+		}
+		w.Replaced(dbs, had, func(int, string) KeyState { return KeyAbsent })
+	}
 }
 
 // flushQuiet is flush without telling the WATCH registry.
@@ -184,16 +239,22 @@ func (db *DB) flushQuiet() {
 
 // swapDB exchanges the contents of two databases (SWAPDB). Clients stay on
 // their db numbers, so watchers of keys that exist on either side are
-// touched, and clients blocked on either db look again, as in Redis.
-func (s *Store) swapDB(a, b *DB) {
+// touched, and clients blocked on either db look again, as in Redis; nowMs
+// decides which keys are already expired.
+func (s *Store) swapDB(a, b *DB, nowMs int64) {
 	if w := s.Watches; w != nil && w.Active() {
-		exists := func(k string) bool {
-			_, inA := a.keys[k]
-			_, inB := b.keys[k]
-			return inA || inB
+		other := func(db int) *DB {
+			if db == a.ID {
+				return b
+			}
+			return a
 		}
-		w.TouchIf(a.ID, exists)
-		w.TouchIf(b.ID, exists)
+		had := func(db int, key string) bool {
+			_, ok := s.DBs[db].keys[key]
+			return ok
+		}
+		holds := func(db int, key string) KeyState { return other(db).stateAt(key, nowMs) }
+		w.Replaced([]int{a.ID, b.ID}, had, holds)
 	}
 	s.journal.saveSwap(a, b)
 	swapContents(a, b)

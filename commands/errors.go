@@ -78,6 +78,11 @@ const (
 	// ErrUnblocked is what a client parked by a blocking command gets from
 	// CLIENT UNBLOCK id ERROR.
 	ErrUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	// ErrStreamKeyGone and ErrStreamGroupGone end a blocked XREADGROUP
+	// whose stream was deleted (or replaced by another type), or whose
+	// group was destroyed, while it waited.
+	ErrStreamKeyGone   = "UNBLOCKED the stream key no longer exists"
+	ErrStreamGroupGone = "NOGROUP the consumer group this client was blocked on no longer exists"
 	// ErrScriptDebugUnsupported answers SCRIPT DEBUG YES|SYNC: scripts run
 	// inside the replicated log, where no connection can step through them.
 	ErrScriptDebugUnsupported = "ERR SCRIPT DEBUG YES|SYNC is not supported: Geomys has no Lua debugger (scripts run inside the Raft log); use SCRIPT DEBUG NO"

@@ -174,9 +174,10 @@ func TestMutStringCopiesAreIndependent(t *testing.T) {
 
 type touchLog struct{ keys []string }
 
-func (w *touchLog) Active() bool                               { return true }
-func (w *touchLog) Touch(db int, key string, all bool)         { w.keys = append(w.keys, key) }
-func (w *touchLog) TouchIf(db int, pred func(key string) bool) {}
+func (w *touchLog) Active() bool                                                       { return true }
+func (w *touchLog) Touch(db int, key string, all bool)                                 { w.keys = append(w.keys, key) }
+func (w *touchLog) Deleted(db int, key string)                                         { w.Touch(db, key, false) }
+func (w *touchLog) Replaced([]int, func(int, string) bool, func(int, string) KeyState) {}
 
 // WATCH hears of a change in place, and only of a real one: like Redis,
 // SETBIT of a bit already set, a PFADD that raises no register, a

@@ -21,8 +21,17 @@ const (
 type Cmd struct {
 	DB    int
 	Proto int
+	// Retry: the command is run again for a client it blocked (Ctx.Retry).
+	Retry bool
 	Args  [][]byte
 }
+
+// ProtoRetry, or'ed into the proto byte a command is added with, marks a
+// blocked command's re-run. A version that does not know it reads a
+// protocol above 3 and answers as RESP3; only the sender reads the reply,
+// and the handlers that look at it change nothing in the dataset when it
+// makes a difference.
+const ProtoRetry = 0x80
 
 // EntryWriter builds an entry incrementally without intermediate allocations.
 type EntryWriter struct {
@@ -204,7 +213,7 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 		if len(p) < 2 {
 			return 0, nil, args, nil, errBadEntry
 		}
-		c := Cmd{DB: int(p[0]), Proto: int(p[1])}
+		c := Cmd{DB: int(p[0]), Proto: int(p[1] &^ ProtoRetry), Retry: p[1]&ProtoRetry != 0}
 		p = p[2:]
 		argc, n := binary.Uvarint(p)
 		if n <= 0 || argc > uint64(len(p)) {

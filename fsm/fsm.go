@@ -623,6 +623,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 				break
 			}
 			c.Begin(db, cmd.Args)
+			c.Retry = cmd.Retry
 			f.run(def, c, index)
 			c.Finish()
 			if n := c.DirtyCount(); n > 0 {

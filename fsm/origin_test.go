@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geomys/geomys/commands"
 	"github.com/hashicorp/raft"
 )
 
@@ -20,7 +21,9 @@ func (w *originWatches) Active() bool { return true }
 func (w *originWatches) Touch(db int, key string, all bool) {
 	w.touched = append(w.touched, key+"@"+w.origin)
 }
-func (w *originWatches) TouchIf(int, func(string) bool) {}
+func (w *originWatches) Deleted(db int, key string) { w.Touch(db, key, false) }
+func (w *originWatches) Replaced([]int, func(int, string) bool, func(int, string) commands.KeyState) {
+}
 
 // TestEntryOrigin (the first touch is the load's, of every key): an entry's origin trailer reaches OnOrigin before its
 // commands run and is cleared after them, also within a batch, and changes

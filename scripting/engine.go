@@ -138,6 +138,10 @@ type Call struct {
 	// Monitor, when set, is told about every command the script calls
 	// (MONITOR's "[db lua]" lines).
 	Monitor func(db int, args [][]byte)
+	// Called, when set, is told about every command the script ran, how
+	// long it took and whether it answered an error (commandstats, which
+	// count a script's commands as Redis does).
+	Called func(def *commands.Command, d time.Duration, failed bool)
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction

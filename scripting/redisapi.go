@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/scripting/lualib"
@@ -237,6 +238,10 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	r := &x.reply
 	r.Reset()
 	r.Proto = x.resp
+	var start time.Time
+	if x.call.Called != nil {
+		start = time.Now()
+	}
 	switch {
 	case commands.XReadScriptError(def, args) != "":
 		r.Error(commands.XReadScriptError(def, args))
@@ -260,6 +265,10 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		}
 	case !s.serverCommand(x, def.Name, args, r):
 		return fail(errNotAllowed)
+	}
+	if x.call.Called != nil {
+		b := r.Bytes()
+		x.call.Called(def, time.Since(start), len(b) > 0 && b[0] == '-')
 	}
 	v, errMsg := replyToLua(L, r.Bytes())
 	if errMsg != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
 	"github.com/tidwall/redcon"
 )
 
@@ -205,7 +206,11 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 	}()
 	for {
 		cl.entry.Reset(time.Now().UnixMilli())
-		cl.entry.Add(cl.db, cl.proto, args)
+		proto := cl.proto
+		if wt != nil {
+			proto |= fsm.ProtoRetry
+		}
+		cl.entry.Add(cl.db, proto, args)
 		data := s.stampOrigin(cl, cl.entry.Bytes())
 		cl.entry.Reset(0)
 		res, err := s.node.Apply(data)
@@ -214,7 +219,12 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			return
 		}
 		if res.Block == nil {
-			cl.out.Raw(res.Reply)
+			if r := res.Reply; len(r) > 2 && r[0] == '-' {
+				// Through Error, so the command counts as failed (commandstats).
+				cl.out.Error(string(r[1 : len(r)-2]))
+			} else {
+				cl.out.Raw(r)
+			}
 			res.Release()
 			return
 		}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,7 +46,10 @@ type watchedKey struct {
 type watchRegistry struct {
 	mu    sync.Mutex
 	count atomic.Int32
-	byKey map[commands.ReadyKey]map[*Client]struct{}
+	// byKey holds, per watched key, its watchers and whether the key had
+	// already expired (present but past its TTL) when each watched it:
+	// Redis' watchedKey.expired, which makes its deletion no change.
+	byKey map[commands.ReadyKey]map[*Client]bool
 	// Client tracking shares this hook: while any connection tracks keys
 	// (tracking > 0) every change is also handed to invalidate.
 	tracking   *atomic.Int32
@@ -76,35 +81,67 @@ func (w *watchRegistry) Touch(db int, key string, all bool) {
 	}
 }
 
-// TouchIf touches the watched keys of db for which pred holds (SWAPDB).
-func (w *watchRegistry) TouchIf(db int, pred func(key string) bool) {
+func (w *watchRegistry) Deleted(db int, key string) {
+	if w.tracking != nil && w.tracking.Load() > 0 {
+		w.invalidate(key, false)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	set := w.byKey[commands.ReadyKey{DB: db, Key: key}]
+	for cl, expired := range set {
+		if expired {
+			set[cl] = false // deleted keys are not "expired" any more
+			continue
+		}
+		cl.tx.dirty.Store(true)
+	}
+}
+
+func (w *watchRegistry) Replaced(dbs []int, had func(db int, key string) bool, holds func(db int, key string) commands.KeyState) {
 	if w.tracking != nil && w.tracking.Load() > 0 {
 		w.invalidate("", true)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rk, set := range w.byKey {
-		if rk.DB == db && pred(rk.Key) {
-			for cl := range set {
-				cl.tx.dirty.Store(true)
+		if !slices.Contains(dbs, rk.DB) {
+			continue
+		}
+		before, after := had(rk.DB, rk.Key), holds(rk.DB, rk.Key)
+		if !before && after == commands.KeyAbsent {
+			continue
+		}
+		for cl, expired := range set {
+			switch {
+			case expired && after == commands.KeyAbsent:
+				set[cl] = false
+				continue
+			case expired && after == commands.KeyStale:
+				continue
+			case !expired && !before && after == commands.KeyStale:
+				set[cl] = true // a missing key replaced by an expired one
+				continue
 			}
+			cl.tx.dirty.Store(true)
 		}
 	}
 }
 
-func (w *watchRegistry) add(cl *Client, rk commands.ReadyKey) {
+// add registers cl as watching rk; expired: rk was present but past its
+// TTL. A key watched twice keeps its first registration, as in Redis.
+func (w *watchRegistry) add(cl *Client, rk commands.ReadyKey, expired bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.byKey == nil {
-		w.byKey = map[commands.ReadyKey]map[*Client]struct{}{}
+		w.byKey = map[commands.ReadyKey]map[*Client]bool{}
 	}
 	set := w.byKey[rk]
 	if set == nil {
-		set = map[*Client]struct{}{}
+		set = map[*Client]bool{}
 		w.byKey[rk] = set
 	}
 	if _, dup := set[cl]; !dup {
-		set[cl] = struct{}{}
+		set[cl] = expired
 		w.count.Add(1)
 	}
 }
@@ -205,9 +242,10 @@ func watchCommand(s *Server, cl *Client, args [][]byte) {
 	st := s.fsm.RLock()
 	for _, k := range args[1:] {
 		rk := commands.ReadyKey{DB: cl.db, Key: string(k)}
-		s.watches.add(cl, rk)
 		_, at, ok := st.DBs[cl.db].Peek(rk.Key)
-		cl.tx.watched = append(cl.tx.watched, watchedKey{key: rk, existed: ok && (at == 0 || at > now)})
+		stale := ok && at > 0 && at <= now
+		s.watches.add(cl, rk, stale)
+		cl.tx.watched = append(cl.tx.watched, watchedKey{key: rk, existed: ok && !stale})
 	}
 	s.fsm.RUnlock()
 	cl.out.OK()
@@ -265,6 +303,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	if watched {
 		check = func() bool { return !s.watchBroken(cl) }
 	}
+	start := time.Now()
 	res, err := s.node.ApplyChecked(s.stampOrigin(cl, w.Bytes()), check)
 	switch {
 	case errors.Is(err, cluster.ErrCheckFailed):
@@ -273,7 +312,22 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(clusterError(err))
 	default:
 		cl.out.Raw(res.Reply)
+		s.recordTx(queued, res.Reply, time.Since(start))
 	}
+}
+
+// recordTx counts a transaction's commands in commandstats, as Redis counts
+// each command EXEC runs; reply is EXEC's array of their replies.
+func (s *Server) recordTx(queued []queuedCmd, reply []byte, d time.Duration) {
+	i := bytes.Index(reply, []byte("\r\n"))
+	if i < 0 || len(reply) == 0 || reply[0] != '*' {
+		return
+	}
+	cmds := make([]*commands.Command, len(queued))
+	for j, q := range queued {
+		cmds[j] = q.cmd
+	}
+	s.cstats.recordEntry(cmds, reply[i+2:], d)
 }
 
 // watchBroken reports whether a watched key changed, or expired, since WATCH.

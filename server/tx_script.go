@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"time"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
@@ -109,6 +110,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 			return keep
 		}))
 	}
+	start := time.Now()
 	res, err := s.node.ApplyPrepared(prepare)
 	mu.Lock()
 	abandoned = true
@@ -130,6 +132,7 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 		}
 	}
 	cl.out.Raw(reply)
+	s.recordTx(queued, reply, time.Since(start))
 }
 
 // prepareTxScript resolves a script or function call queued in MULTI into
@@ -142,7 +145,7 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 		}
 		check := s.scriptACL(cl)
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)
