@@ -24,13 +24,16 @@ const (
 // follower that needs such an entry reads it from the log store.
 //
 // A follower applies an entry by reading it back from the log store right
-// after storing it, which would hold a big value twice (the copy received,
-// not yet collected, and the one read back). So a follower holds the big
-// entries it stores for the one read that applies them: the dataset then
-// keeps the very bytes received. They go at that read, when they are
-// deleted from the log, or after heldMaxAge (the leader never commits
-// them); the leader, which applies its own entries from memory and might
-// never read them back, holds none.
+// after storing it, and a leader reads each new entry back once for every
+// follower it sends it to: a big value was held several times over (the
+// copy received or applied, and one per read, not yet collected; a 100 MB
+// SET peaked at 8x on a 3-node leader). So a node holds each big entry it
+// stores for the reads it expects: one on a follower (the apply, which
+// then keeps the very bytes received), one per other member on a leader
+// (the dataset already keeps those bytes, so holding them costs nothing
+// while the key lives). They go after those reads, when they are deleted
+// from the log, or after heldMaxAge (a follower that is down, an entry
+// never committed); a leader alone holds none.
 type uncachedBig struct {
 	*raft.LogCache
 	store raft.LogStore // what the cache wraps
@@ -42,8 +45,9 @@ type uncachedBig struct {
 }
 
 type heldLog struct {
-	l  *raft.Log
-	at time.Time
+	l     *raft.Log
+	at    time.Time
+	reads int // left before it goes
 }
 
 func (u *uncachedBig) StoreLog(l *raft.Log) error { return u.StoreLogs([]*raft.Log{l}) }
@@ -61,7 +65,18 @@ func (u *uncachedBig) StoreLogs(logs []*raft.Log) error {
 	if err := u.store.StoreLogs(logs); err != nil {
 		return err
 	}
-	if r := u.raft.Load(); r == nil || r.State() != raft.Follower {
+	reads := 0
+	if r := u.raft.Load(); r == nil {
+	} else if st := r.State(); st == raft.Follower {
+		reads = 1
+	} else if st == raft.Leader {
+		// Not a future through raft's main loop (this runs on it): the
+		// latest configuration, read from memory.
+		if cf := r.GetConfiguration(); cf.Error() == nil {
+			reads = len(cf.Configuration().Servers) - 1
+		}
+	}
+	if reads <= 0 {
 		return nil
 	}
 	now := time.Now()
@@ -70,11 +85,20 @@ func (u *uncachedBig) StoreLogs(logs []*raft.Log) error {
 	u.dropLocked(func(h heldLog) bool { return now.Sub(h.at) > heldMaxAge || h.l.Index >= logs[0].Index })
 	for _, l := range logs {
 		if len(l.Data) >= bigLogEntry && u.heldBytes+len(l.Data) <= heldMaxBytes {
-			u.held = append(u.held, heldLog{l, now})
+			u.held = append(u.held, heldLog{l, now, reads})
 			u.heldBytes += len(l.Data)
 		}
 	}
 	return nil
+}
+
+// expire drops what has been held too long (a quiet node stores nothing
+// that would).
+func (u *uncachedBig) expire() {
+	now := time.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.dropLocked(func(h heldLog) bool { return now.Sub(h.at) > heldMaxAge })
 }
 
 func (u *uncachedBig) GetLog(index uint64, out *raft.Log) error {
@@ -82,8 +106,9 @@ func (u *uncachedBig) GetLog(index uint64, out *raft.Log) error {
 	for i, h := range u.held {
 		if h.l.Index == index {
 			*out = *h.l
-			u.heldBytes -= len(h.l.Data)
-			u.held = append(u.held[:i], u.held[i+1:]...)
+			if u.held[i].reads--; u.held[i].reads <= 0 {
+				u.dropLocked(func(h heldLog) bool { return h.l.Index == index })
+			}
 			u.mu.Unlock()
 			return nil
 		}

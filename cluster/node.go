@@ -236,7 +236,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		}
 	}
 	n.evict.kick = make(chan struct{}, 1)
-	n.wg.Add(9)
+	n.wg.Add(10)
+	go n.every(time.Second, nil, big.expire)
 	go n.every(time.Second, nil, n.retryDisk)
 	go n.observePeers()
 	go n.verifier()
