@@ -66,10 +66,10 @@ func (u *uncachedBig) StoreLogs(logs []*raft.Log) error {
 		return err
 	}
 	reads := 0
-	if r := u.raft.Load(); r == nil {
-	} else if st := r.State(); st == raft.Follower {
+	r := u.raft.Load()
+	if r != nil && r.State() == raft.Follower {
 		reads = 1
-	} else if st == raft.Leader {
+	} else if r != nil && r.State() == raft.Leader {
 		// Not a future through raft's main loop (this runs on it): the
 		// latest configuration, read from memory.
 		if cf := r.GetConfiguration(); cf.Error() == nil {
