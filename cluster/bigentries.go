@@ -42,6 +42,7 @@ type uncachedBig struct {
 	mu        sync.Mutex
 	held      []heldLog
 	heldBytes int
+	terms     map[uint64]uint64 // big entries' terms by index (bigterms.go)
 }
 
 type heldLog struct {
@@ -56,6 +57,17 @@ func (u *uncachedBig) StoreLogs(logs []*raft.Log) error {
 	big := false
 	for _, l := range logs {
 		big = big || len(l.Data) >= bigLogEntry
+	}
+	if len(logs) > 0 {
+		// What is stored over an index has the term it is stored with.
+		u.mu.Lock()
+		u.forgetTermsLocked(logs[0].Index, ^uint64(0))
+		for _, l := range logs {
+			if len(l.Data) >= bigLogEntry {
+				u.noteTermLocked(l.Index, l.Term)
+			}
+		}
+		u.mu.Unlock()
 	}
 	if !big {
 		return u.LogCache.StoreLogs(logs)
@@ -102,6 +114,10 @@ func (u *uncachedBig) expire() {
 }
 
 func (u *uncachedBig) GetLog(index uint64, out *raft.Log) error {
+	if term, ok := u.termOf(index); ok {
+		*out = raft.Log{Index: index, Term: term, Type: raft.LogCommand}
+		return nil
+	}
 	u.mu.Lock()
 	for i, h := range u.held {
 		if h.l.Index == index {
@@ -114,12 +130,22 @@ func (u *uncachedBig) GetLog(index uint64, out *raft.Log) error {
 		}
 	}
 	u.mu.Unlock()
-	return u.LogCache.GetLog(index, out)
+	if err := u.LogCache.GetLog(index, out); err != nil {
+		return err
+	}
+	if len(out.Data) >= bigLogEntry {
+		// Stored before a restart, or forgotten: its term is known now.
+		u.mu.Lock()
+		u.noteTermLocked(index, out.Term)
+		u.mu.Unlock()
+	}
+	return nil
 }
 
 func (u *uncachedBig) DeleteRange(min, max uint64) error {
 	u.mu.Lock()
 	u.dropLocked(func(h heldLog) bool { return h.l.Index >= min && h.l.Index <= max })
+	u.forgetTermsLocked(min, max)
 	u.mu.Unlock()
 	return u.LogCache.DeleteRange(min, max)
 }
