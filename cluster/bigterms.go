@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"runtime"
+	"strings"
 )
 
 // A leader asks its log for the entry before the ones it sends each
@@ -13,25 +14,35 @@ import (
 // as no other write came (heap profile: os.ReadFile under walStore.GetLog
 // under setPreviousLog), peaked at 6x the value and starved the node of
 // CPU. That caller reads only the index and the term, so it gets them from
-// bigTerms, which costs nothing to keep.
+// uncachedBig.terms, which costs nothing to keep; so do a follower's term
+// checks.
 
-// raftPrevLogCaller is the one caller of GetLog that reads no more than
-// the entry's index and term (raft 1.7 replication.go).
-const raftPrevLogCaller = "github.com/hashicorp/raft.(*Raft).setPreviousLog"
+// termOnlyCallers are raft's callers of GetLog that read no more than the
+// entry's index and term (raft 1.7): the leader's previous-entry lookup,
+// and a follower's checks of the previous entry and of entries it already
+// holds (a resent big entry was read back whole just to compare terms).
+var termOnlyCallers = map[string]bool{
+	"github.com/hashicorp/raft.(*Raft).setPreviousLog": true,
+	"github.com/hashicorp/raft.(*Raft).appendEntries":  true,
+}
 
-// maxBigTerms bounds bigTerms; a missing term only costs a read.
+const ourPkg = "github.com/geomys/geomys/cluster."
+
+// maxBigTerms bounds uncachedBig.terms; a missing term only costs a read.
 const maxBigTerms = 1024
 
-// wantsTermOnly tells whether GetLog was called by raft's setPreviousLog
-// (through our wrappers: a few frames up).
+// wantsTermOnly tells whether GetLog was called by one of termOnlyCallers
+// directly: the first frame outside this package (our wrappers of the log
+// store) must be it, so an apply that one of them calls (appendEntries
+// calls processLogs) still gets the data.
 func wantsTermOnly() bool {
 	var pcs [8]uintptr
-	n := runtime.Callers(3, pcs[:])
+	n := runtime.Callers(2, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if f.Function == raftPrevLogCaller {
-			return true
+		if !strings.HasPrefix(f.Function, ourPkg) {
+			return termOnlyCallers[f.Function]
 		}
 		if !more {
 			return false
