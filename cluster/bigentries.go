@@ -62,21 +62,21 @@ func (u *uncachedBig) StoreLogs(logs []*raft.Log) error {
 		// What is stored over an index has the term it is stored with.
 		u.mu.Lock()
 		u.forgetTermsLocked(logs[0].Index, ^uint64(0))
-		for _, l := range logs {
-			if len(l.Data) >= bigLogEntry {
-				u.noteTermLocked(l.Index, l.Term)
-			}
-		}
 		u.mu.Unlock()
 	}
 	if !big {
-		return u.LogCache.StoreLogs(logs)
+		if err := u.LogCache.StoreLogs(logs); err != nil {
+			return err
+		}
+		u.noteTerms(logs)
+		return nil
 	}
 	// The cache's slot for this index holds an older entry, which GetLog
 	// tells apart by its index.
 	if err := u.store.StoreLogs(logs); err != nil {
 		return err
 	}
+	u.noteTerms(logs)
 	reads := 0
 	r := u.raft.Load()
 	if r != nil && r.State() == raft.Follower {
@@ -133,7 +133,7 @@ func (u *uncachedBig) GetLog(index uint64, out *raft.Log) error {
 	if err := u.LogCache.GetLog(index, out); err != nil {
 		return err
 	}
-	if len(out.Data) >= bigLogEntry {
+	if isBig(out) {
 		// Stored before a restart, or forgotten: its term is known now.
 		u.mu.Lock()
 		u.noteTermLocked(index, out.Term)

@@ -3,6 +3,8 @@ package cluster
 import (
 	"runtime"
 	"strings"
+
+	"github.com/hashicorp/raft"
 )
 
 // A leader asks its log for the entry before the ones it sends each
@@ -50,6 +52,18 @@ func wantsTermOnly() bool {
 	}
 }
 
+// noteTerms remembers the terms of the entries just stored that are big
+// enough to travel as blobs.
+func (u *uncachedBig) noteTerms(logs []*raft.Log) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, l := range logs {
+		if isBig(l) {
+			u.noteTermLocked(l.Index, l.Term)
+		}
+	}
+}
+
 // noteTermLocked remembers a big entry's term. Raft never changes the
 // term at an index without deleting it first (DeleteRange) or storing
 // over it (StoreLogs), and both forget it.
@@ -70,6 +84,15 @@ func (u *uncachedBig) forgetTermsLocked(min, max uint64) {
 			delete(u.terms, i)
 		}
 	}
+}
+
+// holds tells whether the log holds the big entry of this index and term
+// (stored, not deleted since).
+func (u *uncachedBig) holds(index, term uint64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t, ok := u.terms[index]
+	return ok && t == term
 }
 
 // termOf returns a big entry's term when the caller wants no more.

@@ -64,6 +64,9 @@ type blobTransport struct {
 	layer *streamLayer
 	store *blobStore
 	out   chan raft.RPC
+	// inLog tells whether our log holds the big entry of this index and
+	// term (uncachedBig.holds); nil holds nothing.
+	inLog func(index, term uint64) bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -74,8 +77,8 @@ type blobTransport struct {
 	open map[net.Conn]struct{} // every blob connection we dialed and still hold
 }
 
-func newBlobTransport(inner *raft.NetworkTransport, layer *streamLayer) *blobTransport {
-	t := &blobTransport{NetworkTransport: inner, layer: layer,
+func newBlobTransport(inner *raft.NetworkTransport, layer *streamLayer, inLog func(index, term uint64) bool) *blobTransport {
+	t := &blobTransport{NetworkTransport: inner, layer: layer, inLog: inLog,
 		store: newBlobStore(blobStoreBytes, blobStoreCount, blobTTL),
 		out:   make(chan raft.RPC), done: make(chan struct{}),
 		idle: map[raft.ServerAddress][]net.Conn{}, open: map[net.Conn]struct{}{}}
@@ -222,7 +225,17 @@ func (t *blobTransport) withRefs(target raft.ServerAddress, args *raft.AppendEnt
 	return &req, nil
 }
 
-// sendBlob writes one blob and waits for the receiver to have it.
+// Replies of the receiver of a blob: after the header, whether to send
+// the data; after the data, whether it is good.
+const (
+	blobSend    = 0 // send the data / received
+	blobRefused = 1 // bad header / checksum or size mismatch
+	blobHave    = 2 // already held: no data follows
+)
+
+// sendBlob writes one blob's header and, unless the receiver already has
+// the data (a retry: in its blob store, or already in its log), the data;
+// then it waits for the receiver to have it.
 func sendBlob(c net.Conn, ref blobRef, data []byte) error {
 	var hdr [blobHdrLen]byte
 	binary.BigEndian.PutUint64(hdr[0:], ref.term)
@@ -233,6 +246,14 @@ func sendBlob(c net.Conn, ref blobRef, data []byte) error {
 	if _, err := c.Write(hdr[:]); err != nil {
 		return err
 	}
+	switch reply, err := readReply(c); {
+	case err != nil:
+		return err
+	case reply == blobHave:
+		return nil
+	case reply != blobSend:
+		return errors.New("the receiver refused the header")
+	}
 	for off := 0; off < len(data); off += blobChunk {
 		c.SetWriteDeadline(time.Now().Add(blobIOTimeout))
 		if _, err := c.Write(data[off:min(off+blobChunk, len(data))]); err != nil {
@@ -240,15 +261,19 @@ func sendBlob(c net.Conn, ref blobRef, data []byte) error {
 		}
 	}
 	// The receiver checks the data before it answers.
-	c.SetReadDeadline(time.Now().Add(blobIOTimeout))
-	var ack [1]byte
-	if _, err := io.ReadFull(c, ack[:]); err != nil {
+	if reply, err := readReply(c); err != nil {
 		return err
-	}
-	if ack[0] != 0 {
+	} else if reply != blobSend {
 		return errors.New("the receiver refused the data (checksum or size)")
 	}
 	return nil
+}
+
+func readReply(c net.Conn) (byte, error) {
+	c.SetReadDeadline(time.Now().Add(blobIOTimeout))
+	var b [1]byte
+	_, err := io.ReadFull(c, b[:])
+	return b[0], err
 }
 
 // dial returns an idle blob connection to target or a new one.
@@ -305,9 +330,17 @@ func (t *blobTransport) drop(c net.Conn) {
 
 // serveBlobs receives the blobs a peer sends on c until it closes (or the
 // stream layer does, on Close). Each is read into a buffer of its exact
-// size, checked, and kept for the RPC that references it.
+// size, checked, and kept for the RPC that references it. A blob already
+// held is not sent again: a leader whose AppendEntries timed out (a
+// follower storing a big entry on a slow disk) sends it again, and the
+// second copy doubled the follower's memory for the value.
 func (t *blobTransport) serveBlobs(c net.Conn) {
 	r := bufio.NewReaderSize(c, 64<<10)
+	reply := func(b byte) bool {
+		c.SetWriteDeadline(time.Now().Add(blobIOTimeout))
+		_, err := c.Write([]byte{b})
+		return err == nil && b != blobRefused
+	}
 	for {
 		var hdr [blobHdrLen]byte
 		// No deadline while idle: a pooled connection waits for the next
@@ -319,7 +352,16 @@ func (t *blobTransport) serveBlobs(c net.Conn) {
 		ref := blobRef{blobKey: blobKey{binary.BigEndian.Uint64(hdr[0:]), binary.BigEndian.Uint64(hdr[8:])},
 			length: binary.BigEndian.Uint64(hdr[16:]), crc: binary.BigEndian.Uint32(hdr[24:])}
 		if ref.length == 0 || ref.length > maxBlobLen {
-			c.Write([]byte{1})
+			reply(blobRefused)
+			return
+		}
+		if t.store.has(ref) || t.inLog != nil && t.inLog(ref.index, ref.term) {
+			if !reply(blobHave) {
+				return
+			}
+			continue
+		}
+		if !reply(blobSend) {
 			return
 		}
 		data := make([]byte, ref.length)
@@ -329,15 +371,14 @@ func (t *blobTransport) serveBlobs(c net.Conn) {
 				return
 			}
 		}
-		ack := []byte{0}
+		ack := byte(blobSend)
 		if crc32.Checksum(data, castagnoli) == ref.crc {
 			t.store.put(ref.blobKey, data, ref.crc, time.Now())
 		} else {
-			ack[0] = 1
+			ack = blobRefused
 		}
 		data = nil
-		c.SetWriteDeadline(time.Now().Add(blobIOTimeout))
-		if _, err := c.Write(ack); err != nil || ack[0] != 0 {
+		if !reply(ack) {
 			return
 		}
 	}
@@ -359,7 +400,7 @@ func (t *blobTransport) forward() {
 		if req, ok := rpc.Command.(*raft.AppendEntriesRequest); ok {
 			// The request was decoded for this RPC alone: its entries are
 			// ours to change.
-			if err := resolveRefs(t.store, req); err != nil {
+			if err := resolveRefs(t.store, t.inLog, req); err != nil {
 				rpc.Respond(nil, err)
 				continue
 			}
@@ -373,8 +414,15 @@ func (t *blobTransport) forward() {
 	}
 }
 
-func resolveRefs(s *blobStore, req *raft.AppendEntriesRequest) error {
-	for _, l := range req.Entries {
+// resolveRefs swaps req's references for the data received. A reference
+// to an entry our log already holds (this AppendEntries is a retry, its
+// data was not sent again) cuts the request after it: raft would skip
+// that entry and every one before it anyway (two logs that hold the same
+// entry agree on all before it), so the request that remains, with that
+// entry as its previous one, says the same.
+func resolveRefs(s *blobStore, inLog func(index, term uint64) bool, req *raft.AppendEntriesRequest) error {
+	cut := -1
+	for i, l := range req.Entries {
 		if l.Type != raft.LogCommand {
 			continue
 		}
@@ -387,9 +435,18 @@ func resolveRefs(s *blobStore, req *raft.AppendEntriesRequest) error {
 		}
 		data, err := s.take(ref)
 		if err != nil {
-			return err
+			if inLog == nil || !inLog(ref.index, ref.term) {
+				return err
+			}
+			cut = i
+			continue
 		}
 		l.Data = data
+	}
+	if cut >= 0 {
+		last := req.Entries[cut]
+		req.PrevLogEntry, req.PrevLogTerm = last.Index, last.Term
+		req.Entries = req.Entries[cut+1:]
 	}
 	return nil
 }

@@ -48,31 +48,31 @@ func TestBlobMissing(t *testing.T) {
 	req := func() *raft.AppendEntriesRequest {
 		return &raft.AppendEntriesRequest{Entries: []*raft.Log{small, {Index: 10, Term: 3, Type: raft.LogCommand, Data: ref.encode()}}}
 	}
-	if err := resolveRefs(s, req()); !errors.Is(err, errBlobMissing) {
+	if err := resolveRefs(s, nil, req()); !errors.Is(err, errBlobMissing) {
 		t.Fatalf("no blob: %v, want errBlobMissing", err)
 	}
 	// A blob whose checksum differs from the reference's is no match.
 	s.put(ref.blobKey, []byte("other data, same size"), ref.crc+1, time.Now())
-	if err := resolveRefs(s, req()); !errors.Is(err, errBlobMissing) {
+	if err := resolveRefs(s, nil, req()); !errors.Is(err, errBlobMissing) {
 		t.Fatalf("wrong blob: %v, want errBlobMissing", err)
 	}
 	s.put(ref.blobKey, data, ref.crc, time.Now())
 	r := req()
-	if err := resolveRefs(s, r); err != nil {
+	if err := resolveRefs(s, nil, r); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(r.Entries[1].Data, data) || !bytes.Equal(r.Entries[0].Data, small.Data) {
 		t.Fatalf("resolved entries: %q %q", r.Entries[0].Data, r.Entries[1].Data)
 	}
 	// Taken: a second RPC with the same reference needs it sent again.
-	if err := resolveRefs(s, req()); !errors.Is(err, errBlobMissing) {
+	if err := resolveRefs(s, nil, req()); !errors.Is(err, errBlobMissing) {
 		t.Fatalf("blob taken twice: %v", err)
 	}
 	// A reference must name its own entry.
 	s.put(ref.blobKey, data, ref.crc, time.Now())
 	r = req()
 	r.Entries[1].Index = 11
-	if err := resolveRefs(s, r); !errors.Is(err, errBlobMissing) {
+	if err := resolveRefs(s, nil, r); !errors.Is(err, errBlobMissing) {
 		t.Fatalf("reference to another entry: %v", err)
 	}
 }
@@ -114,8 +114,12 @@ func TestBlobStoreBounds(t *testing.T) {
 }
 
 // blobPair is two nodes' transports on loopback.
-func blobPair(t *testing.T) (a, b *blobTransport) {
+func blobPair(t *testing.T) (a, b *blobTransport) { return blobPairLogging(t, nil) }
+
+// blobPairLogging is blobPair whose second node's log holds what inLog says.
+func blobPairLogging(t *testing.T, inLog func(index, term uint64) bool) (a, b *blobTransport) {
 	t.Helper()
+	var made int
 	mk := func() *blobTransport {
 		l, err := newStreamLayer("127.0.0.1:0", "", nil)
 		if err != nil {
@@ -124,7 +128,11 @@ func blobPair(t *testing.T) (a, b *blobTransport) {
 		l.advertise = l.ln.Addr()
 		inner := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: l, MaxPool: 2, Timeout: 5 * time.Second,
 			Logger: hclog.New(&hclog.LoggerOptions{Output: io.Discard})})
-		bt := newBlobTransport(inner, l)
+		var holds func(index, term uint64) bool
+		if made++; made == 2 {
+			holds = inLog
+		}
+		bt := newBlobTransport(inner, l, holds)
 		t.Cleanup(func() { bt.Close() })
 		return bt
 	}
@@ -222,5 +230,54 @@ func TestSplitByBudget(t *testing.T) {
 	}
 	if p := splitByBudget(es, 1); len(p) != 3 {
 		t.Fatalf("each big entry alone: %d parts", len(p))
+	}
+}
+
+// A blob the receiver already holds is not sent again, whether it waits
+// in its blob store (the RPC that was to take it failed) or is already in
+// its log (the RPC was applied, its answer lost): a retry used to hold a
+// second copy of the value on the follower. The RPC that references a
+// logged entry is cut after it, as raft would skip it.
+func TestBlobResentNotReceivedTwice(t *testing.T) {
+	a, b := blobPairLogging(t, func(index, term uint64) bool { return index == 7 && term == 3 })
+	data := bytes.Repeat([]byte("blob "), blobMin/5+1)
+	other := make([]byte, len(data)) // what a second transfer would deliver: refused, its checksum differs
+	ref := refFor(2, 5, data)
+	c, err := a.dial(b.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := sendBlob(c, ref, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendBlob(c, ref, other); err != nil {
+		t.Fatalf("resending a blob held in the store: %v (the data was sent again)", err)
+	}
+	if got, err := b.store.take(ref); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the store holds %d bytes (%v); want the first blob", len(got), err)
+	}
+
+	logged := refFor(3, 7, data)
+	if err := sendBlob(c, logged, other); err != nil {
+		t.Fatalf("sending a blob of an entry already logged: %v (the data was sent)", err)
+	}
+	if n, _ := b.store.held(); n != 0 {
+		t.Fatalf("%d blobs held after an entry already logged", n)
+	}
+	small := func(i uint64) *raft.Log {
+		return &raft.Log{Index: i, Term: 3, Type: raft.LogCommand, Data: []byte("G\x01small")}
+	}
+	req := &raft.AppendEntriesRequest{Term: 3, PrevLogEntry: 5, PrevLogTerm: 2,
+		Entries: []*raft.Log{small(6), {Index: 7, Term: 3, Type: raft.LogCommand, Data: logged.encode()}, small(8)}}
+	if err := resolveRefs(b.store, b.inLog, req); err != nil {
+		t.Fatal(err)
+	}
+	if req.PrevLogEntry != 7 || req.PrevLogTerm != 3 || len(req.Entries) != 1 || req.Entries[0].Index != 8 {
+		t.Fatalf("request after a logged entry: previous %d/%d, %d entries; want 7/3 and entry 8 alone", req.PrevLogEntry, req.PrevLogTerm, len(req.Entries))
+	}
+	req.Entries = []*raft.Log{{Index: 9, Term: 3, Type: raft.LogCommand, Data: refFor(3, 9, data).encode()}}
+	if err := resolveRefs(b.store, b.inLog, req); !errors.Is(err, errBlobMissing) {
+		t.Fatalf("a reference neither received nor logged: %v", err)
 	}
 }

@@ -125,6 +125,14 @@ func (s *blobStore) take(r blobRef) ([]byte, error) {
 	return b.data, nil
 }
 
+// has tells whether the blob r names is held, with r's size and checksum.
+func (s *blobStore) has(r blobRef) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.blobs[r.blobKey]
+	return ok && uint64(len(b.data)) == r.length && b.crc == r.crc
+}
+
 func (s *blobStore) expire(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

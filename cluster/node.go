@@ -206,7 +206,7 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
-	n.trans = newBlobTransport(trans, layer)
+	n.trans = newBlobTransport(trans, layer, big.holds)
 	wrapped := &progressTransport{blobTransport: n.trans, progress: &n.progress, accepted: n.accepted}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
