@@ -63,6 +63,7 @@ type blobTransport struct {
 	*raft.NetworkTransport
 	layer *streamLayer
 	store *blobStore
+	sums  blobSums
 	out   chan raft.RPC
 	// inLog tells whether our log holds the big entry of this index and
 	// term (uncachedBig.holds); nil holds nothing.
@@ -212,7 +213,7 @@ func (t *blobTransport) withRefs(target raft.ServerAddress, args *raft.AppendEnt
 		if !isBig(l) {
 			continue
 		}
-		ref := refFor(l.Term, l.Index, l.Data)
+		ref := t.sums.ref(l)
 		if err := sendBlob(c, ref, l.Data); err != nil {
 			t.drop(c)
 			return nil, fmt.Errorf("send entry %d (%d bytes) to %s: %w", l.Index, len(l.Data), target, err)

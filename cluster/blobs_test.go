@@ -281,3 +281,24 @@ func TestBlobResentNotReceivedTwice(t *testing.T) {
 		t.Fatalf("a reference neither received nor logged: %v", err)
 	}
 }
+
+// An entry's checksum is computed once for every follower it goes to: the
+// term and index name the same bytes.
+func TestBlobSumsOnce(t *testing.T) {
+	var sums blobSums
+	data := bytes.Repeat([]byte("sum "), blobMin/4)
+	l := &raft.Log{Index: 4, Term: 2, Type: raft.LogCommand, Data: data}
+	if got, want := sums.ref(l), refFor(2, 4, data); got != want {
+		t.Fatalf("ref %+v, want %+v", got, want)
+	}
+	again := &raft.Log{Index: 4, Term: 2, Type: raft.LogCommand, Data: make([]byte, len(data))}
+	if got, want := sums.ref(again), refFor(2, 4, data); got != want {
+		t.Fatalf("second ref of the entry: %+v, want the first's %+v (computed again)", got, want)
+	}
+	for i := range maxBlobSums + 1 {
+		sums.ref(&raft.Log{Index: uint64(10 + i), Term: 2, Data: []byte("x")})
+	}
+	if n := len(sums.sums); n > maxBlobSums {
+		t.Fatalf("%d sums kept; want at most %d", n, maxBlobSums)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // A big entry's data travels beside raft's AppendEntries (blobs.go); the
@@ -47,6 +49,40 @@ func (r blobRef) encode() []byte {
 	b = binary.BigEndian.AppendUint64(b, r.index)
 	b = binary.BigEndian.AppendUint64(b, r.length)
 	return binary.BigEndian.AppendUint32(b, r.crc)
+}
+
+// blobSums computes each big entry's checksum once for all the followers
+// it goes to (and for retries): a 100 MB entry's took the leader 0.1-0.7 s
+// of CPU per follower on a loaded 2-core machine. Followers' replication
+// goroutines send the same entry at the same moment, so the second waits
+// for the first's sum instead of computing its own.
+type blobSums struct {
+	mu   sync.Mutex
+	sums map[blobKey]*blobSum
+}
+
+type blobSum struct {
+	once sync.Once
+	crc  uint32
+}
+
+// maxBlobSums bounds blobSums: a forgotten sum is computed again.
+const maxBlobSums = 64
+
+func (b *blobSums) ref(l *raft.Log) blobRef {
+	k := blobKey{l.Term, l.Index}
+	b.mu.Lock()
+	s := b.sums[k]
+	if s == nil {
+		if b.sums == nil || len(b.sums) >= maxBlobSums {
+			b.sums = map[blobKey]*blobSum{}
+		}
+		s = &blobSum{}
+		b.sums[k] = s
+	}
+	b.mu.Unlock()
+	s.once.Do(func() { s.crc = crc32.Checksum(l.Data, castagnoli) })
+	return blobRef{k, uint64(len(l.Data)), s.crc}
 }
 
 // decodeRef tells whether data is a reference, and which.
