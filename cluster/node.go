@@ -75,7 +75,7 @@ type Node struct {
 	bolt  *raftboltdb.BoltStore // the stable store (term, vote); the bolt log too
 	logs  *logStore
 	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
-	trans *raft.NetworkTransport
+	trans *blobTransport
 
 	readable  atomic.Bool // leader whose own-term entry has been applied
 	hadState  bool        // Raft state existed at start: a restart, never a join
@@ -191,7 +191,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		n.closeStores()
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	logs := guardedLogs{LogStore: uncachedBig{cache, inner}, d: n.disk, outer: true, clock: &n.stages}
+	big := &uncachedBig{LogCache: cache, store: inner}
+	logs := guardedLogs{LogStore: big, d: n.disk, outer: true, clock: &n.stages}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, 1, cfg.Logger)
 	if err != nil {
 		n.closeStores()
@@ -205,8 +206,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: cfg.Logger,
 	})
-	n.trans = trans
-	wrapped := &progressTransport{NetworkTransport: trans, progress: &n.progress, accepted: n.accepted}
+	n.trans = newBlobTransport(trans, layer, big.holds)
+	wrapped := &progressTransport{blobTransport: n.trans, progress: &n.progress, accepted: n.accepted}
 	hasState, err := raft.HasExistingState(logs, bolt, snaps)
 	if err != nil {
 		n.closeStores()
@@ -218,10 +219,11 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.raft = r
+	big.raft.Store(r)
 	n.lease.started.Store(true)
 	n.hadState = hasState
 	if !hasState && opts.Join == "" {
-		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: trans.LocalAddr()}}}
+		boot := raft.Configuration{Servers: []raft.Server{{ID: cfg.LocalID, Address: n.trans.LocalAddr()}}}
 		if err := r.BootstrapCluster(boot).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			n.Close()
 			return nil, fmt.Errorf("bootstrap: %w", err)
@@ -234,7 +236,8 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 		}
 	}
 	n.evict.kick = make(chan struct{}, 1)
-	n.wg.Add(9)
+	n.wg.Add(10)
+	go n.every(time.Second, nil, big.expire)
 	go n.every(time.Second, nil, n.retryDisk)
 	go n.observePeers()
 	go n.verifier()

@@ -14,11 +14,11 @@ import (
 // wrapping the transport gives a view of each follower's progress at most a
 // heartbeat interval old, at no cost on the replication path itself.
 
-// progressTransport is raft's network transport, noting what followers
-// answer to AppendEntries. Embedding keeps the optional interfaces raft
-// looks for (pre-vote, close).
+// progressTransport is our transport (raft's, with big entries beside it),
+// noting what followers answer to AppendEntries. Embedding keeps the
+// optional interfaces raft looks for (pre-vote, close).
 type progressTransport struct {
-	*raft.NetworkTransport
+	*blobTransport
 	progress *followerProgress
 	// accepted hears of every AppendEntries a follower accepted in our
 	// term, with when we sent it (the read lease, lease.go).
@@ -27,7 +27,7 @@ type progressTransport struct {
 
 func (t *progressTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
 	sent := time.Now()
-	err := t.NetworkTransport.AppendEntries(id, target, args, resp)
+	err := t.blobTransport.AppendEntries(id, target, args, resp)
 	if err == nil {
 		t.progress.note(string(id), resp.LastLog, resp.Success)
 		// Only a success resets the follower's election timer.

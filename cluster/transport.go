@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -19,12 +20,28 @@ import (
 // With PeerTLS (--tls-cluster) both ends are authenticated: the listener
 // requires a client certificate of the cluster CA and the dialer checks the
 // peer's, so a host without one can neither send nor receive Raft traffic.
+//
+// The listener also carries big entries' data (blobs.go): a connection
+// whose first byte is blobConnByte is served by onBlob, the others are
+// raft's.
 type streamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
 	dialer    net.Dialer
 	tls       *PeerTLS
+
+	raftConns chan net.Conn // accepted connections that are raft's
+	onBlob    func(net.Conn)
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	wg        sync.WaitGroup // the accept loop and the connections it serves
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{} // being sorted or served as blob connections
 }
+
+// firstByteTimeout bounds the wait for an accepted connection's first
+// byte: raft and the blob sender both write theirs as soon as they dial.
+const firstByteTimeout = 30 * time.Second
 
 // PeerTLS is the mutual TLS node-to-node traffic uses: Server for the Raft
 // listener (requires and checks client certificates), Client for dialing
@@ -63,25 +80,144 @@ func newStreamLayer(bind, advertise string, peer *PeerTLS) (*streamLayer, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &streamLayer{ln: ln, advertise: namedAddr(advertise), tls: peer}
+	l := &streamLayer{ln: ln, advertise: namedAddr(advertise), tls: peer,
+		raftConns: make(chan net.Conn), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsUnspecified() {
 		l.dialer.LocalAddr = &net.TCPAddr{IP: ip}
 	}
 	return l, nil
 }
 
-// Accept returns TLS connections whose handshake runs on first use, in
-// raft's per-connection goroutine: a peer without a valid certificate fails
-// there (raft logs it) and never holds up the accept loop.
-func (l *streamLayer) Accept() (net.Conn, error) {
-	c, err := l.ln.Accept()
-	if err != nil || l.tls == nil {
-		return c, err
-	}
-	return tls.Server(c, l.tls.Server), nil
+// serve starts accepting: blob connections go to onBlob (in the
+// connection's own goroutine, closed when it returns), the others to
+// Accept.
+func (l *streamLayer) serve(onBlob func(net.Conn)) {
+	l.onBlob = onBlob
+	l.wg.Add(1)
+	go l.acceptLoop()
 }
 
-func (l *streamLayer) Close() error   { return l.ln.Close() }
+func (l *streamLayer) acceptLoop() {
+	defer l.wg.Done()
+	var delay time.Duration
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			// As raft's own accept loop: back off and retry (out of file
+			// descriptors passes) until Close.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-l.done:
+				return
+			case <-time.After(delay):
+				continue
+			}
+		}
+		delay = 0
+		if l.tls != nil {
+			c = tls.Server(c, l.tls.Server)
+		}
+		if !l.track(c) {
+			c.Close()
+			return
+		}
+		l.wg.Add(1)
+		go l.sort(c)
+	}
+}
+
+// sort reads a connection's first byte in its own goroutine (a slow or
+// silent peer, or a TLS handshake, never holds up the accept loop) and
+// hands the connection to raft or to onBlob.
+func (l *streamLayer) sort(c net.Conn) {
+	defer l.wg.Done()
+	var first [1]byte
+	c.SetReadDeadline(time.Now().Add(firstByteTimeout))
+	_, err := c.Read(first[:])
+	c.SetReadDeadline(time.Time{})
+	if err != nil {
+		l.untrack(c)
+		c.Close()
+		return
+	}
+	if first[0] == blobConnByte {
+		l.onBlob(c)
+		l.untrack(c)
+		c.Close()
+		return
+	}
+	l.untrack(c)
+	select {
+	case l.raftConns <- &peekedConn{Conn: c, first: first[0], unread: true}:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func (l *streamLayer) track(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns == nil {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+func (l *streamLayer) untrack(c net.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.conns, c)
+}
+
+// Accept returns raft's connections. With TLS their handshake ran in sort,
+// so a peer without a valid certificate never reaches raft.
+func (l *streamLayer) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.raftConns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting, closes the connections being sorted or served as
+// blob connections and waits for their goroutines.
+func (l *streamLayer) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		close(l.done)
+		err = l.ln.Close()
+		l.mu.Lock()
+		for c := range l.conns {
+			c.Close()
+		}
+		l.conns = nil
+		l.mu.Unlock()
+		l.wg.Wait()
+	})
+	return err
+}
+
+// peekedConn is an accepted connection whose first byte sort has read.
+type peekedConn struct {
+	net.Conn
+	first  byte
+	unread bool
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) {
+	if c.unread && len(p) > 0 {
+		p[0] = c.first
+		c.unread = false
+		return 1, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// NetConn is the connection under the peeked one (as tls.Conn's).
+func (c *peekedConn) NetConn() net.Conn { return c.Conn }
+
 func (l *streamLayer) Addr() net.Addr { return l.advertise }
 
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {

@@ -19,6 +19,7 @@ func TestStreamLayerNoDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	l.serve(func(net.Conn) { t.Error("a raft connection was taken for a blob connection") })
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := l.Accept()
@@ -33,11 +34,20 @@ func TestStreamLayerNoDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
+	// Raft's first byte, an RPC type, makes it a raft connection.
+	if _, err := out.Write([]byte{0}); err != nil {
+		t.Fatal(err)
+	}
 	in := <-accepted
 	if in == nil {
 		t.Fatal("accept failed")
 	}
 	defer in.Close()
+	var first [1]byte
+	if _, err := in.Read(first[:]); err != nil || first[0] != 0 {
+		t.Fatalf("raft's first byte: %v %v", first, err)
+	}
+	in = in.(*peekedConn).NetConn()
 	for name, c := range map[string]net.Conn{"dialed": out, "accepted": in} {
 		raw, err := c.(*net.TCPConn).SyscallConn()
 		if err != nil {

@@ -93,9 +93,9 @@ func (d *digester) key(db int, key string, v any, expireAt int64) [20]byte {
 
 	switch v := v.(type) {
 	case string:
-		d.buf = appendDigestString(d.buf, v)
+		d.str(v)
 	case *mutString:
-		d.buf = appendDigestString(d.buf, v.view())
+		d.str(v.view())
 	case *List:
 		d.list(v)
 	case *Hash:
@@ -138,7 +138,7 @@ func (d *digester) list(l *List) {
 	a, b := l.Slices(0, l.Len())
 	for _, part := range [2][]string{a, b} {
 		for _, e := range part {
-			d.buf = appendDigestString(d.buf, e)
+			d.str(e)
 			d.maybeFlush()
 		}
 	}
@@ -211,6 +211,19 @@ func (d *digester) zentry(member string, score float64) {
 	d.buf = appendDigestString(d.buf, member)
 	d.buf = binary.BigEndian.AppendUint64(d.buf, math.Float64bits(score))
 	d.maybeFlush()
+}
+
+// str is appendDigestString into d.buf, a piece at a time: a big value
+// went into the buffer whole (RAFT.DIGEST of a 100 MB string held a second
+// 100 MB, kept for the next key).
+func (d *digester) str(s string) {
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(s)))
+	for len(s) > digestFlush {
+		d.buf = append(d.buf, s[:digestFlush]...)
+		s = s[digestFlush:]
+		d.maybeFlush()
+	}
+	d.buf = append(d.buf, s...)
 }
 
 // appendDigestString appends s with a length prefix, so that concatenations
