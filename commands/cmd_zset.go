@@ -757,13 +757,15 @@ func zstoreResult(c *Ctx, dst []byte, ents []zEntry, event string) {
 // reply (BZPOP*, *ZMPOP); nested replies [member, score] pairs; nilEmpty
 // replies a null array instead of an empty one when no key exists. It
 // returns the key popped from (nil if none) and whether a reply was written.
-func zpopServe(c *Ctx, keys [][]byte, max bool, emitKey bool, count int64, nested, nilEmpty bool) (popped []byte) {
+// zpopServe pops up to count members of the first sorted set of keys; it
+// returns that key and how many it popped (nil, 0 when it popped nothing).
+func zpopServe(c *Ctx, keys [][]byte, max bool, emitKey bool, count int64, nested, nilEmpty bool) ([]byte, int64) {
 	var z *ZSet
 	var key []byte
 	for _, k := range keys {
 		zz, ok := getZSet(c, k, true)
 		if !ok {
-			return nil
+			return nil, 0
 		}
 		if zz != nil {
 			z, key = zz, k
@@ -776,11 +778,11 @@ func zpopServe(c *Ctx, keys [][]byte, max bool, emitKey bool, count int64, neste
 		} else {
 			c.R.Array(0)
 		}
-		return nil
+		return nil, 0
 	}
 	if count == 0 {
 		c.R.Array(0)
-		return nil
+		return nil, 0
 	}
 	if count == -1 {
 		count = 1
@@ -819,7 +821,7 @@ func zpopServe(c *Ctx, keys [][]byte, max bool, emitKey bool, count int64, neste
 	} else {
 		zsetRemoved(c, key, z, n, "zpopmin")
 	}
-	return key
+	return key, int64(n)
 }
 
 func zpopminCommand(c *Ctx) { zpopGeneric(c, false) }
@@ -898,8 +900,9 @@ func zmpopCommand(c *Ctx) {
 		c.Err(errMsg)
 		return
 	}
-	if key := zpopServe(c, keys, max, true, count, true, true); key != nil {
-		zpopPropagate(c, key, max, count)
+	// Propagated with the count popped, as Redis does.
+	if key, n := zpopServe(c, keys, max, true, count, true, true); key != nil {
+		zpopPropagate(c, key, max, n)
 	}
 }
 
@@ -930,7 +933,10 @@ func zblockingServe(c *Ctx, keys [][]byte, max bool, count int64, nested bool) b
 		if z == nil || z.Len() == 0 {
 			continue
 		}
-		zpopServe(c, [][]byte{key}, max, true, count, nested, true)
+		_, n := zpopServe(c, [][]byte{key}, max, true, count, nested, true)
+		if count >= 0 {
+			count = n // the count popped, as Redis propagates it
+		}
 		zpopPropagate(c, key, max, count)
 		return true
 	}
