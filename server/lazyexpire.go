@@ -1,0 +1,35 @@
+package server
+
+import (
+	"time"
+
+	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/fsm"
+)
+
+// expireMet has the keys a pipeline's reads found past their TTL deleted
+// through the log before the replies go out, as Redis deletes a key a
+// command finds expired (lazy expiry): a DBSIZE after a GET of an expired
+// key no longer counts it, even with the active expiry cycle off (DEBUG
+// SET-ACTIVE-EXPIRE 0). Only the leader proposes; the entry re-checks each
+// key at its own time, so a key given a new TTL meanwhile stays.
+func (s *Server) expireMet(keys []commands.ReadyKey) {
+	if !s.node.IsLeader() {
+		return
+	}
+	byDB := map[int][][]byte{}
+	for _, k := range keys {
+		if byDB[k.DB] == nil {
+			byDB[k.DB] = [][]byte{[]byte(fsm.ExpireCommand)}
+		}
+		byDB[k.DB] = append(byDB[k.DB], []byte(k.Key))
+	}
+	var w fsm.EntryWriter
+	w.Reset(time.Now().UnixMilli())
+	for db, args := range byDB {
+		w.Add(db, 2, args)
+	}
+	if _, err := s.node.Apply(w.Bytes()); err != nil {
+		s.log.Debug("lazy expiry not proposed", "err", err)
+	}
+}
