@@ -32,13 +32,20 @@ import (
 //
 // The dump is kept (in memory, until the next DEBUG RELOAD that saves) as
 // "the RDB file" that RELOAD NOSAVE loads. It is not persisted: after a
-// restart, NOSAVE finds no dump and answers an error without changing
-// anything, on every node alike (replays of a NOSAVE entry from before the
-// restart do not happen, since its effect is in the AOF by then).
+// restart (or a snapshot install), NOSAVE finds no dump and answers an
+// error without changing anything. Every reload writes a note to the AOF,
+// so the applied marker covers it and a restart never replays it from the
+// Raft log: a restarted node has no dump, whichever way its batches fell.
+// (A follower that installs a snapshot between a RELOAD and a later RELOAD
+// NOSAVE has none either while the others do: DEBUG is a testing tool, and
+// that race is left as is.)
 const ReloadCommand = ".reload"
 
 // errReload is Redis's reply when the RDB cannot be loaded.
 const errReload = "ERR Error trying to load the RDB dump"
+
+// reloadNote is the AOF note of a reload (Redis skips '#' lines).
+const reloadNote = "geomys:debug-reload"
 
 type reloadOpts struct{ save, flush, merge bool }
 
@@ -97,6 +104,7 @@ func (f *FSM) applyReload(c *commands.Ctx, args [][]byte) {
 	// dataset and the AOF needs nothing; without it the dataset changes and
 	// the AOF gets the new contents.
 	propagate := !o.save
+	f.prop.Annotate(reloadNote)
 	if o.flush {
 		c.FlushAll()
 		clear(f.libraries)

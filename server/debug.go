@@ -215,12 +215,9 @@ func debugApply(s *Server, cl *Client, cmd [][]byte) {
 }
 
 func debugPopulate(s *Server, cl *Client, args [][]byte) {
+	// Redis's getPositiveLongFromObjectOrReply: one error for both.
 	count, ok := commands.ParseInt(args[2])
-	if !ok {
-		cl.out.Error(commands.ErrNotInt)
-		return
-	}
-	if count < 0 {
+	if !ok || count < 0 {
 		cl.out.Error(commands.ErrDebugPositiveNumber)
 		return
 	}
@@ -230,11 +227,7 @@ func debugPopulate(s *Server, cl *Client, args [][]byte) {
 	}
 	size := int64(0)
 	if len(args) == 5 {
-		if size, ok = commands.ParseInt(args[4]); !ok {
-			cl.out.Error(commands.ErrNotInt)
-			return
-		}
-		if size < 0 {
+		if size, ok = commands.ParseInt(args[4]); !ok || size < 0 {
 			cl.out.Error(commands.ErrDebugPositiveNumber)
 			return
 		}
