@@ -69,7 +69,7 @@ func parseReload(args [][]byte) (reloadOpts, bool) {
 func (f *FSM) applyReload(c *commands.Ctx, args [][]byte) {
 	o, ok := parseReload(args)
 	if !ok {
-		c.R.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+		c.R.Error(commands.ErrDebugReloadOption)
 		return
 	}
 	dump := f.reloadDump
@@ -122,6 +122,7 @@ func (f *FSM) applyReload(c *commands.Ctx, args [][]byte) {
 				}
 				buf = commands.AppendRewrite(buf[:0], k, v, at)
 				f.prop.Raw(db.ID, buf)
+				c.SignalIn(f.store.DBs[db.ID], k) // may be a key a client waits for
 				return true
 			})
 		}
