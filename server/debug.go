@@ -143,11 +143,11 @@ func debugCommand(s *Server, cl *Client, args [][]byte) {
 				return
 			}
 		}
-		debugApply(s, cl, cmd)
+		debugApply(s, cl, args, cmd)
 	case sub == "loadaof":
 		// Redis's LOADAOF reads back what it wrote; see fsm.ReloadCommand for
 		// why this is the same in-memory round trip as RELOAD.
-		debugApply(s, cl, [][]byte{[]byte(fsm.ReloadCommand)})
+		debugApply(s, cl, args, [][]byte{[]byte(fsm.ReloadCommand)})
 	case sub == "populate" && n >= 3 && n <= 5:
 		debugPopulate(s, cl, args)
 	case sub == "quicklist-packed-threshold" && n == 3:
@@ -205,8 +205,12 @@ func atoi(b []byte) int64 {
 	return v
 }
 
-// debugApply runs an internal DEBUG command through the log.
-func debugApply(s *Server, cl *Client, cmd [][]byte) {
+// debugApply runs an internal DEBUG command through the log: on the leader,
+// to which a follower relays the DEBUG command itself.
+func debugApply(s *Server, cl *Client, args, cmd [][]byte) {
+	if !s.onLeader(cl, args) {
+		return
+	}
 	if msg := s.applyInternal(cl, cmd); msg != "" {
 		cl.out.Error(msg)
 		return
@@ -232,7 +236,7 @@ func debugPopulate(s *Server, cl *Client, args [][]byte) {
 			return
 		}
 	}
-	debugApply(s, cl, [][]byte{[]byte(fsm.PopulateCommand), []byte(strconv.FormatInt(count, 10)),
+	debugApply(s, cl, args, [][]byte{[]byte(fsm.PopulateCommand), []byte(strconv.FormatInt(count, 10)),
 		prefix, []byte(strconv.FormatInt(size, 10))})
 }
 

@@ -245,7 +245,8 @@ func TestDebugReloadCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Set(ctx, "after", "1", 0)
-	if err := c.Do(ctx, "debug", "reload", "nosave").Err(); err != nil {
+	// A follower relays it to the leader.
+	if err := cl.followers()[0].client().Do(ctx, "debug", "reload", "nosave").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if after := cl.waitConverged(); after != before {
