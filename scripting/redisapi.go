@@ -215,7 +215,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def.Arity > 0 && n != def.Arity || def.Arity < 0 && n < -def.Arity {
 		return fail(errWrongArity)
 	}
-	if def.Is(commands.NoScript) {
+	if def.Is(commands.NoScript) && !x.call.AllowNoScript {
 		return fail(errNotAllowed)
 	}
 	if x.call.ACL != nil {
@@ -281,6 +281,11 @@ func (s *state) serverCommand(x *exec, name string, args [][]byte, r *commands.R
 		}
 	case "echo":
 		r.Bulk(args[1])
+	case "debug":
+		if len(args) != 3 || !commands.EqualFold(args[1], "protocol") {
+			return false
+		}
+		commands.DebugProtocol(r, string(args[2]))
 	case "time":
 		now := x.call.Ctx.Now
 		r.Array(2)

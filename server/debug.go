@@ -131,7 +131,7 @@ func debugCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Simple(d)
 		}
 	case sub == "protocol" && n == 3:
-		debugProtocol(cl, strings.ToLower(string(args[2])))
+		commands.DebugProtocol(&cl.out, string(args[2]))
 	case sub == "reload":
 		cmd := [][]byte{[]byte(fsm.ReloadCommand)}
 		for _, o := range args[2:] {
@@ -159,8 +159,11 @@ func debugCommand(s *Server, cl *Client, args [][]byte) {
 			return
 		}
 		cl.out.OK()
+	case sub == "set-disable-deny-scripts" && n == 3:
+		s.denyScriptsOff.Store(atoi(args[2]) != 0)
+		cl.out.OK()
 	case n == 3 && (sub == "set-skip-checksum-validation" || sub == "aof-flush-sleep" ||
-		sub == "set-disable-deny-scripts" || sub == "pause-cron" || sub == "log" ||
+		sub == "pause-cron" || sub == "log" ||
 		sub == "leak" || sub == "drop-cluster-packet-filter"):
 		if sub == "log" {
 			s.log.Warn("DEBUG LOG: " + string(args[2]))
@@ -238,66 +241,6 @@ func debugPopulate(s *Server, cl *Client, args [][]byte) {
 	}
 	debugApply(s, cl, args, [][]byte{[]byte(fsm.PopulateCommand), []byte(strconv.FormatInt(count, 10)),
 		prefix, []byte(strconv.FormatInt(size, 10))})
-}
-
-// debugProtocol is DEBUG PROTOCOL: one test value of each reply type.
-func debugProtocol(cl *Client, name string) {
-	w := &cl.out
-	switch name {
-	case "string":
-		w.BulkString("Hello World")
-	case "integer":
-		w.Int(12345)
-	case "double":
-		w.Double(3.141)
-	case "bignum":
-		w.BigNumber("1234567999999999999999999999999999999")
-	case "null":
-		w.Null()
-	case "array", "set":
-		if name == "array" {
-			w.Array(3)
-		} else {
-			w.Set(3)
-		}
-		for j := int64(0); j < 3; j++ {
-			w.Int(j)
-		}
-	case "map":
-		w.Map(3)
-		for j := int64(0); j < 3; j++ {
-			w.Int(j)
-			w.Bool(j == 1)
-		}
-	case "attrib":
-		if w.Proto >= 3 {
-			w.Attribute(1)
-			w.BulkString("key-popularity")
-			w.Array(2)
-			w.BulkString("key:123")
-			w.Int(90)
-		}
-		// Attributes are not replies: a real one follows.
-		w.BulkString("Some real reply following the attribute")
-	case "push":
-		if w.Proto < 3 {
-			w.Error(commands.ErrDebugPushRESP2)
-			return
-		}
-		w.Push(2)
-		w.BulkString("server-cpu-usage")
-		w.Int(42)
-		// A push is not the command's reply: a real one follows.
-		w.BulkString("Some real reply following the push reply")
-	case "true":
-		w.Bool(true)
-	case "false":
-		w.Bool(false)
-	case "verbatim":
-		w.VerbatimFormat("txt", "This is a verbatim\nstring")
-	default:
-		w.Error(commands.ErrDebugProtocolType)
-	}
 }
 
 func debugReplyBuffer(cl *Client, args [][]byte) {

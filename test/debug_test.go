@@ -113,6 +113,15 @@ GET short:1
 DEBUG DIGEST
 DEBUG NOSUCH
 DEBUG SLEEP
+EVAL "return redis.call('debug', 'protocol', 'bignum')" 0
+DEBUG SET-DISABLE-DENY-SCRIPTS 1
+EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'bignum')" 0
+EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'map')" 0
+EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'verbatim')" 0
+EVAL "return redis.call('debug', 'protocol', 'double')" 0
+EVAL "return redis.call('debug', 'protocol', 'set')" 0
+DEBUG SET-DISABLE-DENY-SCRIPTS 0
+EVAL "return redis.call('debug', 'protocol', 'set')" 0
 `
 
 func testDebugCompare(t *testing.T, n *node) { compareWithRedis(t, n, debugScript) }
