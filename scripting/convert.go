@@ -3,6 +3,7 @@ package scripting
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/resp"
@@ -163,7 +164,8 @@ func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 		return
 	}
 	if b, ok := t.RawGetString("big_number").(lua.LString); ok {
-		r.BigNumber(string(b))
+		// As Redis: a line end would break the reply's framing.
+		r.BigNumber(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(b)))
 		return
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {

@@ -120,6 +120,7 @@ EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'map')" 0
 EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'verbatim')" 0
 EVAL "return redis.call('debug', 'protocol', 'double')" 0
 EVAL "return redis.call('debug', 'protocol', 'set')" 0
+EVAL "return {big_number='123\\r\\n123'}" 0
 DEBUG SET-DISABLE-DENY-SCRIPTS 0
 EVAL "return redis.call('debug', 'protocol', 'set')" 0
 `
