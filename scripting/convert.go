@@ -93,6 +93,13 @@ func parseValue(L *lua.LState, b []byte) (lua.LValue, []byte) {
 			return w, rest
 		}
 		return t, rest
+	case '|':
+		// Attributes are not shown to scripts (as in Redis): skip their
+		// pairs and convert the reply they precede.
+		for i := 0; i < 2*it.N; i++ {
+			_, rest = parseValue(L, rest)
+		}
+		return parseValue(L, rest)
 	case '_':
 		return lua.LNil, rest
 	case '#':

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/scripting/lualib"
@@ -282,10 +283,21 @@ func (s *state) serverCommand(x *exec, name string, args [][]byte, r *commands.R
 	case "echo":
 		r.Bulk(args[1])
 	case "debug":
-		if len(args) != 3 || !commands.EqualFold(args[1], "protocol") {
+		switch {
+		case len(args) == 3 && commands.EqualFold(args[1], "protocol"):
+			commands.DebugProtocol(r, string(args[2]))
+		case len(args) == 3 && commands.EqualFold(args[1], "sleep"):
+			// The script's clock stays where it started (Redis's tests
+			// check that); the sleep itself holds the log, as a script
+			// holds Redis's event loop.
+			secs, _ := strconv.ParseFloat(string(args[2]), 64)
+			if secs > 0 {
+				time.Sleep(time.Duration(min(secs, 10) * float64(time.Second)))
+			}
+			r.OK()
+		default:
 			return false
 		}
-		commands.DebugProtocol(r, string(args[2]))
 	case "time":
 		now := x.call.Ctx.Now
 		r.Array(2)

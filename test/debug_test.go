@@ -121,6 +121,9 @@ EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'verbatim')" 0
 EVAL "return redis.call('debug', 'protocol', 'double')" 0
 EVAL "return redis.call('debug', 'protocol', 'set')" 0
 EVAL "return {big_number='123\\r\\n123'}" 0
+EVAL "redis.setresp(3); return redis.call('debug', 'protocol', 'attrib')" 0
+EVAL "redis.call('set', 'k', 'v', 'px', 1); redis.call('debug', 'sleep', 0.01); return redis.call('exists', 'k')" 0
+EXISTS k
 DEBUG SET-DISABLE-DENY-SCRIPTS 0
 EVAL "return redis.call('debug', 'protocol', 'set')" 0
 `
