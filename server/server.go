@@ -107,16 +107,17 @@ type Config struct {
 
 // Server is one Geomys node's client-facing side.
 type Server struct {
-	cfg Config
+	cfg     Config
+	log     *slog.Logger
+	fsm     Dataset
+	node    Cluster
+	lns     []listener // the plain port, then the TLS port, as configured
+	started time.Time
+	runID   string
+
 	// denyScriptsOff lets scripts call no-script commands (DEBUG
 	// SET-DISABLE-DENY-SCRIPTS 1, for tests).
 	denyScriptsOff atomic.Bool
-	log            *slog.Logger
-	fsm            Dataset
-	node           Cluster
-	lns            []listener // the plain port, then the TLS port, as configured
-	started        time.Time
-	runID          string
 
 	mu       sync.Mutex
 	clients  map[int64]*Client
