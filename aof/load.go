@@ -1,9 +1,11 @@
 package aof
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -206,4 +208,31 @@ func (a *AOF) truncateTail(name string, off, size int64, reason string) error {
 		return fmt.Errorf("aof: truncate %s at offset %d: %w", name, off, err)
 	}
 	return nil
+}
+
+// Replay feeds the records of data, which is in the format of an AOF file
+// (a rewrite's output), to fn and note, as Load does with the files: what
+// DEBUG RELOAD reads back after dumping the dataset in memory.
+func Replay(data []byte, fn func(args [][]byte) error, note func(annotation string)) error {
+	r := newReader(bytes.NewReader(data), "(dump)", int64(len(data)), math.MaxInt32, math.MaxInt64)
+	var ab argBuf
+	var argv [][]byte
+	for {
+		ab.reset()
+		kind, n, text, err := r.next(&ab)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if kind == recAnnotation {
+			note(text)
+			continue
+		}
+		argv = ab.args(argv, len(ab.ends)-n, n)
+		if err := fn(argv); err != nil {
+			return err
+		}
+	}
 }

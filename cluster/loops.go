@@ -11,7 +11,7 @@ import (
 // propagates DELs, so every node deletes the same keys at the same point.
 func (n *Node) expireCycle() {
 	const perDB = 64
-	if !n.readable.Load() || n.disk.failing() != nil {
+	if !n.readable.Load() || n.disk.failing() != nil || n.noActiveExpiry.Load() {
 		return // no log entries while the log cannot be written
 	}
 	deadline := time.Now().Add(25 * time.Millisecond)
@@ -29,6 +29,12 @@ func (n *Node) expireCycle() {
 		}
 	}
 }
+
+// SetActiveExpire turns this node's active expiry cycle on or off, as
+// DEBUG SET-ACTIVE-EXPIRE does in Redis. Only a leader runs the cycle, so
+// off on a follower matters once it leads. Keys whose TTL passed are still
+// deleted when a command meets them.
+func (n *Node) SetActiveExpire(on bool) { n.noActiveExpiry.Store(!on) }
 
 // rewriteIfDue triggers a snapshot (and AOF rewrite) when the AOF has grown as
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size say.

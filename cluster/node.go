@@ -88,6 +88,9 @@ type Node struct {
 	closed    chan struct{} // the loops are gone (Close after wg.Wait)
 	wg        sync.WaitGroup
 
+	// noActiveExpiry stops the expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0).
+	noActiveExpiry atomic.Bool
+
 	proposals      chan *proposal // entries waiting to join the next group
 	committing     chan inflight  // groups handed to Raft, in order
 	slots          chan struct{}  // one per group being committed

@@ -40,7 +40,7 @@ func init() {
 		&Command{Name: "slowlog", Hidden: Admin | Loading | Stale, Complexity: "Depends on subcommand.", Arity: -2, Flags: s | Admin | Loading | Stale, Group: "server", Since: "2.2.12", Summary: "A container for slow log commands.", Args: "GET|LEN|RESET|HELP [arguments]"},
 		&Command{Name: "latency", Hidden: Admin | NoScript | Loading | Stale, Complexity: "Depends on subcommand.", Arity: -2, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "2.8.13", Summary: "A container for latency diagnostics commands.", Args: "LATEST|HISTORY|RESET|DOCTOR|HELP [arguments]"},
 		&Command{Name: "monitor", Arity: 1, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "Listens for all requests received by the server in real-time."},
-		&Command{Name: "debug", Complexity: "Depends on subcommand.", Arity: -2, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "A container for debugging commands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, HELP).", Args: "subcommand [arguments]"},
+		&Command{Name: "debug", Complexity: "Depends on subcommand.", Arity: -2, Flags: s | Admin | NoScript | Loading | Stale, Group: "server", Since: "1.0.0", Summary: "A container for debugging commands.", Args: "subcommand [arguments]"},
 		&Command{Name: "shutdown", Complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, Group: "server", Since: "1.0.0", Summary: "Flushes the AOF and stops the server.", Args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 	)
 }

@@ -34,6 +34,10 @@ type Ctx struct {
 	// Hits and Misses count the read path's key lookups (INFO
 	// keyspace_hits/misses); the server collects and zeroes them.
 	Hits, Misses int64
+	// Expired are keys the read path met past their TTL (at most
+	// MaxLazyExpired): the server has the leader delete them through the
+	// log, as Redis deletes a key a command finds expired.
+	Expired []ReadyKey
 
 	dirty      int
 	propagated bool
@@ -157,6 +161,10 @@ func (c *Ctx) expire(db *DB, key string) {
 	}
 }
 
+// MaxLazyExpired bounds Ctx.Expired, so one pipeline's deletions stay one
+// small log entry; the expiry cycle takes care of any others.
+const MaxLazyExpired = 256
+
 // Lookup returns the live value of key in the current db.
 func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 
@@ -182,6 +190,9 @@ func (c *Ctx) lookup(db *DB, key []byte, touch bool) (any, bool) {
 				c.expire(db, string(key))
 			} else {
 				c.Misses++
+				if len(c.Expired) < MaxLazyExpired {
+					c.Expired = append(c.Expired, ReadyKey{DB: db.ID, Key: string(key)})
+				}
 			}
 			return nil, false
 		}

@@ -91,3 +91,17 @@ const (
 // ErrOOM answers a command that may grow the dataset while used memory is
 // over maxmemory and nothing could be evicted.
 const ErrOOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+// DEBUG's errors (server/debug.go), Redis's texts.
+const (
+	ErrDebugReloadOption   = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+	ErrDebugProtocolType   = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+	ErrDebugPushRESP2      = "ERR RESP2 is not supported by this command"
+	ErrDebugPackedThresh   = "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
+	ErrDebugNotListpack    = "ERR Not a listpack encoded object."
+	ErrDebugNotQuicklist   = "ERR Not a quicklist encoded object."
+	ErrDebugNotHashTable   = "ERR The value stored at the specified key is not represented using an hash table"
+	ErrDebugDBOutOfRange   = "ERR Out of range database"
+	ErrDebugNotSDSString   = "ERR Not an sds encoded string."
+	ErrDebugPositiveNumber = "ERR value is out of range, must be positive"
+)

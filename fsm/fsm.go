@@ -127,6 +127,7 @@ type FSM struct {
 	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
 	libraries  map[string]string // name → code: function libraries (functions.go)
 	libVersion atomic.Uint64
+	reloadDump []byte                    // DEBUG RELOAD's last dump, what NOSAVE loads (reload.go)
 	users      atomic.Pointer[acl.Users] // the ACL (acl.go)
 	aclChanged bool                      // the log changed the ACL: snapshots carry it
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
@@ -192,6 +193,7 @@ func (f *FSM) load() error {
 	f.scripts = map[string]string{}
 	f.libraries = map[string]string{}
 	f.libVersion.Add(1)
+	f.reloadDump = nil
 	f.users.Store(f.initialACL())
 	f.aclChanged = false
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
@@ -755,6 +757,12 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 	case FunctionCommand:
 		c.Begin(db, args)
 		f.applyFunction(c, args)
+	case ReloadCommand:
+		c.Begin(db, args)
+		f.applyReload(c, args)
+	case PopulateCommand:
+		c.Begin(db, args)
+		f.applyPopulate(c, args)
 	default:
 		c.R.Error("ERR unknown internal command")
 	}

@@ -129,6 +129,15 @@ func (r *Writer) Push(n int) {
 	}
 }
 
+// Attribute announces n key/value pairs of RESP3 attributes, which come
+// before the reply they describe. RESP2 has no attributes: nothing is
+// written there, and the caller must not write the pairs either.
+func (r *Writer) Attribute(n int) {
+	if r.Proto >= 3 {
+		r.header('|', int64(n))
+	}
+}
+
 // Double writes a floating point reply; RESP2 sees it as a bulk string.
 func (r *Writer) Double(f float64) {
 	if r.Proto >= 3 {

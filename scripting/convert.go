@@ -3,6 +3,7 @@ package scripting
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/resp"
@@ -92,6 +93,13 @@ func parseValue(L *lua.LState, b []byte) (lua.LValue, []byte) {
 			return w, rest
 		}
 		return t, rest
+	case '|':
+		// Attributes are not shown to scripts (as in Redis): skip their
+		// pairs and convert the reply they precede.
+		for i := 0; i < 2*it.N; i++ {
+			_, rest = parseValue(L, rest)
+		}
+		return parseValue(L, rest)
 	case '_':
 		return lua.LNil, rest
 	case '#':
@@ -163,7 +171,8 @@ func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 		return
 	}
 	if b, ok := t.RawGetString("big_number").(lua.LString); ok {
-		r.BigNumber(string(b))
+		// As Redis: a line end would break the reply's framing.
+		r.BigNumber(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(b)))
 		return
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {

@@ -149,6 +149,9 @@ type Call struct {
 	// calling user's permissions; it returns the error to fail the call
 	// with, or "".
 	ACL func(def *commands.Command, args [][]byte) string
+	// AllowNoScript lets the script call commands flagged no-script
+	// (DEBUG SET-DISABLE-DENY-SCRIPTS 1): of those, DEBUG PROTOCOL answers.
+	AllowNoScript bool
 }
 
 // run is a script in execution, as SCRIPT KILL and BUSY see it.

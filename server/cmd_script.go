@@ -162,7 +162,7 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
 		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
-		Called: s.cstats.record}
+		Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}
 }
 
 // runWriteScript runs a script speculatively at the head of the log and

@@ -147,7 +147,7 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 		case d.immutable:
 			cl.out.Error(configSetErr(args[i], "can't set immutable config"))
 			return
-		case d.fixed:
+		case d.fixed && !s.fixedAlready(d, args[i+1]):
 			cl.out.Error(configSetErr(args[i], "can't set this parameter at runtime in Geomys"))
 			return
 		}
@@ -182,6 +182,20 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Unlock()
 	cl.out.OK()
+}
+
+// fixedAlready reports whether v is the value a fixed parameter has: setting
+// it to that changes nothing, so it is accepted (Redis's tests set
+// aof-use-rdb-preamble no, which is what Geomys always does).
+func (s *Server) fixedAlready(d *paramDef, v []byte) bool {
+	norm, msg := d.normalize(string(v))
+	if msg != "" {
+		return false
+	}
+	s.params.mu.Lock()
+	cur := s.params.values[d]
+	s.params.mu.Unlock()
+	return norm == cur
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -39,6 +39,9 @@ type Replicator interface {
 	// maxmemory; false when it could not. KickEviction asks for a check.
 	Evict() bool
 	KickEviction()
+	// SetActiveExpire starts or stops the active expiry cycle (DEBUG
+	// SET-ACTIVE-EXPIRE).
+	SetActiveExpire(on bool)
 }
 
 // Leadership is who leads, and waiting for it.

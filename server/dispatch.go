@@ -63,6 +63,11 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		s.stats.misses.Add(c.Misses)
 		c.Hits, c.Misses = 0, 0
 	}
+	if c := &cl.readCtx; len(c.Expired) > 0 {
+		s.expireMet(c.Expired)
+		clear(c.Expired)
+		c.Expired = c.Expired[:0]
+	}
 	if cl.out.Len() > 0 {
 		s.sending(cl.out.Bytes())
 		rc.WriteRaw(cl.out.Bytes())

@@ -115,6 +115,10 @@ type Server struct {
 	started time.Time
 	runID   string
 
+	// denyScriptsOff lets scripts call no-script commands (DEBUG
+	// SET-DISABLE-DENY-SCRIPTS 1, for tests).
+	denyScriptsOff atomic.Bool
+
 	mu       sync.Mutex
 	clients  map[int64]*Client
 	nextID   atomic.Int64

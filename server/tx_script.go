@@ -145,7 +145,7 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 		}
 		check := s.scriptACL(cl)
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)

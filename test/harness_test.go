@@ -368,7 +368,8 @@ func compareWithRedis(t *testing.T, n *node, script string) {
 // redis-server at addr this proves a script deterministic.
 func compareServerWithRedis(t *testing.T, addr string, use72 bool, script string) {
 	t.Helper()
-	ref := startRedis(t)
+	// DEBUG (DIGEST, PROTOCOL) is refused by a stock server unless enabled.
+	ref := testutil.StartRedis(t, "--enable-debug-command", "local")
 	type step struct {
 		args     []string
 		override string // Redis 7.2 reply where the 7.0 reference differs
