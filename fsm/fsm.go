@@ -61,6 +61,10 @@ type Options struct {
 	// then (nil, 0) once the entry is applied: the key changes reported to
 	// Watches in between are that client's own (CLIENT TRACKING NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnApplied is called after each batch of entries is applied, as Redis
+	// runs beforeSleep after an event loop's commands (CLIENT TRACKING BCAST
+	// sends the batch's invalidations in one message per prefix).
+	OnApplied func()
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -348,6 +352,9 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 	}
 	if len(pubs) > 0 {
 		f.deliver(pubs)
+	}
+	if f.opts.OnApplied != nil {
+		f.opts.OnApplied()
 	}
 	return out
 }

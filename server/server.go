@@ -254,11 +254,13 @@ type Hooks struct {
 	OnDropUsers func(dropped func(user string) bool)
 	// OnOrigin is told which client an applied entry came from (NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnApplied is called after each applied batch (BCAST invalidations).
+	OnApplied func()
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin, OnApplied: s.flushBroadcast}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main

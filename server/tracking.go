@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,17 @@ type trackingTable struct {
 	mu      sync.Mutex
 	byKey   map[string]map[*Client]struct{} // keys read by default-mode clients
 	clients map[*Client]struct{}
+	// bcast is Redis' prefix table: the BCAST clients of each prefix and
+	// the keys under it changed since the last flushBroadcast.
+	bcast map[string]*bcastState
+}
+
+// bcastState is one prefix's BCAST clients and pending keys, each key
+// with the client of this node that last changed it (0: another), so that
+// a NOLOOP client is not told about its own writes.
+type bcastState struct {
+	clients map[*Client]struct{}
+	keys    map[string]int64
 }
 
 const trackingChannel = "__redis__:invalidate"
@@ -81,26 +93,59 @@ func (s *Server) invalidate(key string, all bool) {
 	self := t.origin.Load()
 	for cl := range t.byKey[key] {
 		if !cl.track.bcast && !(cl.track.noloop && cl.ID == self) {
-			s.sendInvalidation(cl, []byte(key))
+			s.sendInvalidation(cl, [][]byte{[]byte(key)})
 		}
 	}
 	// Forgotten by a NOLOOP writer too, as Redis does: the key is read
 	// again before its next change is told.
 	delete(t.byKey, key)
-	for cl := range t.clients {
-		if !cl.track.bcast || cl.track.noloop && cl.ID == self {
+	// BCAST clients hear of the key with every other key of their prefix
+	// changed in the same batch, in one message (flushBroadcast).
+	for p, bs := range t.bcast {
+		if strings.HasPrefix(key, p) {
+			bs.keys[key] = self
+		}
+	}
+}
+
+// flushBroadcast is fsm.Options.OnApplied: once a batch of entries is
+// applied, every BCAST client gets, per prefix of its own, one message
+// naming the keys under that prefix the batch changed (as Redis does once
+// per event loop, in beforeSleep), in key order, less for a NOLOOP client
+// those it changed itself.
+func (s *Server) flushBroadcast() {
+	t := &s.tracking
+	if t.n.Load() == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range slices.Sorted(maps.Keys(t.bcast)) {
+		bs := t.bcast[p]
+		if len(bs.keys) == 0 {
 			continue
 		}
-		match := len(cl.track.prefixes) == 0
-		for _, p := range cl.track.prefixes {
-			if strings.HasPrefix(key, p) {
-				match = true
-				break
+		keys := slices.Sorted(maps.Keys(bs.keys))
+		all := make([][]byte, len(keys))
+		for i, k := range keys {
+			all[i] = []byte(k)
+		}
+		for cl := range bs.clients {
+			send := all
+			if cl.track.noloop {
+				send = make([][]byte, 0, len(all))
+				for _, k := range all {
+					if bs.keys[string(k)] != cl.ID {
+						send = append(send, k)
+					}
+				}
+				if len(send) == 0 {
+					continue
+				}
 			}
+			s.sendInvalidation(cl, send)
 		}
-		if match {
-			s.sendInvalidation(cl, []byte(key))
-		}
+		clear(bs.keys)
 	}
 }
 
@@ -180,17 +225,25 @@ func raftOriginCommand(s *Server, cl *Client, args [][]byte) {
 	cl.out.OK()
 }
 
-// sendInvalidation queues an invalidation for cl (key nil: flush) to cl or
-// its redirect target, as Redis' sendTrackingMessage: a RESP3 push, or for
-// a RESP2 target subscribed to anything a message on __redis__:invalidate.
-// t.mu is held.
-func (s *Server) sendInvalidation(cl *Client, key []byte) {
+// sendInvalidation queues an invalidation of keys for cl (nil: a flush) to
+// cl or its redirect target, as Redis' sendTrackingMessage: a RESP3 push, or
+// for a RESP2 target subscribed to anything a message on
+// __redis__:invalidate. t.mu is held.
+func (s *Server) sendInvalidation(cl *Client, keys [][]byte) {
 	target := cl
 	if cl.track.redirect != 0 {
 		s.mu.Lock()
 		target = s.clients[cl.track.redirect]
 		s.mu.Unlock()
 		if target == nil {
+			// Redis tells a RESP3 client that its redirection broke.
+			if sb := cl.sub.live.Load(); sb != nil && cl.sub.writerOn.Load() && sb.proto() == 3 {
+				r := commands.Reply{Proto: 3}
+				r.Push(2)
+				r.BulkString("tracking-redir-broken")
+				r.Int(cl.track.redirect)
+				sb.enqueue(r.Bytes())
+			}
 			return
 		}
 	}
@@ -211,23 +264,57 @@ func (s *Server) sendInvalidation(cl *Client, key []byte) {
 		r.BulkString("message")
 		r.BulkString(trackingChannel)
 	}
-	if key == nil {
+	if keys == nil {
 		r.Null()
 	} else {
-		r.Array(1)
-		r.Bulk(key)
+		r.Array(len(keys))
+		for _, k := range keys {
+			r.Bulk(k)
+		}
 	}
 	sb.enqueue(r.Bytes())
 }
 
-// rememberRead is called after a read-only command of a tracking client.
+// rememberRead is called after a command of a tracking client: a read
+// remembers its keys. Scripts are judged by what they call
+// (trackScriptReads): EVAL_RO and the like are read-only commands, yet
+// Redis does not count them as reads themselves.
 func (s *Server) rememberRead(cl *Client, cmd *commands.Command, args [][]byte) {
-	tr := &cl.track
-	if tr.bcast || !cmd.Is(commands.ReadOnly) || tr.optin && tr.caching != 1 || tr.optout && tr.caching == -1 {
+	if !cl.trackingReads() || !cmd.Is(commands.ReadOnly) || isScriptCall(cmd.Name) {
 		return
 	}
 	if keys := commandKeys(cmd, args); len(keys) > 0 {
 		s.tracking.remember(cl, keys)
+	}
+}
+
+// trackingReads reports whether cl's next read is remembered: tracking in
+// default mode, and CLIENT CACHING allowing it under OPTIN or OPTOUT.
+func (cl *Client) trackingReads() bool {
+	tr := &cl.track
+	return tr.on && !tr.bcast && !(tr.optin && tr.caching != 1) && !(tr.optout && tr.caching == -1)
+}
+
+// trackScriptReads wraps the per-command hook (ACL check) of a script or
+// function that cl is calling with declared keys: as in Redis, once the
+// script calls a read-only command, all the declared keys are remembered for
+// cl. The decision is taken now, on cl's goroutine; the hook runs wherever
+// the script does.
+func (s *Server) trackScriptReads(cl *Client, check func(*commands.Command, [][]byte) string, keys [][]byte) func(*commands.Command, [][]byte) string {
+	if !cl.trackingReads() || len(keys) == 0 {
+		return check
+	}
+	var once sync.Once
+	return func(cmd *commands.Command, args [][]byte) string {
+		if check != nil {
+			if msg := check(cmd, args); msg != "" {
+				return msg
+			}
+		}
+		if cmd.Is(commands.ReadOnly) {
+			once.Do(func() { s.tracking.remember(cl, keys) })
+		}
+		return ""
 	}
 }
 
@@ -239,6 +326,7 @@ func (s *Server) stopTracking(cl *Client) {
 	t := &s.tracking
 	t.mu.Lock()
 	delete(t.clients, cl)
+	t.leavePrefixes(cl)
 	for k, set := range t.byKey {
 		if _, ok := set[cl]; ok {
 			delete(set, cl)
@@ -255,54 +343,57 @@ func (s *Server) stopTracking(cl *Client) {
 	}
 }
 
+// leavePrefixes takes cl out of the prefix table. t.mu is held.
+func (t *trackingTable) leavePrefixes(cl *Client) {
+	for _, p := range cl.track.prefixes {
+		if bs := t.bcast[p]; bs != nil {
+			delete(bs.clients, cl)
+			if len(bs.clients) == 0 {
+				delete(t.bcast, p)
+			}
+		}
+	}
+}
+
 // clientTracking is CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST]
-// [OPTIN] [OPTOUT] [NOLOOP].
+// [OPTIN] [OPTOUT] [NOLOOP], with Redis' checks in Redis' order. ON again
+// while on replaces the mode and the redirection and adds the prefixes.
 func clientTracking(s *Server, cl *Client, args [][]byte) {
 	var nt trackState
 	var prefixes []string
 	for i := 3; i < len(args); i++ {
 		more := i+1 < len(args)
-		switch strings.ToLower(string(args[i])) {
-		case "redirect":
-			if !more {
-				cl.out.Error(commands.ErrSyntax)
+		switch opt := strings.ToLower(string(args[i])); {
+		case opt == "redirect" && more:
+			i++
+			if nt.redirect != 0 {
+				cl.out.Error("ERR A client can only redirect to a single other client")
 				return
 			}
-			if cl.track.on && cl.track.redirect != 0 {
-				cl.out.Error("ERR A different client is already used for redirection, please disable tracking before choosing a different one")
-				return
-			}
-			id, ok := commands.ParseInt(args[i+1])
+			id, ok := commands.ParseInt(args[i])
 			if !ok {
 				cl.out.Error(commands.ErrNotInt)
 				return
 			}
-			i++
-			if id != cl.ID {
-				s.mu.Lock()
-				_, exists := s.clients[id]
-				s.mu.Unlock()
-				if !exists {
-					cl.out.Error("ERR The client ID you want redirect to does not exist")
-					return
-				}
-				nt.redirect = id
-			}
-		case "bcast":
-			nt.bcast = true
-		case "optin":
-			nt.optin = true
-		case "optout":
-			nt.optout = true
-		case "noloop":
-			nt.noloop = true
-		case "prefix":
-			if !more {
-				cl.out.Error(commands.ErrSyntax)
+			s.mu.Lock()
+			_, exists := s.clients[id]
+			s.mu.Unlock()
+			if !exists {
+				cl.out.Error("ERR The client ID you want redirect to does not exist")
 				return
 			}
-			prefixes = append(prefixes, string(args[i+1]))
+			nt.redirect = id
+		case opt == "bcast":
+			nt.bcast = true
+		case opt == "optin":
+			nt.optin = true
+		case opt == "optout":
+			nt.optout = true
+		case opt == "noloop":
+			nt.noloop = true
+		case opt == "prefix" && more:
 			i++
+			prefixes = append(prefixes, string(args[i]))
 		default:
 			cl.out.Error(commands.ErrSyntax)
 			return
@@ -310,29 +401,9 @@ func clientTracking(s *Server, cl *Client, args [][]byte) {
 	}
 	switch strings.ToLower(string(args[2])) {
 	case "on":
-		if nt.optin && nt.optout {
-			cl.out.Error("ERR You can't specify both OPTIN mode and OPTOUT mode")
+		if msg := checkTrackingOn(&cl.track, &nt, prefixes); msg != "" {
+			cl.out.Error(msg)
 			return
-		}
-		if cl.track.on && (nt.optin && cl.track.optout || nt.optout && cl.track.optin) {
-			cl.out.Error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
-			return
-		}
-		if len(prefixes) > 0 && !nt.bcast {
-			cl.out.Error("ERR PREFIX option requires BCAST mode to be enabled")
-			return
-		}
-		if cl.track.on && cl.track.bcast != nt.bcast {
-			cl.out.Error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it.")
-			return
-		}
-		for i, p := range prefixes {
-			for j, q := range prefixes {
-				if i != j && (strings.HasPrefix(p, q) || strings.HasPrefix(q, p)) {
-					cl.out.Error("ERR Prefix '" + p + "' overlaps with another provided prefix '" + q + "'. Prefixes for a single client must not overlap.")
-					return
-				}
-			}
 		}
 		s.startTracking(cl, nt, prefixes)
 		cl.out.OK()
@@ -344,18 +415,70 @@ func clientTracking(s *Server, cl *Client, args [][]byte) {
 	}
 }
 
+// checkTrackingOn is the error of CLIENT TRACKING ON with nt and prefixes
+// for a client in state cur ("" if none), as Redis checks them.
+func checkTrackingOn(cur, nt *trackState, prefixes []string) string {
+	switch {
+	case len(prefixes) > 0 && !nt.bcast:
+		return "ERR PREFIX option requires BCAST mode to be enabled"
+	case cur.on && cur.bcast != nt.bcast:
+		return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+	case nt.bcast && (nt.optin || nt.optout):
+		return "ERR OPTIN and OPTOUT are not compatible with BCAST"
+	case nt.optin && nt.optout:
+		return "ERR You can't specify both OPTIN mode and OPTOUT mode"
+	case nt.optin && cur.optout || nt.optout && cur.optin:
+		return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+	}
+	if !nt.bcast {
+		return ""
+	}
+	for i, p := range prefixes {
+		for _, q := range cur.prefixes {
+			if strings.HasPrefix(p, q) || strings.HasPrefix(q, p) {
+				return "ERR Prefix '" + p + "' overlaps with an existing prefix '" + q + "'. Prefixes for a single client must not overlap."
+			}
+		}
+		for _, q := range prefixes[i+1:] {
+			if strings.HasPrefix(p, q) || strings.HasPrefix(q, p) {
+				return "ERR Prefix '" + p + "' overlaps with another provided prefix '" + q + "'. Prefixes for a single client must not overlap."
+			}
+		}
+	}
+	return ""
+}
+
+// startTracking is Redis' enableTracking: the new mode and redirection
+// replace the old ones (CLIENT CACHING's flag stays), and a BCAST client
+// joins the prefix table under each prefix, the empty one if none is named.
 func (s *Server) startTracking(cl *Client, nt trackState, prefixes []string) {
-	sb := s.subscriberOf(cl)
+	s.subscriberOf(cl)
 	t := &s.tracking
 	t.mu.Lock()
 	if t.clients == nil {
 		t.clients = map[*Client]struct{}{}
+		t.bcast = map[string]*bcastState{}
 	}
 	was := cl.track.on
 	nt.on = true
-	nt.prefixes = append(slices.Clone(cl.track.prefixes), prefixes...)
-	if nt.redirect == 0 {
-		nt.redirect = cl.track.redirect
+	nt.caching, nt.cachingJustSet = cl.track.caching, cl.track.cachingJustSet
+	nt.prefixes = cl.track.prefixes
+	if nt.bcast {
+		if len(prefixes) == 0 {
+			prefixes = []string{""}
+		}
+		for _, p := range prefixes {
+			bs := t.bcast[p]
+			if bs == nil {
+				bs = &bcastState{clients: map[*Client]struct{}{}, keys: map[string]int64{}}
+				t.bcast[p] = bs
+			}
+			if _, in := bs.clients[cl]; !in {
+				bs.clients[cl] = struct{}{}
+				nt.prefixes = append(nt.prefixes, p)
+			}
+		}
+		slices.Sort(nt.prefixes)
 	}
 	cl.track = nt
 	t.clients[cl] = struct{}{}
@@ -363,7 +486,6 @@ func (s *Server) startTracking(cl *Client, nt trackState, prefixes []string) {
 	if !was {
 		t.n.Add(1)
 	}
-	_ = sb
 	cl.sub.startWriter()
 }
 
