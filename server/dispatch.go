@@ -114,6 +114,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	start := time.Now()
 	cl.flushSpent, cl.flushErrs = 0, 0
 	errs := cl.out.Errors()
+	tx := cl.trackedTx()
 	cmd := s.dispatch(cl, args)
 	if cmd != nil {
 		// Writes flushed meanwhile were timed (and logged) by flushWrites.
@@ -134,8 +135,9 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			cmd = commands.Lookup(args[0])
 		}
 		if cmd != nil {
-			s.rememberRead(cl, cmd, args)
+			s.rememberRead(cl, cmd, args, tx)
 		}
+		s.drainSelfInvalidations(cl)
 		if cl.track.cachingJustSet {
 			cl.track.cachingJustSet = false
 		} else {
@@ -384,6 +386,9 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	cl.out.Raw(res.Reply)
+	if cl.track.on {
+		s.drainSelfInvalidations(cl)
+	}
 	s.cstats.recordEntry(cmds, res.Reply, d)
 	res.Release()
 	if s.timing.Load() {

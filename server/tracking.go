@@ -48,6 +48,12 @@ type trackingTable struct {
 	// bcast is Redis' prefix table: the BCAST clients of each prefix and
 	// the keys under it changed since the last flushBroadcast.
 	bcast map[string]*bcastState
+	// pending holds the invalidations of a client's own writes to keys it
+	// tracks, until its goroutine has written the command's reply
+	// (drainSelfInvalidations): Redis sends them after the reply, never
+	// inside it. nPending counts them, so nobody locks to find none.
+	pending  map[*Client][][]byte
+	nPending atomic.Int32
 }
 
 // bcastState is one prefix's BCAST clients and pending keys, each key
@@ -85,14 +91,23 @@ func (s *Server) invalidate(key string, all bool) {
 	defer t.mu.Unlock()
 	if all {
 		clear(t.byKey)
+		self := t.origin.Load()
 		for cl := range t.clients {
-			s.sendInvalidation(cl, nil)
+			if cl.ID == self {
+				s.deferInvalidation(cl, nil)
+			} else {
+				s.sendInvalidation(cl, nil)
+			}
 		}
 		return
 	}
 	self := t.origin.Load()
 	for cl := range t.byKey[key] {
-		if !cl.track.bcast && !(cl.track.noloop && cl.ID == self) {
+		switch {
+		case cl.track.bcast || cl.track.noloop && cl.ID == self:
+		case cl.ID == self:
+			s.deferInvalidation(cl, [][]byte{[]byte(key)})
+		default:
 			s.sendInvalidation(cl, [][]byte{[]byte(key)})
 		}
 	}
@@ -131,7 +146,7 @@ func (s *Server) flushBroadcast() {
 			all[i] = []byte(k)
 		}
 		for cl := range bs.clients {
-			send := all
+			send, own := all, false
 			if cl.track.noloop {
 				send = make([][]byte, 0, len(all))
 				for _, k := range all {
@@ -142,8 +157,18 @@ func (s *Server) flushBroadcast() {
 				if len(send) == 0 {
 					continue
 				}
+			} else {
+				for _, w := range bs.keys {
+					if own = w == cl.ID; own {
+						break
+					}
+				}
 			}
-			s.sendInvalidation(cl, send)
+			if own {
+				s.deferInvalidation(cl, send)
+			} else {
+				s.sendInvalidation(cl, send)
+			}
 		}
 		clear(bs.keys)
 	}
@@ -159,14 +184,16 @@ func (s *Server) setOrigin(run []byte, client int64) {
 }
 
 // originOf is the origin to name in the entry of cl's writes, when cl must
-// not be told about them: cl itself if it tracks with NOLOOP, or for a proxy
+// not be told about them now: cl itself if it tracks keys, or for a proxy
 // link the other node's client it relays for (RAFT.ORIGIN). Zero otherwise.
 // It reads cl's state: call it on cl's goroutine.
 func (s *Server) originOf(cl *Client) origin {
 	switch {
 	case cl.relayOrigin.run != "":
 		return cl.relayOrigin
-	case cl.track.noloop:
+	case cl.track.on:
+		// Not only for NOLOOP: the invalidations of a tracking client's own
+		// writes wait for its reply (deferInvalidation).
 		return origin{s.runID, cl.ID}
 	}
 	return origin{}
@@ -275,17 +302,98 @@ func (s *Server) sendInvalidation(cl *Client, keys [][]byte) {
 	sb.enqueue(r.Bytes())
 }
 
+// deferInvalidation is sendInvalidation for a client whose own write
+// (the entry being applied) changed keys it tracks: unless redirected, the
+// frame waits in pending for its reply to be written. t.mu is held.
+func (s *Server) deferInvalidation(cl *Client, keys [][]byte) {
+	sb := cl.sub.live.Load()
+	if cl.track.redirect != 0 || sb == nil {
+		s.sendInvalidation(cl, keys)
+		return
+	}
+	if sb.proto() != 3 {
+		return // RESP2 without redirection: Redis sends nothing
+	}
+	t := &s.tracking
+	if t.pending == nil {
+		t.pending = map[*Client][][]byte{}
+	}
+	t.pending[cl] = append(t.pending[cl], invalidationPush(keys))
+	t.nPending.Add(1)
+}
+
+// invalidationPush is the RESP3 invalidate push for keys (nil: all).
+func invalidationPush(keys [][]byte) []byte {
+	r := commands.Reply{Proto: 3}
+	r.Push(2)
+	r.BulkString("invalidate")
+	if keys == nil {
+		r.Null()
+	} else {
+		r.Array(len(keys))
+		for _, k := range keys {
+			r.Bulk(k)
+		}
+	}
+	return r.Bytes()
+}
+
+// drainSelfInvalidations appends cl's deferred invalidations to its output,
+// after the replies already there. Call it on cl's goroutine.
+func (s *Server) drainSelfInvalidations(cl *Client) {
+	t := &s.tracking
+	if t.nPending.Load() == 0 {
+		return
+	}
+	t.mu.Lock()
+	frames := t.pending[cl]
+	delete(t.pending, cl)
+	t.nPending.Add(-int32(len(frames)))
+	t.mu.Unlock()
+	for _, f := range frames {
+		cl.out.Raw(f)
+	}
+}
+
 // rememberRead is called after a command of a tracking client: a read
 // remembers its keys. Scripts are judged by what they call
 // (trackScriptReads): EVAL_RO and the like are read-only commands, yet
-// Redis does not count them as reads themselves.
-func (s *Server) rememberRead(cl *Client, cmd *commands.Command, args [][]byte) {
-	if !cl.trackingReads() || !cmd.Is(commands.ReadOnly) || isScriptCall(cmd.Name) {
+// Redis does not count them as reads themselves. A command queued in MULTI
+// is remembered when EXEC runs it: tx is what trackedTx saw before cmd.
+func (s *Server) rememberRead(cl *Client, cmd *commands.Command, args [][]byte, tx []queuedCmd) {
+	if !cl.trackingReads() {
+		return
+	}
+	if tx != nil {
+		if cmd.Name != "exec" {
+			return // queued (or refused): not run yet
+		}
+		for _, q := range tx {
+			s.rememberRead(cl, q.cmd, q.args, nil)
+		}
+		return
+	}
+	if !cmd.Is(commands.ReadOnly) || isScriptCall(cmd.Name) {
 		return
 	}
 	if keys := commandKeys(cmd, args); len(keys) > 0 {
 		s.tracking.remember(cl, keys)
 	}
+}
+
+// trackedTx is, for a tracking client in MULTI, the commands queued so far
+// (empty, not nil, if none); nil outside MULTI or after an error queueing.
+func (cl *Client) trackedTx() []queuedCmd {
+	if !cl.track.on || !cl.tx.active {
+		return nil
+	}
+	if cl.tx.aborted {
+		return []queuedCmd{} // EXEC will not run them
+	}
+	if cl.tx.queued == nil {
+		return []queuedCmd{}
+	}
+	return cl.tx.queued
 }
 
 // trackingReads reports whether cl's next read is remembered: tracking in
@@ -327,6 +435,8 @@ func (s *Server) stopTracking(cl *Client) {
 	t.mu.Lock()
 	delete(t.clients, cl)
 	t.leavePrefixes(cl)
+	t.nPending.Add(-int32(len(t.pending[cl])))
+	delete(t.pending, cl)
 	for k, set := range t.byKey {
 		if _, ok := set[cl]; ok {
 			delete(set, cl)
