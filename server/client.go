@@ -50,6 +50,9 @@ type Client struct {
 
 	monitoring bool       // MONITOR: receives every command (monitor.go)
 	track      trackState // CLIENT TRACKING (tracking.go)
+	// trackBroken: the redirection target was gone when an invalidation
+	// was due (set by the FSM goroutine, cleared by TRACKING ON).
+	trackBroken atomic.Bool
 	// CLIENT REPLY: replyOff drops every reply; replySkip this command's,
 	// replySkipNext the next command's.
 	replyOff, replySkip, replySkipNext bool

@@ -64,6 +64,9 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		c.Hits, c.Misses = 0, 0
 	}
 	if cl.out.Len() > 0 {
+		if cl.track.on {
+			flushPushes(cl)
+		}
 		s.sending(cl.out.Bytes())
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()

@@ -193,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	s.waiters.init()
 	s.pubsub.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
+	s.tracking.maxKeys.Store(1000000) // tracking-table-max-keys' default
 	s.scripts = scripting.NewEngine()
 	s.cstats = newCmdStats()
 	var ms runtime.MemStats

@@ -54,6 +54,10 @@ type trackingTable struct {
 	// inside it. nPending counts them, so nobody locks to find none.
 	pending  map[*Client][][]byte
 	nPending atomic.Int32
+	// items counts (client, key) pairs in byKey (INFO tracking_total_items);
+	// maxKeys is tracking-table-max-keys (0: no limit).
+	items   int
+	maxKeys atomic.Int64
 }
 
 // bcastState is one prefix's BCAST clients and pending keys, each key
@@ -67,7 +71,8 @@ type bcastState struct {
 const trackingChannel = "__redis__:invalidate"
 
 // remember records keys a tracking client read (default mode).
-func (t *trackingTable) remember(cl *Client, keys [][]byte) {
+func (s *Server) remember(cl *Client, keys [][]byte) {
+	t := &s.tracking
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.byKey == nil {
@@ -79,8 +84,52 @@ func (t *trackingTable) remember(cl *Client, keys [][]byte) {
 			set = map[*Client]struct{}{}
 			t.byKey[string(k)] = set
 		}
-		set[cl] = struct{}{}
+		if _, in := set[cl]; !in {
+			set[cl] = struct{}{}
+			t.items++
+		}
 	}
+	s.limitKeys()
+}
+
+// limitKeys is Redis' trackingLimitUsedSlots: while byKey holds more keys
+// than tracking-table-max-keys, a key taken at random is forgotten and its
+// clients are told it changed, so they stop caching it. t.mu is held.
+func (s *Server) limitKeys() {
+	t := &s.tracking
+	max := int(t.maxKeys.Load())
+	if max == 0 {
+		return
+	}
+	for k, set := range t.byKey {
+		if len(t.byKey) <= max {
+			return
+		}
+		for cl := range set {
+			if !cl.track.bcast {
+				s.sendInvalidation(cl, [][]byte{[]byte(k)})
+			}
+		}
+		t.items -= len(set)
+		delete(t.byKey, k)
+	}
+}
+
+// limitTrackingKeys applies a new tracking-table-max-keys.
+func (s *Server) limitTrackingKeys(max int64) {
+	t := &s.tracking
+	t.maxKeys.Store(max)
+	t.mu.Lock()
+	s.limitKeys()
+	t.mu.Unlock()
+}
+
+// trackingCounts is INFO's tracking_total_keys, _items and _prefixes.
+func (s *Server) trackingCounts() (keys, items, prefixes int) {
+	t := &s.tracking
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byKey), t.items, len(t.bcast)
 }
 
 // invalidate is called from Touch on the FSM goroutine: key changed, or with
@@ -91,6 +140,7 @@ func (s *Server) invalidate(key string, all bool) {
 	defer t.mu.Unlock()
 	if all {
 		clear(t.byKey)
+		t.items = 0
 		self := t.origin.Load()
 		for cl := range t.clients {
 			if cl.ID == self {
@@ -113,6 +163,7 @@ func (s *Server) invalidate(key string, all bool) {
 	}
 	// Forgotten by a NOLOOP writer too, as Redis does: the key is read
 	// again before its next change is told.
+	t.items -= len(t.byKey[key])
 	delete(t.byKey, key)
 	// BCAST clients hear of the key with every other key of their prefix
 	// changed in the same batch, in one message (flushBroadcast).
@@ -263,6 +314,7 @@ func (s *Server) sendInvalidation(cl *Client, keys [][]byte) {
 		target = s.clients[cl.track.redirect]
 		s.mu.Unlock()
 		if target == nil {
+			cl.trackBroken.Store(true)
 			// Redis tells a RESP3 client that its redirection broke.
 			if sb := cl.sub.live.Load(); sb != nil && cl.sub.writerOn.Load() && sb.proto() == 3 {
 				r := commands.Reply{Proto: 3}
@@ -355,6 +407,19 @@ func (s *Server) drainSelfInvalidations(cl *Client) {
 	}
 }
 
+// flushPushes writes what cl's subscriber queue holds (invalidations of
+// keys changed before cl's command ran, e.g. evicted for it) before cl's
+// replies go out, as Redis' one output buffer orders them.
+func flushPushes(cl *Client) {
+	sb := cl.sub.live.Load()
+	if sb == nil || !cl.sub.writerOn.Load() {
+		return
+	}
+	sb.wmu.Lock()
+	sb.writeLocked(nil)
+	sb.wmu.Unlock()
+}
+
 // rememberRead is called after a command of a tracking client: a read
 // remembers its keys. Scripts are judged by what they call
 // (trackScriptReads): EVAL_RO and the like are read-only commands, yet
@@ -377,7 +442,7 @@ func (s *Server) rememberRead(cl *Client, cmd *commands.Command, args [][]byte, 
 		return
 	}
 	if keys := commandKeys(cmd, args); len(keys) > 0 {
-		s.tracking.remember(cl, keys)
+		s.remember(cl, keys)
 	}
 }
 
@@ -420,7 +485,7 @@ func (s *Server) trackScriptReads(cl *Client, check func(*commands.Command, [][]
 			}
 		}
 		if cmd.Is(commands.ReadOnly) {
-			once.Do(func() { s.tracking.remember(cl, keys) })
+			once.Do(func() { s.remember(cl, keys) })
 		}
 		return ""
 	}
@@ -440,6 +505,7 @@ func (s *Server) stopTracking(cl *Client) {
 	for k, set := range t.byKey {
 		if _, ok := set[cl]; ok {
 			delete(set, cl)
+			t.items--
 			if len(set) == 0 {
 				delete(t.byKey, k)
 			}
@@ -591,6 +657,7 @@ func (s *Server) startTracking(cl *Client, nt trackState, prefixes []string) {
 		slices.Sort(nt.prefixes)
 	}
 	cl.track = nt
+	cl.trackBroken.Store(false)
 	t.clients[cl] = struct{}{}
 	t.mu.Unlock()
 	if !was {
@@ -630,7 +697,7 @@ func clientTrackingInfo(s *Server, cl *Client) {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{tr.bcast, "bcast"}, {tr.optin, "optin"}, {tr.optout, "optout"}, {tr.caching == 1, "caching-yes"}, {tr.caching == -1, "caching-no"}, {tr.noloop, "noloop"}} {
+		}{{tr.bcast, "bcast"}, {tr.optin, "optin"}, {tr.optout, "optout"}, {tr.caching == 1, "caching-yes"}, {tr.caching == -1, "caching-no"}, {tr.noloop, "noloop"}, {cl.trackBroken.Load(), "broken_redirect"}} {
 			if f.on {
 				flags = append(flags, f.name)
 			}
