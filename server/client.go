@@ -53,6 +53,7 @@ type Client struct {
 	// trackBroken: the redirection target was gone when an invalidation
 	// was due (set by the FSM goroutine, cleared by TRACKING ON).
 	trackBroken atomic.Bool
+	direct      directPushes // invalidations redirected here (tracking.go)
 	// CLIENT REPLY: replyOff drops every reply; replySkip this command's,
 	// replySkipNext the next command's.
 	replyOff, replySkip, replySkipNext bool

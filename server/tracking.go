@@ -328,6 +328,16 @@ func (s *Server) sendInvalidation(cl *Client, keys [][]byte) {
 	}
 	sb := target.sub.live.Load()
 	if sb == nil || !target.sub.writerOn.Load() {
+		// A RESP3 redirection target that neither tracks nor subscribes
+		// has no writer: Redis pushes to it all the same.
+		if target != cl {
+			target.mu.Lock()
+			p := target.proto
+			target.mu.Unlock()
+			if p == 3 {
+				target.pushDirect(invalidationPush(keys))
+			}
+		}
 		return
 	}
 	proto := sb.proto()
@@ -372,6 +382,47 @@ func (s *Server) deferInvalidation(cl *Client, keys [][]byte) {
 	}
 	t.pending[cl] = append(t.pending[cl], invalidationPush(keys))
 	t.nPending.Add(1)
+}
+
+// pushDirect queues frame for cl's socket and has a goroutine write it,
+// for a connection with no subscriber writer; each Write is whole.
+func (cl *Client) pushDirect(frame []byte) {
+	d := &cl.direct
+	d.mu.Lock()
+	d.queue = append(d.queue, frame...)
+	if d.busy {
+		d.mu.Unlock()
+		return
+	}
+	d.busy = true
+	d.mu.Unlock()
+	go func() {
+		nc := cl.conn.NetConn()
+		for {
+			d.mu.Lock()
+			buf := d.queue
+			d.queue = nil
+			if len(buf) == 0 {
+				d.busy = false
+				d.mu.Unlock()
+				return
+			}
+			d.mu.Unlock()
+			if _, err := nc.Write(buf); err != nil {
+				d.mu.Lock()
+				d.busy, d.queue = false, nil
+				d.mu.Unlock()
+				return
+			}
+		}
+	}()
+}
+
+// directPushes is the queue of pushDirect.
+type directPushes struct {
+	mu    sync.Mutex
+	queue []byte
+	busy  bool
 }
 
 // invalidationPush is the RESP3 invalidate push for keys (nil: all).
