@@ -11,8 +11,14 @@ import (
 // propagates DELs, so every node deletes the same keys at the same point.
 func (n *Node) expireCycle() {
 	const perDB = 64
+	// One cycle at a time: ExpireNow may run beside the loop's.
+	n.expiring.Lock()
+	defer n.expiring.Unlock()
 	if !n.readable.Load() || n.disk.failing() != nil {
 		return // no log entries while the log cannot be written
+	}
+	if g := n.expiryGate.Load(); g != nil && (*g)() {
+		return // CLIENT PAUSE: nothing expires meanwhile
 	}
 	deadline := time.Now().Add(25 * time.Millisecond)
 	for time.Now().Before(deadline) {
@@ -27,6 +33,18 @@ func (n *Node) expireCycle() {
 		if _, err := n.Apply(keysEntry(fsm.ExpireCommand, byDB, time.Now().UnixMilli())); err != nil || !full {
 			return
 		}
+	}
+}
+
+// SetExpiryGate makes expireCycle skip its runs while paused() holds.
+func (n *Node) SetExpiryGate(paused func() bool) {
+	n.expiryGate.Store(&paused)
+}
+
+// ExpireNow runs an expiry cycle now, on the caller's goroutine.
+func (n *Node) ExpireNow() {
+	if n.IsLeader() {
+		n.expireCycle()
 	}
 }
 

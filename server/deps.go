@@ -39,6 +39,12 @@ type Replicator interface {
 	// maxmemory; false when it could not. KickEviction asks for a check.
 	Evict() bool
 	KickEviction()
+	// SetExpiryGate makes the leader's active expiry skip its cycles while
+	// paused() holds (CLIENT PAUSE).
+	SetExpiryGate(paused func() bool)
+	// ExpireNow runs an expiry cycle at once (the end of a pause: the keys
+	// that expired meanwhile go, as Redis' next access would delete them).
+	ExpireNow()
 }
 
 // Leadership is who leads, and waiting for it.

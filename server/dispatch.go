@@ -200,7 +200,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		return nil
 	}
 	if s.pause.on.Load() {
-		s.waitPause(cl, cmd)
+		s.waitPause(cl, cmd, args)
 	}
 	if s.monitors.n.Load() > 0 {
 		s.feedClient(cl, cmd, args)

@@ -270,6 +270,7 @@ func (s *Server) Hooks() Hooks {
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	d.SetMemoryLimit(*s.memLimit.Load())
+	c.SetExpiryGate(s.pause.writesPaused)
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
 	s.bg.Add(4)
 	go s.clientsCron()
