@@ -793,12 +793,14 @@ type Stats struct {
 	// since start); RewriteTook is the running one's so far (-1: none).
 	LastRewriteTook, RewriteTook time.Duration
 	EvictedKeys                  int64
+	// LazyfreedObjects: INFO lazyfreed_objects (commands/lazyfree.go).
+	LazyfreedObjects int64
 }
 
 func (f *FSM) Stats() Stats {
 	base, incr := f.aof.Sizes()
 	f.mu.RLock()
-	expired, evicted := f.store.ExpiredKeys, f.store.EvictedKeys
+	expired, evicted, lazyfreed := f.store.ExpiredKeys, f.store.EvictedKeys, f.store.LazyfreedObjects
 	f.mu.RUnlock()
 	running := time.Duration(-1)
 	if f.rewriting.Load() {
@@ -811,6 +813,7 @@ func (f *FSM) Stats() Stats {
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
 		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, EvictedKeys: evicted, AOFRewrites: f.aof.Rewrites(),
+		LazyfreedObjects: lazyfreed,
 	}
 }
 

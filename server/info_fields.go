@@ -77,7 +77,7 @@ func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss 
 	kv("mem_cluster_links", 0)
 	kv("mem_aof_buffer", 0)
 	kv("lazyfree_pending_objects", 0)
-	kv("lazyfreed_objects", 0)
+	kv("lazyfreed_objects", s.lazyfreedObjects())
 	kv("active_defrag_running", 0)
 }
 

@@ -140,21 +140,23 @@ type Server struct {
 	stats           stats
 	cstats          *cmdStats // per command and per error (cmdstats.go)
 	startMem        uint64    // heap in use at start: used_memory_startup
-	metricsLn       net.Listener
-	slow            slowlog
-	latency         latencyMonitor
-	timing          atomic.Bool // slowlog or latency monitor on: time commands
-	closed          atomic.Bool
-	done            chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
-	served          chan error      // the first listener's end, put back by whoever reads it
-	serving         sync.WaitGroup  // one per listener's serve loop
-	protected       atomic.Bool     // protected-mode
-	opened          atomic.Bool     // fsm and node are set (the dataset is loaded)
-	ready           atomic.Bool     // the node served once: see ready.go
-	readyCh         chan struct{}   // closed when ready is set
-	life            context.Context // cancelled by Close
-	endLife         context.CancelFunc
-	bg              sync.WaitGroup // background goroutines the server owns
+	// lazyfreedBase is lazyfreed_objects at CONFIG RESETSTAT (lazyfree.go).
+	lazyfreedBase atomic.Int64
+	metricsLn     net.Listener
+	slow          slowlog
+	latency       latencyMonitor
+	timing        atomic.Bool // slowlog or latency monitor on: time commands
+	closed        atomic.Bool
+	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
+	served        chan error      // the first listener's end, put back by whoever reads it
+	serving       sync.WaitGroup  // one per listener's serve loop
+	protected     atomic.Bool     // protected-mode
+	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
+	ready         atomic.Bool     // the node served once: see ready.go
+	readyCh       chan struct{}   // closed when ready is set
+	life          context.Context // cancelled by Close
+	endLife       context.CancelFunc
+	bg            sync.WaitGroup // background goroutines the server owns
 }
 
 type stats struct {
