@@ -58,6 +58,9 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
+	if cl.track.on {
+		s.drainSelfInvalidations(cl) // those of pipelined scripts too
+	}
 	if c := &cl.readCtx; c.Hits|c.Misses != 0 {
 		s.stats.hits.Add(c.Hits)
 		s.stats.misses.Add(c.Misses)
@@ -389,7 +392,8 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	cl.out.Raw(res.Reply)
-	if cl.track.on {
+	if cl.track.on && !cl.replyOff && !cl.replySkip {
+		// (With replies off, execute drains them after dropping its reply.)
 		s.drainSelfInvalidations(cl)
 	}
 	s.cstats.recordEntry(cmds, res.Reply, d)

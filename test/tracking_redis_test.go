@@ -62,6 +62,11 @@ func testTrackingSuiteFrames(t *testing.T, n *node) {
 		s(0, 1, none, "HSET", "h", "f", "1"),
 		s(0, 1, none, "HGET", "h", "f"),
 		s(0, 2, none, "HDEL", "h", "f"),
+		// With replies off, the push of its own write still comes.
+		s(0, 1, none, "GET", "r"),
+		s(0, 0, none, "CLIENT", "REPLY", "OFF"),
+		s(0, 1, none, "SET", "r", "1"),
+		s(0, 1, none, "CLIENT", "REPLY", "ON"),
 		// A read queued in MULTI is tracked when EXEC runs it, after the
 		// transaction's earlier writes.
 		s(0, 1, none, "MULTI"),
