@@ -11,8 +11,14 @@ import (
 // propagates DELs, so every node deletes the same keys at the same point.
 func (n *Node) expireCycle() {
 	const perDB = 64
+	// One cycle at a time: ExpireNow may run beside the loop's.
+	n.expiring.Lock()
+	defer n.expiring.Unlock()
 	if !n.readable.Load() || n.disk.failing() != nil || n.noActiveExpiry.Load() {
 		return // no log entries while the log cannot be written
+	}
+	if g := n.expiryGate.Load(); g != nil && (*g)() {
+		return // CLIENT PAUSE: nothing expires meanwhile
 	}
 	deadline := time.Now().Add(25 * time.Millisecond)
 	for time.Now().Before(deadline) {
@@ -35,6 +41,18 @@ func (n *Node) expireCycle() {
 // off on a follower matters once it leads. Keys whose TTL passed are still
 // deleted when a command meets them.
 func (n *Node) SetActiveExpire(on bool) { n.noActiveExpiry.Store(!on) }
+
+// SetExpiryGate makes expireCycle skip its runs while paused() holds.
+func (n *Node) SetExpiryGate(paused func() bool) {
+	n.expiryGate.Store(&paused)
+}
+
+// ExpireNow runs an expiry cycle now, on the caller's goroutine.
+func (n *Node) ExpireNow() {
+	if n.IsLeader() {
+		n.expireCycle()
+	}
+}
 
 // rewriteIfDue triggers a snapshot (and AOF rewrite) when the AOF has grown as
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size say.

@@ -77,16 +77,19 @@ type Node struct {
 	disk  *diskGuard // notices a Raft log that cannot be written (diskguard.go)
 	trans *blobTransport
 
-	readable  atomic.Bool // leader whose own-term entry has been applied
-	hadState  bool        // Raft state existed at start: a restart, never a join
-	readMu    sync.Mutex
-	nextRound *readRound    // the confirmation round that reads arriving now join
-	readKick  chan struct{} // wakes the verifier: a round has reads
-	checker   *termChecker
-	lease     *readLease
-	stop      chan struct{}
-	closed    chan struct{} // the loops are gone (Close after wg.Wait)
-	wg        sync.WaitGroup
+	readable atomic.Bool // leader whose own-term entry has been applied
+	// expiryGate, when set, pauses the active expiry (CLIENT PAUSE).
+	expiryGate atomic.Pointer[func() bool]
+	expiring   sync.Mutex
+	hadState   bool // Raft state existed at start: a restart, never a join
+	readMu     sync.Mutex
+	nextRound  *readRound    // the confirmation round that reads arriving now join
+	readKick   chan struct{} // wakes the verifier: a round has reads
+	checker    *termChecker
+	lease      *readLease
+	stop       chan struct{}
+	closed     chan struct{} // the loops are gone (Close after wg.Wait)
+	wg         sync.WaitGroup
 
 	// noActiveExpiry stops the expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0).
 	noActiveExpiry atomic.Bool

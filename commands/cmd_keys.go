@@ -11,7 +11,7 @@ func init() {
 		&Command{Name: "del", Keys: "RM delete index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Deletes one or more keys.", Args: "key [key ...]", Handler: delCommand, Noop: delNoop},
 		&Command{Name: "unlink", Keys: "RM delete index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
-			Summary: "Asynchronously deletes one or more keys.", Args: "key [key ...]", Handler: delCommand, Noop: delNoop},
+			Summary: "Asynchronously deletes one or more keys.", Args: "key [key ...]", Handler: unlinkCommand, Noop: delNoop},
 		&Command{Name: "exists", Keys: "RO index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys to check.", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Summary: "Determines whether one or more keys exist.", Args: "key [key ...]", Handler: existsCommand},
 		&Command{Name: "touch", Keys: "RO index=1 range=-1,1,0", Tips: "request_policy:multi_shard response_policy:agg_sum", Complexity: "O(N) where N is the number of keys that will be touched.", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
@@ -709,6 +709,9 @@ func flushdbCommand(c *Ctx) {
 	if !parseFlushMode(c) {
 		return
 	}
+	if isAsyncFlush(c) {
+		c.Store.LazyfreedObjects += int64(c.DB.Len())
+	}
 	c.FlushDB()
 	c.Dirty(1)
 	c.R.OK()
@@ -717,6 +720,11 @@ func flushdbCommand(c *Ctx) {
 func flushallCommand(c *Ctx) {
 	if !parseFlushMode(c) {
 		return
+	}
+	if isAsyncFlush(c) {
+		for _, db := range c.Store.DBs {
+			c.Store.LazyfreedObjects += int64(db.Len())
+		}
 	}
 	c.FlushAll()
 	c.Dirty(1)

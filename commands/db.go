@@ -15,6 +15,9 @@ type Store struct {
 	ExpiredKeys int64
 	// EvictedKeys counts keys deleted to stay under maxmemory (INFO stats).
 	EvictedKeys int64
+	// LazyfreedObjects counts what Redis would have freed in the
+	// background (INFO lazyfreed_objects; lazyfree.go).
+	LazyfreedObjects int64
 	// dirty are values changed in place, re-measured by SettleMemory.
 	dirty []dirtyKey
 	// genSeq numbers map generations store-wide (DB.gen), so that no two

@@ -61,6 +61,10 @@ type Options struct {
 	// then (nil, 0) once the entry is applied: the key changes reported to
 	// Watches in between are that client's own (CLIENT TRACKING NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnApplied is called after each batch of entries is applied, as Redis
+	// runs beforeSleep after an event loop's commands (CLIENT TRACKING BCAST
+	// sends the batch's invalidations in one message per prefix).
+	OnApplied func()
 }
 
 // Result is what Apply returns for a command entry: the encoded replies of its
@@ -362,6 +366,9 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 	}
 	if len(pubs) > 0 {
 		f.deliver(pubs)
+	}
+	if f.opts.OnApplied != nil {
+		f.opts.OnApplied()
 	}
 	return out
 }
@@ -826,12 +833,14 @@ type Stats struct {
 	// since start); RewriteTook is the running one's so far (-1: none).
 	LastRewriteTook, RewriteTook time.Duration
 	EvictedKeys                  int64
+	// LazyfreedObjects: INFO lazyfreed_objects (commands/lazyfree.go).
+	LazyfreedObjects int64
 }
 
 func (f *FSM) Stats() Stats {
 	base, incr := f.aof.Sizes()
 	f.mu.RLock()
-	expired, evicted := f.store.ExpiredKeys, f.store.EvictedKeys
+	expired, evicted, lazyfreed := f.store.ExpiredKeys, f.store.EvictedKeys, f.store.LazyfreedObjects
 	f.mu.RUnlock()
 	running := time.Duration(-1)
 	if f.rewriting.Load() {
@@ -844,6 +853,7 @@ func (f *FSM) Stats() Stats {
 		AppliedIndex: f.AppliedIndex(), Dirty: f.dirty.Load(), LastRewrite: f.lastRewrite.Load(),
 		Rewriting: f.rewriting.Load(), LastRewriteOK: f.lastRewriteOK.Load(), AOFWriteOK: !f.aofWriteErr.Load(),
 		AOFBase: base, AOFIncr: incr, ExpiredKeys: expired, EvictedKeys: evicted, AOFRewrites: f.aof.Rewrites(),
+		LazyfreedObjects: lazyfreed,
 	}
 }
 

@@ -55,6 +55,10 @@ type Client struct {
 	replIP   string
 	replica  *replicaConn
 	track    trackState // CLIENT TRACKING (tracking.go)
+	// trackBroken: the redirection target was gone when an invalidation
+	// was due (set by the FSM goroutine, cleared by TRACKING ON).
+	trackBroken atomic.Bool
+	direct      directPushes // invalidations redirected here (tracking.go)
 	// CLIENT REPLY: replyOff drops every reply; replySkip this command's,
 	// replySkipNext the next command's.
 	replyOff, replySkip, replySkipNext bool

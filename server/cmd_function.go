@@ -51,7 +51,7 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(errMsg)
 		return
 	}
-	check := s.scriptACL(cl)
+	check := s.trackScriptReads(cl, s.scriptACL(cl), keys)
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
 			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}, r)

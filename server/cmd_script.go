@@ -79,6 +79,7 @@ func (s *Server) parseScriptCall(cl *Client, name string, args [][]byte) (*scrip
 		return nil, "ERR Number of keys can't be greater than number of args"
 	}
 	inv.keys, inv.argv = args[3:3+numkeys], args[3+numkeys:]
+	inv.acl = s.trackScriptReads(cl, inv.acl, inv.keys)
 	if strings.HasPrefix(name, "evalsha") {
 		inv.sha = strings.ToLower(string(args[1]))
 		body, ok := s.fsm.Script(inv.sha)

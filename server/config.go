@@ -72,6 +72,7 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		s.stats.connections.Store(0)
 		s.stats.rejected.Store(0)
 		s.resetMetricStats()
+		s.resetLazyfreed()
 		cl.out.OK()
 	case "rewrite":
 		if s.cfg.ConfigFile == "" {

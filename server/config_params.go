@@ -214,6 +214,11 @@ func paramTable(cfg *Config) []*paramDef {
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
 		case "read-lease":
 			p.apply = func(s *Server, v string) { s.node.SetReadLease(v == "yes") }
+		case "tracking-table-max-keys":
+			p.apply = func(s *Server, v string) {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				s.limitTrackingKeys(n)
+			}
 		case "maxmemory", "maxmemory-policy", "maxmemory-samples":
 			p.apply = func(s *Server, _ string) { s.applyMemoryLocked() }
 		default:

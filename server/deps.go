@@ -42,6 +42,12 @@ type Replicator interface {
 	// SetActiveExpire starts or stops the active expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	SetActiveExpire(on bool)
+	// SetExpiryGate makes the leader's active expiry skip its cycles while
+	// paused() holds (CLIENT PAUSE).
+	SetExpiryGate(paused func() bool)
+	// ExpireNow runs an expiry cycle at once (the end of a pause: the keys
+	// that expired meanwhile go, as Redis' next access would delete them).
+	ExpireNow()
 }
 
 // Leadership is who leads, and waiting for it.

@@ -58,6 +58,9 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
+	if cl.track.on {
+		s.drainSelfInvalidations(cl) // those of pipelined scripts too
+	}
 	if c := &cl.readCtx; c.Hits|c.Misses != 0 {
 		s.stats.hits.Add(c.Hits)
 		s.stats.misses.Add(c.Misses)
@@ -69,6 +72,9 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		c.Expired = c.Expired[:0]
 	}
 	if cl.out.Len() > 0 {
+		if cl.track.on {
+			flushPushes(cl)
+		}
 		s.sending(cl.out.Bytes())
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
@@ -119,6 +125,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 	start := time.Now()
 	cl.flushSpent, cl.flushErrs = 0, 0
 	errs := cl.out.Errors()
+	tx := cl.trackedTx()
 	cmd := s.dispatch(cl, args)
 	if cmd != nil {
 		// Writes flushed meanwhile were timed (and logged) by flushWrites.
@@ -139,8 +146,9 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			cmd = commands.Lookup(args[0])
 		}
 		if cmd != nil {
-			s.rememberRead(cl, cmd, args)
+			s.rememberRead(cl, cmd, args, tx)
 		}
+		s.drainSelfInvalidations(cl)
 		if cl.track.cachingJustSet {
 			cl.track.cachingJustSet = false
 		} else {
@@ -200,7 +208,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		return nil
 	}
 	if s.pause.on.Load() {
-		s.waitPause(cl, cmd)
+		s.waitPause(cl, cmd, args)
 	}
 	if s.monitors.n.Load() > 0 {
 		s.feedClient(cl, cmd, args)
@@ -392,6 +400,10 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	cl.out.Raw(res.Reply)
+	if cl.track.on && !cl.replyOff && !cl.replySkip {
+		// (With replies off, execute drains them after dropping its reply.)
+		s.drainSelfInvalidations(cl)
+	}
 	s.cstats.recordEntry(cmds, res.Reply, d)
 	res.Release()
 	if s.timing.Load() {

@@ -83,6 +83,8 @@ func (c *fakeCluster) LogWriteError() error                   { return nil }
 func (c *fakeCluster) Evict() bool                            { return false }
 func (c *fakeCluster) KickEviction()                          {}
 func (c *fakeCluster) SetActiveExpire(bool)                   {}
+func (c *fakeCluster) SetExpiryGate(func() bool)              {}
+func (c *fakeCluster) ExpireNow()                             {}
 func (c *fakeCluster) ID() string                             { return "fake" }
 func (c *fakeCluster) IsLeader() bool                         { return true }
 func (c *fakeCluster) Leader() (string, string, bool)         { return "fake", c.addr, true }

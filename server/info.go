@@ -58,7 +58,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	case "clients":
 		kv("connected_clients", len(s.clientsSnapshot()))
 		kv("maxclients", 10000)
-		kv("blocked_clients", s.waiters.blocked())
+		kv("blocked_clients", s.waiters.blocked()+int(s.pause.waiting.Load()))
 		s.infoClientsMore(kv)
 	case "memory":
 		var ms runtime.MemStats

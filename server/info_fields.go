@@ -77,7 +77,7 @@ func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss 
 	kv("mem_cluster_links", 0)
 	kv("mem_aof_buffer", 0)
 	kv("lazyfree_pending_objects", 0)
-	kv("lazyfreed_objects", 0)
+	kv("lazyfreed_objects", s.lazyfreedObjects())
 	kv("active_defrag_running", 0)
 }
 
@@ -142,9 +142,10 @@ func (s *Server) infoStatsMore(kv func(string, any)) {
 	kv("total_active_defrag_time", 0)
 	kv("current_active_defrag_time", 0)
 	kv("pubsubshard_channels", 0)
-	kv("tracking_total_keys", 0)
-	kv("tracking_total_items", 0)
-	kv("tracking_total_prefixes", 0)
+	tkeys, titems, tprefixes := s.trackingCounts()
+	kv("tracking_total_keys", tkeys)
+	kv("tracking_total_items", titems)
+	kv("tracking_total_prefixes", tprefixes)
 	kv("unexpected_error_replies", 0)
 	kv("total_error_replies", s.cstats.errSeen.Load())
 	kv("dump_payload_sanitizations", 0)

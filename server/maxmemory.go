@@ -77,7 +77,13 @@ func (s *Server) refuseOOM(cl *Client, cmd *commands.Command, args [][]byte) boo
 			reject = true
 		}
 	}
-	if !reject || !s.outOfMemory() {
+	if !reject {
+		// Redis evicts before every command, reads included, so what a
+		// read is told (tracking invalidations) follows the evictions.
+		s.outOfMemory()
+		return false
+	}
+	if !s.outOfMemory() {
 		return false
 	}
 	s.flushWrites(cl)

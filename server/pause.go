@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/scripting"
 )
 
 // CLIENT PAUSE / UNPAUSE. A paused command waits on its connection's own
@@ -17,21 +18,47 @@ type pauseState struct {
 	until   time.Time
 	all     bool          // ALL; otherwise WRITE
 	changed chan struct{} // closed when the pause is lifted or changed
+	// waiting counts the clients held by the pause: Redis counts them in
+	// INFO's blocked_clients.
+	waiting atomic.Int32
 }
 
-// pausedCommand reports whether cmd waits under a WRITE pause: writes and
-// commands that may replicate (scripts that may write, PUBLISH, PFCOUNT).
-func pausedCommand(cmd *commands.Command) bool {
+// pausedUnderWrite reports whether a WRITE pause holds cmd, as Redis'
+// is_may_replicate_command: writes and commands that may replicate
+// (PUBLISH, PFCOUNT), scripts and functions unless flagged no-writes, and
+// EXEC of a transaction holding any of those.
+func (s *Server) pausedUnderWrite(cl *Client, cmd *commands.Command, args [][]byte) bool {
 	switch cmd.Name {
-	case "eval", "evalsha", "fcall":
-		return true
+	case "exec":
+		for _, q := range cl.tx.queued {
+			if s.pausedUnderWrite(cl, q.cmd, q.args) {
+				return true
+			}
+		}
+		return false
+	case "eval", "evalsha":
+		body := string(args[1])
+		if cmd.Name == "evalsha" {
+			b, ok := s.fsm.Script(strings.ToLower(body))
+			if !ok {
+				return true // its NOSCRIPT error waits like the script would
+			}
+			body = b
+		}
+		_, f, msg := scripting.ParseShebang(body)
+		return msg != "" || !f.NoWrites
+	case "fcall":
+		s.syncFunctions()
+		f := s.scripts.Function(string(args[1]))
+		return f == nil || !f.Flags.NoWrites
 	}
 	return cmd.Logged()
 }
 
 // waitPause holds cl while a pause covers cmd.
-func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
+func (s *Server) waitPause(cl *Client, cmd *commands.Command, args [][]byte) {
 	p := &s.pause
+	write := s.pausedUnderWrite(cl, cmd, args)
 	for {
 		p.mu.Lock()
 		if !p.on.Load() {
@@ -44,13 +71,14 @@ func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
 			p.mu.Unlock()
 			return
 		}
-		if !p.all && !pausedCommand(cmd) {
+		if !p.all && !write {
 			p.mu.Unlock()
 			return
 		}
 		ch := p.changed
 		p.mu.Unlock()
 		cl.blocked.Store(true)
+		p.waiting.Add(1)
 		waited := time.Now()
 		t := time.NewTimer(left)
 		select {
@@ -59,6 +87,7 @@ func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
 		case <-s.done:
 		}
 		t.Stop()
+		p.waiting.Add(-1)
 		cl.blocked.Store(false)
 		cl.flushSpent += time.Since(waited) // not the command's own time in SLOWLOG
 
@@ -66,6 +95,18 @@ func (s *Server) waitPause(cl *Client, cmd *commands.Command) {
 			return
 		}
 	}
+}
+
+// writesPaused reports whether a pause (WRITE or ALL) is in force: Redis
+// expires no key meanwhile, actively or on access, so that the dataset
+// does not change under a pause (failover).
+func (p *pauseState) writesPaused() bool {
+	if !p.on.Load() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.on.Load() && time.Now().Before(p.until)
 }
 
 func clientPause(s *Server, cl *Client, args [][]byte) {
@@ -117,5 +158,6 @@ func clientUnpause(s *Server, cl *Client) {
 		p.changed = nil
 	}
 	p.mu.Unlock()
+	s.node.ExpireNow()
 	cl.out.OK()
 }

@@ -144,23 +144,25 @@ type Server struct {
 	stats           stats
 	cstats          *cmdStats // per command and per error (cmdstats.go)
 	startMem        uint64    // heap in use at start: used_memory_startup
-	metricsLn       net.Listener
-	slow            slowlog
-	latency         latencyMonitor
-	timing          atomic.Bool // slowlog or latency monitor on: time commands
-	closed          atomic.Bool
-	done            chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
-	served          chan error      // the first listener's end, put back by whoever reads it
-	serving         sync.WaitGroup  // one per listener's serve loop
-	protected       atomic.Bool     // protected-mode
-	opened          atomic.Bool     // fsm and node are set (the dataset is loaded)
-	ready           atomic.Bool     // the node served once: see ready.go
-	readyCh         chan struct{}   // closed when ready is set
-	life            context.Context // cancelled by Close
-	endLife         context.CancelFunc
-	bg              sync.WaitGroup // background goroutines the server owns
-	replicas        replicaSet     // attached with SYNC/PSYNC (replicas.go)
-	replPing        atomic.Int64   // repl-ping-replica-period, seconds (0: the default)
+	// lazyfreedBase is lazyfreed_objects at CONFIG RESETSTAT (lazyfree.go).
+	lazyfreedBase atomic.Int64
+	metricsLn     net.Listener
+	slow          slowlog
+	latency       latencyMonitor
+	timing        atomic.Bool // slowlog or latency monitor on: time commands
+	closed        atomic.Bool
+	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
+	served        chan error      // the first listener's end, put back by whoever reads it
+	serving       sync.WaitGroup  // one per listener's serve loop
+	protected     atomic.Bool     // protected-mode
+	opened        atomic.Bool     // fsm and node are set (the dataset is loaded)
+	ready         atomic.Bool     // the node served once: see ready.go
+	readyCh       chan struct{}   // closed when ready is set
+	life          context.Context // cancelled by Close
+	endLife       context.CancelFunc
+	bg            sync.WaitGroup // background goroutines the server owns
+	replicas      replicaSet     // attached with SYNC/PSYNC (replicas.go)
+	replPing      atomic.Int64   // repl-ping-replica-period, seconds (0: the default)
 }
 
 type stats struct {
@@ -199,6 +201,7 @@ func New(cfg Config) (*Server, error) {
 	s.waiters.init()
 	s.pubsub.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
+	s.tracking.maxKeys.Store(1000000) // tracking-table-max-keys' default
 	s.scripts = scripting.NewEngine()
 	s.cstats = newCmdStats()
 	var ms runtime.MemStats
@@ -260,11 +263,13 @@ type Hooks struct {
 	OnDropUsers func(dropped func(user string) bool)
 	// OnOrigin is told which client an applied entry came from (NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnApplied is called after each applied batch (BCAST invalidations).
+	OnApplied func()
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin, OnApplied: s.flushBroadcast}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main
@@ -273,6 +278,7 @@ func (s *Server) Hooks() Hooks {
 func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	d.SetMemoryLimit(*s.memLimit.Load())
+	c.SetExpiryGate(s.pause.writesPaused)
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
 	s.bg.Add(4)
 	go s.clientsCron()
