@@ -218,7 +218,11 @@ func (e *Engine) Abort() {
 // whatever it did must not stand.
 func (e *Engine) Run(c *Call, r *commands.Reply) bool {
 	st := e.states.Get().(*state)
-	defer e.states.Put(st)
+	defer func() {
+		if !st.broken {
+			e.states.Put(st)
+		}
+	}()
 	L := st.L
 	st.globals.RawSetString("KEYS", stringsTable(L, c.Keys))
 	st.globals.RawSetString("ARGV", stringsTable(L, c.Argv))
@@ -267,7 +271,7 @@ func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, ch
 		L.Push(L.Get(1))
 		return 1
 	})
-	err := L.PCall(len(args), 1, handler)
+	err := protectedCall(st, len(args), handler)
 	if err != nil {
 		L.SetTop(0)
 		r.Error(errorText(name, chunk, err, line, rn))

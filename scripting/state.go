@@ -16,6 +16,9 @@ type state struct {
 	globals *lua.LTable // the real globals: libraries, KEYS, ARGV
 	proxy   *lua.LTable // what scripts see as their environment
 	cur     *exec       // the script running on this state
+	// broken: a script's failure escaped gopher-lua's recovery; the state
+	// is not used again.
+	broken bool
 }
 
 // removedGlobals are base functions Redis does not give scripts.
@@ -41,6 +44,7 @@ func newState() *state {
 	for _, name := range removedGlobals {
 		s.globals.RawSetString(name, lua.LNil)
 	}
+	limitStackFunctions(L, s.globals)
 	s.globals.RawSetString("redis", s.redisTable())
 	s.globals.RawSetString("pcall", L.NewFunction(s.pcall))
 	s.globals.RawSetString("error", L.NewFunction(luaError))

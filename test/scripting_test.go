@@ -314,6 +314,15 @@ SCRIPT NOSUCH
 const scriptSandboxCorpus = `
 SCRIPT FLUSH
 FUNCTION FLUSH
+# Lua 5.1's stack limit: more values than it allows are an error, not a crash
+EVAL "local t={} for i=0,99999 do t[#t+1]=i end return redis.call('sadd','k',unpack(t))" 0
+EVAL "local t={} for i=1,7995 do t[i]=i end return redis.call('rpush','big',unpack(t))" 0
+EVAL "return #{string.byte(string.rep('a', 10000), 1, -1)}" 0
+EVAL "return {string.byte('abc', 1, -1)}" 0
+EVAL "return {string.byte('abc', -2)}" 0
+EVAL "return {unpack({1,2,3}, 2)}" 0
+EVAL "return {unpack({1,2,3}, 3, 1)}" 0
+PING
 EVAL "return x" 0
 EVAL "x = 1" 0
 EVAL "x = 1; return x" 0
