@@ -131,7 +131,6 @@ type FSM struct {
 	scripts    map[string]string // sha → body: the replicated script cache (scripts.go)
 	libraries  map[string]string // name → code: function libraries (functions.go)
 	libVersion atomic.Uint64
-	reloadDump []byte                    // DEBUG RELOAD's last dump, what NOSAVE loads (reload.go)
 	users      atomic.Pointer[acl.Users] // the ACL (acl.go)
 	aclChanged bool                      // the log changed the ACL: snapshots carry it
 	// pubReplies are the entries of the batch being applied that PUBLISHed.
@@ -197,7 +196,6 @@ func (f *FSM) load() error {
 	f.scripts = map[string]string{}
 	f.libraries = map[string]string{}
 	f.libVersion.Add(1)
-	f.reloadDump = nil
 	f.users.Store(f.initialACL())
 	f.aclChanged = false
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}

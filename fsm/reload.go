@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -30,15 +29,12 @@ import (
 // yet (it is written after the batch). DEBUG LOADAOF therefore does the same
 // round trip as DEBUG RELOAD.
 //
-// The dump is kept (in memory, until the next DEBUG RELOAD that saves) as
-// "the RDB file" that RELOAD NOSAVE loads. It is not persisted: after a
-// restart (or a snapshot install), NOSAVE finds no dump and answers an
-// error without changing anything. Every reload writes a note to the AOF,
-// so the applied marker covers it and a restart never replays it from the
-// Raft log: a restarted node has no dump, whichever way its batches fell.
-// (A follower that installs a snapshot between a RELOAD and a later RELOAD
-// NOSAVE has none either while the others do: DEBUG is a testing tool, and
-// that race is left as is.)
+// NOSAVE loads "the file on disk" without writing it first. A Geomys node's
+// persisted state always equals its dataset (every applied entry is in the
+// Raft log and the AOF before anything reads the dataset again), so NOSAVE
+// loads the same dump as a plain RELOAD: no dump is kept between reloads,
+// and nothing a node holds alone (a restart, a snapshot install) can make
+// one node load something the others do not.
 const ReloadCommand = ".reload"
 
 // errReload is Redis's reply when the RDB cannot be loaded.
@@ -47,14 +43,13 @@ const errReload = "ERR Error trying to load the RDB dump"
 // reloadNote is the AOF note of a reload (Redis skips '#' lines).
 const reloadNote = "geomys:debug-reload"
 
-type reloadOpts struct{ save, flush, merge bool }
+type reloadOpts struct{ flush, merge bool }
 
 func parseReload(args [][]byte) (reloadOpts, bool) {
-	o := reloadOpts{save: true, flush: true}
+	o := reloadOpts{flush: true}
 	for _, a := range args[1:] {
 		switch strings.ToLower(string(a)) {
-		case "nosave":
-			o.save = false
+		case "nosave": // see ReloadCommand
 		case "noflush":
 			o.flush = false
 		case "merge":
@@ -72,16 +67,7 @@ func (f *FSM) applyReload(c *commands.Ctx, args [][]byte) {
 		c.R.Error(commands.ErrDebugReloadOption)
 		return
 	}
-	dump := f.reloadDump
-	if o.save {
-		dump = f.dumpDataset()
-		f.reloadDump = dump
-	}
-	if dump == nil {
-		c.R.Error(errReload)
-		return
-	}
-	scratch, libs, err := loadDump(dump)
+	scratch, libs, err := loadDump(f.dumpDataset())
 	if err != nil {
 		f.log.Error("DEBUG RELOAD could not load the dump it made", "err", err)
 		c.R.Error(errReload)
@@ -100,35 +86,12 @@ func (f *FSM) applyReload(c *commands.Ctx, args [][]byte) {
 			return
 		}
 	}
-	// With save the dump is the dataset as it is, so the result equals the
-	// dataset and the AOF needs nothing; without it the dataset changes and
-	// the AOF gets the new contents.
-	propagate := !o.save
+	// The dump is the dataset as it is, so the result equals the dataset and
+	// the AOF needs only the note.
 	f.prop.Annotate(reloadNote)
 	if o.flush {
 		c.FlushAll()
 		clear(f.libraries)
-		if propagate {
-			f.prop.CommandStrings(c.DB.ID, "FLUSHALL")
-			f.prop.CommandStrings(c.DB.ID, "FUNCTION", "FLUSH")
-		}
-	}
-	if propagate {
-		var buf []byte
-		for _, db := range scratch.DBs {
-			db.Range(func(k string, v any, at int64) bool {
-				if !o.flush {
-					f.prop.Command(db.ID, []byte("DEL"), []byte(k))
-				}
-				buf = commands.AppendRewrite(buf[:0], k, v, at)
-				f.prop.Raw(db.ID, buf)
-				c.SignalIn(f.store.DBs[db.ID], k) // may be a key a client waits for
-				return true
-			})
-		}
-		for _, name := range slices.Sorted(maps.Keys(libs)) {
-			f.prop.CommandStrings(c.DB.ID, "FUNCTION", "LOAD", "REPLACE", libs[name])
-		}
 	}
 	f.store.MoveFrom(scratch)
 	maps.Copy(f.libraries, libs)
