@@ -63,7 +63,7 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.OK()
 	case "info":
 		if arity(len(args) == 2) {
-			cl.out.Verbatim(cl.info() + "\n")
+			cl.out.Verbatim(cl.info(args) + "\n")
 		}
 	case "list":
 		var b strings.Builder
@@ -71,7 +71,11 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 			if !clientListMatch(c, args[2:]) {
 				continue
 			}
-			b.WriteString(c.info())
+			if c == cl {
+				b.WriteString(c.info(args))
+			} else {
+				b.WriteString(c.info(nil))
+			}
 			b.WriteByte('\n')
 		}
 		cl.out.Verbatim(b.String())
@@ -92,7 +96,7 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		switch strings.ToLower(string(args[2])) {
 		case "on":
-			cl.replyOff, cl.replySkipNext = false, false
+			cl.replyOff, cl.replySkip, cl.replySkipNext = false, false, false
 			cl.out.OK()
 		case "off":
 			cl.replyOff = true
@@ -173,45 +177,118 @@ func clientListMatch(c *Client, filter [][]byte) bool {
 	return true
 }
 
+// clientKill is CLIENT KILL addr (old form: OK or "No such client") or
+// CLIENT KILL filter value ... (new form: how many were killed), with
+// Redis 7's filters and errors. Other members' links are not clients of
+// the keyspace (like Redis' cluster bus) and are never killed.
 func clientKill(s *Server, cl *Client, args [][]byte) {
+	var (
+		addr, laddr, user string
+		byUser            bool
+		typ               = -1
+		id                int64
+		skipme            = true
+	)
+	if len(args) == 3 {
+		addr, skipme = string(args[2]), false
+	} else {
+		for i := 2; i < len(args); i += 2 {
+			if i+1 >= len(args) {
+				cl.out.Error(commands.ErrSyntax)
+				return
+			}
+			v := args[i+1]
+			switch strings.ToLower(string(args[i])) {
+			case "id":
+				n, ok := commands.ParseInt(v)
+				if !ok || n < 1 {
+					cl.out.Error("ERR client-id should be greater than 0")
+					return
+				}
+				id = n
+			case "type":
+				if typ = clientTypeByName(string(v)); typ < 0 {
+					cl.out.Error("ERR Unknown client type '" + string(v) + "'")
+					return
+				}
+			case "addr":
+				addr = string(v)
+			case "laddr":
+				laddr = string(v)
+			case "user":
+				if s.users().Get(string(v)) == nil {
+					cl.out.Error("ERR No such user '" + string(v) + "'")
+					return
+				}
+				user, byUser = string(v), true
+			case "skipme":
+				switch {
+				case commands.EqualFold(v, "yes"):
+					skipme = true
+				case commands.EqualFold(v, "no"):
+					skipme = false
+				default:
+					cl.out.Error(commands.ErrSyntax)
+					return
+				}
+			default:
+				cl.out.Error(commands.ErrSyntax)
+				return
+			}
+		}
+	}
 	var victims []*Client
-	switch {
-	case len(args) == 3:
-		for _, c := range s.clientsSnapshot() {
-			if c.Addr == string(args[2]) {
-				victims = append(victims, c)
-			}
+	for _, c := range s.clientsSnapshot() {
+		switch {
+		case c.member.Load() || c.peerLink.Load():
+		case addr != "" && c.Addr != addr, laddr != "" && c.LAddr != laddr:
+		case typ >= 0 && clientType(c) != typ, id != 0 && c.ID != id:
+		case byUser && c.userName() != user, c == cl && skipme:
+		default:
+			victims = append(victims, c)
 		}
-		if len(victims) == 0 {
-			cl.out.Error("ERR No such client")
-			return
-		}
-		s.kill(cl, victims)
-		cl.out.OK()
-		return
-	case len(args) == 4 && commands.EqualFold(args[2], "id"):
-		id, ok := commands.ParseInt(args[3])
-		if !ok {
-			cl.out.Error("ERR client-id should be greater than 0")
-			return
-		}
-		for _, c := range s.clientsSnapshot() {
-			if c.ID == id {
-				victims = append(victims, c)
-			}
-		}
-	case len(args) == 4 && (commands.EqualFold(args[2], "addr") || commands.EqualFold(args[2], "laddr")):
-		for _, c := range s.clientsSnapshot() {
-			if c.Addr == string(args[3]) || c.LAddr == string(args[3]) && commands.EqualFold(args[2], "laddr") {
-				victims = append(victims, c)
-			}
-		}
-	default:
-		cl.out.Error(commands.ErrSyntax)
-		return
 	}
 	s.kill(cl, victims)
+	if len(args) == 3 {
+		if len(victims) == 0 {
+			cl.out.Error("ERR No such client")
+		} else {
+			cl.out.OK()
+		}
+		return
+	}
 	cl.out.Int(int64(len(victims)))
+}
+
+// Client types as CLIENT KILL TYPE and CLIENT LIST TYPE name them.
+const (
+	clientNormal = iota
+	clientReplica
+	clientPubSub
+	clientMaster
+)
+
+func clientTypeByName(name string) int {
+	switch strings.ToLower(name) {
+	case "normal":
+		return clientNormal
+	case "slave", "replica":
+		return clientReplica
+	case "pubsub":
+		return clientPubSub
+	case "master":
+		return clientMaster
+	}
+	return -1
+}
+
+// clientType is a connection's type: Geomys has no replicas or masters
+// among its clients, so a client is a subscriber or a normal one.
+func clientType(c *Client) int {
+	if c.sub.nChannels.Load()+c.sub.nPatterns.Load()+c.sub.nShards.Load() > 0 {
+		return clientPubSub
+	}
+	return clientNormal
 }
 
 // kill closes the victims' sockets; their own goroutines then clean up.
