@@ -11,7 +11,10 @@ const (
 	ErrNoSync          = "ERR SYNC and PSYNC are not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
 	ErrNoReplconf      = "ERR REPLCONF is not supported: Geomys nodes replicate through Raft, not the master-replica protocol"
 	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
-	ErrNoMigrate       = "ERR MIGRATE is not supported: move keys with DUMP and RESTORE"
+	// MIGRATE.
+	ErrMigrateConnect   = "IOERR error or timeout connecting to the client"
+	ErrMigrateKeysEmpty = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+	ErrMigrateTarget    = "ERR Target instance replied with error: "
 	// Shared by many commands.
 	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	ErrSyntax    = "ERR syntax error"
