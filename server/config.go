@@ -48,6 +48,14 @@ func (p *params) set(name, v string) {
 	p.mu.Unlock()
 }
 
+// isCurrent reports whether v is d's current value, once normalized.
+func (p *params) isCurrent(d *paramDef, v string) bool {
+	nv, msg := d.normalize(v)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return msg == "" && nv == p.values[d]
+}
+
 func configSetErr(arg []byte, msg string) string {
 	return "ERR CONFIG SET failed (possibly related to argument '" + string(arg) + "') - " + msg
 }
@@ -111,7 +119,7 @@ func configGet(s *Server, cl *Client, pats [][]byte) {
 			continue
 		}
 		for _, name := range s.params.names {
-			if !seen[name] && commands.GlobMatch(pat, []byte(name), true) {
+			if !seen[name] && !s.params.byName[name].hidden && commands.GlobMatch(pat, []byte(name), true) {
 				seen[name] = true
 				found = append(found, kv{name, s.params.values[s.params.byName[name]]})
 			}
@@ -147,7 +155,8 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 		case d.immutable:
 			cl.out.Error(configSetErr(args[i], "can't set immutable config"))
 			return
-		case d.fixed:
+		case d.fixed && !s.params.isCurrent(d, string(args[i+1])):
+			// Setting it to what it is changes nothing, so that is allowed.
 			cl.out.Error(configSetErr(args[i], "can't set this parameter at runtime in Geomys"))
 			return
 		}
@@ -174,7 +183,7 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 			vals[i] = d.merge(s.params.values[d], vals[i])
 		}
 		s.params.values[d] = vals[i]
-		if d.apply != nil {
+		if d.apply != nil && !d.fixed {
 			// As given: the value shown may leave things out (the 'n' of
 			// notify-keyspace-events, as in Redis 7.0).
 			d.apply(s, string(args[2*i+1]))
