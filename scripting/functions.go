@@ -259,18 +259,19 @@ func (e *Engine) Sync(version uint64, codes func() map[string]string) {
 		}
 		libs[name] = lib
 		for _, f := range lib.Funcs {
-			funcs[f.Name] = f
+			funcs[strings.ToLower(f.Name)] = f
 		}
 	}
 	fs.version, fs.libs, fs.funcs = version, libs, funcs
 }
 
-// Function looks up a registered function by name.
+// Function looks up a registered function by name, case-insensitively as
+// Redis' function dictionary does (library names are case-sensitive).
 func (e *Engine) Function(name string) *Function {
 	fs := &e.functions
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return fs.funcs[name]
+	return fs.funcs[strings.ToLower(name)]
 }
 
 // Library looks up a compiled library by name.

@@ -183,15 +183,12 @@ func functionCommand(s *Server, cl *Client, args [][]byte) {
 
 func functionLoad(s *Server, cl *Client, args [][]byte) {
 	replace := false
-	switch {
-	case len(args) == 4 && commands.EqualFold(args[2], "replace"):
+	for _, opt := range args[2 : len(args)-1] {
+		if !commands.EqualFold(opt, "replace") {
+			cl.out.Error("ERR Unknown option given: " + string(opt))
+			return
+		}
 		replace = true
-	case len(args) == 4:
-		cl.out.Error("ERR Unknown option given: " + string(args[2]))
-		return
-	case len(args) != 3:
-		cl.out.Error(commands.ArityErr("function|load"))
-		return
 	}
 	code := string(args[len(args)-1])
 	lib, errMsg := s.scripts.LoadLibrary(code)
@@ -253,7 +250,7 @@ func functionList(s *Server, cl *Client, args [][]byte) {
 	}
 	var libs []*scripting.Library
 	for _, l := range s.scripts.Libraries() {
-		if pattern == nil || commands.GlobMatch(string(pattern), l.Name, false) {
+		if pattern == nil || commands.GlobMatch(string(pattern), l.Name, true) {
 			libs = append(libs, l)
 		}
 	}
@@ -310,8 +307,12 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 		cl.out.Bulk(rdb.AppendFooter(p))
 		return
 	}
-	if len(args) < 3 || len(args) > 4 {
+	if len(args) < 3 {
 		cl.out.Error(commands.ArityErr("function|restore"))
+		return
+	}
+	if len(args) > 4 { // Redis' addReplySubcommandSyntaxError
+		cl.out.Error("ERR unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try FUNCTION HELP.")
 		return
 	}
 	policy := "append"
