@@ -66,19 +66,7 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Verbatim(cl.info(args) + "\n")
 		}
 	case "list":
-		var b strings.Builder
-		for _, c := range s.clientsSnapshot() {
-			if !clientListMatch(c, args[2:]) {
-				continue
-			}
-			if c == cl {
-				b.WriteString(c.info(args))
-			} else {
-				b.WriteString(c.info(nil))
-			}
-			b.WriteByte('\n')
-		}
-		cl.out.Verbatim(b.String())
+		clientList(s, cl, args)
 	case "kill":
 		clientKill(s, cl, args)
 	case "no-evict", "no-touch":
@@ -157,24 +145,53 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 	}
 }
 
-func clientListMatch(c *Client, filter [][]byte) bool {
-	for i := 0; i+1 < len(filter); i += 2 {
-		switch strings.ToLower(string(filter[i])) {
-		case "id":
-			match := false
-			for _, v := range filter[i+1:] {
-				if id, ok := commands.ParseInt(v); ok && id == c.ID {
-					match = true
-				}
-			}
-			return match
-		case "type":
-			if !commands.EqualFold(filter[i+1], "normal") {
-				return false
+// clientList is CLIENT LIST [TYPE type | ID id ...], parsed as Redis 7.0
+// does: with IDs, the clients in the order asked.
+func clientList(s *Server, cl *Client, args [][]byte) {
+	line := func(b *strings.Builder, c *Client) {
+		if c == cl {
+			b.WriteString(c.info(args))
+		} else {
+			b.WriteString(c.info(nil))
+		}
+		b.WriteByte('\n')
+	}
+	var b strings.Builder
+	switch {
+	case len(args) == 4 && commands.EqualFold(args[2], "type"):
+		typ := clientTypeByName(string(args[3]))
+		if typ < 0 {
+			cl.out.Error("ERR Unknown client type '" + string(args[3]) + "'")
+			return
+		}
+		for _, c := range s.clientsSnapshot() {
+			if clientType(c) == typ {
+				line(&b, c)
 			}
 		}
+	case len(args) > 3 && commands.EqualFold(args[2], "id"):
+		for _, a := range args[3:] {
+			id, ok := commands.ParseInt(a)
+			if !ok {
+				cl.out.Error("ERR Invalid client ID")
+				return
+			}
+			s.mu.Lock()
+			c := s.clients[id]
+			s.mu.Unlock()
+			if c != nil {
+				line(&b, c)
+			}
+		}
+	case len(args) != 2:
+		cl.out.Error(commands.ErrSyntax)
+		return
+	default:
+		for _, c := range s.clientsSnapshot() {
+			line(&b, c)
+		}
 	}
-	return true
+	cl.out.Verbatim(b.String())
 }
 
 // clientKill is CLIENT KILL addr (old form: OK or "No such client") or

@@ -255,7 +255,17 @@ func (s *Server) migrateRead(cl *Client, keys [][]byte) []migrateItem {
 func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, mayRetry bool) (retry, done bool) {
 	sk, err := s.migrate.get(a.addr, a.timeout)
 	if err != nil {
-		cl.out.Error(commands.ErrMigrateConnect)
+		// Redis' blocking connect only waits for the socket to become
+		// writable: a refused connection shows when it writes.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			cl.out.Error(commands.ErrMigrateConnect)
+			return false, true
+		}
+		if mayRetry {
+			return true, false
+		}
+		cl.out.Error("IOERR error or timeout writing to target instance")
 		return false, true
 	}
 	sk.mu.Lock()
