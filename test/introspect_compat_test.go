@@ -50,6 +50,15 @@ FUNCTION LOAD replace replace "x"
 FUNCTION LIST LIBRARYNAME TES*
 FUNCTION DELETE TEST
 FUNCTION RESTORE a b c
+FUNCTION FLUSH sync extra_arg
+FUNCTION FLUSH
+FUNCTION STATS
+FUNCTION LOAD "#!lua name=lib1\nlocal function ping() return redis.call('ping') end\nredis.register_function('f1', function(keys, args) return ping() end)"
+FCALL f1 0
+FUNCTION LOAD replace "#!lua name=lib1\nlocal lib = redis\nlib.register_function('f1', function () lib.redis = redis return {ok='OK'} end)\nlib.register_function('f2', function () lib.register_function('f1', function () return 1 end) end)"
+FCALL f1 0
+FCALL f2 0
+FUNCTION LOAD "#!lua name=lib2\nredis.math.random()"
 FUNCTION FLUSH
 EVAL "setmetatable(_G, {})" 0
 EVAL "local g = getmetatable(_G); g.__index = {}" 0
@@ -327,5 +336,33 @@ func TestMigrateLikeRedis(t *testing.T) {
 		if intoG[i] != intoR[i] {
 			t.Errorf("redis-server to Geomys\n geomys: %q\n  redis: %q", intoG[i], intoR[i])
 		}
+	}
+}
+
+// TestFunctionBusyLikeRedis: while a function runs too long, commands get
+// the BUSY text naming FUNCTION KILL, FUNCTION STATS shows it, SCRIPT KILL
+// refuses it and FUNCTION KILL stops it, as in Redis.
+func TestFunctionBusyLikeRedis(t *testing.T) {
+	n := startNode(t)
+	c := dialRESP(t, n.addr(), 2)
+	c.do("CONFIG", "SET", "busy-reply-threshold", "10")
+	c.do("FUNCTION", "LOAD", "#!lua name=test\nredis.register_function('test', function() local a = 1 while true do a = a + 1 end end)")
+	busy := dialRESP(t, n.addr(), 2)
+	busy.send("FCALL", "test", "0")
+	time.Sleep(300 * time.Millisecond)
+	if got := c.do("PING"); got != "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n" {
+		t.Errorf("PING while a function runs = %q", got)
+	}
+	if got := c.do("FUNCTION", "STATS"); !strings.HasPrefix(got, "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\ntest\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\ntest\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:") {
+		t.Errorf("FUNCTION STATS while a function runs = %q", got)
+	}
+	if got := c.do("SCRIPT", "KILL"); got != "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n" {
+		t.Errorf("SCRIPT KILL on a function = %q", got)
+	}
+	if got := c.do("FUNCTION", "KILL"); got != "+OK\r\n" {
+		t.Fatalf("FUNCTION KILL = %q", got)
+	}
+	if r, err := busy.read(5 * time.Second); err != nil || !strings.HasPrefix(r, "-ERR Script killed by user") {
+		t.Errorf("the killed FCALL answered %q (%v)", r, err)
 	}
 }
