@@ -9,12 +9,15 @@ const (
 	ErrNoFailover      = "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]"
 	ErrNoReplicaOf     = "ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD"
 	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
-	ErrNoMigrate       = "ERR MIGRATE is not supported: move keys with DUMP and RESTORE"
 	// SYNC on a node whose dataset cannot stream (a server built without
 	// the state machine, as in tests).
 	ErrNoSync = "ERR SYNC and PSYNC are not available on this node"
 	// REPLCONF's complaint about an option it does not know; the option follows.
 	ErrReplconfOption = "ERR Unrecognized REPLCONF option: "
+	// MIGRATE.
+	ErrMigrateConnect   = "IOERR error or timeout connecting to the client"
+	ErrMigrateKeysEmpty = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+	ErrMigrateTarget    = "ERR Target instance replied with error: "
 	// Shared by many commands.
 	ErrWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	ErrSyntax    = "ERR syntax error"

@@ -177,6 +177,9 @@ func registerSub(parent string, cmds ...*Command) {
 // commands).
 func (c *Command) Subcommands() []*Command { return subtable[c.Name] }
 
+// HasSubcommands reports whether c is a container (CLIENT, CONFIG, ...).
+func (c *Command) HasSubcommands() bool { return len(subtable[c.Name]) > 0 }
+
 // Subcommand finds a container's subcommand by name, case-insensitively.
 func (c *Command) Subcommand(name []byte) *Command {
 	for _, s := range subtable[c.Name] {

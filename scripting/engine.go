@@ -145,6 +145,8 @@ type Call struct {
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction
+	// Command is the caller's command, for FUNCTION STATS.
+	Command [][]byte
 	// ACL, when set, checks each command the script calls against the
 	// calling user's permissions; it returns the error to fail the call
 	// with, or "".
@@ -157,9 +159,14 @@ type Call struct {
 // run is a script in execution, as SCRIPT KILL and BUSY see it.
 type run struct {
 	started time.Time
-	wrote   atomic.Bool
-	cancel  context.CancelFunc
-	killed  atomic.Bool
+	// name is the function's name (or the script's sha), command the
+	// caller's command (FUNCTION STATS); function tells FCALL from EVAL.
+	name     string
+	command  [][]byte
+	function bool
+	wrote    atomic.Bool
+	cancel   context.CancelFunc
+	killed   atomic.Bool
 }
 
 // Busy reports how long the longest-running script has been running. It
@@ -183,13 +190,62 @@ func (e *Engine) setOldestLocked() {
 	e.oldest.Store(oldest)
 }
 
-// Kill stops running scripts that have not written, as SCRIPT KILL does. It
+// Redis' replies to a command refused while a script runs too long, by
+// what runs: an EVAL script or a function.
+const (
+	ErrBusyEval     = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	ErrBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+
+// Running describes the longest-running script, as FUNCTION STATS shows it.
+type Running struct {
+	Name     string
+	Command  [][]byte
+	Duration time.Duration
+	Function bool
+}
+
+// Current returns the longest-running script, if one runs.
+func (e *Engine) Current() (Running, bool) {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	var old *run
+	for r := range e.running {
+		if old == nil || r.started.Before(old.started) {
+			old = r
+		}
+	}
+	if old == nil {
+		return Running{}, false
+	}
+	return Running{Name: old.name, Command: old.command, Duration: time.Since(old.started), Function: old.function}, true
+}
+
+// BusyError is the BUSY reply for what runs now: functions and EVAL
+// scripts name their own KILL.
+func (e *Engine) BusyError() string {
+	if cur, ok := e.Current(); ok && cur.Function {
+		return ErrBusyFunction
+	}
+	return ErrBusyEval
+}
+
+// Kill stops running scripts that have not written, as SCRIPT KILL
+// (function false) and FUNCTION KILL do; each kills only its own kind. It
 // returns the error reply to give, or "" when a script was killed.
-func (e *Engine) Kill() string {
+func (e *Engine) Kill(function bool) string {
 	e.runMu.Lock()
 	defer e.runMu.Unlock()
 	if len(e.running) == 0 {
 		return "NOTBUSY No scripts in execution right now."
+	}
+	for r := range e.running {
+		switch {
+		case r.function && !function:
+			return ErrBusyFunction
+		case !r.function && function:
+			return ErrBusyEval
+		}
 	}
 	for r := range e.running {
 		if r.wrote.Load() {
@@ -236,7 +292,7 @@ func (e *Engine) Run(c *Call, r *commands.Reply) bool {
 func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, chunk string, c *Call, r *commands.Reply) bool {
 	L := st.L
 	ctx, cancel := context.WithCancel(context.Background())
-	rn := &run{started: time.Now(), cancel: cancel}
+	rn := &run{started: time.Now(), cancel: cancel, name: name, command: c.Command, function: chunk == functionChunk}
 	e.runMu.Lock()
 	e.running[rn] = struct{}{}
 	if e.nrun.Add(1) == 1 {

@@ -23,6 +23,9 @@ type Library struct {
 	Funcs []*Function // in registration order
 	st    *state
 	mu    sync.Mutex // one call at a time on the library's state
+	// loaded: the code has run; the load-time API it may have kept no
+	// longer registers functions.
+	loaded bool
 }
 
 // Function is one registered function.
@@ -77,7 +80,8 @@ func (e *Engine) LoadLibrary(code string) (*Library, string) {
 	loadEnv.RawSetString("redis", readOnly(L, api))
 	L.SetMetatable(loadEnv, missingGlobals(L))
 	fn := L.NewFunctionFromProto(proto)
-	fn.Env = readOnly(L, loadEnv)
+	env := readOnly(L, loadEnv)
+	fn.Env = env
 	L.Push(fn)
 	if err := L.PCall(0, 0, nil); err != nil {
 		return nil, "ERR Error registering functions: " + luaErrorMessage(err)
@@ -85,6 +89,13 @@ func (e *Engine) LoadLibrary(code string) (*Library, string) {
 	if len(lib.Funcs) == 0 {
 		return nil, "ERR No functions registered"
 	}
+	// As Redis swaps what the library's globals read through to once it
+	// is loaded, every function the code made (local helpers too) now
+	// sees the whole API.
+	if mt, ok := env.Metatable.(*lua.LTable); ok {
+		mt.RawSetString("__index", lib.st.globals)
+	}
+	lib.loaded = true
 	for _, f := range lib.Funcs {
 		f.fn.Env = lib.st.proxy
 	}
@@ -118,6 +129,9 @@ func luaErrorMessage(err error) string {
 
 // register is redis.register_function during FUNCTION LOAD.
 func (lib *Library) register(L *lua.LState) int {
+	if lib.loaded { // raised from C in Redis: no position
+		L.Error(lua.LString("redis.register_function can only be called on FUNCTION LOAD command"), 0)
+	}
 	f := &Function{lib: lib}
 	switch L.GetTop() {
 	case 1:
@@ -259,18 +273,19 @@ func (e *Engine) Sync(version uint64, codes func() map[string]string) {
 		}
 		libs[name] = lib
 		for _, f := range lib.Funcs {
-			funcs[f.Name] = f
+			funcs[strings.ToLower(f.Name)] = f
 		}
 	}
 	fs.version, fs.libs, fs.funcs = version, libs, funcs
 }
 
-// Function looks up a registered function by name.
+// Function looks up a registered function by name, case-insensitively as
+// Redis' function dictionary does (library names are case-sensitive).
 func (e *Engine) Function(name string) *Function {
 	fs := &e.functions
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return fs.funcs[name]
+	return fs.funcs[strings.ToLower(name)]
 }
 
 // Library looks up a compiled library by name.

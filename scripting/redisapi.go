@@ -118,7 +118,7 @@ func (s *state) redisTable() *lua.LTable {
 		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
 		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
 		"debug":              func(L *lua.LState) int { return 0 },
-		"acl_check_cmd":      func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"acl_check_cmd":      s.aclCheckCmd,
 		"register_function":  func(L *lua.LState) int { return s.registerFunction(L) },
 	}
 	for name, fn := range fns {
@@ -176,6 +176,36 @@ func errorTable(L *lua.LState, msg string) *lua.LTable {
 	t := L.NewTable()
 	t.RawSetString("err", lua.LString(final))
 	return t
+}
+
+// aclCheckCmd is redis.acl_check_cmd: whether the script's user may run
+// the command with these arguments.
+func (s *state) aclCheckCmd(L *lua.LState) int {
+	n := L.GetTop()
+	if n == 0 {
+		raise(L, "ERR "+errNoArgs)
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(numberString(float64(v)))
+		default:
+			raise(L, "ERR "+errBadArgs)
+		}
+	}
+	def := commands.Lookup(args[0])
+	if def != nil && n > 1 && def.HasSubcommands() && def.Subcommand(args[1]) == nil {
+		def = nil
+	}
+	if def == nil {
+		raise(L, "ERR Invalid command passed to redis.acl_check_cmd()")
+	}
+	x := s.cur
+	L.Push(lua.LBool(x == nil || x.call.ACL == nil || x.call.ACL(def, args) == ""))
+	return 1
 }
 
 // redisCall is redis.call (raising=true) and redis.pcall.

@@ -50,6 +50,10 @@ func newState() *state {
 	s.globals.RawSetString("error", L.NewFunction(luaError))
 	s.globals.RawSetString("tostring", L.NewFunction(luaToString(s.globals.RawGetString("tostring"))))
 	s.globals.RawSetString("tonumber", L.NewFunction(luaToNumber(s.globals.RawGetString("tonumber"))))
+	s.globals.RawSetString("setmetatable", L.NewFunction(luaSetMetatable(s.globals.RawGetString("setmetatable"))))
+	if str, ok := s.globals.RawGetString("string").(*lua.LTable); ok {
+		str.RawSetString("dump", L.NewFunction(stringDump))
+	}
 	// Library tables are read-only too, so one script cannot change what the
 	// next one (on this pooled state) finds.
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
@@ -68,18 +72,65 @@ func newState() *state {
 	return s
 }
 
+const errReadonly = "Attempt to modify a readonly table"
+
+// readonlyMark is the metatable field that tells setmetatable a table is
+// one of readOnly's (scripts never see the metatable itself).
+const readonlyMark = "__geomys_readonly"
+
 // readOnly returns an empty table that reads through to t and refuses writes.
+// getmetatable gives a table that refuses writes too, as Redis' read-only
+// metatables do.
 func readOnly(L *lua.LState, t *lua.LTable) *lua.LTable {
 	p := L.NewTable()
-	mt := L.NewTable()
+	mt := readonlyMeta(L, sealed(L))
 	mt.RawSetString("__index", t)
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Attempt to modify a readonly table")
-		return 0
-	}))
-	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(p, mt)
 	return p
+}
+
+// sealed returns an empty table that refuses writes and the change of its
+// metatable.
+func sealed(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	L.SetMetatable(t, readonlyMeta(L, lua.LFalse))
+	return t
+}
+
+// readonlyMeta is the metatable of a read-only table; getmetatable gives
+// shown instead of it.
+func readonlyMeta(L *lua.LState, shown lua.LValue) *lua.LTable {
+	mt := L.NewTable()
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError(errReadonly)
+		return 0
+	}))
+	mt.RawSetString("__metatable", shown)
+	mt.RawSetString(readonlyMark, lua.LTrue)
+	return mt
+}
+
+// luaSetMetatable is setmetatable refusing read-only tables with Redis'
+// error (raised from C there, so without a position).
+func luaSetMetatable(orig lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok {
+			if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString(readonlyMark) == lua.LTrue {
+				L.Error(lua.LString(errReadonly), 0)
+			}
+		}
+		L.Insert(orig, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}
+}
+
+// stringDump stands for Lua 5.1's string.dump: a binary chunk header that
+// loadstring refuses, as Redis' Lua refuses to load binary code.
+func stringDump(L *lua.LState) int {
+	L.CheckFunction(1)
+	L.Push(lua.LString("\x1bLuaQ\x00\x01\x04\x08\x04\x08\x00"))
+	return 1
 }
 
 // stringsTable makes a Lua array of strings (KEYS, ARGV).

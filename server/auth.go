@@ -69,7 +69,7 @@ func (s *Server) refuseByACL(cl *Client, cmd *commands.Command, args [][]byte) b
 	if cl.tx.active {
 		ctx = "multi"
 	}
-	s.aclLog.add(d.Context(), ctx, d.Object, cl.user, cl.info())
+	s.aclLog.add(d.Context(), ctx, d.Object, cl.user, cl.info(nil))
 	cl.out.Error(d.Error())
 	return true
 }
@@ -121,7 +121,7 @@ func (s *Server) authenticateAs(cl *Client, user, pass []byte, object string) bo
 		if cl.tx.active {
 			ctx = "multi"
 		}
-		s.aclLog.add("auth", ctx, object, string(user), cl.info())
+		s.aclLog.add("auth", ctx, object, string(user), cl.info(nil))
 		return false
 	}
 	cl.mu.Lock()
@@ -144,7 +144,7 @@ func (s *Server) setDefaultAuth(cl *Client) {
 func raftAuthCommand(s *Server, cl *Client, args [][]byte) {
 	secret := s.cfg.ClusterSecret
 	if secret == "" || subtle.ConstantTimeCompare([]byte(secret), args[1]) != 1 {
-		s.aclLog.add("auth", "toplevel", "RAFT.AUTH", "(cluster)", cl.info())
+		s.aclLog.add("auth", "toplevel", "RAFT.AUTH", "(cluster)", cl.info(nil))
 		cl.out.Error("WRONGPASS invalid cluster secret")
 		return
 	}
@@ -215,7 +215,7 @@ func (s *Server) scriptACL(cl *Client) func(*commands.Command, [][]byte) string 
 	if u == nil || u.Unrestricted() {
 		return nil
 	}
-	info := cl.info()
+	info := cl.info(nil)
 	return func(cmd *commands.Command, args [][]byte) string {
 		d := s.checkACL(u, cmd, args)
 		if d.Reason == acl.OK {

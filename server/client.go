@@ -3,7 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +33,7 @@ type Client struct {
 	name    string
 	libName string
 	libVer  string
-	lastCmd atomic.Value // string
+	lastCmd atomic.Pointer[commands.Command]
 	active  atomic.Int64 // unix ms of the last command
 	blocked atomic.Bool
 	// unblock is set while a blocking command is parked: CLIENT UNBLOCK
@@ -43,6 +43,8 @@ type Client struct {
 	// exempt keeps MONITOR clients and other nodes' proxy links from the
 	// idle timeout, as Redis exempts its replica and master links.
 	exempt atomic.Bool
+	// peerLink mirrors proxyLink for other connections (CLIENT KILL).
+	peerLink atomic.Bool
 	// softOver is when the pipeline's replies first went over the normal
 	// class's soft output limit (limits.go).
 	softOver time.Time
@@ -120,7 +122,6 @@ func newClient(id int64, rc redcon.Conn) *Client {
 		c.LAddr = nc.LocalAddr().String()
 	}
 	c.out.Proto = 2
-	c.lastCmd.Store("NULL")
 	c.active.Store(time.Now().UnixMilli())
 	return c
 }
@@ -133,6 +134,13 @@ func (c *Client) setProto(p int) {
 	c.proto = p
 	c.mu.Unlock()
 	c.out.Proto = p
+}
+
+// userName is the connection's user, for other connections to read.
+func (c *Client) userName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
 }
 
 func (c *Client) setDB(db int) {
@@ -149,8 +157,10 @@ func (c *Client) guard() *resp.GuardConn {
 	return nil
 }
 
-// info renders the CLIENT LIST / CLIENT INFO line.
-func (c *Client) info() string {
+// info renders the CLIENT LIST / CLIENT INFO line. req is the request
+// being served when c is the client asking (nil for the others): like
+// Redis, its query buffer still holds that request.
+func (c *Client) info(req [][]byte) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -158,7 +168,10 @@ func (c *Client) info() string {
 	if c.blocked.Load() {
 		flags = "b"
 	}
-	cmd, _ := c.lastCmd.Load().(string)
+	cmd := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		cmd = lc.Name
+	}
 	// omem is what waits to be written: a subscriber's queue (a normal
 	// client's replies are written before it reads its next request).
 	omem := 0
@@ -167,9 +180,17 @@ func (c *Client) info() string {
 		omem = sb.inflight + len(sb.queue)
 		sb.mu.Unlock()
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	qbuf, argvMem := 0, 0
+	if req != nil {
+		qbuf = len(strconv.Itoa(len(req))) + 3
+		for _, a := range req {
+			qbuf += len(strconv.Itoa(len(a))) + len(a) + 5
+			argvMem += len(a)
+		}
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=%d qbuf-free=0 argv-mem=%d multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), omem, strings.ToLower(cmd), c.user, c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), qbuf, argvMem, omem, cmd, c.user, c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*resp.GuardConn)(nil)

@@ -63,18 +63,10 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.OK()
 	case "info":
 		if arity(len(args) == 2) {
-			cl.out.Verbatim(cl.info() + "\n")
+			cl.out.Verbatim(cl.info(args) + "\n")
 		}
 	case "list":
-		var b strings.Builder
-		for _, c := range s.clientsSnapshot() {
-			if !clientListMatch(c, args[2:]) {
-				continue
-			}
-			b.WriteString(c.info())
-			b.WriteByte('\n')
-		}
-		cl.out.Verbatim(b.String())
+		clientList(s, cl, args)
 	case "kill":
 		clientKill(s, cl, args)
 	case "no-evict", "no-touch":
@@ -92,7 +84,7 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		switch strings.ToLower(string(args[2])) {
 		case "on":
-			cl.replyOff, cl.replySkipNext = false, false
+			cl.replyOff, cl.replySkip, cl.replySkipNext = false, false, false
 			cl.out.OK()
 		case "off":
 			cl.replyOff = true
@@ -153,65 +145,167 @@ func clientCommand(s *Server, cl *Client, args [][]byte) {
 	}
 }
 
-func clientListMatch(c *Client, filter [][]byte) bool {
-	for i := 0; i+1 < len(filter); i += 2 {
-		switch strings.ToLower(string(filter[i])) {
-		case "id":
-			match := false
-			for _, v := range filter[i+1:] {
-				if id, ok := commands.ParseInt(v); ok && id == c.ID {
-					match = true
-				}
-			}
-			return match
-		case "type":
-			if !commands.EqualFold(filter[i+1], "normal") {
-				return false
-			}
+// clientList is CLIENT LIST [TYPE type | ID id ...], parsed as Redis 7.0
+// does: with IDs, the clients in the order asked.
+func clientList(s *Server, cl *Client, args [][]byte) {
+	line := func(b *strings.Builder, c *Client) {
+		if c == cl {
+			b.WriteString(c.info(args))
+		} else {
+			b.WriteString(c.info(nil))
 		}
+		b.WriteByte('\n')
 	}
-	return true
-}
-
-func clientKill(s *Server, cl *Client, args [][]byte) {
-	var victims []*Client
+	var b strings.Builder
 	switch {
-	case len(args) == 3:
-		for _, c := range s.clientsSnapshot() {
-			if c.Addr == string(args[2]) {
-				victims = append(victims, c)
-			}
-		}
-		if len(victims) == 0 {
-			cl.out.Error("ERR No such client")
-			return
-		}
-		s.kill(cl, victims)
-		cl.out.OK()
-		return
-	case len(args) == 4 && commands.EqualFold(args[2], "id"):
-		id, ok := commands.ParseInt(args[3])
-		if !ok {
-			cl.out.Error("ERR client-id should be greater than 0")
+	case len(args) == 4 && commands.EqualFold(args[2], "type"):
+		typ := clientTypeByName(string(args[3]))
+		if typ < 0 {
+			cl.out.Error("ERR Unknown client type '" + string(args[3]) + "'")
 			return
 		}
 		for _, c := range s.clientsSnapshot() {
-			if c.ID == id {
-				victims = append(victims, c)
+			if clientType(c) == typ {
+				line(&b, c)
 			}
 		}
-	case len(args) == 4 && (commands.EqualFold(args[2], "addr") || commands.EqualFold(args[2], "laddr")):
-		for _, c := range s.clientsSnapshot() {
-			if c.Addr == string(args[3]) || c.LAddr == string(args[3]) && commands.EqualFold(args[2], "laddr") {
-				victims = append(victims, c)
+	case len(args) > 3 && commands.EqualFold(args[2], "id"):
+		for _, a := range args[3:] {
+			id, ok := commands.ParseInt(a)
+			if !ok {
+				cl.out.Error("ERR Invalid client ID")
+				return
+			}
+			s.mu.Lock()
+			c := s.clients[id]
+			s.mu.Unlock()
+			if c != nil {
+				line(&b, c)
 			}
 		}
-	default:
+	case len(args) != 2:
 		cl.out.Error(commands.ErrSyntax)
 		return
+	default:
+		for _, c := range s.clientsSnapshot() {
+			line(&b, c)
+		}
+	}
+	cl.out.Verbatim(b.String())
+}
+
+// clientKill is CLIENT KILL addr (old form: OK or "No such client") or
+// CLIENT KILL filter value ... (new form: how many were killed), with
+// Redis 7's filters and errors. Other members' links are not clients of
+// the keyspace (like Redis' cluster bus) and are never killed.
+func clientKill(s *Server, cl *Client, args [][]byte) {
+	var (
+		addr, laddr, user string
+		byUser            bool
+		typ               = -1
+		id                int64
+		skipme            = true
+	)
+	if len(args) == 3 {
+		addr, skipme = string(args[2]), false
+	} else {
+		for i := 2; i < len(args); i += 2 {
+			if i+1 >= len(args) {
+				cl.out.Error(commands.ErrSyntax)
+				return
+			}
+			v := args[i+1]
+			switch strings.ToLower(string(args[i])) {
+			case "id":
+				n, ok := commands.ParseInt(v)
+				if !ok || n < 1 {
+					cl.out.Error("ERR client-id should be greater than 0")
+					return
+				}
+				id = n
+			case "type":
+				if typ = clientTypeByName(string(v)); typ < 0 {
+					cl.out.Error("ERR Unknown client type '" + string(v) + "'")
+					return
+				}
+			case "addr":
+				addr = string(v)
+			case "laddr":
+				laddr = string(v)
+			case "user":
+				if s.users().Get(string(v)) == nil {
+					cl.out.Error("ERR No such user '" + string(v) + "'")
+					return
+				}
+				user, byUser = string(v), true
+			case "skipme":
+				switch {
+				case commands.EqualFold(v, "yes"):
+					skipme = true
+				case commands.EqualFold(v, "no"):
+					skipme = false
+				default:
+					cl.out.Error(commands.ErrSyntax)
+					return
+				}
+			default:
+				cl.out.Error(commands.ErrSyntax)
+				return
+			}
+		}
+	}
+	var victims []*Client
+	for _, c := range s.clientsSnapshot() {
+		switch {
+		case c.member.Load() || c.peerLink.Load():
+		case addr != "" && c.Addr != addr, laddr != "" && c.LAddr != laddr:
+		case typ >= 0 && clientType(c) != typ, id != 0 && c.ID != id:
+		case byUser && c.userName() != user, c == cl && skipme:
+		default:
+			victims = append(victims, c)
+		}
 	}
 	s.kill(cl, victims)
+	if len(args) == 3 {
+		if len(victims) == 0 {
+			cl.out.Error("ERR No such client")
+		} else {
+			cl.out.OK()
+		}
+		return
+	}
 	cl.out.Int(int64(len(victims)))
+}
+
+// Client types as CLIENT KILL TYPE and CLIENT LIST TYPE name them.
+const (
+	clientNormal = iota
+	clientReplica
+	clientPubSub
+	clientMaster
+)
+
+func clientTypeByName(name string) int {
+	switch strings.ToLower(name) {
+	case "normal":
+		return clientNormal
+	case "slave", "replica":
+		return clientReplica
+	case "pubsub":
+		return clientPubSub
+	case "master":
+		return clientMaster
+	}
+	return -1
+}
+
+// clientType is a connection's type: Geomys has no replicas or masters
+// among its clients, so a client is a subscriber or a normal one.
+func clientType(c *Client) int {
+	if c.sub.nChannels.Load()+c.sub.nPatterns.Load()+c.sub.nShards.Load() > 0 {
+		return clientPubSub
+	}
+	return clientNormal
 }
 
 // kill closes the victims' sockets; their own goroutines then clean up.

@@ -14,7 +14,7 @@ var compatHandlers = map[string]serverHandler{
 	"failover": errorCommand(commands.ErrNoFailover), "replicaof": errorCommand(commands.ErrNoReplicaOf),
 	"slaveof": errorCommand(commands.ErrNoReplicaOf), "sync": syncCommand,
 	"psync": syncCommand, "replconf": replconfCommand,
-	"migrate": errorCommand(commands.ErrNoMigrate), "module": moduleCommand, "lolwut": lolwutCommand,
+	"migrate": migrateCommand, "module": moduleCommand, "lolwut": lolwutCommand,
 }
 
 func errorCommand(msg string) serverHandler {

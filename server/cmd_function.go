@@ -44,6 +44,15 @@ func (s *Server) parseFunctionCall(ro bool, args [][]byte) (f *scripting.Functio
 	return f, args[3 : 3+numkeys], args[3+numkeys:], ""
 }
 
+// copyArgs copies a command out of the request buffer it was read into.
+func copyArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
+}
+
 func fcallCommand(s *Server, cl *Client, args [][]byte) {
 	s.flushScripts(cl) // a pipeline of FCALLs waits for each (their errors are written at once)
 	f, keys, argv, errMsg := s.parseFunctionCall(commands.EqualFold(args[0], "fcall_ro"), args)
@@ -52,9 +61,10 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	check := s.trackScriptReads(cl, s.scriptACL(cl), keys)
+	cmd := copyArgs(args)
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
 		}
 	}
 	if f.Flags.NoWrites {
@@ -85,8 +95,8 @@ func functionCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		s.applyFunctionChange(cl, [][]byte{[]byte(fsm.FunctionCommand), []byte("delete"), args[2]})
 	case "flush":
-		if len(args) > 3 {
-			cl.out.Error(commands.ArityErr("function|flush"))
+		if len(args) > 3 { // Redis' addReplySubcommandSyntaxError
+			cl.out.Error("ERR unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try FUNCTION HELP.")
 			return
 		}
 		if len(args) == 3 && !commands.EqualFold(args[2], "sync") && !commands.EqualFold(args[2], "async") {
@@ -106,9 +116,27 @@ func functionCommand(s *Server, cl *Client, args [][]byte) {
 		for _, l := range libs {
 			nf += len(l.Funcs)
 		}
+		cur, running := s.scripts.Current()
+		if running && !cur.Function {
+			cl.out.Error(scripting.ErrBusyEval)
+			return
+		}
 		cl.out.Map(2)
 		cl.out.BulkString("running_script")
-		cl.out.Null()
+		if running {
+			cl.out.Map(3)
+			cl.out.BulkString("name")
+			cl.out.BulkString(cur.Name)
+			cl.out.BulkString("command")
+			cl.out.Array(len(cur.Command))
+			for _, a := range cur.Command {
+				cl.out.Bulk(a)
+			}
+			cl.out.BulkString("duration_ms")
+			cl.out.Int(cur.Duration.Milliseconds())
+		} else {
+			cl.out.Null()
+		}
 		cl.out.BulkString("engines")
 		cl.out.Map(1)
 		cl.out.BulkString("LUA")
@@ -122,7 +150,7 @@ func functionCommand(s *Server, cl *Client, args [][]byte) {
 			cl.out.Error(commands.ArityErr("function|kill"))
 			return
 		}
-		if msg := s.scripts.Kill(); msg != "" {
+		if msg := s.scripts.Kill(true); msg != "" {
 			cl.out.Error(msg)
 			return
 		}
@@ -183,15 +211,12 @@ func functionCommand(s *Server, cl *Client, args [][]byte) {
 
 func functionLoad(s *Server, cl *Client, args [][]byte) {
 	replace := false
-	switch {
-	case len(args) == 4 && commands.EqualFold(args[2], "replace"):
+	for _, opt := range args[2 : len(args)-1] {
+		if !commands.EqualFold(opt, "replace") {
+			cl.out.Error("ERR Unknown option given: " + string(opt))
+			return
+		}
 		replace = true
-	case len(args) == 4:
-		cl.out.Error("ERR Unknown option given: " + string(args[2]))
-		return
-	case len(args) != 3:
-		cl.out.Error(commands.ArityErr("function|load"))
-		return
 	}
 	code := string(args[len(args)-1])
 	lib, errMsg := s.scripts.LoadLibrary(code)
@@ -253,7 +278,7 @@ func functionList(s *Server, cl *Client, args [][]byte) {
 	}
 	var libs []*scripting.Library
 	for _, l := range s.scripts.Libraries() {
-		if pattern == nil || commands.GlobMatch(string(pattern), l.Name, false) {
+		if pattern == nil || commands.GlobMatch(string(pattern), l.Name, true) {
 			libs = append(libs, l)
 		}
 	}
@@ -310,8 +335,12 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 		cl.out.Bulk(rdb.AppendFooter(p))
 		return
 	}
-	if len(args) < 3 || len(args) > 4 {
+	if len(args) < 3 {
 		cl.out.Error(commands.ArityErr("function|restore"))
+		return
+	}
+	if len(args) > 4 { // Redis' addReplySubcommandSyntaxError
+		cl.out.Error("ERR unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try FUNCTION HELP.")
 		return
 	}
 	policy := "append"

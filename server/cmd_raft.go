@@ -32,6 +32,7 @@ func raftProxyCommand(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	cl.proxyLink = true
+	cl.peerLink.Store(true)
 	cl.exempt.Store(true)
 	cl.out.OK()
 }

@@ -27,7 +27,6 @@ import (
 
 const (
 	errNoScript = "NOSCRIPT No matching script. Please use EVAL."
-	errBusy     = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 )
 
 // scriptInvocation is a parsed EVAL/EVALSHA call.
@@ -313,7 +312,7 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 		s.scripts.Flush()
 		cl.out.OK()
 	case sub == "kill" && len(args) == 2:
-		if msg := s.scripts.Kill(); msg != "" {
+		if msg := s.scripts.Kill(false); msg != "" {
 			cl.out.Error(msg)
 			return
 		}
@@ -386,14 +385,18 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	if !s.scripts.Running() || s.scripts.Busy() < time.Duration(s.busyThreshold.Load())*time.Millisecond {
 		return false
 	}
+	// Redis' allow_busy commands (but the transaction ones: here a command
+	// is queued in MULTI before this check), and the node-to-node links,
+	// which must stay up.
 	switch {
 	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
-		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "raft.info",
-		cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin": // node-to-node links must stay up
+		cmd.Name == "function" && len(args) == 2 && commands.EqualFold(args[1], "stats"),
+		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "quit", cmd.Name == "reset",
+		cmd.Name == "raft.info", cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin":
 		return false
 	}
 	s.flushWrites(cl)
-	cl.out.Error(errBusy)
+	cl.out.Error(s.scripts.BusyError())
 	return true
 }
 

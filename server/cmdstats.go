@@ -50,7 +50,7 @@ const maxErrorPrefixes = 128
 
 func newCmdStats() *cmdStats {
 	c := &cmdStats{by: map[*commands.Command]*cmdStat{}, errs: map[string]int64{}}
-	c.names = commands.All()
+	c.names = commands.AllWithSubcommands()
 	for _, cmd := range c.names {
 		c.by[cmd] = &cmdStat{}
 	}

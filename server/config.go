@@ -48,6 +48,14 @@ func (p *params) set(name, v string) {
 	p.mu.Unlock()
 }
 
+// isCurrent reports whether v is d's current value, once normalized.
+func (p *params) isCurrent(d *paramDef, v string) bool {
+	nv, msg := d.normalize(v)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return msg == "" && nv == p.values[d]
+}
+
 func configSetErr(arg []byte, msg string) string {
 	return "ERR CONFIG SET failed (possibly related to argument '" + string(arg) + "') - " + msg
 }
@@ -112,7 +120,7 @@ func configGet(s *Server, cl *Client, pats [][]byte) {
 			continue
 		}
 		for _, name := range s.params.names {
-			if !seen[name] && commands.GlobMatch(pat, []byte(name), true) {
+			if !seen[name] && !s.params.byName[name].hidden && commands.GlobMatch(pat, []byte(name), true) {
 				seen[name] = true
 				found = append(found, kv{name, s.params.values[s.params.byName[name]]})
 			}
@@ -148,7 +156,8 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 		case d.immutable:
 			cl.out.Error(configSetErr(args[i], "can't set immutable config"))
 			return
-		case d.fixed && !s.fixedAlready(d, args[i+1]):
+		case d.fixed && !s.params.isCurrent(d, string(args[i+1])):
+			// Setting it to what it is changes nothing, so that is allowed.
 			cl.out.Error(configSetErr(args[i], "can't set this parameter at runtime in Geomys"))
 			return
 		}
@@ -175,7 +184,7 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 			vals[i] = d.merge(s.params.values[d], vals[i])
 		}
 		s.params.values[d] = vals[i]
-		if d.apply != nil {
+		if d.apply != nil && !d.fixed {
 			// As given: the value shown may leave things out (the 'n' of
 			// notify-keyspace-events, as in Redis 7.0).
 			d.apply(s, string(args[2*i+1]))
@@ -183,20 +192,6 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Unlock()
 	cl.out.OK()
-}
-
-// fixedAlready reports whether v is the value a fixed parameter has: setting
-// it to that changes nothing, so it is accepted (Redis's tests set
-// aof-use-rdb-preamble no, which is what Geomys always does).
-func (s *Server) fixedAlready(d *paramDef, v []byte) bool {
-	norm, msg := d.normalize(string(v))
-	if msg != "" {
-		return false
-	}
-	s.params.mu.Lock()
-	cur := s.params.values[d]
-	s.params.mu.Unlock()
-	return norm == cur
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -33,6 +33,7 @@ type paramDef struct {
 	def       string
 	immutable bool // Redis refuses to change it at runtime
 	fixed     bool // Geomys refuses to change it (flag or design)
+	hidden    bool // left out of CONFIG GET patterns, as Redis' HIDDEN_CONFIG
 	// check validates a string value (kindString); it returns Redis' error.
 	check func(v string) string
 	// apply makes a value take effect, given as the client wrote it; it
@@ -71,6 +72,7 @@ func pStr(name, def string, aliases ...string) *paramDef {
 
 func immutable(p *paramDef) *paramDef { p.immutable = true; return p }
 func fixed(p *paramDef) *paramDef     { p.fixed = true; return p }
+func hidden(p *paramDef) *paramDef    { p.hidden = true; return p }
 
 // paramTable is built per server: some defaults come from its flags.
 func paramTable(cfg *Config) []*paramDef {
@@ -99,7 +101,7 @@ func paramTable(cfg *Config) []*paramDef {
 		pEnum("maxmemory-policy", "noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 			"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
 		pInt("maxmemory-samples", 1, maxInt, "5"), pInt("maxmemory-eviction-tenacity", 0, 100, "10"),
-		pStr("maxmemory-clients", "0"), pInt("maxclients", 1, maxUint, "10000"),
+		withCheck(pStr("maxmemory-clients", "0"), checkMemOrPercent), pInt("maxclients", 1, maxUint, "10000"),
 		pInt("timeout", 0, maxInt, "0"), pInt("tcp-keepalive", 0, maxInt, "300"),
 		pInt("hz", 0, maxInt, "10"), pBool("dynamic-hz", "yes"), pInt("active-expire-effort", 1, 10, "1"),
 		pEnum("loglevel", cfg.LogLevel, "debug", "verbose", "notice", "warning"),
@@ -181,6 +183,11 @@ func paramTable(cfg *Config) []*paramDef {
 		fixed(pBool("tls-session-caching", "yes")), fixed(pInt("tls-session-cache-size", 0, maxInt, "20480")),
 		fixed(pInt("tls-session-cache-timeout", 0, maxInt, "300")),
 		fixed(pEnum("tls-auth-clients", authClients, "no", "yes", "optional")))
+	// Redis' hidden parameters (test hooks): CONFIG GET names them only
+	// when asked for by name; they have no effect here.
+	ps = append(ps, hidden(pBool("use-exit-on-panic", "no")), hidden(pInt("rdb-key-save-delay", -maxInt-1, maxInt, "0")),
+		hidden(pInt("key-load-delay", -maxInt-1, maxInt, "0")), hidden(pInt("watchdog-period", 0, maxInt, "0")),
+		hidden(pInt("loading-process-events-interval-bytes", 1024, maxInt, "2097152")))
 	for _, l := range commands.EncodingLimits() {
 		ps = append(ps, &paramDef{names: l.Names, kind: kindInt, min: l.Min, max: l.Max,
 			def: strconv.FormatInt(l.Default, 10), apply: encodingApply(l.Set)})
@@ -254,6 +261,25 @@ func checkSave(v string) string {
 		}
 	}
 	return ""
+}
+
+func withCheck(p *paramDef, check func(string) string) *paramDef { p.check = check; return p }
+
+// checkMemOrPercent is Redis' check of a MEMORY_CONFIG | PERCENT_CONFIG
+// value such as maxmemory-clients (a size, or up to 100%).
+func checkMemOrPercent(v string) string {
+	if _, ok := parseMemory(v); ok {
+		return ""
+	}
+	if pct, ok := strings.CutSuffix(v, "%"); ok && pct != "" {
+		if n, ok := commands.ParseInt([]byte(pct)); ok && n >= 0 {
+			if n > 100 {
+				return "percentage argument must be less or equal to 100"
+			}
+			return ""
+		}
+	}
+	return "argument must be a memory or percent value"
 }
 
 // normalize validates v for p and returns the value CONFIG GET will show,

@@ -115,8 +115,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		}
 		return
 	}
-	skipThis := cl.replySkip
-	quiet := cl.replyOff || skipThis
+	quiet := cl.replyOff || cl.replySkip
 	mark := 0
 	if quiet {
 		s.flushWrites(cl) // earlier commands keep their replies
@@ -135,7 +134,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 			s.observe(cl, cmd, args, d)
 		}
 	}
-	if quiet && (cl.replyOff || skipThis) { // CLIENT REPLY ON answers OK
+	if quiet && (cl.replyOff || cl.replySkip) { // CLIENT REPLY ON answers OK
 		s.flushWrites(cl)
 		cl.out.Truncate(mark)
 	}
@@ -192,19 +191,39 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.cstats.reject(cmd)
 		return nil
 	}
+	// A container's statistics, CLIENT LIST cmd= and arity are its
+	// subcommand's, as Redis 7 names them (config|resetstat); routing
+	// stays with the container.
+	stat := cmd
+	if len(args) > 1 && cmd.HasSubcommands() {
+		if sub := cmd.Subcommand(args[1]); sub != nil {
+			stat = sub
+			cl.lastCmd.Store(sub)
+			if sub.Arity > 0 && len(args) != sub.Arity || sub.Arity < 0 && len(args) < -sub.Arity {
+				s.flushWrites(cl)
+				cl.txQueueError()
+				cl.out.Error(commands.ArityErr(sub.Name))
+				s.cstats.reject(sub)
+				return nil
+			}
+		}
+	}
+	if stat == cmd {
+		cl.lastCmd.Store(cmd)
+	}
 	if s.refuseByACL(cl, cmd, args) || s.refuseClusterOnly(cl, cmd) || s.refuseMembership(cl, cmd) {
-		s.cstats.reject(cmd)
+		s.cstats.reject(stat)
 		return nil
 	}
 	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
-		s.cstats.reject(cmd)
+		s.cstats.reject(stat)
 		return nil
 	}
 	if s.queueInMulti(cl, cmd, args) {
 		return nil
 	}
 	if s.refuseWhileBusy(cl, cmd, args) {
-		s.cstats.reject(cmd)
+		s.cstats.reject(stat)
 		return nil
 	}
 	if s.pause.on.Load() {
@@ -218,31 +237,29 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		if len(cl.scripts) == 0 || !isPipelinedScript(cmd.Name) || cl.entry.Len() > 0 || len(cl.fwd) > 0 {
 			s.flushWrites(cl)
 		}
-		cl.lastCmd.Store(cmd.Name)
 		if isScripting(cmd.Name) {
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
 				s.queueForward(cl, s.relayAs(cl, cmd, args), !cmd.Is(commands.ReadOnly))
-				return cmd
+				return stat
 			case routeRedirect:
 				s.redirect(cl)
-				return cmd
+				return stat
 			}
 		}
 		if cmd.Name == "watch" || cmd.Name == "multi" {
 			switch s.leaderRoute(cl) {
 			case routeForward:
 				s.startPin(cl, cmd, args)
-				return cmd
+				return stat
 			case routeRedirect:
 				s.redirect(cl)
-				return cmd
+				return stat
 			}
 		}
 		s.serverCommand(cl, cmd, args)
 	case cmd.Is(commands.Blocking) && commands.MayBlock(cmd, args):
 		s.flushWrites(cl)
-		cl.lastCmd.Store(cmd.Name)
 		switch s.leaderRoute(cl) {
 		case routeForward:
 			s.forwardBlocking(cl, cmd, args)
@@ -262,7 +279,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			if cmd.Noop != nil && s.noop(cl, cmd, args) {
 				return cmd
 			}
-			cl.entryCmds = append(cl.entryCmds, cmd)
+			cl.entryCmds = append(cl.entryCmds, stat)
 			s.queueWrite(cl, args)
 			return nil // timed with its entry (flushWrites)
 		}
@@ -281,7 +298,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			s.read(cl, cmd, args)
 		}
 	}
-	return cmd
+	return stat
 }
 
 // unknownCommand words the error like Redis 7.

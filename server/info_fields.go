@@ -133,7 +133,7 @@ func (s *Server) infoStatsMore(kv func(string, any)) {
 	kv("current_eviction_exceeded_time", 0)
 	kv("latest_fork_usec", 0)
 	kv("total_forks", 0)
-	kv("migrate_cached_sockets", 0)
+	kv("migrate_cached_sockets", s.migrate.count())
 	kv("slave_expires_tracked_keys", 0)
 	kv("active_defrag_hits", 0)
 	kv("active_defrag_misses", 0)

@@ -100,15 +100,20 @@ func sparkline(b *strings.Builder, vals []int64, labels []string, lo, hi int64) 
 
 // latencyHistogram is LATENCY HISTOGRAM [command ...]: per command with
 // calls, its call count and the cumulative distribution of its latencies
-// in power-of-two microsecond buckets, as Redis 7 replies it. Calls are
-// counted per command (a container's subcommands share its histogram).
+// in power-of-two microsecond buckets, as Redis 7 replies it. A
+// container's calls are its subcommands' (config|resetstat).
 func latencyHistogram(s *Server, cl *Client, names [][]byte) {
 	var cmds []*commands.Command
 	if len(names) == 0 {
 		cmds = s.cstats.names
 	} else {
 		for _, n := range names {
-			if c := commands.LookupFull(n); c != nil {
+			c := commands.LookupFull(n)
+			if c == nil {
+				continue
+			}
+			// A container stands for its subcommands, which hold the calls.
+			for _, c := range append([]*commands.Command{c}, c.Subcommands()...) {
 				if _, ok := s.cstats.by[c]; ok {
 					cmds = append(cmds, c)
 				}

@@ -60,7 +60,7 @@ func (s *Server) feedClient(cl *Client, cmd *commands.Command, args [][]byte) {
 	if cmd.Is(commands.Admin) || cmd.Name == "exec" {
 		return
 	}
-	s.monitors.feed(cl.db, cl.Addr, args)
+	s.monitors.feed(cl.db, cl.Addr, redactArgs(args))
 }
 
 // scriptMonitor is the hook scripts call for each redis.call while a

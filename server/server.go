@@ -132,8 +132,9 @@ type Server struct {
 	// busyThreshold is busy-reply-threshold (lua-time-limit) in ms: after
 	// it, other clients are answered BUSY while a script runs.
 	busyThreshold atomic.Int64
-	upstreams     proxy.Pool // follower proxy connections to the leader
-	startACL      *acl.Users // the ACL until the dataset is open
+	upstreams     proxy.Pool   // follower proxy connections to the leader
+	migrate       migrateCache // MIGRATE's connections to its targets
+	startACL      *acl.Users   // the ACL until the dataset is open
 	aclLog        aclLog
 	// relayRefusedLog is when (unix s) a refused relay was last logged.
 	relayRefusedLog atomic.Int64
@@ -327,6 +328,7 @@ func (s *Server) Close() error {
 	s.serving.Wait()
 	s.bg.Wait()
 	s.upstreams.Close()
+	s.migrate.closeAll()
 	if !s.opened.Load() {
 		return nil // main closes what it opened but never handed over
 	}

@@ -186,10 +186,10 @@ func (s *Server) observe(cl *Client, cmd *commands.Command, args [][]byte, d tim
 		return
 	}
 	switch cmd.Name {
-	case "exec", "auth", "hello", "monitor":
-		return // Redis' skip_slowlog commands; AUTH and HELLO carry secrets
+	case "exec", "monitor":
+		return // Redis' skip_slowlog command, and a MONITOR that never ends
 	}
-	s.slow.add(cl, args, d)
+	s.slow.add(cl, redactArgs(args), d)
 	s.latency.addCommand(cmd, d)
 }
 

@@ -267,11 +267,18 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	}
 	queued, aborted, watched := cl.tx.queued, cl.tx.aborted, len(cl.tx.watched) > 0
 	defer s.resetTx(cl)
+	// A discarded EXEC still reaches MONITOR, as Redis feeds every EXEC.
 	if aborted {
+		if s.monitors.n.Load() > 0 {
+			s.monitors.feed(cl.db, cl.Addr, args)
+		}
 		cl.out.Error(errExecAbort)
 		return
 	}
 	if watched && s.watchBroken(cl) {
+		if s.monitors.n.Load() > 0 {
+			s.monitors.feed(cl.db, cl.Addr, args)
+		}
 		cl.out.NullArray()
 		return
 	}
@@ -295,7 +302,11 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 			continue
 		}
 		cl.out = commands.Reply{Proto: cl.proto}
+		start := time.Now()
 		s.serverCommand(cl, q.cmd, q.args)
+		if s.timing.Load() {
+			s.observe(cl, q.cmd, q.args, time.Since(start))
+		}
 		w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.ReplyCommand), cl.out.Bytes()})
 	}
 	cl.out = saved
@@ -305,6 +316,16 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	}
 	start := time.Now()
 	res, err := s.node.ApplyChecked(s.stampOrigin(cl, w.Bytes()), check)
+	// SLOWLOG and the latency monitor see the transaction's commands, not
+	// EXEC: each write took what the entry took.
+	if err == nil && s.timing.Load() {
+		d := time.Since(start)
+		for _, q := range queued {
+			if !q.cmd.Is(commands.Server) {
+				s.observe(cl, q.cmd, q.args, d)
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, cluster.ErrCheckFailed):
 		cl.out.NullArray()

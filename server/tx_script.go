@@ -144,8 +144,9 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 			return nil, nil, errMsg
 		}
 		check := s.scriptACL(cl)
+		cmd := copyArgs(args)
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)

@@ -173,7 +173,6 @@ func testUnsupportedCommandsSayWhy(t *testing.T, n *node) {
 			{[]string{"PSYNC", "?", "-1"}, "-ERR SYNC and PSYNC are not supported: Geomys nodes replicate through Raft, not the master-replica protocol\r\n"},
 			{[]string{"REPLCONF", "listening-port", "1"}, "-ERR REPLCONF is not supported: Geomys nodes replicate through Raft, not the master-replica protocol\r\n"},
 			{[]string{"MODULE", "LOAD", "/x.so"}, "-ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)\r\n"},
-			{[]string{"MIGRATE", "127.0.0.1", "1", "k", "0", "100"}, "-ERR MIGRATE is not supported: move keys with DUMP and RESTORE\r\n"},
 		} {
 			if got := rc.do(tc.cmd...); got != tc.want {
 				t.Errorf("RESP%d %q: %q, want %q", proto, tc.cmd, got, tc.want)
