@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -363,20 +364,30 @@ func scriptCommand(s *Server, cl *Client, args [][]byte) {
 // applyInternal proposes internal commands as one entry; it returns the
 // error reply to give, or "".
 func (s *Server) applyInternal(cl *Client, cmds ...[][]byte) string {
+	msg, _ := s.applyInternalIf(cl, nil, cmds...)
+	return msg
+}
+
+// applyInternalIf is applyInternal with a precondition checked at the head
+// of the log (cluster ApplyChecked); proposed is false when it said no.
+func (s *Server) applyInternalIf(cl *Client, check func() bool, cmds ...[][]byte) (msg string, proposed bool) {
 	var w fsm.EntryWriter
 	w.Reset(time.Now().UnixMilli())
 	for _, args := range cmds {
 		w.Add(cl.db, cl.proto, args)
 	}
-	res, err := s.node.Apply(w.Bytes())
+	res, err := s.node.ApplyChecked(w.Bytes(), check)
+	if errors.Is(err, cluster.ErrCheckFailed) {
+		return "", false
+	}
 	if err != nil {
-		return clusterError(err)
+		return clusterError(err), true
 	}
 	if len(res.Reply) > 0 && res.Reply[0] == '-' {
 		line, _, _ := strings.Cut(string(res.Reply[1:]), "\r\n")
-		return line
+		return line, true
 	}
-	return ""
+	return "", true
 }
 
 // refuseWhileBusy answers BUSY while a script has run past the threshold,

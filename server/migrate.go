@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -19,9 +20,13 @@ import (
 // migrateCommand: the leader serializes the keys (DUMP) and sends them as
 // RESTOREs to the target over a connection it keeps per host:port; unless
 // COPY, the keys the target acknowledged are then deleted through the log,
-// as the DEL Redis propagates for MIGRATE. Between the read and that DEL
-// other clients may run (Redis runs it all atomically): a key written
-// meanwhile is still deleted, as if the write came before the MIGRATE.
+// as the DEL Redis propagates for MIGRATE. Redis runs it all atomically;
+// here other clients may write a key between its DUMP and that DEL, so the
+// DEL is proposed only if every key still holds what was sent (checked at
+// the head of the log, where nothing can come in between). If one changed,
+// the keys are read and sent again (with REPLACE: the target holds the
+// earlier copy), a few times, and then MIGRATE fails without deleting
+// anything: a write that came after the DUMP is never lost.
 
 // Redis' migrate socket cache limits (cluster.c).
 const (
@@ -203,7 +208,16 @@ func migrateSecrets(args [][]byte) []int {
 type migrateItem struct {
 	key, payload []byte
 	ttl          int64 // ms left, 0 for none
+	expireAt     int64 // absolute, 0 for none: with payload, what was sent
 }
+
+// migrateTries bounds how many times keys that change during a MIGRATE are
+// sent again.
+const migrateTries = 3
+
+// errMigrateChanged answers a MIGRATE whose keys kept changing while they
+// were sent: they are on the target but were not deleted here.
+const errMigrateChanged = "ERR MIGRATE: the keys changed while they were sent, so they were copied but not deleted; retry"
 
 func migrateCommand(s *Server, cl *Client, args [][]byte) {
 	a, msg := parseMigrate(args)
@@ -219,12 +233,38 @@ func migrateCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Simple("NOKEY")
 		return
 	}
-	for try := 0; ; try++ {
-		retry, done := s.migrateOnce(cl, a, items, try == 0)
-		if done || !retry {
+	for changes := 0; ; {
+		out := s.migrateOnce(cl, a, items, true)
+		if out == migrateRetry {
+			out = s.migrateOnce(cl, a, items, false)
+		}
+		if out != migrateChanged {
+			return
+		}
+		if changes++; changes == migrateTries {
+			cl.out.Error(errMigrateChanged)
+			return
+		}
+		a.replace = true // the target holds what was sent before
+		if items = s.migrateRead(cl, a.keys); len(items) == 0 {
+			cl.out.OK() // deleted meanwhile: nothing is left to move
 			return
 		}
 	}
+}
+
+// migrateUnchanged reports whether every item's key still holds what was
+// sent, TTL included.
+func (s *Server) migrateUnchanged(db int, items []migrateItem) bool {
+	st := s.fsm.RLock()
+	defer s.fsm.RUnlock()
+	for _, it := range items {
+		v, at, ok := st.DBs[db].Peek(string(it.key))
+		if !ok || at != it.expireAt || !bytes.Equal(commands.DumpValue(v), it.payload) {
+			return false
+		}
+	}
+	return true
 }
 
 // migrateRead serializes the keys that exist, with what is left of their
@@ -244,15 +284,24 @@ func (s *Server) migrateRead(cl *Client, keys [][]byte) []migrateItem {
 		it := migrateItem{key: k, payload: commands.DumpValue(v)}
 		if at, ok := c.TTL(k); ok {
 			it.ttl = max(at-c.Now, 1)
+			it.expireAt = at
 		}
 		items = append(items, it)
 	}
 	return items
 }
 
-// migrateOnce runs one attempt; retry says a fresh connection may succeed
-// where a cached one failed before anything was processed.
-func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, mayRetry bool) (retry, done bool) {
+// migrateOutcome is how one attempt ended.
+type migrateOutcome int
+
+const (
+	migrateAnswered migrateOutcome = iota // the client has its reply
+	migrateRetry                          // a fresh connection may succeed where a cached one failed before anything was processed
+	migrateChanged                        // sent, but a key changed before its DEL: nothing deleted, no reply yet
+)
+
+// migrateOnce runs one attempt; mayRetry allows migrateRetry.
+func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, mayRetry bool) migrateOutcome {
 	sk, err := s.migrate.get(a.addr, a.timeout)
 	if err != nil {
 		// Redis' blocking connect only waits for the socket to become
@@ -260,13 +309,13 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			cl.out.Error(commands.ErrMigrateConnect)
-			return false, true
+			return migrateAnswered
 		}
 		if mayRetry {
-			return true, false
+			return migrateRetry
 		}
 		cl.out.Error("IOERR error or timeout writing to target instance")
-		return false, true
+		return migrateAnswered
 	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
@@ -290,13 +339,13 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 		buf = resp.AppendCommand(buf, cmd...)
 	}
 	sk.c.Timeout = a.timeout
-	ioFail := func(how string, err error) (bool, bool) {
+	ioFail := func(how string, err error) migrateOutcome {
 		s.migrate.drop(a.addr, sk)
 		if mayRetry && !errors.Is(err, os.ErrDeadlineExceeded) {
-			return true, false
+			return migrateRetry
 		}
 		cl.out.Error("IOERR error or timeout " + how + " to target instance")
-		return false, true
+		return migrateAnswered
 	}
 	sk.c.Conn.SetWriteDeadline(time.Now().Add(a.timeout))
 	if _, err := sk.c.Conn.Write(buf); err != nil {
@@ -313,7 +362,7 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 			return ioFail("reading", err)
 		}
 	}
-	var moved [][]byte
+	var moved []migrateItem
 	targetErr := ""
 	j := 0
 	for ; j < len(items); j++ {
@@ -336,7 +385,7 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 				}
 			}
 		case !a.copy:
-			moved = append(moved, items[j].key)
+			moved = append(moved, items[j])
 		}
 	}
 	if err != nil && targetErr == "" && j == 0 && mayRetry && !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -346,9 +395,17 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 		s.migrate.drop(a.addr, sk)
 	}
 	if len(moved) > 0 {
-		if msg := s.applyInternal(cl, append([][]byte{[]byte("DEL")}, moved...)); msg != "" {
+		del := [][]byte{[]byte("DEL")}
+		for _, it := range moved {
+			del = append(del, it.key)
+		}
+		msg, ok := s.applyInternalIf(cl, func() bool { return s.migrateUnchanged(cl.db, moved) }, del)
+		if !ok {
+			return migrateChanged
+		}
+		if msg != "" {
 			cl.out.Error(msg)
-			return false, true
+			return migrateAnswered
 		}
 	}
 	switch {
@@ -360,5 +417,5 @@ func (s *Server) migrateOnce(cl *Client, a migrateArgs, items []migrateItem, may
 		sk.lastDB = a.db
 		cl.out.OK()
 	}
-	return false, true
+	return migrateAnswered
 }
