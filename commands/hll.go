@@ -246,18 +246,13 @@ func hllSparseToDense(b []byte) []byte {
 	return d
 }
 
-// hllSparseSet raises register index to count in the sparse value b. It
-// returns the new value (possibly promoted to dense) and 1 when a register
-// changed, 0 when not, -1 when b is corrupted (b is then unchanged).
-func hllSparseSet(b []byte, index int, count uint8) ([]byte, int) {
-	if count > hllSparseValMaxValue {
-		return hllPromote(b, index, count)
-	}
-	// Step 1: find the opcode covering the register.
-	end := len(b)
-	p, prev := hllHdrSize, -1
-	first, span := 0, 0
-	for p < end {
+// hllSparseFind finds the opcode of the sparse value b that covers register
+// index: its position p, the previous opcode's (-1 for none), the first
+// register it covers and how many. span is 0, or p >= len(b), when b ends
+// before it (a corrupted value).
+func hllSparseFind(b []byte, index int) (p, prev, first, span int) {
+	p, prev = hllHdrSize, -1
+	for p < len(b) {
 		oplen := 1
 		c := b[p]
 		switch {
@@ -276,6 +271,19 @@ func hllSparseSet(b []byte, index int, count uint8) ([]byte, int) {
 		p += oplen
 		first += span
 	}
+	return p, prev, first, span
+}
+
+// hllSparseSet raises register index to count in the sparse value b. It
+// returns the new value (possibly promoted to dense) and 1 when a register
+// changed, 0 when not, -1 when b is corrupted (b is then unchanged).
+func hllSparseSet(b []byte, index int, count uint8) ([]byte, int) {
+	if count > hllSparseValMaxValue {
+		return hllPromote(b, index, count)
+	}
+	// Step 1: find the opcode covering the register.
+	end := len(b)
+	p, prev, first, span := hllSparseFind(b, index)
 	if span == 0 || p >= end {
 		return b, -1
 	}
@@ -596,27 +604,7 @@ func hllWouldChange(b []byte, ele []byte) (change, ok bool) {
 		if count > hllSparseValMaxValue {
 			return true, true // no sparse register holds that much
 		}
-		// hllSparseSet's Step 1: find the opcode covering the register.
-		first, span := 0, 0
-		p := hllHdrSize
-		for p < len(b) {
-			oplen := 1
-			c := b[p]
-			switch {
-			case spIsZero(c):
-				span = spZeroLen(c)
-			case spIsVal(c):
-				span = spValLen(c)
-			default:
-				span = spXZeroLen(b, p)
-				oplen = 2
-			}
-			if index <= first+span-1 {
-				break
-			}
-			p += oplen
-			first += span
-		}
+		p, _, _, span := hllSparseFind(b, index)
 		if span == 0 || p >= len(b) {
 			return false, false
 		}

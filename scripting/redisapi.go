@@ -178,14 +178,14 @@ func errorTable(L *lua.LState, msg string) *lua.LTable {
 	return t
 }
 
-// aclCheckCmd is redis.acl_check_cmd: whether the script's user may run
-// the command with these arguments.
-func (s *state) aclCheckCmd(L *lua.LState) int {
+// callArgs takes a redis.* call's arguments: strings, and numbers as Redis
+// formats them; msg is what is wrong otherwise.
+func callArgs(L *lua.LState) (args [][]byte, msg string) {
 	n := L.GetTop()
 	if n == 0 {
-		raise(L, "ERR "+errNoArgs)
+		return nil, errNoArgs
 	}
-	args := make([][]byte, n)
+	args = make([][]byte, n)
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
@@ -193,9 +193,20 @@ func (s *state) aclCheckCmd(L *lua.LState) int {
 		case lua.LNumber:
 			args[i-1] = []byte(numberString(float64(v)))
 		default:
-			raise(L, "ERR "+errBadArgs)
+			return nil, errBadArgs
 		}
 	}
+	return args, ""
+}
+
+// aclCheckCmd is redis.acl_check_cmd: whether the script's user may run
+// the command with these arguments.
+func (s *state) aclCheckCmd(L *lua.LState) int {
+	args, msg := callArgs(L)
+	if msg != "" {
+		raise(L, "ERR "+msg)
+	}
+	n := len(args)
 	def := commands.Lookup(args[0])
 	if def != nil && n > 1 && def.HasSubcommands() && def.Subcommand(args[1]) == nil {
 		def = nil
@@ -221,21 +232,11 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		L.Push(t)
 		return 1
 	}
-	n := L.GetTop()
-	if n == 0 {
-		return fail("ERR " + errNoArgs)
+	args, msg := callArgs(L)
+	if msg != "" {
+		return fail("ERR " + msg)
 	}
-	args := make([][]byte, n)
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			args[i-1] = []byte(v)
-		case lua.LNumber:
-			args[i-1] = []byte(numberString(float64(v)))
-		default:
-			return fail("ERR " + errBadArgs)
-		}
-	}
+	n := len(args)
 	if x == nil {
 		return fail(errNotAllowed)
 	}
