@@ -844,6 +844,34 @@ func blockKeys(keys [][]byte) []string {
 	return out
 }
 
+// retrySkips reports whether a blocked client looking again passes over
+// key: one that now holds another type is as good as empty to it, and it
+// waits on, as in Redis (serveClientsBlockedOnKey serves only the type it
+// waits for; MULTI/LPUSH/DEL/SET/EXEC must not wake a BLPOP with WRONGTYPE).
+func retrySkips(c *Ctx, key []byte, isType func(any) bool) bool {
+	if !c.Retry {
+		return false
+	}
+	v, found := c.Peek(key)
+	return found && !isType(v)
+}
+
+// retryKeys is keys without those retrySkips passes over.
+func retryKeys(c *Ctx, keys [][]byte, isType func(any) bool) [][]byte {
+	if !c.Retry {
+		return keys
+	}
+	out := make([][]byte, 0, len(keys))
+	for _, k := range keys {
+		if !retrySkips(c, k, isType) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func isList(v any) bool { _, ok := v.(*List); return ok }
+
 func blpopCommand(c *Ctx) { blockingPop(c, true) }
 func brpopCommand(c *Ctx) { blockingPop(c, false) }
 
@@ -856,6 +884,9 @@ func blockingPop(c *Ctx, front bool) {
 	}
 	keys := args[1 : len(args)-1]
 	for _, key := range keys {
+		if retrySkips(c, key, isList) {
+			continue
+		}
 		l, ok := getList(c, key, true)
 		if !ok {
 			return
@@ -912,6 +943,10 @@ func brpoplpushCommand(c *Ctx) {
 // blmoveGeneric serves a move if the source has elements, else blocks;
 // it reports whether an element was moved.
 func blmoveGeneric(c *Ctx, fromLeft, toLeft bool, ms int64) bool {
+	if retrySkips(c, c.Args[1], isList) {
+		c.Block(blockKeys(c.Args[1:2]), ms)
+		return false
+	}
 	sl, ok := getList(c, c.Args[1], false)
 	if !ok {
 		return false
@@ -934,7 +969,7 @@ func blmpopCommand(c *Ctx) {
 		c.Err(errMsg)
 		return
 	}
-	if !mpopServe(c, keys, front, count) {
+	if served := retryKeys(c, keys, isList); len(served) == 0 || !mpopServe(c, served, front, count) {
 		c.Block(blockKeys(keys), ms)
 	}
 }

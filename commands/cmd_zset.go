@@ -906,6 +906,8 @@ func zmpopCommand(c *Ctx) {
 	}
 }
 
+func isZSet(v any) bool { _, ok := v.(*ZSet); return ok }
+
 func bzpopminCommand(c *Ctx) { bzpopGeneric(c, false) }
 func bzpopmaxCommand(c *Ctx) { bzpopGeneric(c, true) }
 
@@ -926,6 +928,9 @@ func bzpopGeneric(c *Ctx, max bool) {
 // it reports whether it wrote a reply (a pop or WRONGTYPE).
 func zblockingServe(c *Ctx, keys [][]byte, max bool, count int64, nested bool) bool {
 	for _, key := range keys {
+		if retrySkips(c, key, isZSet) {
+			continue
+		}
 		z, ok := getZSet(c, key, true)
 		if !ok {
 			return true
