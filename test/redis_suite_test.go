@@ -20,17 +20,28 @@ import (
 // an exception (one aborts the rest of its unit), and every failing test must
 // be one of knownSuiteFailures, each with the reason Geomys differs.
 
-// suiteUnits are the units run in `make test`: every one Geomys passes or
-// nearly passes, chosen to keep the run within about two minutes.
+// suiteUnits are the units run in `make test`: every one Geomys passes
+// but for knownSuiteFailures, chosen to keep the run within about three
+// minutes. Others run by hand (README) still fail in places: list and
+// sort expect 7.0's quicklist encoding of small lists, stream's
+// approximate trimming depends on stream-node-max-entries (fixed in
+// Geomys), and expire, other and multi switch appendonly or REPLICAOF at
+// runtime.
 var suiteUnits = []string{
 	"unit/type/incr",
 	"unit/type/string",
 	"unit/type/hash",
+	"unit/type/set",
+	"unit/keyspace",
+	"unit/protocol",
+	"unit/introspection-2",
 	"unit/bitops",
 	"unit/bitfield",
 	"unit/info-command",
 	"unit/pubsub",
 	"unit/quit",
+	"unit/pause",
+	"unit/slowlog",
 }
 
 // knownSuiteFailures maps a test's name to why Geomys answers differently
