@@ -12,9 +12,11 @@ import (
 // command finds expired (lazy expiry): a DBSIZE after a GET of an expired
 // key no longer counts it, even with the active expiry cycle off (DEBUG
 // SET-ACTIVE-EXPIRE 0). Only the leader proposes; the entry re-checks each
-// key at its own time, so a key given a new TTL meanwhile stays.
+// key at its own time, so a key given a new TTL meanwhile stays. During a
+// CLIENT PAUSE (WRITE or ALL) nothing expires, as in Redis: the keys go
+// when the pause ends.
 func (s *Server) expireMet(keys []commands.ReadyKey) {
-	if !s.node.IsLeader() || s.node.LogWriteError() != nil {
+	if !s.node.IsLeader() || s.node.LogWriteError() != nil || s.pause.writesPaused() {
 		return
 	}
 	byDB := map[int][][]byte{}
