@@ -119,6 +119,12 @@ func (c *Command) InfoFlags() Flags { return c.Flags &^ c.Hidden }
 
 func (c *Command) Is(f Flags) bool { return c.Flags&f != 0 }
 
+// ArityOK reports whether n arguments (the name included) fit the
+// command's arity: exactly Arity, or at least -Arity when it is negative.
+func (c *Command) ArityOK(n int) bool {
+	return c.Arity > 0 && n == c.Arity || c.Arity < 0 && n >= -c.Arity
+}
+
 var table = map[string]*Command{}
 
 // register adds commands to the table; each group file calls it once.

@@ -244,7 +244,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def == nil {
 		return fail(errUnknownCommand)
 	}
-	if def.Arity > 0 && n != def.Arity || def.Arity < 0 && n < -def.Arity {
+	if !def.ArityOK(n) {
 		return fail(errWrongArity)
 	}
 	if def.Is(commands.NoScript) && !x.call.AllowNoScript {

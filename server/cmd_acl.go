@@ -391,7 +391,7 @@ func aclDryrun(s *Server, cl *Client, args [][]byte) {
 		return
 	}
 	cargs := args[3:]
-	if cmd.Arity > 0 && len(cargs) != cmd.Arity || cmd.Arity < 0 && len(cargs) < -cmd.Arity {
+	if !cmd.ArityOK(len(cargs)) {
 		cl.out.Error("ERR wrong number of arguments for '" + cmd.Name + "' command")
 		return
 	}

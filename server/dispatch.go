@@ -168,7 +168,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	cl.active.Store(time.Now().UnixMilli())
 	cmd := commands.Lookup(args[0])
 	if cl.pin != nil {
-		if cmd != nil && !(cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity) && s.refuseByACL(cl, cmd, args) {
+		if cmd != nil && cmd.ArityOK(len(args)) && s.refuseByACL(cl, cmd, args) {
 			cl.pin.aborted = cl.pin.aborted || cl.pin.multi
 			return nil
 		}
@@ -184,7 +184,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		cl.out.Error(unknownCommand(args))
 		return nil
 	}
-	if cmd.Arity > 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
+	if !cmd.ArityOK(len(args)) {
 		s.flushWrites(cl)
 		cl.txQueueError()
 		cl.out.Error(commands.ArityErr(cmd.Name))
@@ -199,7 +199,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		if sub := cmd.Subcommand(args[1]); sub != nil {
 			stat = sub
 			cl.lastCmd.Store(sub)
-			if sub.Arity > 0 && len(args) != sub.Arity || sub.Arity < 0 && len(args) < -sub.Arity {
+			if !sub.ArityOK(len(args)) {
 				s.flushWrites(cl)
 				cl.txQueueError()
 				cl.out.Error(commands.ArityErr(sub.Name))

@@ -41,7 +41,7 @@ func commandGetKeys(cl *Client, args [][]byte, withFlags bool) {
 	case !c.HasKeys():
 		cl.out.Error("ERR The command has no key arguments")
 		return
-	case c.Arity > 0 && c.Arity != len(argv) || len(argv) < -c.Arity:
+	case !c.ArityOK(len(argv)):
 		cl.out.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
