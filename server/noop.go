@@ -19,6 +19,12 @@ func (s *Server) noop(cl *Client, cmd *commands.Command, args [][]byte) bool {
 		return false
 	}
 	if !cl.readOK {
+		// Most writes do change something: ask the local dataset first,
+		// so that they do not pay a leadership round (on a cluster, a
+		// round trip to the followers) only to be proposed after it.
+		if !s.noopCheck(cl, cmd, args, false) {
+			return false
+		}
 		// A failed confirmation is left to the write path, which words
 		// the error or waits for a leader as writes do.
 		if s.node.LinearizableRead(s.ctx()) != nil {
@@ -26,6 +32,12 @@ func (s *Server) noop(cl *Client, cmd *commands.Command, args [][]byte) bool {
 		}
 		cl.readOK = true
 	}
+	return s.noopCheck(cl, cmd, args, true)
+}
+
+// noopCheck runs cmd's Noop check against the applied dataset; its reply
+// stays in cl's output only if keep is set and the check said yes.
+func (s *Server) noopCheck(cl *Client, cmd *commands.Command, args [][]byte, keep bool) bool {
 	c := &cl.readCtx
 	c.R, c.Session = &cl.out, cl
 	c.Now = time.Now().UnixMilli()
@@ -35,8 +47,8 @@ func (s *Server) noop(cl *Client, cmd *commands.Command, args [][]byte) bool {
 	done := cmd.Noop(c)
 	s.fsm.RUnlock()
 	c.Store, c.Args = nil, nil
-	if !done {
-		cl.out.Truncate(mark) // a check writes nothing then; make sure
+	if !done || !keep {
+		cl.out.Truncate(mark) // a check that says no writes nothing; make sure
 	}
 	return done
 }
