@@ -27,7 +27,7 @@ import (
 // certainly not applied; ErrUncertain that it was proposed and may have been.
 var (
 	ErrNoLeader  = errors.New("no leader available")
-	ErrUncertain = errors.New("write outcome unknown: leadership lost after the write was proposed")
+	ErrUncertain = errors.New("write outcome unknown: no commit seen after the write was proposed")
 	ErrShutdown  = errors.New("node is shutting down")
 )
 

@@ -500,12 +500,24 @@ func (n *Node) submit(p *proposal) (*time.Timer, error) {
 	return nil, err
 }
 
+// leaderWaitFactor bounds, in ApplyTimeouts, how long a proposal waits for
+// its commit while its node stays leader.
+const leaderWaitFactor = 12
+
 // await waits for the outcome of a submitted proposal.
 func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered bool, err error) {
 	defer func() {
 		timer.Stop()
 		timers.Put(timer)
 	}()
+	// A node that is still leader is still committing: an entry of a
+	// million commands (one script's effects) can take longer than
+	// ApplyTimeout to store and apply, and its client should get its reply,
+	// not an uncertain outcome. A leader cut off from its quorum steps down
+	// within its lease, which ends the wait; leaderWait only bounds a
+	// stalled disk.
+	leaderWait := leaderWaitFactor * n.opts.ApplyTimeout
+	start := time.Now()
 	for {
 		select {
 		case o := <-p.done:
@@ -521,7 +533,11 @@ func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered 
 					continue
 				}
 			}
-			return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, n.opts.ApplyTimeout)
+			if n.raft.State() == raft.Leader && time.Since(start) < leaderWait {
+				timer.Reset(n.opts.ApplyTimeout)
+				continue
+			}
+			return nil, false, fmt.Errorf("%w (no commit within %v)", ErrUncertain, time.Since(start).Round(time.Second))
 		case <-n.closed:
 			// The proposer and responder are gone, having answered all
 			// they had: p, still queued, was never proposed.

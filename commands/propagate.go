@@ -20,8 +20,10 @@ type Propagation struct {
 	db     int
 	// n counts the commands appended (SELECTs and annotations aside).
 	n int
-	// Effect, when set, also receives every command structurally: a
-	// script's speculative run collects its effects through it.
+	// Effect, when set, receives every command structurally instead of
+	// Buf: a script's speculative run collects its effects through it, and
+	// nothing reads its Buf (a million-command script used to build one
+	// for nothing).
 	Effect func(db int, args [][]byte)
 }
 
@@ -80,6 +82,8 @@ func (p *Propagation) Command(db int, args ...[]byte) {
 		// A copy, so that args does not escape: the variadic slice of
 		// every propagating handler can then live on its stack.
 		p.Effect(db, append([][]byte(nil), args...))
+		p.n++
+		return
 	}
 	p.selectDB(db)
 	p.n++
@@ -118,6 +122,8 @@ func (p *Propagation) CommandStrings(db int, args ...string) {
 			b[i] = []byte(a)
 		}
 		p.Effect(db, b)
+		p.n++
+		return
 	}
 	p.selectDB(db)
 	p.n++

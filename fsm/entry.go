@@ -3,6 +3,7 @@ package fsm
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 )
 
 // A log entry carries one pipeline's worth of write commands from one
@@ -66,6 +67,12 @@ func (w *EntryWriter) Add(db, proto int, args [][]byte) {
 		w.buf = append(w.buf, a...)
 	}
 	w.count++
+}
+
+// AddFrom appends the commands o holds.
+func (w *EntryWriter) AddFrom(o *EntryWriter) {
+	w.buf = append(w.buf, o.buf[o.hdr+4:]...)
+	w.count += o.count
 }
 
 // AddAround appends a command whose argument i lies at full[off:] and
@@ -209,6 +216,13 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 	count := int(binary.BigEndian.Uint32(p))
 	p = p[4:]
 	out, args = cmds[:0], slab[:0]
+	// A script's effects can be a million commands in one entry: grow once
+	// to the size the count says (bounded by what the bytes can hold: two
+	// per command at least) rather than by repeated doubling, which copies
+	// these pointer-holding slices again and again.
+	if count > cap(out) && count <= len(p)/2 {
+		out = make([]Cmd, 0, count)
+	}
 	for i := 0; i < count; i++ {
 		if len(p) < 2 {
 			return 0, nil, args, nil, errBadEntry
@@ -220,6 +234,11 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 			return 0, nil, args, nil, errBadEntry
 		}
 		p = p[n:]
+		if i == 0 && count > 1 && int(argc) <= len(p)/count && len(args)+count*int(argc) > cap(args) {
+			// Assume the commands are alike (they are when a script
+			// repeats one call); append grows further if not.
+			args = slices.Grow(args, count*int(argc))
+		}
 		start := len(args)
 		for range argc {
 			l, n := binary.Uvarint(p)

@@ -54,20 +54,13 @@ func (sp *Speculation) End() {
 // and nothing is proposed. fn's Ctx has the entry's clock in Now and its
 // own random source; fn sets R and calls Begin/Finish around each command.
 func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byte {
-	type effect struct {
-		db   int
-		args [][]byte
-	}
-	var effects []effect
+	// Effects go straight into an entry of their own as they happen (their
+	// bytes copied, as the script may reuse its buffers), then follow the
+	// MULTI whose count is only known at the end.
+	var effects EntryWriter
+	effects.Reset(sp.now)
 	prop := commands.NewPropagation()
-	prop.Effect = func(db int, args [][]byte) {
-		// Copied: the arguments may alias buffers the script reuses.
-		cp := make([][]byte, len(args))
-		for i, a := range args {
-			cp[i] = append([]byte(nil), a...)
-		}
-		effects = append(effects, effect{db, cp})
-	}
+	prop.Effect = func(db int, args [][]byte) { effects.Add(db, 2, args) }
 	sp.runs++
 	c := &commands.Ctx{Store: sp.f.store, Now: sp.now, Prop: prop, R: commands.NewReply(2),
 		Rand: rand.New(rand.NewPCG(uint64(sp.now), sp.f.applied<<16|sp.runs))}
@@ -79,7 +72,7 @@ func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byt
 		sp.j.RollbackTo(mark)
 		return nil
 	}
-	if len(lead) == 0 && len(effects) == 0 && len(pubs) == 0 {
+	if len(lead) == 0 && effects.Len() == 0 && len(pubs) == 0 {
 		return nil
 	}
 	var w EntryWriter
@@ -87,11 +80,9 @@ func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byt
 	for _, l := range lead {
 		w.Add(0, 2, l)
 	}
-	if n := len(effects) + len(pubs); n > 0 {
+	if n := effects.Len() + len(pubs); n > 0 {
 		w.Add(0, 2, [][]byte{[]byte(MultiCommand), []byte(strconv.Itoa(n))})
-		for _, e := range effects {
-			w.Add(e.db, 2, e.args)
-		}
+		w.AddFrom(&effects)
 		for _, p := range pubs {
 			w.Add(0, 2, [][]byte{[]byte("PUBLISH"), p.Channel, p.Message})
 		}
