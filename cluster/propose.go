@@ -500,9 +500,13 @@ func (n *Node) submit(p *proposal) (*time.Timer, error) {
 	return nil, err
 }
 
-// leaderWaitFactor bounds, in ApplyTimeouts, how long a proposal waits for
-// its commit while its node stays leader.
-const leaderWaitFactor = 12
+// leaderWaitFactor and minLeaderWait bound how long a proposal waits for
+// its commit while its node stays leader: 12 ApplyTimeouts, at least a
+// minute.
+const (
+	leaderWaitFactor = 12
+	minLeaderWait    = time.Minute
+)
 
 // await waits for the outcome of a submitted proposal.
 func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered bool, err error) {
@@ -516,7 +520,7 @@ func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered 
 	// not an uncertain outcome. A leader cut off from its quorum steps down
 	// within its lease, which ends the wait; leaderWait only bounds a
 	// stalled disk.
-	leaderWait := leaderWaitFactor * n.opts.ApplyTimeout
+	leaderWait := max(leaderWaitFactor*n.opts.ApplyTimeout, minLeaderWait)
 	start := time.Now()
 	for {
 		select {
@@ -531,6 +535,11 @@ func (n *Node) await(p *proposal, timer *time.Timer) (res *fsm.Result, answered 
 				if left := n.opts.ApplyTimeout - time.Since(time.Unix(0, end)); left > 0 {
 					timer.Reset(left)
 					continue
+				}
+			}
+			if end := p.prepared.Load(); end != 0 {
+				if made := time.Unix(0, end); made.After(start) {
+					start = made // the wait for the commit starts when the entry exists
 				}
 			}
 			if n.raft.State() == raft.Leader && time.Since(start) < leaderWait {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A script that runs too long: other clients are told BUSY after
@@ -112,4 +114,25 @@ func TestScriptRunawayOnCluster(t *testing.T) {
 		}
 	}
 	c.waitConverged()
+}
+
+// A script with 300,000 writes makes one log entry that takes longer
+// than --request-timeout to store and apply; its node stays leader all the
+// while, so the client gets the script's reply, not UNCERTAIN.
+func TestScriptBigEntryOutlastsRequestTimeout(t *testing.T) {
+	n := startNode(t, "--request-timeout", "100ms")
+	c := redis.NewClient(&redis.Options{Addr: n.addr(), ReadTimeout: time.Minute, MaxRetries: -1})
+	defer c.Close()
+	ctx := ctxT(t)
+	const adds = 300000
+	start := time.Now()
+	got, err := c.Eval(ctx, `for i = 1, tonumber(ARGV[1]) do redis.call('sadd', KEYS[1], i) end return redis.call('scard', KEYS[1])`,
+		[]string{"big"}, adds).Int64()
+	if err != nil || got != adds {
+		t.Fatalf("script: %d, %v (after %v)", got, err, time.Since(start))
+	}
+	t.Logf("%d SADDs in one script: %v", adds, time.Since(start))
+	if n, err := c.SCard(ctx, "big").Result(); err != nil || n != adds {
+		t.Fatalf("SCARD after: %d, %v", n, err)
+	}
 }
