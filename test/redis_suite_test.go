@@ -22,7 +22,9 @@ import (
 
 // suiteUnits are the units run in `make test`: every one Geomys passes
 // but for knownSuiteFailures, chosen to keep the run within about four
-// minutes. Others run by hand (README) still fail in places: type/list's
+// minutes. scan, sort and type/list-2 pass but take over a minute each
+// (list-3 too, and its encoding stress test can overrun the 60 s timeout on
+// a loaded machine). Others run by hand (README) still fail in places: type/list's
 // "BRPOPLPUSH with multiple blocked clients" sends two blocking commands and
 // a push on three connections without waiting and expects them served in
 // the order sent, which Geomys does not promise across connections;
@@ -35,7 +37,6 @@ var suiteUnits = []string{
 	"unit/type/hash",
 	"unit/type/set",
 	"unit/keyspace",
-	"unit/scan",
 	"unit/protocol",
 	"unit/introspection-2",
 	"unit/bitops",
