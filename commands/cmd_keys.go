@@ -617,9 +617,8 @@ func truncate(s string, n int) string {
 // ObjectEncoding is the encoding Redis would report for v. Strings follow
 // tryObjectEncoding (an integer that fits 64 bits is "int", up to 44 bytes
 // "embstr", else "raw"; a string changed in place by APPEND, SETRANGE, SETBIT,
-// PFADD ... is a mutString, "raw" as in Redis). Lists are "listpack"
-// while they would fit one 8KB listpack (list-max-listpack-size -2, as in
-// Redis 7.2), else "quicklist".
+// PFADD ... is a mutString, "raw" as in Redis). Lists are always
+// "quicklist", as in Redis 7.0.
 func ObjectEncoding(v any) string {
 	switch v := v.(type) {
 	case *mutString:
@@ -638,44 +637,41 @@ func ObjectEncoding(v any) string {
 	return "unknown"
 }
 
-// listpackFits estimates whether l fits one listpack as list-max-listpack-size
-// allows (Redis 7.2's quicklistNodeExceedsLimit): a negative setting is a
-// size of 4, 8, 16, 32 or 64 KB, a positive one a count of elements (with
-// 8 KB as the safety limit on size). A listpack takes 6 header bytes and a
-// terminator, and per element its encoding header, data and back-length.
-func listpackFits(l *List) bool {
-	fill := listMaxListpackSize()
-	limit := 8192
-	if fill >= 0 {
-		if l.Len() > fill {
-			return false
-		}
-	} else {
-		limit = 4096 << min(-fill-1, 4)
-	}
-	size := 7
+// QuicklistInfo is what DEBUG OBJECT shows of a list's quicklist in Redis
+// 7.0: its node count and their listpack bytes, as Redis fills nodes when
+// the list is pushed at one end (_quicklistNodeAllowInsert under
+// list-max-listpack-size: a negative setting is a node size of 4, 8, 16, 32
+// or 64 KB, a positive one a count of elements within the 8 KB safety
+// limit). A listpack takes 6 header bytes and a terminator.
+func QuicklistInfo(l *List) (nodes, bytes int, fill int) {
+	fill = listMaxListpackSize()
+	const empty, overhead, safety = 7, 8, 8192
+	node, count := 0, 0
 	for i := 0; i < l.Len(); i++ {
-		n := len(l.At(i))
-		entry := n + 5
-		switch {
-		case n < 64:
-			entry = n + 1
-		case n < 4096:
-			entry = n + 2
+		e := l.At(i)
+		grow := len(e) + overhead
+		if node > 0 {
+			newSz := node + grow
+			allow := false
+			switch {
+			case fill < 0:
+				allow = newSz <= 4096<<min(-fill-1, 4)
+			default:
+				allow = newSz <= safety && count < fill
+			}
+			if !allow {
+				bytes += node
+				node, count = 0, 0
+			}
 		}
-		switch {
-		case entry < 128:
-			entry++
-		case entry < 16384:
-			entry += 2
-		default:
-			entry += 3
+		if node == 0 {
+			nodes++
+			node = empty
 		}
-		if size += entry; size > limit {
-			return false
-		}
+		node += lpEntrySize(e)
+		count++
 	}
-	return true
+	return nodes, bytes + node, fill
 }
 
 // objectRefcount: Redis shares the integers 0..9999 (refcount INT_MAX).

@@ -619,7 +619,7 @@ func TestKeysObject(t *testing.T) {
 	skList(h, "ql", strings.Repeat("x", 5000), strings.Repeat("y", 5000))
 	for key, enc := range map[string]string{
 		"int": "int", "small": "int", "neg": "int", "big": "embstr", "emb": "embstr", "raw": "raw",
-		"l": "listpack", "ql": "quicklist",
+		"l": "quicklist", "ql": "quicklist", // Redis 7.0: every list
 	} {
 		h.expect(skBulk(enc), "OBJECT", "ENCODING", key)
 	}

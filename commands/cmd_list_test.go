@@ -112,10 +112,10 @@ func TestListCommandTable(t *testing.T) {
 		"lmove":      {5, Write | DenyOOM, 1, 2, 1},
 		"rpoplpush":  {3, Write | DenyOOM, 1, 2, 1},
 		"lmpop":      {-4, Write | MovableKeys, 0, 0, 0},
-		"blpop":      {-3, Write | Blocking, 1, -2, 1},
-		"brpop":      {-3, Write | Blocking, 1, -2, 1},
-		"blmove":     {6, Write | DenyOOM | Blocking, 1, 2, 1},
-		"brpoplpush": {4, Write | DenyOOM | Blocking, 1, 2, 1},
+		"blpop":      {-3, Write | NoScript | Blocking, 1, -2, 1},
+		"brpop":      {-3, Write | NoScript | Blocking, 1, -2, 1},
+		"blmove":     {6, Write | DenyOOM | NoScript | Blocking, 1, 2, 1},
+		"brpoplpush": {4, Write | DenyOOM | NoScript | Blocking, 1, 2, 1},
 		"blmpop":     {-5, Write | Blocking | MovableKeys, 0, 0, 0},
 	}
 	for name, w := range want {

@@ -557,7 +557,7 @@ const (
 )
 
 // unionDiff computes the union or difference of sets (nil = empty) into a
-// new set, built from an empty intset as Redis 7.2 does.
+// new set, built from an empty intset as Redis 7.0 does.
 func unionDiff(sets []*Set, op int) *Set {
 	res := newIntsetSet()
 	if op == opUnion {

@@ -37,12 +37,12 @@ func init() {
 		&Command{Name: "zlexcount", Keys: "RO access index=1", Complexity: "O(log(N)) with N being the number of elements in the sorted set.", Arity: 4, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.8.9",
 			Summary: "Returns the number of members in a sorted set within a lexicographical range.",
 			Args:    "key min max", Handler: zlexcountCommand},
-		&Command{Name: "zrank", Keys: "RO access index=1", Complexity: "O(log(N))", Arity: -3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		&Command{Name: "zrank", Keys: "RO access index=1", Complexity: "O(log(N))", Arity: 3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
 			Summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
-			Args:    "key member [WITHSCORE]", Handler: zrankCommand},
-		&Command{Name: "zrevrank", Keys: "RO access index=1", Complexity: "O(log(N))", Arity: -3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+			Args:    "key member", Handler: zrankCommand},
+		&Command{Name: "zrevrank", Keys: "RO access index=1", Complexity: "O(log(N))", Arity: 3, Flags: rd | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
 			Summary: "Returns the index of a member in a sorted set ordered by descending scores.",
-			Args:    "key member [WITHSCORE]", Handler: zrevrankCommand},
+			Args:    "key member", Handler: zrevrankCommand},
 		&Command{Name: "zrange", Keys: "RO access index=1", Complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", Arity: -4, Flags: rd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
 			Summary: "Returns members in a sorted set within a range of indexes.",
 			Args:    "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]", Handler: zrangeCommand},
@@ -527,49 +527,26 @@ func zlexcountCommand(c *Ctx) {
 func zrankCommand(c *Ctx)    { zrankGeneric(c, false) }
 func zrevrankCommand(c *Ctx) { zrankGeneric(c, true) }
 
+// zrankGeneric is ZRANK/ZREVRANK key member, as in Redis 7.0 (7.2's
+// WITHSCORE is not taken: the arity is exactly 3).
 func zrankGeneric(c *Ctx, rev bool) {
-	if len(c.Args) > 4 {
-		c.Err(ArityErr(strings.ToLower(string(c.Args[0]))))
-		return
-	}
-	withscore := false
-	if len(c.Args) == 4 {
-		if !EqualFold(c.Args[3], "withscore") {
-			c.SyntaxErr()
-			return
-		}
-		withscore = true
-	}
-	nothing := func() {
-		if withscore {
-			c.R.NullArray()
-		} else {
-			c.R.Null()
-		}
-	}
 	z, ok := getZSet(c, c.Args[1], false)
 	if !ok {
 		return
 	}
 	if z == nil {
-		nothing()
+		c.R.Null()
 		return
 	}
-	rank, score, found := z.Rank(string(c.Args[2]))
+	rank, _, found := z.Rank(string(c.Args[2]))
 	if !found {
-		nothing()
+		c.R.Null()
 		return
 	}
 	if rev {
 		rank = z.Len() - 1 - rank
 	}
-	if withscore {
-		c.R.Array(2)
-	}
 	c.R.Int(int64(rank))
-	if withscore {
-		c.R.Double(score)
-	}
 }
 
 // --- the ZRANGE family ---

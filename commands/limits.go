@@ -21,8 +21,6 @@ var encLimits = [...]struct {
 	limZsetEntries: {names: [2]string{"zset-max-listpack-entries", "zset-max-ziplist-entries"}, def: 128},
 	limZsetValue:   {names: [2]string{"zset-max-listpack-value", "zset-max-ziplist-value"}, def: 64},
 	limSetIntset:   {names: [2]string{"set-max-intset-entries"}, def: 512},
-	limSetEntries:  {names: [2]string{"set-max-listpack-entries"}, def: 128},
-	limSetValue:    {names: [2]string{"set-max-listpack-value"}, def: 64},
 	limListSize:    {names: [2]string{"list-max-listpack-size", "list-max-ziplist-size"}, def: -2, min: -1 << 31},
 }
 
@@ -32,9 +30,16 @@ const (
 	limZsetEntries
 	limZsetValue
 	limSetIntset
-	limSetEntries
-	limSetValue
 	limListSize
+)
+
+// A set of at most setListpackEntries strings of at most setListpackValue
+// bytes is kept as a slice (Redis 7.2's rule for its listpack sets). It is
+// Geomys's own representation, not a setting: Redis 7.0 has no
+// set-max-listpack-* and calls such a set a hashtable (see Set.Encoding).
+const (
+	setListpackEntries = 128
+	setListpackValue   = 64
 )
 
 func init() {
@@ -48,8 +53,6 @@ func hashMaxListpackValue() int   { return int(encLimits[limHashValue].v.Load())
 func zsetMaxListpackEntries() int { return int(encLimits[limZsetEntries].v.Load()) }
 func zsetMaxListpackValue() int   { return int(encLimits[limZsetValue].v.Load()) }
 func setMaxIntsetEntries() int    { return int(encLimits[limSetIntset].v.Load()) }
-func setMaxListpackEntries() int  { return int(encLimits[limSetEntries].v.Load()) }
-func setMaxListpackValue() int    { return int(encLimits[limSetValue].v.Load()) }
 func listMaxListpackSize() int    { return int(encLimits[limListSize].v.Load()) }
 
 // EncodingLimit describes one threshold for CONFIG.

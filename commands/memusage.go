@@ -130,13 +130,8 @@ func valueSize(v any, samples int) int {
 		switch v.enc {
 		case encIntset:
 			return robjSize + jeSize(len(rdb.EncodeIntset(v.ints)))
-		case encListpack:
-			lp := rdb.NewListpack()
-			for _, m := range v.strs {
-				lp.Append(m)
-			}
-			return robjSize + jeSize(lp.Size())
 		}
+		// A hashtable, small or not: Redis 7.0 has no listpack sets.
 		members := v.Members()
 		return robjSize + dictSize + 8*dictSlots(len(members)) + sampled(len(members), samples, func(i int) int {
 			return dictEntrySize + sdsAlloc(len(members[i]), false)

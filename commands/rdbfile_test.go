@@ -33,7 +33,7 @@ func TestAppendRDBRoundTrip(t *testing.T) {
 	h.db = 3
 	h.do("set", "other", "db3")
 
-	file, cmds := h.store.AppendRDB(nil, [][2]string{{"redis-ver", "7.2.4"}, {"redis-bits", "64"}}, nil)
+	file, cmds := h.store.AppendRDB(nil, [][2]string{{"redis-ver", "7.0.15"}, {"redis-bits", "64"}}, nil)
 	if !bytes.HasPrefix(file, []byte("REDIS0010")) {
 		t.Fatalf("header %q", file[:9])
 	}

@@ -9,15 +9,18 @@ import (
 	"github.com/geomys/geomys/rdb"
 )
 
-// Set is an unordered collection of distinct strings, in one of three
-// encodings chosen by the rules of Redis 7.2 (set-max-intset-entries 512,
-// set-max-listpack-entries 128, set-max-listpack-value 64):
+// Set is an unordered collection of distinct strings. Users see Redis 7.0's
+// two encodings (set-max-intset-entries 512):
 //
 //   - intset: every member is an integer (Redis' string2ll) and there are at
 //     most 512 of them: a sorted []int64.
-//   - listpack: at most 128 members of at most 64 bytes: a []string in
-//     insertion order (removal keeps the order).
-//   - hashtable: anything bigger, a hashSet (below).
+//   - hashtable: anything else.
+//
+// Inside, a hashtable that is small (at most setListpackEntries members of at
+// most setListpackValue bytes, Redis 7.2's listpack rule) is a []string in
+// insertion order (encListpack: removal keeps the order), which takes a
+// fraction of a hashSet's memory; OBJECT ENCODING, DEBUG OBJECT, DUMP, MEMORY
+// USAGE and lazy freeing treat it as the hashtable Redis 7.0 would hold.
 //
 // A set never goes back to a smaller encoding, as in Redis.
 //
@@ -47,13 +50,15 @@ const (
 	encHashtable
 )
 
-// NewSetFor returns an empty set in the encoding Redis' setTypeCreate picks
-// for a set about to receive sizeHint members, the first of which is first.
+// NewSetFor returns an empty set in the encoding Redis 7.0's setTypeCreate
+// picks for a set whose first member is first: an intset for an integer,
+// whatever the number of members to come (they convert it as they arrive),
+// else a hashtable, small (encListpack) for a sizeHint that fits one.
 func NewSetFor[T ~string | ~[]byte](first T, sizeHint int) *Set {
-	if _, ok := parseSetInt(first); ok && sizeHint <= setMaxIntsetEntries() {
+	if _, ok := parseSetInt(first); ok {
 		return &Set{enc: encIntset}
 	}
-	if sizeHint <= setMaxListpackEntries() {
+	if sizeHint <= setListpackEntries {
 		return &Set{enc: encListpack, strs: make([]string, 0, sizeHint)}
 	}
 	return &Set{enc: encHashtable, ht: newHashSet(sizeHint)}
@@ -129,7 +134,9 @@ func setHas[T ~string | ~[]byte](s *Set, m T) bool {
 }
 
 // setAdd adds m; reports whether it was new. Encodings convert as in Redis
-// 7.2's setTypeAddAux.
+// 7.0's setTypeAdd: an intset takes a non-integer or its
+// set-max-intset-entries+1st member as a hashtable (a small one, encListpack,
+// when it fits).
 func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 	switch s.enc {
 	case encIntset:
@@ -151,7 +158,7 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 		if n := len(s.ints); n > 0 {
 			maxLen = max(digits10(s.ints[0]), digits10(s.ints[n-1]))
 		}
-		if len(s.ints) < setMaxListpackEntries() && len(m) <= setMaxListpackValue() && maxLen <= setMaxListpackValue() {
+		if len(s.ints) < setListpackEntries && len(m) <= setListpackValue && maxLen <= setListpackValue {
 			s.convert(encListpack, len(s.ints)+1)
 		} else {
 			s.convert(encHashtable, len(s.ints)+1)
@@ -169,7 +176,7 @@ func setAdd[T ~string | ~[]byte](s *Set, m T) bool {
 				return false
 			}
 		}
-		if len(s.strs) < setMaxListpackEntries() && len(m) <= setMaxListpackValue() {
+		if len(s.strs) < setListpackEntries && len(m) <= setListpackValue {
 			s.strs = append(s.strs, string(m))
 			if s.hashes != nil {
 				s.hashes = append(s.hashes, memberHash(m))
@@ -494,13 +501,10 @@ func (s *Set) Clone() *Set {
 func (s *Set) TypeName() string       { return "set" }
 func (s *Set) CloneValue() Collection { return s.Clone() }
 func (s *Set) Encoding() string {
-	switch s.enc {
-	case encIntset:
+	if s.enc == encIntset {
 		return "intset"
-	case encListpack:
-		return "listpack"
 	}
-	return "hashtable"
+	return "hashtable" // encListpack too: Redis 7.0 has no listpack sets
 }
 
 // AppendRewrite emits SADD key m ... in batches of rewriteBatch members.
@@ -677,8 +681,10 @@ func (t *hashSet) rank(r int) (bi, off int) {
 	return pos, int(rem)
 }
 
-// maybeConvert is Redis 7.2's setTypeMaybeConvert: an SADD of sizeHint
-// members to a small set converts it up front when they cannot all fit.
+// maybeConvert makes a small hashtable (encListpack) a hashSet up front when
+// an SADD of sizeHint members could not fit in it. An intset is left to
+// convert as its members arrive, as in Redis 7.0 (7.2 converts it up front,
+// duplicates and all).
 func (s *Set) maybeConvert(sizeHint int) {
 	if s.wouldConvert(sizeHint) {
 		s.convert(encHashtable, sizeHint)
@@ -686,6 +692,5 @@ func (s *Set) maybeConvert(sizeHint int) {
 }
 
 func (s *Set) wouldConvert(sizeHint int) bool {
-	return s.enc == encListpack && sizeHint > setMaxListpackEntries() ||
-		s.enc == encIntset && sizeHint > setMaxIntsetEntries()
+	return s.enc == encListpack && sizeHint > setListpackEntries
 }

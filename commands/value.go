@@ -20,12 +20,7 @@ type Collection interface {
 func (l *List) TypeName() string                            { return "list" }
 func (l *List) CloneValue() Collection                      { return l.Clone() }
 func (l *List) AppendRewrite(buf []byte, key string) []byte { return l.appendRewrite(buf, key) }
-func (l *List) Encoding() string {
-	if listpackFits(l) {
-		return "listpack"
-	}
-	return "quicklist"
-}
+func (l *List) Encoding() string                            { return "quicklist" } // Redis 7.0 has no listpack lists
 
 // lookupAs looks key up as a value of type T (*List, *Hash, ...). v is the
 // zero value when the key is missing; ok is false, with WRONGTYPE already

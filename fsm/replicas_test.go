@@ -20,7 +20,7 @@ func TestReplicaStream(t *testing.T) {
 	apply(1, c2("set", "before", "1"))
 	var got bytes.Buffer
 	lost := false
-	sync := f.AttachReplica("7.2.4", "0123456789012345678901234567890123456789", func(p []byte) { got.Write(p) }, func() { lost = true })
+	sync := f.AttachReplica("7.0.15", "0123456789012345678901234567890123456789", func(p []byte) { got.Write(p) }, func() { lost = true })
 	keys := 0
 	if _, err := rdb.ReadFile(sync.RDB, func(r rdb.Record) error { keys++; return nil }); err != nil || keys != 1 || sync.Index != 1 {
 		t.Fatalf("rdb: %d keys at index %d, err %v", keys, sync.Index, err)

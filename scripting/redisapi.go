@@ -38,7 +38,7 @@ var redisConstants = map[string]lua.LNumber{
 }
 
 // RedisVersion is what redis.REDIS_VERSION reports.
-var RedisVersion = "7.2.4"
+var RedisVersion = "7.0.15"
 
 func (s *state) redisTable() *lua.LTable {
 	L := s.L

@@ -196,8 +196,8 @@ func writeKeySpec(cl *Client, sp *commands.KeySpec) {
 
 // writeCommandDocs is a command's COMMAND DOCS entry, as far as the table
 // documents it: summary, since, group, complexity and, for a container,
-// its subcommands' docs. The argument synopsis goes out as "syntax", as
-// Redis 7.2's COMMAND DOCS has no structured arguments here to give.
+// its subcommands' docs. The argument synopsis goes out as "syntax": the
+// table holds no structured arguments to give.
 func writeCommandDocs(cl *Client, c *commands.Command) {
 	subs := c.Subcommands()
 	n := 3

@@ -301,6 +301,9 @@ func debugObject(s *Server, cl *Client, key []byte) {
 		ser := max(len(commands.DumpValue(v))-11, 0)
 		line = fmt.Sprintf("Value at:%p refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:0",
 			valuePointer(v), enc, ser, time.Now().Unix()&(1<<24-1))
+		if l, isList := v.(*commands.List); isList {
+			line += quicklistDebug(s, l)
+		}
 	}
 	s.fsm.RUnlock()
 	if line == "" {
@@ -308,6 +311,18 @@ func debugObject(s *Server, cl *Client, key []byte) {
 		return
 	}
 	cl.out.Simple(line)
+}
+
+// quicklistDebug is the part of DEBUG OBJECT Redis 7.0 adds for a list,
+// about its quicklist (ql_compressed says whether list-compress-depth is on).
+func quicklistDebug(s *Server, l *commands.List) string {
+	nodes, bytes, fill := commands.QuicklistInfo(l)
+	compressed := 0
+	if s.params.get("list-compress-depth") != "0" {
+		compressed = 1
+	}
+	return fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d",
+		nodes, float64(l.Len())/float64(max(nodes, 1)), fill, compressed, bytes)
 }
 
 // valuePointer is an address for DEBUG OBJECT's "Value at:".

@@ -30,7 +30,7 @@ import (
 // behaviour we implement, which clients read from HELLO and INFO.
 const (
 	Version      = "0.1.0"
-	RedisVersion = "7.2.4"
+	RedisVersion = "7.0.15"
 )
 
 // Config is what main hands the server (from flags).

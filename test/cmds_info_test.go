@@ -11,12 +11,7 @@ import (
 
 // commandInfoDiffers lists the commands whose COMMAND INFO is meant to differ
 // from redis-server 7.0's, and why.
-var commandInfoDiffers = map[string]string{
-	// Redis 7.2 lets scripts call blocking commands (they do not block).
-	"blpop": "7.2", "brpop": "7.2", "blmove": "7.2", "brpoplpush": "7.2",
-	// Redis 7.2's ZRANK/ZREVRANK ... WITHSCORE.
-	"zrank": "7.2", "zrevrank": "7.2",
-}
+var commandInfoDiffers = map[string]string{}
 
 // testCommandInfoLikeRedis compares COMMAND INFO byte for byte, in RESP2 and
 // RESP3, for every command and subcommand Geomys has that redis-server has

@@ -63,10 +63,10 @@ func geomysFlags(t *testing.T) map[string]bool {
 
 func TestConfigFileErrors(t *testing.T) {
 	for _, tc := range []struct{ conf, want string }{
-		{"port 7777\nfoo bar\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments\n"},
-		{"# comment\n\nport abc\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 3\n>>> 'port abc'\nargument couldn't be parsed into an integer\n"},
-		{"save \"900 1\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 1\n>>> 'save \"900 1'\nUnbalanced quotes in configuration line\n"},
-		{"port\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 1\n>>> 'port'\nwrong number of arguments\n"},
+		{"port 7777\nfoo bar\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments\n"},
+		{"# comment\n\nport abc\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'port abc'\nargument couldn't be parsed into an integer\n"},
+		{"save \"900 1\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 1\n>>> 'save \"900 1'\nUnbalanced quotes in configuration line\n"},
+		{"port\n", "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 1\n>>> 'port'\nwrong number of arguments\n"},
 		{"maxmemory 10 20\n", ">>> 'maxmemory 10 20'\nwrong number of arguments\n"},
 		{"maxmemory-policy lru\n", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\n"},
 		{"rename-command CONFIG \"\"\n", "Geomys does not rename commands: remove rename-command (restrict commands with ACL users instead)\n"},

@@ -98,8 +98,8 @@ DEBUG SLEEP 0
 DEBUG ERROR "custom error\r\nline"
 DEBUG QUICKLIST ql
 DEBUG QUICKLIST s
-DEBUG LISTPACK l => "+Listpack structure printed on stdout\r\n"
-DEBUG QUICKLIST l => "-ERR Not a quicklist encoded object.\r\n"
+DEBUG LISTPACK l
+DEBUG QUICKLIST l
 DEBUG LISTPACK s
 DEBUG LISTPACK nosuch
 DEBUG POPULATE 5

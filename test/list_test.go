@@ -33,8 +33,8 @@ RPUSHX s a
 LLEN s
 LLEN nosuch
 TYPE l
-# small lists are listpack-encoded since Redis 7.2 (quicklist in 7.0)
-OBJECT ENCODING l => "$8\r\nlistpack\r\n"
+# every list is a quicklist in Redis 7.0
+OBJECT ENCODING l
 # pops with and without count
 DEL l
 RPUSH l 1 2 3 4 5 6 7 8 9

@@ -146,8 +146,8 @@ ZREVRANK z a
 ZRANK z nosuch
 ZRANK nosuch a
 ZRANK s a
-ZRANK z c foo => "-ERR syntax error\r\n"
-ZRANK z c withscore x => "-ERR wrong number of arguments for 'zrank' command\r\n"
+ZRANK z c foo
+ZRANK z c withscore x
 # ZRANGE family
 ZRANGE z 0 -1
 ZRANGE z 0 -1 WITHSCORES
