@@ -226,6 +226,11 @@ func paramTable(cfg *Config) []*paramDef {
 				n, _ := strconv.ParseInt(v, 10, 64)
 				s.limitTrackingKeys(n)
 			}
+		case "stream-node-max-entries":
+			// Replicated through the entries this node builds (commands/stream_node.go).
+			p.apply = func(_ *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); commands.SetStreamNodeMaxEntries(n) }
+		case "stream-node-max-bytes":
+			p.apply = func(_ *Server, v string) { n, _ := parseMemory(v); commands.SetStreamNodeMaxBytes(n) }
 		case "maxmemory", "maxmemory-policy", "maxmemory-samples":
 			p.apply = func(s *Server, _ string) { s.applyMemoryLocked() }
 		default:
