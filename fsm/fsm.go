@@ -855,6 +855,9 @@ func (f *FSM) Stats() Stats {
 	}
 }
 
+// SetFsync changes the AOF's fsync policy (CONFIG SET appendfsync).
+func (f *FSM) SetFsync(policy string) error { return f.aof.SetFsync(policy) }
+
 // FsyncLatency is how long the AOF's fsyncs took since start.
 func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }
 

@@ -48,6 +48,13 @@ func (p *params) set(name, v string) {
 	p.mu.Unlock()
 }
 
+// get returns a parameter's current value.
+func (p *params) get(name string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.values[p.byName[name]]
+}
+
 // isCurrent reports whether v is d's current value, once normalized.
 func (p *params) isCurrent(d *paramDef, v string) bool {
 	nv, msg := d.normalize(v)
