@@ -326,7 +326,42 @@ func (a *AOF) remove(name, what string) {
 func (a *AOF) Dir() string { return a.dir }
 
 // Fsync returns the fsync policy in use.
-func (a *AOF) Fsync() string { return a.fsync }
+func (a *AOF) Fsync() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fsync
+}
+
+// SetFsync changes the fsync policy at runtime, as CONFIG SET appendfsync
+// does in Redis. Switching to always first fsyncs what was written under
+// the previous policy.
+func (a *AOF) SetFsync(policy string) error {
+	switch policy {
+	case FsyncAlways, FsyncEverySec, FsyncNo:
+	default:
+		return fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", policy)
+	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	if policy == FsyncAlways && a.dirty {
+		if err := a.datasync(a.f); err != nil {
+			return fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
+		}
+		a.dirty = false
+	}
+	a.fsync = policy
+	if policy == FsyncEverySec && a.stop == nil {
+		a.stop = make(chan struct{})
+		a.done = make(chan struct{})
+		go a.syncLoop()
+	}
+	return nil
+}
 
 // Sizes returns the size of the base file and the total size of the incr
 // files (INFO persistence: aof_base_size is base, aof_current_size is
@@ -494,7 +529,7 @@ func (a *AOF) backgroundSync() {
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
 	a.mu.Lock()
-	if a.closed || !a.dirty {
+	if a.closed || !a.dirty || a.fsync != FsyncEverySec {
 		a.mu.Unlock()
 		return
 	}

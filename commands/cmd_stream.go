@@ -49,7 +49,8 @@ func replyStreamEntry(c *Ctx, e streamEntry) {
 }
 
 func xaddCommand(c *Ctx) {
-	a, ok := parseAddTrim(c, true)
+	lim := c.takeStreamNode()
+	a, ok := parseAddTrim(c, true, lim)
 	if !ok {
 		return
 	}
@@ -105,7 +106,7 @@ func xaddCommand(c *Ctx) {
 		c.Err(errXAddSmaller)
 		return
 	}
-	s.appendEntry(id, c.Args[fieldPos:])
+	s.appendEntry(id, c.Args[fieldPos:], lim)
 	if created {
 		c.Put(key, s, false)
 	}
@@ -133,6 +134,9 @@ func xaddCommand(c *Ctx) {
 	}
 	prop = append(prop, id.Append(idBuf[:0]))
 	prop = append(prop, c.Args[fieldPos:]...)
+	if lim != DefaultStreamNodeLimits {
+		c.PropagateNote(streamNodeNote(lim)) // for the AOF's loader (stream_node.go)
+	}
 	c.Propagate(prop...)
 	c.Signal(string(key))
 }
@@ -281,7 +285,7 @@ func xdelCommand(c *Ctx) {
 }
 
 func xtrimCommand(c *Ctx) {
-	a, ok := parseAddTrim(c, false)
+	a, ok := parseAddTrim(c, false, c.streamNode())
 	if !ok {
 		return
 	}

@@ -30,6 +30,11 @@ type Store struct {
 	// blocked XREADGROUP on them must hear of it (Ctx.TakeReady hands them
 	// over), as Redis signals such keys from dbGenericDelete/dbOverwrite.
 	goneStreams []ReadyKey
+	// StreamNode are the stream node limits in force for the commands
+	// being applied (stream_node.go); nextStreamNode, set by an AOF
+	// annotation, replaces them for the next XADD loaded.
+	StreamNode     StreamNodeLimits
+	nextStreamNode *StreamNodeLimits
 }
 
 // streamGone records that key's stream value is being deleted or replaced.
@@ -96,7 +101,7 @@ type DB struct {
 }
 
 func NewStore() *Store {
-	s := &Store{}
+	s := &Store{StreamNode: DefaultStreamNodeLimits}
 	for i := range s.DBs {
 		s.DBs[i] = &DB{ID: i, keys: map[string]any{}, expires: map[string]int64{}, store: s, gen: uint64(i),
 			access: newAccessTable()}

@@ -64,15 +64,11 @@ func (a StreamID) Append(b []byte) []byte {
 
 func (a StreamID) String() string { return string(a.Append(nil)) }
 
-// Redis' stream-node-max-entries and stream-node-max-bytes defaults. A
-// block is the equivalent of one of Redis' listpack nodes: approximate
+// A block is the equivalent of one of Redis' listpack nodes: approximate
 // trimming (~) removes whole blocks, so where blocks start is part of the
-// replicated state; it depends only on the entries appended, so every node
-// and every replay cuts them at the same places.
-const (
-	streamNodeMaxEntries = 100
-	streamNodeMaxBytes   = 4096
-)
+// replicated state; it depends only on the entries appended and the node
+// limits the log gives each XADD (stream_node.go), so every node and every
+// replay cuts them at the same places.
 
 // streamBlock holds a run of entries in one byte slice. Each entry is a flag
 // byte (1 = deleted), the id as uvarint(ms - first.Ms) and uvarint(seq), the
@@ -89,7 +85,8 @@ type streamBlock struct {
 	padCount int
 	padBytes int
 	tail     StreamID
-	// lpBytes is the size of Redis' listpack for the same node, which
+	// lpBytes is the size of Redis' listpack for the same node but for
+	// the master entry's count and deleted counters (size adds them), which
 	// decides where Redis starts the next node; master holds the field
 	// names of the node's master entry (its first entry's), which Redis
 	// leaves out of later entries with the same names (SAMEFIELDS).
@@ -98,7 +95,12 @@ type streamBlock struct {
 }
 
 func (b *streamBlock) total() int { return len(b.offs) + b.padCount }
-func (b *streamBlock) size() int  { return b.lpBytes + b.padBytes }
+
+// size is lpBytes of Redis' listpack: the counters of live and deleted
+// entries grow by a byte or more as they pass 127, 4095, ...
+func (b *streamBlock) size() int {
+	return b.lpBytes + b.padBytes + rdb.IntSize(int64(b.live)) + rdb.IntSize(int64(b.total()-b.live))
+}
 
 // lastAny is the id of the block's last entry, deleted or not.
 func (b *streamBlock) lastAny() StreamID {
@@ -191,8 +193,9 @@ func (s *Stream) CloneValue() Collection {
 }
 
 // appendEntry adds an entry with an id greater than lastID (checked by the
-// caller) and fields (an even number of strings).
-func (s *Stream) appendEntry(id StreamID, fields [][]byte) {
+// caller) and fields (an even number of strings), in a new block when the
+// last one is full by lim.
+func (s *Stream) appendEntry(id StreamID, fields [][]byte, lim StreamNodeLimits) {
 	size := 0
 	for _, f := range fields {
 		size += len(f)
@@ -200,7 +203,7 @@ func (s *Stream) appendEntry(id StreamID, fields [][]byte) {
 	var b *streamBlock
 	if n := len(s.blocks); n > 0 {
 		b = s.blocks[n-1]
-		if b.total() >= streamNodeMaxEntries || b.size()+size >= streamNodeMaxBytes {
+		if lim.full(b, size) {
 			b = nil
 		}
 	}
@@ -238,7 +241,7 @@ func (b *streamBlock) appendRaw(e streamEntry) {
 // (streamAppendItem).
 func (b *streamBlock) setMaster(names [][]byte) {
 	b.master = make([][]byte, len(names))
-	n := rdb.EmptySize + rdb.IntSize(1) + rdb.IntSize(0) + rdb.IntSize(int64(len(names))) + rdb.IntSize(0)
+	n := rdb.EmptySize + rdb.IntSize(int64(len(names))) + rdb.IntSize(0)
 	for i, name := range names {
 		b.master[i] = append([]byte(nil), name...)
 		n += rdb.ElementSize(name)
@@ -256,7 +259,7 @@ func (b *streamBlock) setMasterFrom(fields [][]byte) {
 		size += len(fields[i])
 	}
 	buf := make([]byte, 0, size)
-	n := rdb.EmptySize + rdb.IntSize(1) + rdb.IntSize(0) + rdb.IntSize(int64(pairs)) + rdb.IntSize(0)
+	n := rdb.EmptySize + rdb.IntSize(int64(pairs)) + rdb.IntSize(0)
 	for i := 0; i < pairs; i++ {
 		name := fields[2*i]
 		start := len(buf)
@@ -270,8 +273,7 @@ func (b *streamBlock) setMasterFrom(fields [][]byte) {
 // lpAdd grows lpBytes by what streamAppendItem writes for e: flags, the id
 // as differences from the node's first id, the number of fields and the
 // names unless they are the master's, the values, and the element count.
-// The count and deleted counters of the master entry stay one byte each
-// (a node holds at most 100 entries), so deleting never changes the size.
+// The master entry's counters are counted by size.
 func (b *streamBlock) lpAdd(e streamEntry) {
 	if b.master == nil {
 		b.setMasterFrom(e.fields)

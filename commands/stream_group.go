@@ -266,6 +266,9 @@ func appendNote(buf []byte, line string) []byte {
 // LoadStreamNote applies a stream group annotation found while loading an
 // AOF into db; it reports whether note was one.
 func LoadStreamNote(db *DB, note string) bool {
+	if loadStreamNodeNote(db.store, note) {
+		return true
+	}
 	rest, ok := strings.CutPrefix(note, streamNotePrefix)
 	if !ok {
 		return false
@@ -419,7 +422,7 @@ func loadLayoutNote(db *DB, f []string) {
 	}
 	s.relayout = s.relayout[live:]
 	b.padCount = max(total-len(b.offs), 0)
-	b.padBytes = max(size-b.lpBytes, 0)
+	b.padBytes = max(size-b.size(), 0)
 	b.tail = tail
 	s.blocks = append(s.blocks, b)
 	if len(s.relayout) == 0 {

@@ -139,7 +139,8 @@ const (
 
 // parseAddTrim is Redis' streamParseAddOrTrimArgsOrReply; it returns the
 // index of XADD's id argument (or len(args) for XTRIM).
-func parseAddTrim(c *Ctx, xadd bool) (a xTrimArgs, ok bool) {
+// lim gives the LIMIT of a `~` trim that has none.
+func parseAddTrim(c *Ctx, xadd bool, lim StreamNodeLimits) (a xTrimArgs, ok bool) {
 	args := c.Args
 	a.maxlen = -1
 	limitGiven := false
@@ -225,7 +226,7 @@ done:
 			return a, false
 		}
 	} else if a.approx {
-		a.limit = 100 * streamNodeMaxEntries
+		a.limit = lim.trimLimit()
 	}
 	return a, true
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+
+	"github.com/geomys/geomys/commands"
 )
 
 // A log entry carries one pipeline's worth of write commands from one
@@ -175,24 +177,71 @@ func AppendOrigin(entry []byte, run string, client int64) []byte {
 	return binary.AppendUvarint(entry, uint64(client))
 }
 
-// parseOrigin reads the trailer that follows an entry's commands; ok is
-// false when there is none (or it is not one this version understands).
-func parseOrigin(tail []byte) (run []byte, client int64, ok bool) {
-	if len(tail) < 1 || tail[0] != originMagic {
-		return nil, 0, false
+// The stream node trailer gives the stream-node-max-entries and
+// stream-node-max-bytes of the leader that built the entry: 'S'
+// uvarint(entries) uvarint(bytes). Its XADDs append with them on every node
+// (commands/stream_node.go says why); without it they use Redis' defaults,
+// so the trailer is only there when the leader's setting differs. A version
+// that does not know it ignores it, and would cut blocks at the defaults.
+const streamNodeMagic = 'S'
+
+// AppendStreamNode returns entry with the stream node trailer for l, or
+// entry unchanged when l is the default.
+func AppendStreamNode(entry []byte, l commands.StreamNodeLimits) []byte {
+	if l == commands.DefaultStreamNodeLimits || len(entry) == 0 {
+		return entry
 	}
-	p := tail[1:]
-	l, n := binary.Uvarint(p)
-	if n <= 0 || l > uint64(len(p)-n) {
-		return nil, 0, false
+	entry = append(entry, streamNodeMagic)
+	entry = binary.AppendUvarint(entry, uint64(l.Entries))
+	return binary.AppendUvarint(entry, uint64(l.Bytes))
+}
+
+// trailers is what follows an entry's commands.
+type trailers struct {
+	run        []byte
+	client     int64
+	hasOrigin  bool
+	streamNode commands.StreamNodeLimits
+}
+
+// parseTrailers reads the trailers that follow an entry's commands, in any
+// order, up to one this version does not understand.
+func parseTrailers(tail []byte) trailers {
+	t := trailers{streamNode: commands.DefaultStreamNodeLimits}
+	for len(tail) > 0 {
+		switch tail[0] {
+		case originMagic:
+			p := tail[1:]
+			l, n := binary.Uvarint(p)
+			if n <= 0 || l > uint64(len(p)-n) {
+				return t
+			}
+			run := p[n : n+int(l)]
+			p = p[n+int(l):]
+			id, n := binary.Uvarint(p)
+			if n <= 0 {
+				return t
+			}
+			t.run, t.client, t.hasOrigin = run, int64(id), true
+			tail = p[n:]
+		case streamNodeMagic:
+			p := tail[1:]
+			e, n := binary.Uvarint(p)
+			if n <= 0 {
+				return t
+			}
+			p = p[n:]
+			b, n := binary.Uvarint(p)
+			if n <= 0 {
+				return t
+			}
+			t.streamNode = commands.StreamNodeLimits{Entries: int64(e), Bytes: int64(b)}
+			tail = p[n:]
+		default:
+			return t
+		}
 	}
-	run = p[n : n+int(l)]
-	p = p[n+int(l):]
-	id, n := binary.Uvarint(p)
-	if n <= 0 {
-		return nil, 0, false
-	}
-	return run, int64(id), true
+	return t
 }
 
 var errBadEntry = errors.New("fsm: malformed log entry")

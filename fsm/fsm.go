@@ -562,12 +562,12 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	}
 	f.cmds = cmds[:0]
 	defer clear(args) // the entry's data must not stay reachable from the slab
-	if len(tail) > 0 && f.opts.OnOrigin != nil {
-		if run, client, ok := parseOrigin(tail); ok {
-			f.opts.OnOrigin(run, client)
-			defer f.opts.OnOrigin(nil, 0)
-		}
+	tr := parseTrailers(tail)
+	if tr.hasOrigin && f.opts.OnOrigin != nil {
+		f.opts.OnOrigin(tr.run, tr.client)
+		defer f.opts.OnOrigin(nil, 0)
 	}
+	f.store.SetStreamNode(tr.streamNode)
 	f.lastTime = max(t, f.lastTime)
 	f.pcg.Seed(index, term<<20|sub)
 	c := &f.ctx
@@ -854,6 +854,9 @@ func (f *FSM) Stats() Stats {
 		LazyfreedObjects: lazyfreed,
 	}
 }
+
+// SetFsync changes the AOF's fsync policy (CONFIG SET appendfsync).
+func (f *FSM) SetFsync(policy string) error { return f.aof.SetFsync(policy) }
 
 // FsyncLatency is how long the AOF's fsyncs took since start.
 func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }

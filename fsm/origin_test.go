@@ -40,13 +40,27 @@ func TestEntryOrigin(t *testing.T) {
 	if err != nil || len(cmds) != 2 || string(cmds[1].Args[0]) != "INCR" {
 		t.Fatalf("decode a stamped entry: %v %v", cmds, err)
 	}
-	if run, id, ok := parseOrigin(tail); !ok || string(run) != "run-1" || id != 42 {
-		t.Fatalf("origin = %q %d %v", run, id, ok)
+	if tr := parseTrailers(tail); !tr.hasOrigin || string(tr.run) != "run-1" || tr.client != 42 {
+		t.Fatalf("origin = %q %d %v", tr.run, tr.client, tr.hasOrigin)
 	}
 	for _, bad := range [][]byte{nil, {'O'}, {'O', 9, 'x'}, {'X', 1, 'r', 1}} {
-		if _, _, ok := parseOrigin(bad); ok {
-			t.Errorf("parseOrigin(%q) accepted a malformed trailer", bad)
+		if tr := parseTrailers(bad); tr.hasOrigin {
+			t.Errorf("parseTrailers(%q) accepted a malformed origin trailer", bad)
 		}
+	}
+	// The stream node trailer, before or after the origin's.
+	lim := commands.StreamNodeLimits{Entries: 10, Bytes: 0}
+	for _, e := range [][]byte{
+		AppendOrigin(AppendStreamNode(append([]byte(nil), plain...), lim), "run-1", 42),
+		AppendStreamNode(AppendOrigin(append([]byte(nil), plain...), "run-1", 42), lim),
+	} {
+		_, _, _, tail, _ := decodeEntry(e, nil, nil)
+		if tr := parseTrailers(tail); !tr.hasOrigin || tr.client != 42 || tr.streamNode != lim {
+			t.Errorf("trailers = %+v", tr)
+		}
+	}
+	if e := AppendStreamNode(append([]byte(nil), plain...), commands.DefaultStreamNodeLimits); !bytes.Equal(e, plain) {
+		t.Error("the default stream node limits made a trailer")
 	}
 
 	run := func(entries ...[]byte) (string, []string, string, [20]byte) {

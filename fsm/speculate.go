@@ -26,12 +26,17 @@ type Speculation struct {
 	watches commands.WatchSet
 	now     int64
 	runs    uint64
+	// streamNode is this node's stream node setting when the speculation
+	// began: its XADDs append with it, and so do its entries on every node
+	// (AppendStreamNode).
+	streamNode commands.StreamNodeLimits
 }
 
 // BeginSpeculation takes the write lock until End.
 func (f *FSM) BeginSpeculation() *Speculation {
 	f.mu.Lock()
-	sp := &Speculation{f: f, now: max(time.Now().UnixMilli(), f.lastTime), watches: f.store.Watches}
+	sp := &Speculation{f: f, now: max(time.Now().UnixMilli(), f.lastTime), watches: f.store.Watches,
+		streamNode: commands.StreamNodeConfig()}
 	f.store.Watches = nil
 	sp.j = f.store.BeginJournal()
 	return sp
@@ -65,6 +70,7 @@ func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byt
 	c := &commands.Ctx{Store: sp.f.store, Now: sp.now, Prop: prop, R: commands.NewReply(2),
 		Rand: rand.New(rand.NewPCG(uint64(sp.now), sp.f.applied<<16|sp.runs))}
 	mark := sp.j.Mark()
+	sp.f.store.SetStreamNode(sp.streamNode)
 	keep := fn(c)
 	c.TakeReady()
 	pubs := c.TakePublications()
@@ -87,5 +93,5 @@ func (sp *Speculation) Run(lead [][][]byte, fn func(c *commands.Ctx) bool) []byt
 			w.Add(0, 2, [][]byte{[]byte("PUBLISH"), p.Channel, p.Message})
 		}
 	}
-	return w.Bytes()
+	return AppendStreamNode(w.Bytes(), sp.streamNode)
 }

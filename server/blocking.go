@@ -245,8 +245,11 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			unblock = make(chan bool, 1)
 			cl.unblock.Store(&unblock)
 			cl.blocked.Store(true)
-			if s.anyKeyExists(cl.db, res.Block.Keys) {
-				continue // a push committed between our attempt and registering
+			if s.readyNow(cl.db, res.Block) {
+				// A write committed between our attempt and registering: a
+				// push, or (XREADGROUP) the stream's deletion, which ends
+				// the wait with an error.
+				continue
 			}
 			// Send what earlier commands of the pipeline produced before parking.
 			s.flushOut(cl)
@@ -272,6 +275,17 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		}
 		return
 	}
+}
+
+// readyNow reports whether a retry of a command that blocked with b would
+// be served now (b.Ready; without it, whether one of its keys exists).
+func (s *Server) readyNow(db int, b *commands.BlockRequest) bool {
+	if b.Ready == nil {
+		return s.anyKeyExists(db, b.Keys)
+	}
+	st := s.fsm.RLock()
+	defer s.fsm.RUnlock()
+	return b.Ready(st.DBs[db])
 }
 
 func (s *Server) anyKeyExists(db int, keys []string) bool {

@@ -79,7 +79,7 @@ func paramTable(cfg *Config) []*paramDef {
 	ps := []*paramDef{
 		// Set by Geomys' flags or fixed by its design.
 		fixed(pStr("bind", cfg.Bind)), fixed(pInt("port", 0, 65535, strconv.Itoa(cfg.Port))), fixed(pStr("dir", cfg.Dir)),
-		fixed(pBool("appendonly", "yes")), fixed(pEnum("appendfsync", cfg.AppendFsync, "everysec", "always", "no")),
+		fixed(pBool("appendonly", "yes")), pEnum("appendfsync", cfg.AppendFsync, "everysec", "always", "no"),
 		fixed(pInt("auto-aof-rewrite-percentage", 0, maxInt, strconv.Itoa(cfg.AutoAOFRewritePercentage))),
 		fixed(pMem("auto-aof-rewrite-min-size", 0, maxLong, strconv.FormatInt(cfg.AutoAOFRewriteMinSize, 10))),
 		fixed(pBool("aof-use-rdb-preamble", "no")), fixed(pStr("replicaof", "")), fixed(pStr("slaveof", "")),
@@ -226,6 +226,19 @@ func paramTable(cfg *Config) []*paramDef {
 				n, _ := strconv.ParseInt(v, 10, 64)
 				s.limitTrackingKeys(n)
 			}
+		case "appendfsync":
+			p.apply = func(s *Server, v string) {
+				if fs, ok := s.fsm.(interface{ SetFsync(string) error }); ok {
+					if err := fs.SetFsync(v); err != nil {
+						s.log.Warn("CONFIG SET appendfsync failed; the AOF keeps its policy", "err", err)
+					}
+				}
+			}
+		case "stream-node-max-entries":
+			// Replicated through the entries this node builds (commands/stream_node.go).
+			p.apply = func(_ *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); commands.SetStreamNodeMaxEntries(n) }
+		case "stream-node-max-bytes":
+			p.apply = func(_ *Server, v string) { n, _ := parseMemory(v); commands.SetStreamNodeMaxBytes(n) }
 		case "maxmemory", "maxmemory-policy", "maxmemory-samples":
 			p.apply = func(s *Server, _ string) { s.applyMemoryLocked() }
 		default:

@@ -258,9 +258,11 @@ func (o origin) stamp(entry []byte) []byte {
 	return fsm.AppendOrigin(entry, o.run, o.client)
 }
 
-// stampOrigin is originOf(cl).stamp(entry).
+// stampOrigin is originOf(cl).stamp(entry), with this node's stream node
+// setting when it is not the default (fsm.AppendStreamNode): the entry's
+// XADDs append with it on every node.
 func (s *Server) stampOrigin(cl *Client, entry []byte) []byte {
-	return s.originOf(cl).stamp(entry)
+	return fsm.AppendStreamNode(s.originOf(cl).stamp(entry), commands.StreamNodeConfig())
 }
 
 // linkOrigin is what a follower declares on the link relaying cl's
