@@ -126,9 +126,10 @@ func Open(opts Options) (*AOF, error) {
 	switch a.fsync {
 	case "":
 		a.fsync = FsyncEverySec
-	case FsyncAlways, FsyncEverySec, FsyncNo:
 	default:
-		return nil, fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", a.fsync)
+		if !ValidFsync(a.fsync) {
+			return nil, fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", a.fsync)
+		}
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -149,12 +150,17 @@ func Open(opts Options) (*AOF, error) {
 	if err := a.openFiles(); err != nil {
 		return nil, err
 	}
-	if a.fsync == FsyncEverySec {
-		a.stop = make(chan struct{})
-		a.done = make(chan struct{})
-		go a.syncLoop()
-	}
+	// The everysec goroutine runs whatever the policy: SetFsync may switch
+	// to everysec later, and under another policy it does nothing.
+	a.stop = make(chan struct{})
+	a.done = make(chan struct{})
+	go a.syncLoop()
 	return a, nil
+}
+
+// ValidFsync reports whether p is an fsync policy Open and SetFsync take.
+func ValidFsync(p string) bool {
+	return p == FsyncAlways || p == FsyncEverySec || p == FsyncNo
 }
 
 func (a *AOF) manifestName() string { return a.name + ".manifest" }
@@ -326,7 +332,26 @@ func (a *AOF) remove(name, what string) {
 func (a *AOF) Dir() string { return a.dir }
 
 // Fsync returns the fsync policy in use.
-func (a *AOF) Fsync() string { return a.fsync }
+func (a *AOF) Fsync() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fsync
+}
+
+// SetFsync changes the fsync policy for the appends that follow, as CONFIG
+// SET appendfsync does in Redis. What was written before and not yet
+// fsynced goes to disk with the next fsync the new policy makes: the next
+// Append under "always" (fdatasync covers the whole file), the next tick
+// under "everysec", the kernel's writeback under "no".
+func (a *AOF) SetFsync(p string) error {
+	if !ValidFsync(p) {
+		return fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", p)
+	}
+	a.mu.Lock()
+	a.fsync = p
+	a.mu.Unlock()
+	return nil
+}
 
 // Sizes returns the size of the base file and the total size of the incr
 // files (INFO persistence: aof_base_size is base, aof_current_size is
@@ -494,7 +519,7 @@ func (a *AOF) backgroundSync() {
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
 	a.mu.Lock()
-	if a.closed || !a.dirty {
+	if a.closed || !a.dirty || a.fsync != FsyncEverySec {
 		a.mu.Unlock()
 		return
 	}
