@@ -25,8 +25,10 @@ import (
 // minutes. Others run by hand (README) still fail in places: list and
 // sort expect 7.0's quicklist encoding of small lists, stream's
 // approximate trimming depends on stream-node-max-entries (fixed in
-// Geomys), and expire, other and multi switch appendonly or REPLICAOF at
-// runtime.
+// Geomys), multi switches REPLICAOF at runtime, and other's "PIPELINING
+// stresser" (100,000 SET/GET pairs in one pipeline, each GET making the
+// SET before it its own Raft round) overruns the 60 s test timeout; the
+// rest of other passes.
 var suiteUnits = []string{
 	"unit/type/incr",
 	"unit/type/string",
@@ -41,6 +43,7 @@ var suiteUnits = []string{
 	"unit/pubsub",
 	"unit/quit",
 	"unit/slowlog",
+	"unit/expire",
 }
 
 // knownSuiteFailures maps a test's name to why Geomys answers differently
