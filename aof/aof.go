@@ -126,9 +126,10 @@ func Open(opts Options) (*AOF, error) {
 	switch a.fsync {
 	case "":
 		a.fsync = FsyncEverySec
-	case FsyncAlways, FsyncEverySec, FsyncNo:
 	default:
-		return nil, fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", a.fsync)
+		if !ValidFsync(a.fsync) {
+			return nil, fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", a.fsync)
+		}
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -149,12 +150,17 @@ func Open(opts Options) (*AOF, error) {
 	if err := a.openFiles(); err != nil {
 		return nil, err
 	}
-	if a.fsync == FsyncEverySec {
-		a.stop = make(chan struct{})
-		a.done = make(chan struct{})
-		go a.syncLoop()
-	}
+	// The everysec goroutine runs whatever the policy: SetFsync may switch
+	// to everysec later, and under another policy it does nothing.
+	a.stop = make(chan struct{})
+	a.done = make(chan struct{})
+	go a.syncLoop()
 	return a, nil
+}
+
+// ValidFsync reports whether p is an fsync policy Open and SetFsync take.
+func ValidFsync(p string) bool {
+	return p == FsyncAlways || p == FsyncEverySec || p == FsyncNo
 }
 
 func (a *AOF) manifestName() string { return a.name + ".manifest" }
@@ -332,34 +338,18 @@ func (a *AOF) Fsync() string {
 	return a.fsync
 }
 
-// SetFsync changes the fsync policy at runtime, as CONFIG SET appendfsync
-// does in Redis. Switching to always first fsyncs what was written under
-// the previous policy.
-func (a *AOF) SetFsync(policy string) error {
-	switch policy {
-	case FsyncAlways, FsyncEverySec, FsyncNo:
-	default:
-		return fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", policy)
+// SetFsync changes the fsync policy for the appends that follow, as CONFIG
+// SET appendfsync does in Redis. What was written before and not yet
+// fsynced goes to disk with the next fsync the new policy makes: the next
+// Append under "always" (fdatasync covers the whole file), the next tick
+// under "everysec", the kernel's writeback under "no".
+func (a *AOF) SetFsync(p string) error {
+	if !ValidFsync(p) {
+		return fmt.Errorf("aof: invalid fsync policy %q (want always, everysec or no)", p)
 	}
-	a.syncMu.Lock()
-	defer a.syncMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return ErrClosed
-	}
-	if policy == FsyncAlways && a.dirty {
-		if err := a.datasync(a.f); err != nil {
-			return fmt.Errorf("aof: fsync %s: %w", a.f.Name(), err)
-		}
-		a.dirty = false
-	}
-	a.fsync = policy
-	if policy == FsyncEverySec && a.stop == nil {
-		a.stop = make(chan struct{})
-		a.done = make(chan struct{})
-		go a.syncLoop()
-	}
+	a.fsync = p
+	a.mu.Unlock()
 	return nil
 }
 

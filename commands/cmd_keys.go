@@ -361,7 +361,12 @@ func scanCommand(c *Ctx) {
 	batch, next := scanStep(c, cursor, int(min(count, math.MaxInt32)))
 	keys := make([]string, 0, len(batch))
 	for _, e := range batch {
-		v, ok := liveValue(c.DB, e.key, c.Now)
+		v, ok := c.DB.keys[e.key]
+		if ok && c.DB.expired(e.key, c.Now) {
+			// Redis' SCAN deletes the expired keys of the buckets it walks.
+			c.MetExpired(c.DB, e.key)
+			ok = false
+		}
 		if !ok ||
 			usePattern && !GlobMatch(pattern, e.key, false) ||
 			useType && !strings.EqualFold(TypeName(v), typ) {
@@ -391,14 +396,17 @@ func formatCursor(n uint64) string {
 }
 
 // RANDOMKEY returns a live key or null. Go's map iteration starts at a
-// random place, which is all the randomness a node-local read needs; keys
-// whose TTL has passed are skipped, never deleted, even inside the FSM.
+// random place, which is all the randomness a node-local read needs. Keys
+// whose TTL has passed are skipped; on the read path they are then deleted
+// through the log (MetExpired), as Redis deletes each expired key RANDOMKEY
+// picks before picking again.
 func randomkeyCommand(c *Ctx) {
 	for k := range c.DB.keys {
 		if _, ok := liveValue(c.DB, k, c.Now); ok {
 			c.R.BulkString(k)
 			return
 		}
+		c.MetExpired(c.DB, k)
 	}
 	c.R.Null()
 }

@@ -165,6 +165,18 @@ func (c *Ctx) expire(db *DB, key string) {
 // small log entry; the expiry cycle takes care of any others.
 const MaxLazyExpired = 256
 
+// MetExpired notes a key the read path found past its TTL, so the server
+// deletes it through the log (Ctx.Expired), as Redis deletes a key any
+// command meets expired: a lookup's miss, and the keys SCAN and RANDOMKEY
+// pass over. Inside the FSM (c.Prop set) it does nothing: a lookup there
+// deletes the key itself, and the keys a SCAN or RANDOMKEY passes over are
+// only skipped, as which ones they meet is not part of the log.
+func (c *Ctx) MetExpired(db *DB, key string) {
+	if c.Prop == nil && len(c.Expired) < MaxLazyExpired {
+		c.Expired = append(c.Expired, ReadyKey{DB: db.ID, Key: key})
+	}
+}
+
 // Lookup returns the live value of key in the current db.
 func (c *Ctx) Lookup(key []byte) (any, bool) { return c.LookupIn(c.DB, key) }
 
@@ -190,9 +202,7 @@ func (c *Ctx) lookup(db *DB, key []byte, touch bool) (any, bool) {
 				c.expire(db, string(key))
 			} else {
 				c.Misses++
-				if len(c.Expired) < MaxLazyExpired {
-					c.Expired = append(c.Expired, ReadyKey{DB: db.ID, Key: string(key)})
-				}
+				c.MetExpired(db, string(key))
 			}
 			return nil, false
 		}

@@ -98,38 +98,38 @@ func newScanTag(now int64, cache *ScanCache) uint64 {
 	return t
 }
 
+// expired reports whether key has a TTL that passed at now.
+func (db *DB) expired(key string, now int64) bool {
+	at, has := db.expires[key]
+	return has && at <= now
+}
+
 // liveValue returns key's value if it exists and its TTL has not passed,
-// without any side effect (KEYS, SCAN and RANDOMKEY never delete).
+// without any side effect (KEYS never deletes, as in Redis 7.0; SCAN and
+// RANDOMKEY call MetExpired for what it skips).
 func liveValue(db *DB, key string, now int64) (any, bool) {
 	v, ok := db.keys[key]
-	if !ok {
-		return nil, false
-	}
-	if at, has := db.expires[key]; has && at <= now {
+	if !ok || db.expired(key, now) {
 		return nil, false
 	}
 	return v, true
 }
 
-// buildScanWindow collects the live keys with the lowest positions at or
-// after lo, about n of them, sorted. Every live key with a position in
-// [lo, hi) is included.
-func buildScanWindow(db *DB, now int64, lo uint64, n int) (ents []scanEntry, hi uint64) {
+// buildScanWindow collects the keys with the lowest positions at or after
+// lo, about n of them, sorted. Every key with a position in [lo, hi) is
+// included, those past their TTL too: SCAN skips them when it returns a
+// batch, and has them deleted then, as Redis' SCAN does with the keys of
+// the buckets it walks.
+func buildScanWindow(db *DB, lo uint64, n int) (ents []scanEntry, hi uint64) {
 	limit := n + 1 // one spare, usually dropped below with its position
 	heap := make([]scanEntry, 0, min(limit, db.Len()+1))
 	less := func(a, b scanEntry) bool { // max-heap on position
 		return a.pos > b.pos
 	}
-	checkTTL := db.Expires() > 0
 	for k := range db.keys {
 		p := scanPos(k)
 		if p < lo || len(heap) == limit && p >= heap[0].pos {
 			continue
-		}
-		if checkTTL {
-			if at, has := db.expires[k]; has && at <= now {
-				continue
-			}
 		}
 		e := scanEntry{p, k}
 		if len(heap) < limit {
@@ -174,7 +174,7 @@ func buildScanWindow(db *DB, now int64, lo uint64, n int) (ents []scanEntry, hi 
 		heap = kept
 		if len(heap) == 0 { // n+1 keys share one position: take all of them
 			for k := range db.keys {
-				if _, ok := liveValue(db, k, now); ok && scanPos(k) == hi {
+				if scanPos(k) == hi {
 					heap = append(heap, scanEntry{hi, k})
 				}
 			}
@@ -219,10 +219,10 @@ func scanStep(c *Ctx, cursor uint64, count int) (batch []scanEntry, next uint64)
 	var hi uint64
 	switch {
 	case cache == nil:
-		ents, hi = buildScanWindow(db, c.Now, pos, count)
+		ents, hi = buildScanWindow(db, pos, count)
 	case fresh || !cache.valid || cache.db != db.ID || cache.gen != db.gen ||
 		cache.tag != tag || pos < cache.lo || pos >= cache.hi:
-		ents, hi = buildScanWindow(db, c.Now, pos, scanWindowSize(db.Len(), count))
+		ents, hi = buildScanWindow(db, pos, scanWindowSize(db.Len(), count))
 		*cache = ScanCache{valid: true, db: db.ID, gen: db.gen, tag: tag, lo: pos, hi: hi, ents: ents, seq: cache.seq}
 	default:
 		ents, hi = cache.ents, cache.hi

@@ -137,9 +137,13 @@ type FSM struct {
 	pubReplies []pubReply
 	opened     time.Time // entries appended before this publish nothing
 
-	dirty         atomic.Int64 // changes since the last completed rewrite
-	lastRewrite   atomic.Int64 // unix seconds
-	rewriting     atomic.Bool
+	dirty       atomic.Int64 // changes since the last completed rewrite
+	lastRewrite atomic.Int64 // unix seconds
+	rewriting   atomic.Bool
+	// rewritePct and rewriteMin are Options' rewrite triggers as they are
+	// now: CONFIG SET auto-aof-rewrite-* changes them at runtime.
+	rewritePct    atomic.Int64
+	rewriteMin    atomic.Int64
 	lastRewriteOK atomic.Bool
 	aofWriteErr   atomic.Bool
 	snapshots     hist.Histogram        // how long each snapshot (AOF rewrite) took
@@ -168,6 +172,7 @@ func Open(opts Options) (*FSM, error) {
 	}
 	f := &FSM{opts: opts, log: opts.Logger, aof: a, prop: commands.NewPropagation(), opened: time.Now()}
 	f.lastRewriteNs.Store(-1)
+	f.SetRewriteTriggers(opts.RewritePercentage, opts.RewriteMinSize)
 	f.ctx.Prop = f.prop
 	f.ctx.Rand = rand.New(&f.pcg)
 	f.lastRewrite.Store(time.Now().Unix())
@@ -805,15 +810,32 @@ func (f *FSM) ExpiredKeys(now int64, max int) map[int][]string {
 
 // RewriteDue reports whether the AOF grew enough since the last rewrite.
 func (f *FSM) RewriteDue() bool {
-	if f.opts.RewritePercentage <= 0 || f.rewriting.Load() {
+	pct := f.rewritePct.Load()
+	if pct <= 0 || f.rewriting.Load() {
 		return false
 	}
 	base, incr := f.aof.Sizes()
-	if base+incr < f.opts.RewriteMinSize {
+	if base+incr < f.rewriteMin.Load() {
 		return false
 	}
-	return incr*100 >= max(base, 1)*int64(f.opts.RewritePercentage)
+	return incr*100 >= max(base, 1)*pct
 }
+
+// SetRewriteTriggers changes auto-aof-rewrite-percentage (0 disables
+// automatic rewrites) and auto-aof-rewrite-min-size. They are this node's
+// own: when a node rewrites is not part of the replicated state.
+func (f *FSM) SetRewriteTriggers(percentage int, minSize int64) {
+	f.rewritePct.Store(int64(percentage))
+	f.rewriteMin.Store(minSize)
+}
+
+// SetFsync changes the AOF's fsync policy (appendfsync). It is this node's
+// own: the Raft log, fsynced before every acknowledgement, is what makes
+// writes durable, so nodes need not agree on it.
+func (f *FSM) SetFsync(policy string) error { return f.aof.SetFsync(policy) }
+
+// Fsync is the AOF's fsync policy in use.
+func (f *FSM) Fsync() string { return f.aof.Fsync() }
 
 // Stats are the persistence figures INFO reports.
 type Stats struct {
@@ -854,9 +876,6 @@ func (f *FSM) Stats() Stats {
 		LazyfreedObjects: lazyfreed,
 	}
 }
-
-// SetFsync changes the AOF's fsync policy (CONFIG SET appendfsync).
-func (f *FSM) SetFsync(policy string) error { return f.aof.SetFsync(policy) }
 
 // FsyncLatency is how long the AOF's fsyncs took since start.
 func (f *FSM) FsyncLatency() hist.Snapshot { return f.aof.FsyncLatency() }

@@ -187,6 +187,13 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 	}
 	s.params.mu.Lock()
 	for i, d := range defs {
+		if d.designed {
+			if vals[i] != s.params.values[d] {
+				s.log.Warn("CONFIG SET accepted but changes nothing: "+designValues[d.names[0]],
+					"parameter", d.names[0], "asked", vals[i], "kept", s.params.values[d])
+			}
+			continue
+		}
 		if d.merge != nil {
 			vals[i] = d.merge(s.params.values[d], vals[i])
 		}

@@ -54,7 +54,7 @@ func LookupParam(name string) (ParamSpec, bool) {
 	if d == nil {
 		return ParamSpec{}, false
 	}
-	return ParamSpec{Name: d.names[0], Default: d.def, Fixed: d.fixed, Immutable: d.immutable,
+	return ParamSpec{Name: d.names[0], Default: d.def, Fixed: d.fixed || d.designed, Immutable: d.immutable,
 		Multi: multiArg[d.names[0]]}, true
 }
 
@@ -149,7 +149,7 @@ func (s *Server) applyFileParams(ps []ParamValue) {
 	defer s.params.mu.Unlock()
 	for _, pv := range ps {
 		d := s.params.byName[pv.Name]
-		if d == nil || d.fixed {
+		if d == nil || d.fixed || d.designed {
 			continue
 		}
 		s.params.values[d] = pv.Value

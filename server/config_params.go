@@ -33,7 +33,10 @@ type paramDef struct {
 	def       string
 	immutable bool // Redis refuses to change it at runtime
 	fixed     bool // Geomys refuses to change it (flag or design)
-	hidden    bool // left out of CONFIG GET patterns, as Redis' HIDDEN_CONFIG
+	// designed: Geomys' design fixes the value, but CONFIG SET accepts any
+	// valid one, changes nothing and logs why (designValues).
+	designed bool
+	hidden   bool // left out of CONFIG GET patterns, as Redis' HIDDEN_CONFIG
 	// check validates a string value (kindString); it returns Redis' error.
 	check func(v string) string
 	// apply makes a value take effect, given as the client wrote it; it
@@ -73,16 +76,15 @@ func pStr(name, def string, aliases ...string) *paramDef {
 func immutable(p *paramDef) *paramDef { p.immutable = true; return p }
 func fixed(p *paramDef) *paramDef     { p.fixed = true; return p }
 func hidden(p *paramDef) *paramDef    { p.hidden = true; return p }
+func designed(p *paramDef) *paramDef  { p.designed = true; return p }
 
 // paramTable is built per server: some defaults come from its flags.
 func paramTable(cfg *Config) []*paramDef {
 	ps := []*paramDef{
 		// Set by Geomys' flags or fixed by its design.
 		fixed(pStr("bind", cfg.Bind)), fixed(pInt("port", 0, 65535, strconv.Itoa(cfg.Port))), fixed(pStr("dir", cfg.Dir)),
-		fixed(pBool("appendonly", "yes")), pEnum("appendfsync", cfg.AppendFsync, "everysec", "always", "no"),
-		fixed(pInt("auto-aof-rewrite-percentage", 0, maxInt, strconv.Itoa(cfg.AutoAOFRewritePercentage))),
-		fixed(pMem("auto-aof-rewrite-min-size", 0, maxLong, strconv.FormatInt(cfg.AutoAOFRewriteMinSize, 10))),
-		fixed(pBool("aof-use-rdb-preamble", "no")), fixed(pStr("replicaof", "")), fixed(pStr("slaveof", "")),
+		designed(pBool("appendonly", "yes")), designed(pBool("aof-use-rdb-preamble", "no")),
+		fixed(pStr("replicaof", "")), fixed(pStr("slaveof", "")),
 		fixed(pBool("cluster-enabled", "no")),
 		// Immutable in Redis.
 		immutable(pStr("appenddirname", "appendonlydir")), immutable(pStr("appendfilename", "appendonly.aof")),
@@ -96,6 +98,10 @@ func paramTable(cfg *Config) []*paramDef {
 		immutable(pStr("enable-protected-configs", "no")), immutable(pStr("aclfile", "")),
 		immutable(pBool("always-show-logo", "no")), immutable(pBool("disable-thp", "yes")),
 		immutable(pStr("cluster-config-file", "nodes.conf")), immutable(pInt("cluster-port", 0, 65535, "0")),
+		// Set by flags, and CONFIG SET changes them (persistconfig.go).
+		pEnum("appendfsync", cfg.AppendFsync, "everysec", "always", "no"),
+		pInt("auto-aof-rewrite-percentage", 0, maxInt, strconv.Itoa(cfg.AutoAOFRewritePercentage)),
+		pMem("auto-aof-rewrite-min-size", 0, maxLong, strconv.FormatInt(cfg.AutoAOFRewriteMinSize, 10)),
 		// Settable; the maxmemory ones take effect (maxmemory.go).
 		pMem("maxmemory", 0, maxLong, "0"),
 		pEnum("maxmemory-policy", "noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
@@ -226,14 +232,8 @@ func paramTable(cfg *Config) []*paramDef {
 				n, _ := strconv.ParseInt(v, 10, 64)
 				s.limitTrackingKeys(n)
 			}
-		case "appendfsync":
-			p.apply = func(s *Server, v string) {
-				if fs, ok := s.fsm.(interface{ SetFsync(string) error }); ok {
-					if err := fs.SetFsync(v); err != nil {
-						s.log.Warn("CONFIG SET appendfsync failed; the AOF keeps its policy", "err", err)
-					}
-				}
-			}
+		case "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size":
+			p.apply = func(s *Server, _ string) { s.applyPersistenceLocked() }
 		case "stream-node-max-entries":
 			// Replicated through the entries this node builds (commands/stream_node.go).
 			p.apply = func(_ *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); commands.SetStreamNodeMaxEntries(n) }

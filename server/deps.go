@@ -133,5 +133,6 @@ var (
 	_ Dataset           = (*fsm.FSM)(nil)
 	_ ClusterMetrics    = (*cluster.Node)(nil)
 	_ DatasetMetrics    = (*fsm.FSM)(nil)
+	_ PersistenceTuner  = (*fsm.FSM)(nil)
 	_ ReplicationSource = (*fsm.FSM)(nil)
 )

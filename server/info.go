@@ -111,7 +111,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		kv("aof_last_write_status", status(st.AOFWriteOK))
 		kv("aof_current_size", st.AOFBase+st.AOFIncr)
 		kv("aof_base_size", st.AOFBase)
-		kv("aof_fsync", s.params.get("appendfsync"))
+		kv("aof_fsync", s.paramValue("appendfsync"))
 		kv("raft_applied_index", st.AppliedIndex)
 		s.infoPersistenceMore(kv, st)
 	case "stats":

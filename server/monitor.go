@@ -45,12 +45,17 @@ func (m *monitorSet) remove(sb *subscriber) {
 
 // feed sends one command to every monitor; who is the client's address, or
 // "lua".
-func (m *monitorSet) feed(db int, who string, args [][]byte) {
+func (m *monitorSet) feed(db int, who string, args [][]byte) { m.feedExcept(db, who, args, nil) }
+
+// feedExcept is feed leaving out one monitor.
+func (m *monitorSet) feedExcept(db int, who string, args [][]byte, except *subscriber) {
 	line := monitorLine(time.Now(), db, who, args)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for sb := range m.set {
-		sb.enqueue(line)
+		if sb != except {
+			sb.enqueue(line)
+		}
 	}
 }
 
@@ -58,6 +63,12 @@ func (m *monitorSet) feed(db int, who string, args [][]byte) {
 // commands (Redis hides those) and are not being queued in MULTI.
 func (s *Server) feedClient(cl *Client, cmd *commands.Command, args [][]byte) {
 	if cmd.Is(commands.Admin) || cmd.Name == "exec" {
+		return
+	}
+	if cl.monitoring && cmd.Name == "reset" {
+		// Redis feeds monitors after the command ran, and RESET has then
+		// taken this client out of them: it gets RESET, not its own line.
+		s.monitors.feedExcept(cl.db, cl.Addr, redactArgs(args), cl.sub.sb)
 		return
 	}
 	s.monitors.feed(cl.db, cl.Addr, redactArgs(args))

@@ -281,6 +281,9 @@ func (s *Server) Start(d Dataset, c Cluster) {
 	d.SetMemoryLimit(*s.memLimit.Load())
 	c.SetExpiryGate(s.pause.writesPaused)
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
+	s.params.mu.Lock()
+	s.applyPersistenceLocked() // a CONFIG SET answered while loading
+	s.params.mu.Unlock()
 	s.bg.Add(4)
 	go s.clientsCron()
 	go s.memoryTrimmer(5 * time.Second)

@@ -29,8 +29,10 @@ import (
 // send commands on several connections without waiting and expect them run
 // in the order sent, which Geomys does not promise across connections;
 // stream-cgroups also expects a blocked client to be served before the
-// XADD that woke it is answered, and RESTORE of a stream payload; expire,
-// other and multi switch appendonly or REPLICAOF at runtime.
+// XADD that woke it is answered, and RESTORE of a stream payload; multi
+// switches REPLICAOF at runtime, and other's "PIPELINING stresser"
+// (100,000 SET/GET pairs in one pipeline, each GET making the SET before it
+// its own Raft round) overruns the 60 s test timeout.
 var suiteUnits = []string{
 	"unit/type/incr",
 	"unit/type/string",
@@ -46,6 +48,7 @@ var suiteUnits = []string{
 	"unit/quit",
 	"unit/slowlog",
 	"unit/type/stream",
+	"unit/expire",
 }
 
 // knownSuiteFailures maps a test's name to why Geomys answers differently

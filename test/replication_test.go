@@ -198,6 +198,75 @@ func TestRedisReplicaOfFollower(t *testing.T) {
 	}
 }
 
+// replicaStream is a connection attached as a replica with PSYNC, as Redis'
+// test suite's attach_to_replication_stream does: rdb is the file it got,
+// readCmd reads the next command of the stream.
+type replicaStream struct {
+	t    testing.TB
+	conn net.Conn
+	br   *bufio.Reader
+	rdb  []byte
+}
+
+func attachReplicaStream(t testing.TB, addr string) *replicaStream {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	rs := &replicaStream{t: t, conn: conn, br: bufio.NewReader(conn)}
+	fmt.Fprint(conn, "REPLCONF listening-port 1234\r\nPSYNC ? -1\r\n")
+	if l := rs.line(); l != "+OK" {
+		t.Fatalf("REPLCONF: %q", l)
+	}
+	if l := rs.line(); !regexp.MustCompile(`^\+FULLRESYNC [0-9a-f]{40} \d+$`).MatchString(l) {
+		t.Fatalf("PSYNC: %q", l)
+	}
+	l := rs.line()
+	size, err := strconv.Atoi(strings.TrimPrefix(l, "$"))
+	if l[0] != '$' || err != nil {
+		t.Fatalf("payload header %q", l)
+	}
+	rs.rdb = make([]byte, size)
+	if _, err := io.ReadFull(rs.br, rs.rdb); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// line is the stream's next line, past the newlines sent as keepalives.
+func (rs *replicaStream) line() string {
+	rs.t.Helper()
+	rs.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		l, err := rs.br.ReadString('\n')
+		if err != nil {
+			rs.t.Fatal(err)
+		}
+		if l != "\n" {
+			return strings.TrimRight(l, "\r\n")
+		}
+	}
+}
+
+func (rs *replicaStream) readCmd() []string {
+	rs.t.Helper()
+	l := rs.line()
+	if l[0] != '*' {
+		rs.t.Fatalf("expected an array, got %q", l)
+	}
+	n, _ := strconv.Atoi(l[1:])
+	out := make([]string, n)
+	for i := range out {
+		size, _ := strconv.Atoi(rs.line()[1:])
+		b := make([]byte, size+2)
+		io.ReadFull(rs.br, b)
+		out[i] = string(b[:size])
+	}
+	return out
+}
+
 // TestSyncFraming reads the stream as Redis' test suite does: $<len>, an
 // RDB file, then commands as RESP arrays, the first one a SELECT; PSYNC
 // answers +FULLRESYNC; PINGs follow repl-ping-replica-period.
@@ -208,60 +277,13 @@ func TestSyncFraming(t *testing.T) {
 	c.Set(ctx, "k", "v", 0)
 	c.ConfigSet(ctx, "repl-ping-replica-period", "1")
 
-	conn, err := net.Dial("tcp", n.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	br := bufio.NewReader(conn)
-	fmt.Fprint(conn, "REPLCONF listening-port 1234\r\nPSYNC ? -1\r\n")
-	line := func() string {
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil {
-				t.Fatal(err)
-			}
-			if l != "\n" { // keepalives
-				return strings.TrimRight(l, "\r\n")
-			}
-		}
-	}
-	if l := line(); l != "+OK" {
-		t.Fatalf("REPLCONF: %q", l)
-	}
-	if l := line(); !regexp.MustCompile(`^\+FULLRESYNC [0-9a-f]{40} \d+$`).MatchString(l) {
-		t.Fatalf("PSYNC: %q", l)
-	}
-	l := line()
-	size, err := strconv.Atoi(strings.TrimPrefix(l, "$"))
-	if l[0] != '$' || err != nil {
-		t.Fatalf("payload header %q", l)
-	}
-	file := make([]byte, size)
-	if _, err := io.ReadFull(br, file); err != nil {
-		t.Fatal(err)
-	}
+	rs := attachReplicaStream(t, n.addr())
 	keys := 0
-	if rest, err := rdb.ReadFile(file, func(r rdb.Record) error { keys++; return nil }); err != nil || len(rest) != 0 || keys != 1 || string(file[:9]) != "REDIS0010" {
+	if rest, err := rdb.ReadFile(rs.rdb, func(r rdb.Record) error { keys++; return nil }); err != nil || len(rest) != 0 || keys != 1 || string(rs.rdb[:9]) != "REDIS0010" {
 		t.Fatalf("RDB: %d keys, %d bytes after, err %v", keys, len(rest), err)
 	}
 	c.Set(ctx, "after", "1", 0)
-	readCmd := func() []string {
-		l := line()
-		if l[0] != '*' {
-			t.Fatalf("expected an array, got %q", l)
-		}
-		n, _ := strconv.Atoi(l[1:])
-		out := make([]string, n)
-		for i := range out {
-			size, _ := strconv.Atoi(line()[1:])
-			b := make([]byte, size+2)
-			io.ReadFull(br, b)
-			out[i] = string(b[:size])
-		}
-		return out
-	}
+	readCmd := rs.readCmd
 	if got := fmt.Sprint(readCmd(), readCmd()); got != "[SELECT 0] [SET after 1]" {
 		t.Fatalf("stream: %s", got)
 	}
