@@ -20,12 +20,20 @@ func (n *Node) expireCycle() {
 	if g := n.expiryGate.Load(); g != nil && (*g)() {
 		return // CLIENT PAUSE: nothing expires meanwhile
 	}
-	deadline := time.Now().Add(25 * time.Millisecond)
+	start := time.Now()
+	deadline := start.Add(25 * time.Millisecond)
+	deleted := false
+	defer func() {
+		if o := n.expiryObserver.Load(); o != nil && deleted {
+			(*o)(time.Since(start))
+		}
+	}()
 	for time.Now().Before(deadline) {
 		byDB := n.fsm.ExpiredKeys(time.Now().UnixMilli(), perDB)
 		if len(byDB) == 0 {
 			return
 		}
+		deleted = true
 		full := false
 		for _, keys := range byDB {
 			full = full || len(keys) == perDB
@@ -45,6 +53,12 @@ func (n *Node) SetActiveExpire(on bool) { n.noActiveExpiry.Store(!on) }
 // SetExpiryGate makes expireCycle skip its runs while paused() holds.
 func (n *Node) SetExpiryGate(paused func() bool) {
 	n.expiryGate.Store(&paused)
+}
+
+// SetExpiryObserver has observe told how long each expiry cycle that
+// deleted keys took.
+func (n *Node) SetExpiryObserver(observe func(time.Duration)) {
+	n.expiryObserver.Store(&observe)
 }
 
 // ExpireNow runs an expiry cycle now, on the caller's goroutine.

@@ -80,6 +80,9 @@ type Node struct {
 	readable atomic.Bool // leader whose own-term entry has been applied
 	// expiryGate, when set, pauses the active expiry (CLIENT PAUSE).
 	expiryGate atomic.Pointer[func() bool]
+	// expiryObserver, when set, is told how long each expiry cycle that
+	// deleted keys took (the latency monitor's expire-cycle event).
+	expiryObserver atomic.Pointer[func(time.Duration)]
 	expiring   sync.Mutex
 	hadState   bool // Raft state existed at start: a restart, never a join
 	readMu     sync.Mutex

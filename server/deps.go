@@ -45,6 +45,9 @@ type Replicator interface {
 	// SetExpiryGate makes the leader's active expiry skip its cycles while
 	// paused() holds (CLIENT PAUSE).
 	SetExpiryGate(paused func() bool)
+	// SetExpiryObserver has observe told how long each active expiry
+	// cycle that deleted keys took (LATENCY's expire-cycle event).
+	SetExpiryObserver(observe func(time.Duration))
 	// ExpireNow runs an expiry cycle at once (the end of a pause: the keys
 	// that expired meanwhile go, as Redis' next access would delete them).
 	ExpireNow()

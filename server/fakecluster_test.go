@@ -84,6 +84,7 @@ func (c *fakeCluster) Evict() bool                            { return false }
 func (c *fakeCluster) KickEviction()                          {}
 func (c *fakeCluster) SetActiveExpire(bool)                   {}
 func (c *fakeCluster) SetExpiryGate(func() bool)              {}
+func (c *fakeCluster) SetExpiryObserver(func(time.Duration))  {}
 func (c *fakeCluster) ExpireNow()                             {}
 func (c *fakeCluster) ID() string                             { return "fake" }
 func (c *fakeCluster) IsLeader() bool                         { return true }

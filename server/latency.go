@@ -14,7 +14,7 @@ import (
 
 // The latency monitor (Redis' latency.c): per event, the last 160 per-second
 // maxima above latency-monitor-threshold and the all-time maximum. Geomys
-// records the "command" and "fast-command" events.
+// records the "command", "fast-command" and "expire-cycle" events.
 
 const latencySamples = 160
 
@@ -47,6 +47,14 @@ func (m *latencyMonitor) addCommand(cmd *commands.Command, d time.Duration) {
 		event = "fast-command"
 	}
 	m.add(event, ms, time.Now().Unix())
+}
+
+// expireCycle records an active expiry cycle's duration as Redis records
+// its activeExpireCycle: the "expire-cycle" event.
+func (m *latencyMonitor) expireCycle(d time.Duration) {
+	if th, ms := m.threshold.Load(), d.Milliseconds(); th > 0 && ms >= th {
+		m.add("expire-cycle", ms, time.Now().Unix())
+	}
 }
 
 // add is latencyAddSample: samples of the same second keep their maximum.

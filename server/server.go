@@ -280,6 +280,7 @@ func (s *Server) Start(d Dataset, c Cluster) {
 	s.fsm, s.node = d, c
 	d.SetMemoryLimit(*s.memLimit.Load())
 	c.SetExpiryGate(s.pause.writesPaused)
+	c.SetExpiryObserver(s.latency.expireCycle)
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
 	s.params.mu.Lock()
 	s.applyPersistenceLocked() // a CONFIG SET answered while loading

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,40 @@ func testDebug(t *testing.T, n *node) {
 	if d := <-done; d < 300*time.Millisecond {
 		t.Errorf("DEBUG SLEEP 0.3 returned after %v", d)
 	}
+}
+
+// The leader's active expiry cycle is a latency event of its own, as Redis'
+// activeExpireCycle: 20,000 keys expiring together keep a cycle busy for
+// its whole time slice, well over a 1 ms threshold.
+func TestLatencyExpireCycleEvent(t *testing.T) {
+	n := startNode(t)
+	c := n.client()
+	ctx := ctxT(t)
+	if err := c.ConfigSet(ctx, "latency-monitor-threshold", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	p := c.Pipeline()
+	for i := range 20000 {
+		p.Set(ctx, "k:"+strconv.Itoa(i), "v", 200*time.Millisecond)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.DBSize(ctx).Val() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	latest, err := c.Do(ctx, "LATENCY", "LATEST").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range latest {
+		if e, ok := ev.([]any); ok && len(e) == 4 && e[0] == "expire-cycle" {
+			if ms, _ := e[2].(int64); ms < 1 {
+				t.Fatalf("expire-cycle latest %v ms", e[2])
+			}
+			return
+		}
+	}
+	t.Fatalf("no expire-cycle event after 20,000 keys expired: LATENCY LATEST %v", latest)
 }
