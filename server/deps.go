@@ -100,6 +100,7 @@ type Dataset interface {
 	AOFWriteError() error
 	SetMemoryLimit(l fsm.MemoryLimit)
 	UsedMemory() int64
+	PeakMemory() int64
 	OverMemory() int64
 	Close() error
 }

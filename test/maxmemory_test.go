@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geomys/geomys/commands"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,13 +36,22 @@ func infoInt(t testing.TB, c *redis.Client, section, field string) int64 {
 
 // At the limit under noeviction, writes that grow memory get Redis' OOM
 // error while reads, DEL and commands that are not deny-oom keep working,
-// and used memory is what MEMORY USAGE says key by key.
+// and used memory is the startup baseline plus what MEMORY USAGE says key
+// by key.
 func TestMaxmemoryNoEviction(t *testing.T) {
-	n := startNode(t, "--maxmemory", "100kb")
+	n := startNode(t)
 	c := n.client()
 	ctx := ctxT(t)
-	if got := infoInt(t, c, "memory", "maxmemory"); got != 100*1024 {
-		t.Fatalf("maxmemory %d, want %d", got, 100*1024)
+	base := infoInt(t, c, "memory", "used_memory")
+	if startup := infoInt(t, c, "memory", "used_memory_startup"); base != startup || base != commands.StartupMemory {
+		t.Fatalf("empty dataset: used_memory %d, used_memory_startup %d, want both %d", base, startup, commands.StartupMemory)
+	}
+	limit := base + 100*1024
+	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := infoInt(t, c, "memory", "maxmemory"); got != limit {
+		t.Fatalf("maxmemory %d, want %d", got, limit)
 	}
 	written := 0
 	for ; written < 5000; written++ {
@@ -55,16 +65,17 @@ func TestMaxmemoryNoEviction(t *testing.T) {
 		t.Fatal("5000 SETs under a 100kb limit: no OOM")
 	}
 	used := infoInt(t, c, "memory", "used_memory")
-	if used <= 100*1024 || used > 101*1024 {
-		t.Fatalf("used_memory %d after the first OOM, want just over 102400", used)
+	if used <= limit || used > limit+1024 {
+		t.Fatalf("used_memory %d after the first OOM, want just over %d", used, limit)
 	}
-	// used_memory is the sum of MEMORY USAGE.
+	// used_memory is the baseline plus the sum of MEMORY USAGE.
 	sum := int64(0)
 	for i := 0; i < written; i++ {
 		sum += c.MemoryUsage(ctx, fmt.Sprintf("key:%d", i)).Val()
 	}
-	if sum != used {
-		t.Fatalf("used_memory %d, MEMORY USAGE of every key adds up to %d", used, sum)
+	if sum != used-base || infoInt(t, c, "memory", "used_memory_dataset") != sum {
+		t.Fatalf("used_memory %d (dataset %d), MEMORY USAGE of every key adds up to %d", used,
+			infoInt(t, c, "memory", "used_memory_dataset"), sum)
 	}
 	if v, err := c.Get(ctx, "key:0").Result(); err != nil || v != "some value" {
 		t.Fatalf("GET at the limit: %q %v", v, err)
@@ -114,6 +125,57 @@ SET a b
 `)
 }
 
+// used_memory is never 0: an empty dataset counts the startup baseline, so
+// a maxmemory below it refuses every deny-oom write, scripts' writes
+// included, as redis-server does after FLUSHALL.
+func TestMaxmemoryBelowBaseline(t *testing.T) {
+	n := startNode(t)
+	compareWithRedis(t, n, `
+FLUSHALL
+CONFIG SET maxmemory 1
+EVAL "redis.call('set','x',1)" 0
+SET x 1
+EVAL "#!lua flags=allow-oom\nreturn redis.call('set','y',1)" 0
+DEL y
+EXISTS x
+CONFIG SET maxmemory 0
+SET x 1
+`)
+	// An eviction policy evicts every key, then refuses the write: with
+	// nothing left to evict it must not keep trying.
+	c := n.client()
+	ctx := ctxT(t)
+	for _, cmd := range [][]any{{"FLUSHALL"}, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}} {
+		if err := c.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), "v", 0)
+	}
+	evicted := infoInt(t, c, "stats", "evicted_keys")
+	if err := c.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	wantErr(t, "SET under allkeys-lru below the baseline", c.Set(ctx, "new", "v", 0).Err(), errOOM)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the refused SET took %v", d)
+	}
+	if got := c.DBSize(ctx).Val(); got != 0 {
+		t.Fatalf("%d keys left after evicting below the baseline", got)
+	}
+	if got := infoInt(t, c, "stats", "evicted_keys") - evicted; got != 50 {
+		t.Fatalf("evicted %d keys, want 50", got)
+	}
+	if used := infoInt(t, c, "memory", "used_memory"); used != commands.StartupMemory {
+		t.Fatalf("used_memory of the emptied dataset %d, want %d", used, commands.StartupMemory)
+	}
+	if got := c.Get(ctx, "k0").Err(); got != redis.Nil {
+		t.Fatalf("GET of an evicted key: %v", got)
+	}
+}
+
 // Each policy evicts what it should once CONFIG SET lowers maxmemory.
 func TestMaxmemoryPolicies(t *testing.T) {
 	n := startNode(t, "--notify-keyspace-events", "Ee")
@@ -133,10 +195,12 @@ func TestMaxmemoryPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// shrink sets maxmemory to 70% of the data and waits for the eviction.
+	// shrink sets maxmemory to the baseline plus 70% of the data and waits
+	// for the eviction.
 	shrink := func(t *testing.T) {
 		t.Helper()
-		limit := infoInt(t, c, "memory", "used_memory") * 7 / 10
+		base := infoInt(t, c, "memory", "used_memory_startup")
+		limit := base + (infoInt(t, c, "memory", "used_memory")-base)*7/10
 		if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10)).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +343,8 @@ func TestMaxmemoryPolicies(t *testing.T) {
 // A 3-node cluster filled past maxmemory evicts on the leader's choice
 // only: every node ends with the same data and counts the evictions.
 func TestMaxmemoryClusterEviction(t *testing.T) {
-	c := startCluster(t, 3, "--maxmemory", "200kb", "--maxmemory-policy", "allkeys-lru")
+	limit := commands.StartupMemory + 200*1024
+	c := startCluster(t, 3, "--maxmemory", strconv.FormatInt(limit, 10), "--maxmemory-policy", "allkeys-lru")
 	value := strings.Repeat("x", 50)
 	ctx := ctxT(t)
 	for i, nd := range c.nodes { // through the leader and the followers' proxies
@@ -298,7 +363,7 @@ func TestMaxmemoryClusterEviction(t *testing.T) {
 		if ev := infoInt(t, cl, "stats", "evicted_keys"); ev == 0 {
 			t.Errorf("%s: evicted_keys 0", nd.name())
 		}
-		if used := infoInt(t, cl, "memory", "used_memory"); used > 200*1024+2048 {
+		if used := infoInt(t, cl, "memory", "used_memory"); used > limit+2048 {
 			t.Errorf("%s: used_memory %d over maxmemory", nd.name(), used)
 		}
 	}
@@ -326,7 +391,7 @@ func TestMaxmemoryAccountingVsRSS(t *testing.T) {
 		}
 	}
 	c.Do(ctx, "MEMORY", "PURGE")
-	used := infoInt(t, c, "memory", "used_memory")
+	used := infoInt(t, c, "memory", "used_memory_dataset")
 	heap := infoInt(t, c, "memory", "allocator_allocated") - heap0
 	rss := infoInt(t, c, "memory", "used_memory_rss") - rss0
 	t.Logf("%d keys: used_memory %d (%.0f B/key); live heap grew %d (%.0f B/key), RSS %d (%.0f B/key)",
