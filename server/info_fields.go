@@ -70,9 +70,19 @@ func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss,
 	kv("used_memory_scripts", 0)
 	kv("used_memory_scripts_eval", 0)
 	kv("used_memory_scripts_human", "0B")
-	kv("number_of_cached_scripts", 0)
-	kv("number_of_functions", 0)
-	kv("number_of_libraries", 0)
+	scripts := 0
+	if s.opened.Load() {
+		scripts = s.fsm.ScriptCount()
+		s.syncFunctions()
+	}
+	libs := s.scripts.Libraries()
+	funcs := 0
+	for _, l := range libs {
+		funcs += len(l.Funcs)
+	}
+	kv("number_of_cached_scripts", scripts)
+	kv("number_of_functions", funcs)
+	kv("number_of_libraries", len(libs))
 	kv("mem_not_counted_for_evict", 0)
 	kv("mem_replication_backlog", 0)
 	kv("mem_total_replication_buffers", 0)

@@ -403,3 +403,53 @@ func TestMaxmemoryAccountingVsRSS(t *testing.T) {
 		t.Errorf("RSS grew %.2f times used_memory", r)
 	}
 }
+
+// INFO memory and MEMORY STATS agree on used memory: the startup baseline
+// plus the dataset, with a peak that does not fall when data goes; the
+// script and function counts follow the caches.
+func TestInfoMemoryFigures(t *testing.T) {
+	n := startNode(t)
+	c := n.client()
+	ctx := ctxT(t)
+	mem := func(field string) int64 { return infoInt(t, c, "memory", field) }
+	if u, s, d := mem("used_memory"), mem("used_memory_startup"), mem("used_memory_dataset"); u != commands.StartupMemory || s != u || d != 0 {
+		t.Fatalf("empty: used_memory %d, used_memory_startup %d, used_memory_dataset %d", u, s, d)
+	}
+	if err := c.Set(ctx, "k", strings.Repeat("x", 10000), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	used, dataset := mem("used_memory"), mem("used_memory_dataset")
+	if dataset < 10000 || used != commands.StartupMemory+dataset || mem("used_memory_peak") != used {
+		t.Fatalf("one 10 KB key: used_memory %d, dataset %d, peak %d", used, dataset, mem("used_memory_peak"))
+	}
+	stats, err := c.Do(ctx, "MEMORY", "STATS").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := stats.(map[any]any) // RESP3
+	if fields == nil {
+		t.Fatalf("MEMORY STATS: %T", stats)
+	}
+	if fields["total.allocated"] != used || fields["startup.allocated"] != commands.StartupMemory || fields["peak.allocated"] != used {
+		t.Fatalf("MEMORY STATS total %v startup %v peak %v, INFO used_memory %d", fields["total.allocated"],
+			fields["startup.allocated"], fields["peak.allocated"], used)
+	}
+	c.Del(ctx, "k")
+	if u, p := mem("used_memory"), mem("used_memory_peak"); u != commands.StartupMemory || p != used {
+		t.Fatalf("after DEL: used_memory %d, used_memory_peak %d (want %d)", u, p, used)
+	}
+
+	c.ScriptLoad(ctx, "return 1")
+	c.Eval(ctx, "return 2", nil)
+	if err := c.FunctionLoad(ctx, "#!lua name=lib\nredis.register_function('f1', function() return 1 end)\n"+
+		"redis.register_function('f2', function() return 2 end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, f, l := mem("number_of_cached_scripts"), mem("number_of_functions"), mem("number_of_libraries"); s != 2 || f != 2 || l != 1 {
+		t.Fatalf("number_of_cached_scripts %d, number_of_functions %d, number_of_libraries %d; want 2, 2, 1", s, f, l)
+	}
+	c.ScriptFlush(ctx)
+	if s := mem("number_of_cached_scripts"); s != 0 {
+		t.Fatalf("number_of_cached_scripts %d after SCRIPT FLUSH", s)
+	}
+}
