@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 func init() {
@@ -92,42 +91,22 @@ func memoryUsageCommand(c *Ctx) {
 	c.R.Int(int64(memoryUsage(string(c.Args[2]), v, samples)))
 }
 
-// startup is the heap in use when the process had loaded its code, which
-// MEMORY STATS reports as startup.allocated.
-var startup = sync.OnceValue(func() uint64 {
+// memoryStats answers MEMORY STATS with Redis 7.0's fields, in its order:
+// the totals are used_memory's (StartupMemory plus the dataset's accounted
+// bytes, as INFO reports them), the allocator fields the Go heap's.
+func memoryStats(c *Ctx) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-})
-
-func init() { startup() }
-
-var peakMu sync.Mutex
-var peakAlloc uint64
-
-// memoryFigures reads the Go heap and tracks its peak as seen by MEMORY.
-func memoryFigures() (m runtime.MemStats, peak uint64) {
-	runtime.ReadMemStats(&m)
-	peakMu.Lock()
-	peakAlloc = max(peakAlloc, m.HeapAlloc)
-	peak = peakAlloc
-	peakMu.Unlock()
-	return m, peak
-}
-
-// memoryStats answers MEMORY STATS with Redis 7.0's fields, in its order,
-// filled from the Go runtime's heap statistics.
-func memoryStats(c *Ctx) {
-	m, peak := memoryFigures()
-	total := m.HeapAlloc
-	start := min(startup(), total)
+	total := c.Store.UsedMemory()
+	peak := max(c.Store.PeakMemory, total)
+	start := StartupMemory
 	type dbOver struct {
 		id          int
 		main, expir int64
 	}
 	var dbs []dbOver
 	keys := int64(0)
-	overhead := int64(start)
+	overhead := start
 	for _, db := range c.Store.DBs {
 		if db.Len() == 0 {
 			continue
@@ -137,7 +116,7 @@ func memoryStats(c *Ctx) {
 		keys += int64(db.Len())
 		dbs = append(dbs, d)
 	}
-	dataset := max(int64(total)-overhead, 0)
+	dataset := max(total-overhead, 0)
 	pct := func(a, b float64) float64 {
 		if b == 0 {
 			return 0
@@ -155,9 +134,9 @@ func memoryStats(c *Ctx) {
 	c.R.Map(28 + len(dbs))
 	kv := func(k string, v int64) { c.R.BulkString(k); c.R.Int(v) }
 	kf := func(k string, v float64) { c.R.BulkString(k); c.R.Double(v) }
-	kv("peak.allocated", int64(peak))
-	kv("total.allocated", int64(total))
-	kv("startup.allocated", int64(start))
+	kv("peak.allocated", peak)
+	kv("total.allocated", total)
+	kv("startup.allocated", start)
 	kv("replication.backlog", 0)
 	kv("clients.slaves", 0)
 	kv("clients.normal", 0)
@@ -176,7 +155,7 @@ func memoryStats(c *Ctx) {
 	kv("keys.count", keys)
 	perKey := int64(0)
 	if keys > 0 {
-		perKey = (int64(total) - int64(start)) / keys
+		perKey = (total - start) / keys
 	}
 	kv("keys.bytes-per-key", perKey)
 	kv("dataset.bytes", dataset)
@@ -202,8 +181,7 @@ func float32Of(f float64) float64 { return float64(float32(f)) }
 // otherwise Geomys has none of the allocator or client-buffer issues
 // Redis' doctor looks for.
 func memoryDoctor(c *Ctx) {
-	m, _ := memoryFigures()
-	if m.HeapAlloc-min(startup(), m.HeapAlloc) < 5<<20 {
+	if c.Store.DatasetBytes() < 5<<20 {
 		c.R.Verbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. " +
 			"Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
 		return

@@ -18,6 +18,9 @@ type Store struct {
 	// LazyfreedObjects counts what Redis would have freed in the
 	// background (INFO lazyfreed_objects; lazyfree.go).
 	LazyfreedObjects int64
+	// PeakMemory is the highest UsedMemory the FSM published (MEMORY
+	// STATS peak.allocated); node-local, like the other counters.
+	PeakMemory int64
 	// dirty are values changed in place, re-measured by SettleMemory.
 	dirty []dirtyKey
 	// genSeq numbers map generations store-wide (DB.gen), so that no two

@@ -13,6 +13,16 @@ package commands
 // handlers change in place (LookupForUpdate, or filled after Put) are noted
 // as dirty and re-measured when the command finishes (SettleMemory).
 
+// StartupMemory is the used memory of an empty dataset: what redis-server
+// 7.0.15 reports as used_memory_startup on x86-64 (its own structures,
+// shared objects, the Lua interpreter). Redis' used_memory is never 0, and
+// tools and tests rely on that: "maxmemory 1" refuses every deny-oom write
+// even on an empty dataset, and memory after freeing is compared as a
+// multiple of memory before. It is a constant, not the Go heap at start,
+// so every node of a cluster counts the same used memory for the same
+// data, and judges maxmemory the same way after a failover.
+const StartupMemory int64 = 876192
+
 // acctSamples is how many elements a big collection's estimate looks at.
 const acctSamples = 8
 
@@ -23,9 +33,12 @@ type dirtyKey struct {
 	key string
 }
 
-// UsedMemory is the dataset's accounted bytes, every db together. The
+// UsedMemory is used_memory: StartupMemory plus the dataset's bytes.
+func (s *Store) UsedMemory() int64 { return StartupMemory + s.DatasetBytes() }
+
+// DatasetBytes is the dataset's accounted bytes, every db together. The
 // caller holds the store (read or write); dirty keys count as last settled.
-func (s *Store) UsedMemory() int64 {
+func (s *Store) DatasetBytes() int64 {
 	var n int64
 	for _, db := range s.DBs {
 		n += db.used

@@ -13,9 +13,9 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	check := func(step string) {
 		t.Helper()
-		got := h.store.UsedMemory()
+		got := h.store.DatasetBytes()
 		h.store.RecountMemory()
-		if want := h.store.UsedMemory(); got != want {
+		if want := h.store.DatasetBytes(); got != want {
 			t.Fatalf("after %s: running total %d, recount %d", step, got, want)
 		}
 	}
@@ -49,7 +49,7 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 		}
 	}
 	check("the random writes")
-	if h.store.UsedMemory() <= 0 {
+	if h.store.DatasetBytes() <= 0 {
 		t.Fatal("no memory accounted")
 	}
 
@@ -71,7 +71,7 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 	}
 
 	// A journal rollback restores the total with the values.
-	before := h.store.UsedMemory()
+	before := h.store.DatasetBytes()
 	j := h.store.BeginJournal()
 	h.do("del", "big")
 	h.do("rpush", "bigset2", "x")
@@ -79,7 +79,7 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 	h.do("flushdb")
 	h.do("set", "after", "flush")
 	j.Rollback()
-	if got := h.store.UsedMemory(); got != before {
+	if got := h.store.DatasetBytes(); got != before {
 		t.Fatalf("after rollback: %d, before the journal %d", got, before)
 	}
 	check("rollback")
@@ -87,7 +87,7 @@ func TestUsedMemoryMatchesRecount(t *testing.T) {
 	h.do("swapdb", "0", "1")
 	check("swapdb")
 	h.do("flushall")
-	if got := h.store.UsedMemory(); got != 0 {
+	if got := h.store.DatasetBytes(); got != 0 {
 		t.Fatalf("after FLUSHALL: %d", got)
 	}
 }
@@ -103,7 +103,7 @@ func TestUsedMemoryIsMemoryUsage(t *testing.T) {
 		v, _, _ := h.store.DBs[0].Peek(k)
 		want += int64(memoryUsage(k, v, 5))
 	}
-	if got := h.store.UsedMemory(); got != want {
+	if got := h.store.DatasetBytes(); got != want {
 		t.Fatalf("used %d, MEMORY USAGE total %d", got, want)
 	}
 }

@@ -79,7 +79,7 @@ func TestMutStringJournalRollback(t *testing.T) {
 		return m
 	}
 	before, digest := snap(), dgDigest(h)
-	used := h.store.UsedMemory()
+	used := h.store.DatasetBytes()
 
 	j := h.store.BeginJournal()
 	changeInPlace(h, 1)
@@ -100,7 +100,7 @@ func TestMutStringJournalRollback(t *testing.T) {
 	if d := dgDigest(h); d != digest {
 		t.Errorf("digest after rollback %s, before %s", dgHex(d), dgHex(digest))
 	}
-	if got := h.store.UsedMemory(); got != used {
+	if got := h.store.DatasetBytes(); got != used {
 		t.Errorf("used memory after rollback %d, before %d", got, used)
 	}
 }

@@ -159,6 +159,7 @@ type FSM struct {
 	replicas  map[*replica]struct{}
 	nReplicas atomic.Int32
 	used      atomic.Int64 // the store's used memory after the last batch
+	peak      atomic.Int64 // the highest used has been
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -267,7 +268,7 @@ func (f *FSM) load() error {
 		return fmt.Errorf("load aof: %w", err)
 	}
 	f.store.RecountMemory()
-	f.used.Store(f.store.UsedMemory())
+	f.publishUsed()
 	return nil
 }
 

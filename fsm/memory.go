@@ -31,9 +31,14 @@ func (f *FSM) MemoryLimit() MemoryLimit {
 	return MemoryLimit{Samples: 5}
 }
 
-// UsedMemory is the dataset's accounted bytes as of the last applied batch
-// (INFO used_memory); it takes no lock, so writes can check it cheaply.
+// UsedMemory is INFO used_memory as of the last applied batch: the
+// startup baseline (commands.StartupMemory) plus the dataset's accounted
+// bytes. It takes no lock, so writes can check it cheaply.
 func (f *FSM) UsedMemory() int64 { return f.used.Load() }
+
+// PeakMemory is the highest UsedMemory this process has seen (INFO
+// used_memory_peak, MEMORY STATS peak.allocated).
+func (f *FSM) PeakMemory() int64 { return max(f.peak.Load(), f.used.Load()) }
 
 // OverMemory reports by how many bytes used memory exceeds maxmemory (0
 // when it does not, or there is no limit).
@@ -66,7 +71,12 @@ func (f *FSM) EvictionVictims(need int64, nowMs int64, maxKeys int) map[int][]st
 // holds the write lock.
 func (f *FSM) publishUsed() {
 	f.store.SettleMemory()
-	f.used.Store(f.store.UsedMemory())
+	used := f.store.UsedMemory()
+	f.used.Store(used)
+	if used > f.peak.Load() {
+		f.peak.Store(used)
+		f.store.PeakMemory = used
+	}
 }
 
 func (f *FSM) applyEvict(c *commands.Ctx, db *commands.DB, args [][]byte) {

@@ -54,6 +54,7 @@ func newState() *state {
 	if str, ok := s.globals.RawGetString("string").(*lua.LTable); ok {
 		str.RawSetString("dump", L.NewFunction(stringDump))
 	}
+	callableTypes(L, s.globals)
 	// Library tables are read-only too, so one script cannot change what the
 	// next one (on this pooled state) finds.
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
@@ -123,6 +124,44 @@ func luaSetMetatable(orig lua.LValue) lua.LGFunction {
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}
+}
+
+// callableTypes gives a call of nil, a boolean or a number Lua 5.1's error,
+// "attempt to call a nil value", where gopher-lua says "attempt to call a
+// non-function object" without the type (scripts match on the text: a
+// failed loadstring's nil called at once is the common case). gopher-lua
+// looks up __call in a per-type metatable before it fails, so one that
+// raises 5.1's text — at the calling line, as the VM would — changes nothing
+// else; getmetatable keeps answering nil for these types, as in 5.1.
+// 5.1 also names the variable when it knows it ("attempt to call global
+// 'f' (a nil value)"); gopher-lua keeps no record of where the callee came
+// from, so the generic wording stands for those too. Tables, strings and
+// userdata keep gopher-lua's text: their metatables are their own.
+func callableTypes(L *lua.LState, globals *lua.LTable) {
+	mt := L.NewTable()
+	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		msg := lua.LString("attempt to call a " + L.Get(1).Type().String() + " value")
+		// Called from Go (pcall(nil)): 5.1 names no position then.
+		if dbg, ok := L.GetStack(1); ok {
+			if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+				L.Error(msg, 0)
+			}
+		}
+		L.Error(msg, 1)
+		return 0
+	}))
+	for _, v := range []lua.LValue{lua.LNil, lua.LFalse, lua.LNumber(0)} {
+		L.SetMetatable(v, mt)
+	}
+	globals.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
+		switch v := L.CheckAny(1).(type) {
+		case *lua.LNilType, lua.LBool, lua.LNumber:
+			L.Push(lua.LNil)
+		default:
+			L.Push(L.GetMetatable(v))
+		}
+		return 1
+	}))
 }
 
 // stringDump stands for Lua 5.1's string.dump: a binary chunk header that

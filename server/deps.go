@@ -97,12 +97,14 @@ type Dataset interface {
 	Script(sha string) (string, bool)
 	ScriptsExist(shas []string) []bool
 	Libraries() (version uint64, libs map[string]string)
+	ScriptCount() int // INFO number_of_cached_scripts
 	LibraryVersion() uint64
 	Stats() fsm.Stats
 	// AOFWriteError is the AOF's write error while it fails; nil otherwise.
 	AOFWriteError() error
 	SetMemoryLimit(l fsm.MemoryLimit)
 	UsedMemory() int64
+	PeakMemory() int64
 	OverMemory() int64
 	Close() error
 }

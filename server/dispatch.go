@@ -58,18 +58,18 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		s.checkOutputLimit(cl)
 	}
 	s.flushWrites(cl)
-	if cl.track.on {
-		s.drainSelfInvalidations(cl) // those of pipelined scripts too
-	}
 	if c := &cl.readCtx; c.Hits|c.Misses != 0 {
 		s.stats.hits.Add(c.Hits)
 		s.stats.misses.Add(c.Misses)
 		c.Hits, c.Misses = 0, 0
 	}
 	if c := &cl.readCtx; len(c.Expired) > 0 {
-		s.expireMet(c.Expired)
+		s.expireMet(cl, c.Expired)
 		clear(c.Expired)
 		c.Expired = c.Expired[:0]
+	}
+	if cl.track.on {
+		s.drainSelfInvalidations(cl) // those of pipelined scripts and lazy expiry too
 	}
 	if cl.out.Len() > 0 {
 		if cl.track.on {

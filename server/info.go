@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/geomys/geomys/commands"
 )
 
 func infoCommand(s *Server, cl *Client, args [][]byte) {
@@ -64,17 +66,18 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rss := readRSS()
-		// The dataset's accounting (what maxmemory limits, consistent with
-		// MEMORY USAGE), not the Go heap, which allocator_* report.
-		var used int64
+		// The startup baseline plus the dataset's accounting (what
+		// maxmemory limits, consistent with MEMORY USAGE), not the Go
+		// heap, which allocator_* report.
+		used, peak := commands.StartupMemory, commands.StartupMemory
 		if s.opened.Load() {
-			used = s.fsm.UsedMemory()
+			used, peak = s.fsm.UsedMemory(), s.fsm.PeakMemory()
 		}
 		kv("used_memory", used)
 		kv("used_memory_human", humanBytes(used))
 		kv("used_memory_rss", rss)
 		kv("used_memory_rss_human", humanBytes(rss))
-		kv("used_memory_peak", ms.HeapSys)
+		kv("used_memory_peak", peak)
 		kv("allocator_allocated", ms.HeapAlloc)
 		kv("allocator_active", ms.HeapInuse)
 		kv("allocator_resident", ms.HeapSys-ms.HeapReleased)
@@ -89,7 +92,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 		if ms.HeapAlloc > 0 {
 			kv("mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(rss)/float64(ms.HeapAlloc)))
 		}
-		s.infoMemoryMore(kv, &ms, rss)
+		s.infoMemoryMore(kv, &ms, rss, used, peak)
 	case "persistence":
 		st := s.fsm.Stats()
 		status := func(ok bool) string {

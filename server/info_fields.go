@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
 )
 
@@ -38,23 +39,26 @@ func (s *Server) infoClientsMore(kv func(string, any)) {
 	kv("clients_in_timeout_table", s.waiters.blocked())
 }
 
-func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss int64) {
-	used := int64(ms.HeapAlloc)
-	startup := int64(s.startMem)
-	kv("used_memory_peak_human", humanBytes(int64(ms.HeapSys)))
-	kv("used_memory_peak_perc", percent(used, int64(ms.HeapSys)))
+func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss, used, peak int64) {
+	// Everything beyond the startup baseline is the dataset's accounted
+	// bytes: Geomys keeps no client or replication buffers in used_memory.
+	startup := commands.StartupMemory
+	dataset := max(used-startup, 0)
+	heap := int64(ms.HeapAlloc)
+	kv("used_memory_peak_human", humanBytes(peak))
+	kv("used_memory_peak_perc", percent(used, peak))
 	kv("used_memory_overhead", startup)
 	kv("used_memory_startup", startup)
-	kv("used_memory_dataset", max(used-startup, 0))
-	kv("used_memory_dataset_perc", percent(max(used-startup, 0), used))
-	kv("allocator_frag_ratio", ratio(int64(ms.HeapInuse), used))
-	kv("allocator_frag_bytes", int64(ms.HeapInuse)-used)
+	kv("used_memory_dataset", dataset)
+	kv("used_memory_dataset_perc", percent(dataset, used-startup))
+	kv("allocator_frag_ratio", ratio(int64(ms.HeapInuse), heap))
+	kv("allocator_frag_bytes", int64(ms.HeapInuse)-heap)
 	resident := int64(ms.HeapSys - ms.HeapReleased)
 	kv("allocator_rss_ratio", ratio(resident, int64(ms.HeapInuse)))
 	kv("allocator_rss_bytes", resident-int64(ms.HeapInuse))
 	kv("rss_overhead_ratio", ratio(rss, resident))
 	kv("rss_overhead_bytes", rss-resident)
-	kv("mem_fragmentation_bytes", rss-used)
+	kv("mem_fragmentation_bytes", rss-heap)
 	kv("total_system_memory_human", humanBytes(totalMemory()))
 	kv("used_memory_lua", 0)
 	kv("used_memory_lua_human", "0B")
@@ -66,9 +70,19 @@ func (s *Server) infoMemoryMore(kv func(string, any), ms *runtime.MemStats, rss 
 	kv("used_memory_scripts", 0)
 	kv("used_memory_scripts_eval", 0)
 	kv("used_memory_scripts_human", "0B")
-	kv("number_of_cached_scripts", 0)
-	kv("number_of_functions", 0)
-	kv("number_of_libraries", 0)
+	scripts := 0
+	if s.opened.Load() {
+		scripts = s.fsm.ScriptCount()
+		s.syncFunctions()
+	}
+	libs := s.scripts.Libraries()
+	funcs := 0
+	for _, l := range libs {
+		funcs += len(l.Funcs)
+	}
+	kv("number_of_cached_scripts", scripts)
+	kv("number_of_functions", funcs)
+	kv("number_of_libraries", len(libs))
 	kv("mem_not_counted_for_evict", 0)
 	kv("mem_replication_backlog", 0)
 	kv("mem_total_replication_buffers", 0)

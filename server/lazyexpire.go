@@ -14,8 +14,10 @@ import (
 // SET-ACTIVE-EXPIRE 0). Only the leader proposes; the entry re-checks each
 // key at its own time, so a key given a new TTL meanwhile stays. During a
 // CLIENT PAUSE (WRITE or ALL) nothing expires, as in Redis: the keys go
-// when the pause ends.
-func (s *Server) expireMet(keys []commands.ReadyKey) {
+// when the pause ends. The entry names cl as its origin: like a write of
+// its own, the invalidations a tracking reader gets for the keys its read
+// expired follow its replies, as Redis sends them after the command.
+func (s *Server) expireMet(cl *Client, keys []commands.ReadyKey) {
 	if !s.node.IsLeader() || s.node.LogWriteError() != nil || s.pause.writesPaused() {
 		return
 	}
@@ -31,7 +33,7 @@ func (s *Server) expireMet(keys []commands.ReadyKey) {
 	for db, args := range byDB {
 		w.Add(db, 2, args)
 	}
-	data := w.Bytes()
+	data := s.stampOrigin(cl, w.Bytes())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

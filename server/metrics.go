@@ -66,7 +66,7 @@ var (
 	mMisses          = desc("keyspace_misses_total", "Key lookups of reads that did not.")
 	mExpired         = desc("expired_keys_total", "Keys deleted because their TTL passed.")
 	mEvicted         = desc("evicted_keys_total", "Keys evicted to stay under maxmemory.")
-	mUsedMemory      = desc("used_memory_bytes", "The dataset's accounted memory (INFO used_memory), what maxmemory limits.")
+	mUsedMemory      = desc("used_memory_bytes", "INFO used_memory, what maxmemory limits: a fixed startup baseline plus the dataset's accounted bytes.")
 	mMaxMemory       = desc("maxmemory_bytes", "The maxmemory limit (0: none).")
 	mRSS             = desc("used_memory_rss_bytes", "Resident set size of the process.")
 	mKeys            = desc("db_keys", "Keys per database.", "db")

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -144,7 +143,6 @@ type Server struct {
 	memLimit        atomic.Pointer[fsm.MemoryLimit]
 	stats           stats
 	cstats          *cmdStats // per command and per error (cmdstats.go)
-	startMem        uint64    // heap in use at start: used_memory_startup
 	// lazyfreedBase is lazyfreed_objects at CONFIG RESETSTAT (lazyfree.go).
 	lazyfreedBase atomic.Int64
 	metricsLn     net.Listener
@@ -205,9 +203,6 @@ func New(cfg Config) (*Server, error) {
 	s.tracking.maxKeys.Store(1000000) // tracking-table-max-keys' default
 	s.scripts = scripting.NewEngine()
 	s.cstats = newCmdStats()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s.startMem = ms.HeapAlloc
 	s.busyThreshold.Store(5000)
 	s.params = newParams(&s.cfg)
 	s.startACL = cfg.StartACL

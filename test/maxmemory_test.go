@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geomys/geomys/commands"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,13 +36,22 @@ func infoInt(t testing.TB, c *redis.Client, section, field string) int64 {
 
 // At the limit under noeviction, writes that grow memory get Redis' OOM
 // error while reads, DEL and commands that are not deny-oom keep working,
-// and used memory is what MEMORY USAGE says key by key.
+// and used memory is the startup baseline plus what MEMORY USAGE says key
+// by key.
 func TestMaxmemoryNoEviction(t *testing.T) {
-	n := startNode(t, "--maxmemory", "100kb")
+	n := startNode(t)
 	c := n.client()
 	ctx := ctxT(t)
-	if got := infoInt(t, c, "memory", "maxmemory"); got != 100*1024 {
-		t.Fatalf("maxmemory %d, want %d", got, 100*1024)
+	base := infoInt(t, c, "memory", "used_memory")
+	if startup := infoInt(t, c, "memory", "used_memory_startup"); base != startup || base != commands.StartupMemory {
+		t.Fatalf("empty dataset: used_memory %d, used_memory_startup %d, want both %d", base, startup, commands.StartupMemory)
+	}
+	limit := base + 100*1024
+	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := infoInt(t, c, "memory", "maxmemory"); got != limit {
+		t.Fatalf("maxmemory %d, want %d", got, limit)
 	}
 	written := 0
 	for ; written < 5000; written++ {
@@ -55,16 +65,17 @@ func TestMaxmemoryNoEviction(t *testing.T) {
 		t.Fatal("5000 SETs under a 100kb limit: no OOM")
 	}
 	used := infoInt(t, c, "memory", "used_memory")
-	if used <= 100*1024 || used > 101*1024 {
-		t.Fatalf("used_memory %d after the first OOM, want just over 102400", used)
+	if used <= limit || used > limit+1024 {
+		t.Fatalf("used_memory %d after the first OOM, want just over %d", used, limit)
 	}
-	// used_memory is the sum of MEMORY USAGE.
+	// used_memory is the baseline plus the sum of MEMORY USAGE.
 	sum := int64(0)
 	for i := 0; i < written; i++ {
 		sum += c.MemoryUsage(ctx, fmt.Sprintf("key:%d", i)).Val()
 	}
-	if sum != used {
-		t.Fatalf("used_memory %d, MEMORY USAGE of every key adds up to %d", used, sum)
+	if sum != used-base || infoInt(t, c, "memory", "used_memory_dataset") != sum {
+		t.Fatalf("used_memory %d (dataset %d), MEMORY USAGE of every key adds up to %d", used,
+			infoInt(t, c, "memory", "used_memory_dataset"), sum)
 	}
 	if v, err := c.Get(ctx, "key:0").Result(); err != nil || v != "some value" {
 		t.Fatalf("GET at the limit: %q %v", v, err)
@@ -114,6 +125,57 @@ SET a b
 `)
 }
 
+// used_memory is never 0: an empty dataset counts the startup baseline, so
+// a maxmemory below it refuses every deny-oom write, scripts' writes
+// included, as redis-server does after FLUSHALL.
+func TestMaxmemoryBelowBaseline(t *testing.T) {
+	n := startNode(t)
+	compareWithRedis(t, n, `
+FLUSHALL
+CONFIG SET maxmemory 1
+EVAL "redis.call('set','x',1)" 0
+SET x 1
+EVAL "#!lua flags=allow-oom\nreturn redis.call('set','y',1)" 0
+DEL y
+EXISTS x
+CONFIG SET maxmemory 0
+SET x 1
+`)
+	// An eviction policy evicts every key, then refuses the write: with
+	// nothing left to evict it must not keep trying.
+	c := n.client()
+	ctx := ctxT(t)
+	for _, cmd := range [][]any{{"FLUSHALL"}, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}} {
+		if err := c.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), "v", 0)
+	}
+	evicted := infoInt(t, c, "stats", "evicted_keys")
+	if err := c.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	wantErr(t, "SET under allkeys-lru below the baseline", c.Set(ctx, "new", "v", 0).Err(), errOOM)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the refused SET took %v", d)
+	}
+	if got := c.DBSize(ctx).Val(); got != 0 {
+		t.Fatalf("%d keys left after evicting below the baseline", got)
+	}
+	if got := infoInt(t, c, "stats", "evicted_keys") - evicted; got != 50 {
+		t.Fatalf("evicted %d keys, want 50", got)
+	}
+	if used := infoInt(t, c, "memory", "used_memory"); used != commands.StartupMemory {
+		t.Fatalf("used_memory of the emptied dataset %d, want %d", used, commands.StartupMemory)
+	}
+	if got := c.Get(ctx, "k0").Err(); got != redis.Nil {
+		t.Fatalf("GET of an evicted key: %v", got)
+	}
+}
+
 // Each policy evicts what it should once CONFIG SET lowers maxmemory.
 func TestMaxmemoryPolicies(t *testing.T) {
 	n := startNode(t, "--notify-keyspace-events", "Ee")
@@ -133,10 +195,12 @@ func TestMaxmemoryPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// shrink sets maxmemory to 70% of the data and waits for the eviction.
+	// shrink sets maxmemory to the baseline plus 70% of the data and waits
+	// for the eviction.
 	shrink := func(t *testing.T) {
 		t.Helper()
-		limit := infoInt(t, c, "memory", "used_memory") * 7 / 10
+		base := infoInt(t, c, "memory", "used_memory_startup")
+		limit := base + (infoInt(t, c, "memory", "used_memory")-base)*7/10
 		if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10)).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +343,8 @@ func TestMaxmemoryPolicies(t *testing.T) {
 // A 3-node cluster filled past maxmemory evicts on the leader's choice
 // only: every node ends with the same data and counts the evictions.
 func TestMaxmemoryClusterEviction(t *testing.T) {
-	c := startCluster(t, 3, "--maxmemory", "200kb", "--maxmemory-policy", "allkeys-lru")
+	limit := commands.StartupMemory + 200*1024
+	c := startCluster(t, 3, "--maxmemory", strconv.FormatInt(limit, 10), "--maxmemory-policy", "allkeys-lru")
 	value := strings.Repeat("x", 50)
 	ctx := ctxT(t)
 	for i, nd := range c.nodes { // through the leader and the followers' proxies
@@ -298,7 +363,7 @@ func TestMaxmemoryClusterEviction(t *testing.T) {
 		if ev := infoInt(t, cl, "stats", "evicted_keys"); ev == 0 {
 			t.Errorf("%s: evicted_keys 0", nd.name())
 		}
-		if used := infoInt(t, cl, "memory", "used_memory"); used > 200*1024+2048 {
+		if used := infoInt(t, cl, "memory", "used_memory"); used > limit+2048 {
 			t.Errorf("%s: used_memory %d over maxmemory", nd.name(), used)
 		}
 	}
@@ -326,7 +391,7 @@ func TestMaxmemoryAccountingVsRSS(t *testing.T) {
 		}
 	}
 	c.Do(ctx, "MEMORY", "PURGE")
-	used := infoInt(t, c, "memory", "used_memory")
+	used := infoInt(t, c, "memory", "used_memory_dataset")
 	heap := infoInt(t, c, "memory", "allocator_allocated") - heap0
 	rss := infoInt(t, c, "memory", "used_memory_rss") - rss0
 	t.Logf("%d keys: used_memory %d (%.0f B/key); live heap grew %d (%.0f B/key), RSS %d (%.0f B/key)",
@@ -336,5 +401,55 @@ func TestMaxmemoryAccountingVsRSS(t *testing.T) {
 	}
 	if r := float64(rss) / float64(used); r < 0.5 || r > 5 {
 		t.Errorf("RSS grew %.2f times used_memory", r)
+	}
+}
+
+// INFO memory and MEMORY STATS agree on used memory: the startup baseline
+// plus the dataset, with a peak that does not fall when data goes; the
+// script and function counts follow the caches.
+func TestInfoMemoryFigures(t *testing.T) {
+	n := startNode(t)
+	c := n.client()
+	ctx := ctxT(t)
+	mem := func(field string) int64 { return infoInt(t, c, "memory", field) }
+	if u, s, d := mem("used_memory"), mem("used_memory_startup"), mem("used_memory_dataset"); u != commands.StartupMemory || s != u || d != 0 {
+		t.Fatalf("empty: used_memory %d, used_memory_startup %d, used_memory_dataset %d", u, s, d)
+	}
+	if err := c.Set(ctx, "k", strings.Repeat("x", 10000), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	used, dataset := mem("used_memory"), mem("used_memory_dataset")
+	if dataset < 10000 || used != commands.StartupMemory+dataset || mem("used_memory_peak") != used {
+		t.Fatalf("one 10 KB key: used_memory %d, dataset %d, peak %d", used, dataset, mem("used_memory_peak"))
+	}
+	stats, err := c.Do(ctx, "MEMORY", "STATS").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := stats.(map[any]any) // RESP3
+	if fields == nil {
+		t.Fatalf("MEMORY STATS: %T", stats)
+	}
+	if fields["total.allocated"] != used || fields["startup.allocated"] != commands.StartupMemory || fields["peak.allocated"] != used {
+		t.Fatalf("MEMORY STATS total %v startup %v peak %v, INFO used_memory %d", fields["total.allocated"],
+			fields["startup.allocated"], fields["peak.allocated"], used)
+	}
+	c.Del(ctx, "k")
+	if u, p := mem("used_memory"), mem("used_memory_peak"); u != commands.StartupMemory || p != used {
+		t.Fatalf("after DEL: used_memory %d, used_memory_peak %d (want %d)", u, p, used)
+	}
+
+	c.ScriptLoad(ctx, "return 1")
+	c.Eval(ctx, "return 2", nil)
+	if err := c.FunctionLoad(ctx, "#!lua name=lib\nredis.register_function('f1', function() return 1 end)\n"+
+		"redis.register_function('f2', function() return 2 end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, f, l := mem("number_of_cached_scripts"), mem("number_of_functions"), mem("number_of_libraries"); s != 2 || f != 2 || l != 1 {
+		t.Fatalf("number_of_cached_scripts %d, number_of_functions %d, number_of_libraries %d; want 2, 2, 1", s, f, l)
+	}
+	c.ScriptFlush(ctx)
+	if s := mem("number_of_cached_scripts"); s != 0 {
+		t.Fatalf("number_of_cached_scripts %d after SCRIPT FLUSH", s)
 	}
 }

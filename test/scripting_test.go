@@ -215,6 +215,13 @@ EVAL "error()" 0
 EVAL "return 1 < 'x'" 0
 # Back to Redis's own texts.
 EVAL "\nlocal a = 1\nerror('on line three')" 0
+# Calling nil, a boolean or a number: Lua 5.1's wording without a name.
+EVAL "return loadstring(string.dump(function() return 1 end))()" 0
+EVAL "\nreturn (1)()" 0
+EVAL "return (false)()" 0
+EVAL "return {pcall(nil)}" 0
+EVAL "return {pcall(42, 'x')}" 0
+EVAL "return {getmetatable(nil), getmetatable(1), getmetatable(true), type(getmetatable('s'))}" 0
 EVAL "return redis.call('nosuch')" 0
 EVAL "return redis.pcall('nosuch')" 0
 EVAL "return redis.call('get')" 0

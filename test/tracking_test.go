@@ -171,3 +171,45 @@ func TestTrackingNoloopCluster(t *testing.T) {
 	expect("BCAST NOLOOP", b, inval("u:2"))
 	c.waitConverged()
 }
+
+// The order of a tracking client's replies and invalidations, as Redis
+// 7.0 writes them: a key the client's own read finds expired is told after
+// that read's reply, a key evicted to make room for a command before it.
+func TestTrackingInvalidationOrder(t *testing.T) {
+	n := startNode(t)
+	rc := dialRESP(t, n.addr(), 3)
+	want := func(what, got, exp string) {
+		t.Helper()
+		if got != exp {
+			t.Fatalf("%s: %q, want %q", what, got, exp)
+		}
+	}
+	next := func() string {
+		t.Helper()
+		r, err := rc.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("reading: %v (got %q)", err, r)
+		}
+		return r
+	}
+	for _, step := range []struct{ cmd, reply string }{{"CLIENT TRACKING ON", "+OK\r\n"},
+		{"DEBUG SET-ACTIVE-EXPIRE 0", "+OK\r\n"}, {"MSET x 1 y 2", "+OK\r\n"}, {"PEXPIRE y 100", ":1\r\n"}} {
+		want(step.cmd, rc.do(strings.Fields(step.cmd)...), step.reply)
+	}
+	want("GET y", rc.do("GET", "y"), "$1\r\n2\r\n")
+	time.Sleep(150 * time.Millisecond)
+	want("MGET of an expired key", rc.do("MGET", "x", "y"), "*2\r\n$1\r\n1\r\n_\r\n")
+	want("then its invalidation", next(), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\ny\r\n")
+	rc.do("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+	// Eviction for a command happens before it runs: the push comes first.
+	used := infoInt(t, n.client(), "memory", "used_memory")
+	for _, cmd := range [][]string{{"CONFIG", "SET", "maxmemory", strconv.FormatInt(used+100*1024, 10)},
+		{"CONFIG", "SET", "maxmemory-policy", "volatile-random"}, {"SETEX", "volatile-key", "10000", "x"}} {
+		want(strings.Join(cmd, " "), rc.do(cmd...), "+OK\r\n")
+	}
+	want("GET volatile-key", rc.do("GET", "volatile-key"), "$1\r\nx\r\n")
+	want("SETBIT of 200kb", rc.do("SETBIT", "big-key", "1600000", "0"), ":0\r\n")
+	want("GETBIT over the limit", rc.do("GETBIT", "big-key", "0"), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n")
+	want("then its reply", next(), ":0\r\n")
+}
