@@ -71,6 +71,9 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		s.runScriptRead(cl, run(true))
 		return
 	}
+	if s.refuseReplicaScript(cl) {
+		return
+	}
 	if !f.Flags.AllowOOM && s.outOfMemory() {
 		cl.out.Error(commands.ErrOOM)
 		return

@@ -126,6 +126,10 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 		s.runReadOnlyScript(cl, inv)
 		return
 	}
+	if inv.flags.Shebang && s.refuseReplicaScript(cl) {
+		s.flushScripts(cl)
+		return
+	}
 	if inv.flags.Shebang && !inv.flags.AllowOOM && s.outOfMemory() {
 		// A script that declares it may write is deny-oom, as in Redis.
 		s.flushScripts(cl)
@@ -162,7 +166,7 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 
 func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
-		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
+		ReadOnly: readOnly, ReplicaReadOnly: s.readOnlyReplica(), ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
 		Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}
 }
 

@@ -215,7 +215,8 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.cstats.reject(stat)
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) ||
+		s.refuseReadOnlyReplica(cl, stat, args) || s.refuseWhileSubscribed(cl, cmd, args) {
 		s.cstats.reject(stat)
 		return nil
 	}
