@@ -71,7 +71,8 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		s.runScriptRead(cl, run(true))
 		return
 	}
-	if s.refuseReplicaScript(cl) {
+	if s.readOnlyReplica() {
+		cl.out.Error(errReadOnlyReplica)
 		return
 	}
 	if !f.Flags.AllowOOM && s.outOfMemory() {

@@ -126,8 +126,9 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 		s.runReadOnlyScript(cl, inv)
 		return
 	}
-	if inv.flags.Shebang && s.refuseReplicaScript(cl) {
+	if inv.flags.Shebang && s.readOnlyReplica() {
 		s.flushScripts(cl)
+		cl.out.Error(errReadOnlyReplica)
 		return
 	}
 	if inv.flags.Shebang && !inv.flags.AllowOOM && s.outOfMemory() {

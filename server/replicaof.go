@@ -78,16 +78,6 @@ func (s *Server) refuseReadOnlyReplica(cl *Client, cmd *commands.Command, args [
 	return true
 }
 
-// refuseReplicaScript refuses a script or function that declared it may
-// write (a shebang without no-writes) on a replica, before it runs.
-func (s *Server) refuseReplicaScript(cl *Client) bool {
-	if !s.readOnlyReplica() {
-		return false
-	}
-	cl.out.Error(errReadOnlyReplica)
-	return true
-}
-
 // replicaRole is what ROLE and INFO report while a replica of a Redis
 // master: the master's address, the link's state and offset.
 type replicaRole struct {
