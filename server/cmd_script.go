@@ -401,17 +401,23 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	if !s.scripts.Running() || s.scripts.Busy() < time.Duration(s.busyThreshold.Load())*time.Millisecond {
 		return false
 	}
-	// Redis' allow_busy commands (but the transaction ones: here a command
-	// is queued in MULTI before this check), and the node-to-node links,
-	// which must stay up.
+	// Redis' allow_busy commands, and the node-to-node links, which must
+	// stay up.
 	switch {
 	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
 		cmd.Name == "function" && len(args) == 2 && commands.EqualFold(args[1], "stats"),
 		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "quit", cmd.Name == "reset",
+		cmd.Name == "multi", cmd.Name == "discard", cmd.Name == "watch", cmd.Name == "unwatch",
 		cmd.Name == "raft.info", cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin":
 		return false
 	}
 	s.flushWrites(cl)
+	if cmd.Name == "exec" && cl.tx.active {
+		s.resetTx(cl)
+		cl.out.Error("EXECABORT Transaction discarded because of: " + s.scripts.BusyError())
+		return true
+	}
+	cl.txQueueError()
 	cl.out.Error(s.scripts.BusyError())
 	return true
 }

@@ -48,7 +48,43 @@ func isReplicaOf(cmd *commands.Command) bool {
 
 // readOnlyReplica reports whether client writes are refused.
 func (s *Server) readOnlyReplica() bool {
-	return s.opened.Load() && s.fsm.Master() != nil
+	return s.opened.Load() && !s.link.writable.Load() && s.fsm.Master() != nil
+}
+
+const errMasterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+
+// refuseStale answers MASTERDOWN, with replica-serve-stale-data no, while
+// the link is down, to commands not flagged stale (and EXEC of a
+// transaction holding one), as Redis does. The leader runs the link: a
+// follower judges by the leader's link as the log shows it, that is, up.
+func (s *Server) refuseStale(cl *Client, cmd *commands.Command) bool {
+	if !s.link.noStale.Load() || !s.opened.Load() || !s.node.IsLeader() {
+		return false
+	}
+	m := s.fsm.Master()
+	if m == nil || s.link.status(m).up {
+		return false
+	}
+	// Redis' own flags: Geomys routes a few more commands as stale (PING).
+	stale := func(c *commands.Command) bool { return c.InfoFlags()&commands.Stale != 0 }
+	deny := !stale(cmd)
+	if cmd.Name == "exec" && cl.tx.active {
+		for _, q := range cl.tx.queued {
+			deny = deny || !stale(q.cmd)
+		}
+	}
+	if !deny {
+		return false
+	}
+	s.flushWrites(cl)
+	if cmd.Name == "exec" && cl.tx.active {
+		s.resetTx(cl)
+		cl.out.Error("EXECABORT Transaction discarded because of: " + errMasterDown)
+		return true
+	}
+	cl.txQueueError()
+	cl.out.Error(errMasterDown)
+	return true
 }
 
 // refuseReadOnlyReplica answers READONLY for a write command on a replica,

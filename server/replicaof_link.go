@@ -59,6 +59,9 @@ type replLink struct {
 	connected atomic.Bool  // the TCP connection is open (ROLE: connecting/sync)
 	lastIO    atomic.Int64 // unix seconds the master last sent something
 	downSince atomic.Int64 // unix seconds the link went down
+
+	// This node's replica-read-only no and replica-serve-stale-data no.
+	writable, noStale atomic.Bool
 }
 
 type linkStatus struct {
