@@ -565,7 +565,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	}
 	f.cmds = cmds[:0]
 	defer clear(args) // the entry's data must not stay reachable from the slab
-	f.repl.fromMaster = false
+	f.repl.fromMaster, f.repl.late = false, false
 	defer f.noteEntryProp(len(f.prop.Buf))
 	if len(tail) > 0 && f.opts.OnOrigin != nil {
 		if run, client, ok := parseOrigin(tail); ok {
@@ -607,6 +607,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		}
 		if skipTx > 0 {
 			skipTx--
+			continue
+		}
+		if f.repl.late {
 			continue
 		}
 		db := f.store.DBs[cmd.DB]

@@ -39,6 +39,9 @@ type replicaState struct {
 	offset atomic.Int64 // the master's offset the applied entries reach
 	// fromMaster: the entry being applied came from the master link.
 	fromMaster bool
+	// late: it came from a link that REPLICAOF NO ONE, applied before it,
+	// ended; the rest of it is skipped.
+	late bool
 	// localProp and masterProp: the batch holds propagation of a local
 	// entry applied while a replica, and of the master's entries.
 	localProp, masterProp bool
@@ -81,6 +84,11 @@ func (f *FSM) applyReplicaOf(c *commands.Ctx, args [][]byte) {
 }
 
 func (f *FSM) applyMaster(c *commands.Ctx, args [][]byte) {
+	if f.repl.master.Load() == nil {
+		f.repl.late = true
+		c.R.Error("ERR no master: REPLICAOF NO ONE came first")
+		return
+	}
 	if len(args) == 2 {
 		if n, err := strconv.ParseInt(string(args[1]), 10, 64); err == nil {
 			f.repl.offset.Store(n)

@@ -23,6 +23,9 @@ func replicaofCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(msg)
 		return
 	}
+	if !s.onLeader(cl, args) {
+		return // relayed: the leader proposes it
+	}
 	s.replyInternal(cl, entry)
 	s.link.kick()
 }

@@ -192,8 +192,12 @@ func TestReplicaOfRedisMasterCluster(t *testing.T) {
 	leader := cl.leader()
 	lc := leader.client()
 	ctx := context.Background()
-	if s := replicaOfCmd(t, lc, master); s != "OK" {
+	// Sent to a follower, it is relayed to the leader.
+	if s := replicaOfCmd(t, cl.followers()[0].client(), master); s != "OK" {
 		t.Fatalf("REPLICAOF = %q", s)
+	}
+	if s := replicaOfCmd(t, lc, master); s != "OK Already connected to specified master" {
+		t.Fatalf("REPLICAOF on the leader = %q", s)
 	}
 	waitSame(t, master, leader.addr())
 	replicaWrites(t, mc, mc1)
