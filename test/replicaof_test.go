@@ -178,6 +178,17 @@ func TestReplicaOfExecAbort(t *testing.T) {
 	if got := rc.do("EXEC"); got != "-EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.\r\n" {
 		t.Fatalf("EXEC = %q", got)
 	}
+	// The master cannot be reached: a replica all the same, link down.
+	time.Sleep(300 * time.Millisecond)
+	info := n.client().Info(context.Background(), "replication").Val()
+	for _, want := range []string{"role:slave", "master_host:127.0.0.1", "master_port:1", "master_link_status:down", "master_sync_in_progress:0"} {
+		if !strings.Contains(info, want+"\r\n") {
+			t.Fatalf("INFO replication lacks %s:\n%s", want, info)
+		}
+	}
+	if role := fmt.Sprint(n.client().Do(context.Background(), "ROLE").Val()); role != "[slave 127.0.0.1 1 connect -1]" {
+		t.Fatalf("ROLE = %s", role)
+	}
 	if got := rc.do("REPLICAOF", "NO", "ONE"); got != "+OK\r\n" {
 		t.Fatalf("REPLICAOF NO ONE = %q", got)
 	}
