@@ -5,7 +5,8 @@ package commands
 // an error that says so (what Redis answers with cluster mode off, where it
 // has such an answer); they are declared so that COMMAND lists them as
 // Redis does and clients probing them get a clear reply. SYNC, PSYNC and
-// REPLCONF work: a Redis replica can follow any node (server/replicas.go).
+// REPLCONF work: a Redis replica can follow any node (server/replicas.go),
+// and REPLICAOF makes the cluster follow a Redis master (server/replicaof.go).
 func init() {
 	const s = Server
 	register(
@@ -16,8 +17,8 @@ func init() {
 		&Command{Name: "failover", Complexity: "O(1)", Arity: -1, Flags: s | Admin | NoScript | Stale, Group: "server", Since: "6.2.0", Summary: "Starts a coordinated failover from a master to a replica (Geomys: use RAFT.TRANSFER-LEADER).", Args: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]"},
 		&Command{Name: "lolwut", Arity: -1, Flags: s | Fast | ReadOnly, Group: "server", Since: "5.0.0", Summary: "Displays computer art and the Redis version.", Args: "[VERSION version]"},
 		&Command{Name: "module", Complexity: "Depends on subcommand.", Arity: -2, Flags: s, Group: "server", Since: "4.0.0", Summary: "A container for module commands (LIST answers no modules; LOAD is not supported).", Args: "subcommand [arguments]"},
-		&Command{Name: "replicaof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "5.0.0", Summary: "Configures a server as a replica of another (not supported: Geomys replicates through Raft).", Args: "host port"},
-		&Command{Name: "slaveof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "REPLICAOF's old name (not supported: Geomys replicates through Raft).", Args: "host port"},
+		&Command{Name: "replicaof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "5.0.0", Summary: "Configures a server as a replica of another (Geomys: the whole cluster follows a Redis master).", Args: "host port"},
+		&Command{Name: "slaveof", Complexity: "O(1)", Arity: 3, Flags: s | Admin | NoScript | Stale | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", Args: "host port"},
 		&Command{Name: "sync", Arity: 1, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication (Geomys: a full resynchronization from any node)."},
 		&Command{Name: "psync", Arity: -3, Flags: s | Admin | NoScript | NoMulti | NoAsyncLoading, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication (Geomys: a full resynchronization from any node).", Args: "replicationid offset"},
 		&Command{Name: "replconf", Complexity: "O(1)", Arity: -1, Flags: s | Admin | NoScript | Loading | Stale | AllowBusy, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream."},

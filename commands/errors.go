@@ -7,7 +7,6 @@ const (
 	// replaces.
 	ErrClusterDisabled = "ERR This instance has cluster support disabled"
 	ErrNoFailover      = "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]"
-	ErrNoReplicaOf     = "ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD"
 	ErrNoModules       = "ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)"
 	// SYNC on a node whose dataset cannot stream (a server built without
 	// the state machine, as in tests).

@@ -160,6 +160,8 @@ type FSM struct {
 	nReplicas atomic.Int32
 	used      atomic.Int64 // the store's used memory after the last batch
 	peak      atomic.Int64 // the highest used has been
+
+	repl replicaState // REPLICAOF (replicaof.go)
 }
 
 // Open creates the FSM and loads the AOF in opts.Dir.
@@ -204,6 +206,7 @@ func (f *FSM) load() error {
 	f.libVersion.Add(1)
 	f.users.Store(f.initialACL())
 	f.aclChanged = false
+	f.repl.master.Store(nil)
 	c := &commands.Ctx{Store: f.store, R: commands.NewReply(2), Prop: commands.NewPropagation()}
 	c.Rand = rand.New(rand.NewPCG(0, 0))
 	db := 0
@@ -248,7 +251,7 @@ func (f *FSM) load() error {
 			f.loadMemberNote(rest)
 			return
 		}
-		if f.loadScriptNote(note) || f.loadACLNote(note) {
+		if f.loadScriptNote(note) || f.loadACLNote(note) || f.loadReplicaNote(note) {
 			return
 		}
 		if commands.LoadStreamNote(f.store.DBs[db], note) {
@@ -344,7 +347,7 @@ func (f *FSM) ApplyBatchFor(logs []*raft.Log, replied func(*raft.Log) bool) []in
 		f.appendMarker()
 		buf, refs = f.prop.Buf, f.prop.Refs
 		f.prop.Buf, f.prop.Refs = nil, nil
-		if f.nReplicas.Load() > 0 {
+		if f.feedAllowed() && f.nReplicas.Load() > 0 {
 			// Under the lock, so that a replica attached between two
 			// batches gets exactly the ones after its dump.
 			f.feedReplicas(startDB, buf, refs)
@@ -568,6 +571,8 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	}
 	f.cmds = cmds[:0]
 	defer clear(args) // the entry's data must not stay reachable from the slab
+	f.repl.fromMaster, f.repl.late = false, false
+	defer f.noteEntryProp(len(f.prop.Buf))
 	tr := parseTrailers(tail)
 	if tr.hasOrigin && f.opts.OnOrigin != nil {
 		f.opts.OnOrigin(tr.run, tr.client)
@@ -608,6 +613,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		}
 		if skipTx > 0 {
 			skipTx--
+			continue
+		}
+		if f.repl.late {
 			continue
 		}
 		db := f.store.DBs[cmd.DB]
@@ -765,6 +773,10 @@ func (f *FSM) internal(c *commands.Ctx, db *commands.DB, args [][]byte) {
 		f.applyScript(c, args)
 	case ACLCommand:
 		f.applyACL(c, args)
+	case ReplicaOfCommand:
+		f.applyReplicaOf(c, args)
+	case MasterCommand:
+		f.applyMaster(c, args)
 	case FunctionCommand:
 		c.Begin(db, args)
 		f.applyFunction(c, args)
@@ -916,7 +928,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.prop.ForgetDB()
 	f.rewriteStart.Store(time.Now().UnixNano())
 	sn := &snapshot{f: f, sn: f.store.BeginSnapshot(), rw: rw, index: f.applied, time: f.lastTime,
-		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), started: time.Now()}
+		members: maps.Clone(f.members), scripts: maps.Clone(f.scripts), libraries: maps.Clone(f.libraries), master: f.repl.master.Load(), started: time.Now()}
 	if f.aclChanged {
 		sn.users = f.users.Load()
 	}

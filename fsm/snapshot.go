@@ -27,6 +27,7 @@ type snapshot struct {
 	// libraries are written as FUNCTION LOAD, which redis-server loads too.
 	libraries map[string]string
 	users     *acl.Users // nil unless the log changed the ACL
+	master    *Master    // REPLICAOF's
 	started   time.Time
 	ended     bool
 	settled   bool // Persist committed or aborted the rewrite
@@ -73,6 +74,7 @@ func (s *snapshot) persist(sink raft.SnapshotSink) error {
 			buf = appendFunctionLoads(buf, s.libraries)
 			buf = appendMemberNotes(buf, s.members)
 			buf = appendScriptNotes(buf, s.scripts)
+			buf = appendReplicaNote(buf, s.master)
 			if s.users != nil {
 				buf = append(buf, '#')
 				buf = append(buf, aclAnnotation(s.users)...)

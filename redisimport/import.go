@@ -223,15 +223,33 @@ func (p *pipe) command(args [][]byte) error {
 	return p.send(args...)
 }
 
-// record sends one key (RESTORE, or commands for a stream, which Geomys'
-// RESTORE does not take) or one library.
+// record sends one key or library.
 func (p *pipe) record(r rdb.Record, st *Stats) error {
 	if r.Function != "" {
 		st.Functions++
-		return p.sendStrings("FUNCTION", "LOAD", "REPLACE", r.Function)
+	} else {
+		st.Keys++
 	}
-	st.Keys++
-	if err := p.selectDB(r.DB); err != nil {
+	return Commands(r, p.selectDB, p.send)
+}
+
+// Commands turns one record of an RDB file into the commands that recreate
+// it, passed to send after selectDB has been told the record's database:
+// RESTORE for a key (commands for a stream, which Geomys' RESTORE does not
+// take), FUNCTION LOAD REPLACE for a library. Both --import and REPLICAOF's
+// full sync (server/replicaof.go) load RDB files through it.
+func Commands(r rdb.Record, selectDB func(db int) error, send func(args ...[]byte) error) error {
+	sendStrings := func(args ...string) error {
+		b := make([][]byte, len(args))
+		for i, a := range args {
+			b[i] = []byte(a)
+		}
+		return send(b...)
+	}
+	if r.Function != "" {
+		return sendStrings("FUNCTION", "LOAD", "REPLACE", r.Function)
+	}
+	if err := selectDB(r.DB); err != nil {
 		return err
 	}
 	switch r.Type {
@@ -240,11 +258,11 @@ func (p *pipe) record(r rdb.Record, st *Stats) error {
 		if err != nil {
 			return fmt.Errorf("stream %q: %w", r.Key, err)
 		}
-		if err := p.stream(r.Key, s); err != nil {
+		if err := streamCommands(r.Key, s, sendStrings); err != nil {
 			return err
 		}
 		if r.ExpireMs > 0 {
-			return p.sendStrings("PEXPIREAT", r.Key, strconv.FormatInt(r.ExpireMs, 10))
+			return sendStrings("PEXPIREAT", r.Key, strconv.FormatInt(r.ExpireMs, 10))
 		}
 		return nil
 	}
@@ -254,25 +272,25 @@ func (p *pipe) record(r rdb.Record, st *Stats) error {
 		args[2] = []byte(strconv.FormatInt(r.ExpireMs, 10))
 		args = append(args, []byte("ABSTTL"))
 	}
-	return p.send(args...)
+	return send(args...)
 }
 
-// stream sends what Redis' AOF rewrite writes for a stream (and Geomys'
+// streamCommands sends what Redis' AOF rewrite writes for a stream (and Geomys'
 // commands.Stream.AppendRewrite): its entries, its metadata, its groups
 // with their pending entries and consumers.
-func (p *pipe) stream(key string, s *rdb.Stream) error {
+func streamCommands(key string, s *rdb.Stream, sendStrings func(args ...string) error) error {
 	if len(s.Entries) == 0 {
-		if err := p.sendStrings("XADD", key, "MAXLEN", "0", "0-1", "x", "y"); err != nil {
+		if err := sendStrings("XADD", key, "MAXLEN", "0", "0-1", "x", "y"); err != nil {
 			return err
 		}
 	}
 	for _, e := range s.Entries {
 		args := append([]string{"XADD", key, e.ID.String()}, e.Fields...)
-		if err := p.sendStrings(args...); err != nil {
+		if err := sendStrings(args...); err != nil {
 			return err
 		}
 	}
-	if err := p.sendStrings("XSETID", key, s.LastID.String(), "ENTRIESADDED", strconv.FormatUint(s.EntriesAdded, 10),
+	if err := sendStrings("XSETID", key, s.LastID.String(), "ENTRIESADDED", strconv.FormatUint(s.EntriesAdded, 10),
 		"MAXDELETEDID", s.MaxDeletedID.String()); err != nil {
 		return err
 	}
@@ -281,7 +299,7 @@ func (p *pipe) stream(key string, s *rdb.Stream) error {
 		if g.EntriesRead >= 0 {
 			args = append(args, "ENTRIESREAD", strconv.FormatInt(g.EntriesRead, 10))
 		}
-		if err := p.sendStrings(args...); err != nil {
+		if err := sendStrings(args...); err != nil {
 			return err
 		}
 		claimed := map[string]bool{}
@@ -290,7 +308,7 @@ func (p *pipe) stream(key string, s *rdb.Stream) error {
 				continue
 			}
 			claimed[pe.Consumer] = true
-			if err := p.sendStrings("XCLAIM", key, g.Name, pe.Consumer, "0", pe.ID.String(), "TIME",
+			if err := sendStrings("XCLAIM", key, g.Name, pe.Consumer, "0", pe.ID.String(), "TIME",
 				strconv.FormatInt(pe.DeliveryTime, 10), "RETRYCOUNT", strconv.FormatUint(pe.DeliveryCount, 10),
 				"JUSTID", "FORCE"); err != nil {
 				return err
@@ -298,7 +316,7 @@ func (p *pipe) stream(key string, s *rdb.Stream) error {
 		}
 		for _, c := range g.Consumers {
 			if !claimed[c.Name] {
-				if err := p.sendStrings("XGROUP", "CREATECONSUMER", key, g.Name, c.Name); err != nil {
+				if err := sendStrings("XGROUP", "CREATECONSUMER", key, g.Name, c.Name); err != nil {
 					return err
 				}
 			}

@@ -128,6 +128,9 @@ type Call struct {
 	// (as in Redis) its first command that may grow memory fails unless it
 	// already wrote something.
 	DenyOOM bool
+	// ReplicaReadOnly: the node is a read-only replica of a Redis master
+	// (REPLICAOF), so a write command fails as it does for a client.
+	ReplicaReadOnly bool
 	// ClientProto is the RESP version the caller speaks (HELLO).
 	ClientProto int
 	// Ctx runs the script's commands; its DB is the caller's database.

@@ -14,12 +14,13 @@ import (
 
 // Texts of the errors redis.call raises, as Redis 7.0 words them.
 const (
-	errUnknownCommand = "ERR Unknown Redis command called from script"
-	errWrongArity     = "ERR Wrong number of args calling Redis command from script"
-	errNotAllowed     = "ERR This Redis command is not allowed from script"
-	errReadOnly       = "ERR Write commands are not allowed from read-only scripts."
-	errNoArgs         = "Please specify at least one argument for this redis lib call"
-	errBadArgs        = "Lua redis lib command arguments must be strings or integers"
+	errUnknownCommand  = "ERR Unknown Redis command called from script"
+	errWrongArity      = "ERR Wrong number of args calling Redis command from script"
+	errNotAllowed      = "ERR This Redis command is not allowed from script"
+	errReadOnly        = "ERR Write commands are not allowed from read-only scripts."
+	errReadOnlyReplica = "READONLY You can't write against a read only replica."
+	errNoArgs          = "Please specify at least one argument for this redis lib call"
+	errBadArgs         = "Lua redis lib command arguments must be strings or integers"
 )
 
 // exec is one script's execution state on a Lua state.
@@ -259,6 +260,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	// (PFCOUNT) either.
 	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
 		return fail(errReadOnly)
+	}
+	if x.call.ReplicaReadOnly && def.Is(commands.Write) && !x.run.wrote.Load() {
+		return fail(errReadOnlyReplica)
 	}
 	if x.call.DenyOOM && def.Is(commands.DenyOOM) && !x.run.wrote.Load() {
 		return fail(commands.ErrOOM)

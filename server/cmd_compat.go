@@ -11,8 +11,8 @@ import (
 var compatHandlers = map[string]serverHandler{
 	"cluster": errorCommand(commands.ErrClusterDisabled), "readonly": errorCommand(commands.ErrClusterDisabled),
 	"readwrite": errorCommand(commands.ErrClusterDisabled), "asking": errorCommand(commands.ErrClusterDisabled),
-	"failover": errorCommand(commands.ErrNoFailover), "replicaof": errorCommand(commands.ErrNoReplicaOf),
-	"slaveof": errorCommand(commands.ErrNoReplicaOf), "sync": syncCommand,
+	"failover": errorCommand(commands.ErrNoFailover), "replicaof": replicaofCommand,
+	"slaveof": replicaofCommand, "sync": syncCommand,
 	"psync": syncCommand, "replconf": replconfCommand,
 	"migrate": migrateCommand, "module": moduleCommand, "lolwut": lolwutCommand,
 }

@@ -71,6 +71,10 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		s.runScriptRead(cl, run(true))
 		return
 	}
+	if s.readOnlyReplica() {
+		cl.out.Error(errReadOnlyReplica)
+		return
+	}
 	if !f.Flags.AllowOOM && s.outOfMemory() {
 		cl.out.Error(commands.ErrOOM)
 		return

@@ -199,6 +199,21 @@ func (s *Server) writeRaftInfo(b *strings.Builder) {
 // roleCommand answers ROLE the way Redis tooling expects: the leader is the
 // master with its followers as replicas, a follower a replica of the leader.
 func roleCommand(s *Server, cl *Client, args [][]byte) {
+	if m := s.fsm.Master(); m != nil {
+		// A replica of a Redis master (REPLICAOF), every node alike.
+		r := s.replicaRole(m)
+		cl.out.Array(5)
+		cl.out.BulkString("slave")
+		cl.out.BulkString(r.host)
+		cl.out.Int(int64(m.Port))
+		cl.out.BulkString(r.state)
+		if r.up {
+			cl.out.Int(r.offset)
+		} else {
+			cl.out.Int(-1)
+		}
+		return
+	}
 	offset := int64(s.fsm.AppliedIndex())
 	if s.node.IsLeader() {
 		var followers [][3]string
@@ -243,7 +258,15 @@ func roleCommand(s *Server, cl *Client, args [][]byte) {
 // terms, so tools that read INFO replication find the leader and replicas.
 func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) {
 	offset := s.fsm.AppliedIndex()
-	if s.node.IsLeader() {
+	if m := s.fsm.Master(); m != nil {
+		s.writeReplicaOfInfo(m, kv)
+		lines := s.attachedReplicaLines(0)
+		kv("connected_slaves", len(lines))
+		for _, l := range lines {
+			b.WriteString(l + "\r\n")
+		}
+		offset = uint64(s.fsm.MasterOffset())
+	} else if s.node.IsLeader() {
 		kv("role", "master")
 		lines := s.replicaLines()
 		lines = append(lines, s.attachedReplicaLines(len(lines))...)

@@ -126,6 +126,11 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 		s.runReadOnlyScript(cl, inv)
 		return
 	}
+	if inv.flags.Shebang && s.readOnlyReplica() {
+		s.flushScripts(cl)
+		cl.out.Error(errReadOnlyReplica)
+		return
+	}
 	if inv.flags.Shebang && !inv.flags.AllowOOM && s.outOfMemory() {
 		// A script that declares it may write is deny-oom, as in Redis.
 		s.flushScripts(cl)
@@ -162,7 +167,7 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 
 func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
-		ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
+		ReadOnly: readOnly, ReplicaReadOnly: s.readOnlyReplica(), ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
 		Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}
 }
 
@@ -396,17 +401,23 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 	if !s.scripts.Running() || s.scripts.Busy() < time.Duration(s.busyThreshold.Load())*time.Millisecond {
 		return false
 	}
-	// Redis' allow_busy commands (but the transaction ones: here a command
-	// is queued in MULTI before this check), and the node-to-node links,
-	// which must stay up.
+	// Redis' allow_busy commands, and the node-to-node links, which must
+	// stay up.
 	switch {
 	case (cmd.Name == "script" || cmd.Name == "function") && len(args) == 2 && commands.EqualFold(args[1], "kill"),
 		cmd.Name == "function" && len(args) == 2 && commands.EqualFold(args[1], "stats"),
 		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "quit", cmd.Name == "reset",
+		cmd.Name == "multi", cmd.Name == "discard", cmd.Name == "watch", cmd.Name == "unwatch",
 		cmd.Name == "raft.info", cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin":
 		return false
 	}
 	s.flushWrites(cl)
+	if cmd.Name == "exec" && cl.tx.active {
+		s.resetTx(cl)
+		cl.out.Error("EXECABORT Transaction discarded because of: " + s.scripts.BusyError())
+		return true
+	}
+	cl.txQueueError()
 	cl.out.Error(s.scripts.BusyError())
 	return true
 }

@@ -225,6 +225,10 @@ func paramTable(cfg *Config) []*paramDef {
 			p.apply = func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.replPing.Store(n) }
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
+		case "replica-read-only":
+			p.apply = func(s *Server, v string) { s.link.writable.Store(v == "no") }
+		case "replica-serve-stale-data":
+			p.apply = func(s *Server, v string) { s.link.noStale.Store(v == "no") }
 		case "read-lease":
 			p.apply = func(s *Server, v string) { s.node.SetReadLease(v == "yes") }
 		case "tracking-table-max-keys":

@@ -106,6 +106,10 @@ type Dataset interface {
 	UsedMemory() int64
 	PeakMemory() int64
 	OverMemory() int64
+	// Master is the Redis master REPLICAOF named (nil: none), and
+	// MasterOffset its replication offset the dataset reflects.
+	Master() *fsm.Master
+	MasterOffset() int64
 	Close() error
 }
 

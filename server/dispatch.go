@@ -215,15 +215,18 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		s.cstats.reject(stat)
 		return nil
 	}
-	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) || s.refuseWhileSubscribed(cl, cmd, args) {
+	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) ||
+		s.refuseReadOnlyReplica(cl, stat, args) || s.refuseWhileSubscribed(cl, cmd, args) || s.refuseStale(cl, stat) {
+		s.cstats.reject(stat)
+		return nil
+	}
+	// Before queueing, as Redis: a command refused while a script is busy
+	// (EXEC included) aborts the transaction.
+	if s.refuseWhileBusy(cl, cmd, args) {
 		s.cstats.reject(stat)
 		return nil
 	}
 	if s.queueInMulti(cl, cmd, args) {
-		return nil
-	}
-	if s.refuseWhileBusy(cl, cmd, args) {
-		s.cstats.reject(stat)
 		return nil
 	}
 	if s.pause.on.Load() {

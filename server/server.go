@@ -160,6 +160,7 @@ type Server struct {
 	life          context.Context // cancelled by Close
 	endLife       context.CancelFunc
 	bg            sync.WaitGroup // background goroutines the server owns
+	link          replLink       // REPLICAOF's link to a Redis master (replicaof_link.go)
 	replicas      replicaSet     // attached with SYNC/PSYNC (replicas.go)
 	replPing      atomic.Int64   // repl-ping-replica-period, seconds (0: the default)
 }
@@ -196,6 +197,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), clients: map[int64]*Client{}, done: make(chan struct{}),
 		readyCh: make(chan struct{}), served: make(chan error, 1)}
 	s.life, s.endLife = context.WithCancel(context.Background())
+	s.link.wake = make(chan struct{}, 1)
 	s.runID = newRunID()
 	s.waiters.init()
 	s.pubsub.init()
@@ -280,7 +282,8 @@ func (s *Server) Start(d Dataset, c Cluster) {
 	s.params.mu.Lock()
 	s.applyPersistenceLocked() // a CONFIG SET answered while loading
 	s.params.mu.Unlock()
-	s.bg.Add(4)
+	s.bg.Add(5)
+	go s.linkManager()
 	go s.clientsCron()
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()

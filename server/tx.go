@@ -295,11 +295,25 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	var w fsm.EntryWriter
 	w.Reset(time.Now().UnixMilli())
 	w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.MultiCommand), []byte(strconv.Itoa(len(queued)))})
+	kick := false
+	defer func() {
+		if kick {
+			s.link.kick()
+		}
+	}()
 	saved := cl.out
 	for _, q := range queued {
 		if !q.cmd.Is(commands.Server) {
 			w.Add(cl.db, cl.proto, q.args)
 			continue
+		}
+		if isReplicaOf(q.cmd) {
+			// Its place in the log orders it with the transaction's writes.
+			if entry, msg := replicaOfEntry(cl, q.args); msg == "" {
+				w.Add(cl.db, cl.proto, entry)
+				kick = true
+				continue
+			}
 		}
 		cl.out = commands.Reply{Proto: cl.proto}
 		start := time.Now()

@@ -167,8 +167,6 @@ func testUnsupportedCommandsSayWhy(t *testing.T, n *node) {
 			want string
 		}{
 			{[]string{"FAILOVER"}, "-" + "ERR FAILOVER is not supported: Geomys elects its leader with Raft; use RAFT.TRANSFER-LEADER [id]\r\n"},
-			{[]string{"REPLICAOF", "NO", "ONE"}, "-ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD\r\n"},
-			{[]string{"SLAVEOF", "127.0.0.1", "6379"}, "-ERR REPLICAOF is not supported: Geomys nodes replicate through Raft; start a node with --join or use RAFT.NODE ADD\r\n"},
 			{[]string{"MODULE", "LOAD", "/x.so"}, "-ERR MODULE LOAD and UNLOAD are not supported: Geomys cannot load Redis modules (native code built for redis-server)\r\n"},
 		} {
 			if got := rc.do(tc.cmd...); got != tc.want {
