@@ -294,6 +294,11 @@ func (e *Engine) Run(c *Call, r *commands.Reply) bool {
 // function's name) and writes the reply into r.
 func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, chunk string, c *Call, r *commands.Reply) bool {
 	L := st.L
+	// Unseeded, math.random differs from run to run as on Redis 7; the
+	// seed comes from the run's own source (the log entry's on a write).
+	if c.Ctx != nil && c.Ctx.Rand != nil {
+		st.rand.seed(int32(c.Ctx.Rand.Uint32()))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rn := &run{started: time.Now(), cancel: cancel, name: name, command: c.Command, function: chunk == functionChunk}
 	e.runMu.Lock()

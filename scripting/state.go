@@ -19,6 +19,8 @@ type state struct {
 	// broken: a script's failure escaped gopher-lua's recovery; the state
 	// is not used again.
 	broken bool
+	// rand is math.random's state, seeded afresh for every run.
+	rand redisRand
 }
 
 // removedGlobals are base functions Redis does not give scripts.
@@ -41,6 +43,9 @@ func newState() *state {
 		m.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has MaxFloat64
 	}
 	s := &state{L: L, globals: L.G.Global}
+	if m, ok := L.GetGlobal("math").(*lua.LTable); ok {
+		s.rand.install(L, m)
+	}
 	for _, name := range removedGlobals {
 		s.globals.RawSetString(name, lua.LNil)
 	}

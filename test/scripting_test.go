@@ -18,8 +18,8 @@ package test
 // corpus and each corpus begins by flushing all three. A line must answer the
 // same on every fresh redis-server: TestScriptCorpusDeterministicOnRedis
 // checks that, so do not iterate hash keys with pairs() (C Lua's order is not
-// gopher-lua's), print tables or functions, or use math.random, TIME or
-// anything random. Where Geomys deliberately answers differently from the
+// gopher-lua's), print tables or functions, or use math.random unseeded,
+// TIME or anything random. Where Geomys deliberately answers differently from the
 // 7.0 reference, end the line with ` => "<raw reply>"`.
 
 import (
@@ -321,6 +321,16 @@ SCRIPT NOSUCH
 const scriptSandboxCorpus = `
 SCRIPT FLUSH
 FUNCTION FLUSH
+# math.random is Redis's generator: seeded, the numbers Redis gives
+EVAL "math.randomseed(10); return {tostring(math.random()), tostring(math.random(10)), tostring(math.random(5,100))}" 0
+EVAL "math.randomseed(ARGV[1]); return tostring(math.random())" 0 10
+EVAL "math.randomseed(-7.9); return math.random(1000000)" 0
+EVAL "math.randomseed('0x10'); return math.random(3, 3)" 0
+EVAL "math.randomseed('abc')" 0
+EVAL "math.randomseed()" 0
+EVAL "return math.random(0)" 0
+EVAL "return math.random(5, 1)" 0
+EVAL "return math.random(1, 2, 3)" 0
 # Lua 5.1's stack limit: more values than it allows are an error, not a crash
 EVAL "local t={} for i=0,99999 do t[#t+1]=i end return redis.call('sadd','k',unpack(t))" 0
 EVAL "local t={} for i=1,7995 do t[i]=i end return redis.call('rpush','big',unpack(t))" 0
