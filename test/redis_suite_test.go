@@ -70,10 +70,12 @@ var knownSuiteFailures = map[string]string{
 
 // knownSuiteAborts maps a unit to the exception that ends it on Geomys,
 // and why; every test before it must still pass.
-var knownSuiteAborts = map[string]struct{ text, why string }{
+var knownSuiteAborts = map[string]struct{ text, timeoutIn, why string }{
 	// "SRANDMEMBER with a dict containing long chain" reads Redis's hash
 	// table internals (rehashing, chain lengths) with DEBUG HTSTATS-KEY.
-	"unit/type/set": {"HTSTATS-KEY", "Redis's dict internals"},
+	// Its 100,000 sequential SADDs before that can instead outlast the
+	// unit's 60 s test timeout on a slow machine, ending it there.
+	"unit/type/set": {"HTSTATS-KEY", "SRANDMEMBER with a dict containing long chain", "Redis's dict internals"},
 }
 
 var suiteLine = regexp.MustCompile(`^\[(ok|err|exception|ignore)\]: (.*?)(?: in tests/\S+)?(?: \(\d+ ms\))?$`)
@@ -129,9 +131,10 @@ func runSuiteUnit(t *testing.T, root string, port int, unit string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	// The suite's own server listens on the first free port from
-	// baseport-32: start it at one that was just free, not at 21079 for
-	// every run on the machine.
-	base := freePort(t) + 32
+	// baseport-32 whose port+10000 is free too: start the search at a port
+	// that varies from run to run (not at 21079 for every run on the
+	// machine) and stays 10000 below the top of the port range.
+	base := 20000 + freePort(t)%30000 + 32
 	cmd := exec.CommandContext(ctx, "./runtest", "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--single", unit, "--timeout", "60", "--baseport", strconv.Itoa(base))
 	cmd.Dir = root
@@ -142,7 +145,9 @@ func runSuiteUnit(t *testing.T, root string, port int, unit string) string {
 	if ctx.Err() != nil {
 		t.Fatalf("%s did not finish in time; output:\n%s", unit, out)
 	}
-	if err != nil && !strings.Contains(out, "[err]") && !strings.Contains(out, "[exception]") {
+	known := knownSuiteAborts[unit]
+	timedOut := known.timeoutIn != "" && strings.Contains(out, "[TIMEOUT]") && strings.Contains(out, "(IN PROGRESS) "+known.timeoutIn)
+	if err != nil && !timedOut && !strings.Contains(out, "[err]") && !strings.Contains(out, "[exception]") {
 		t.Fatalf("runtest %s: %v; output:\n%s", unit, err, out)
 	}
 	return out
