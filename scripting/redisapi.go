@@ -149,7 +149,9 @@ func versionNum(v string) int {
 // registerFunction is only valid while FUNCTION LOAD runs a library.
 func (s *state) registerFunction(L *lua.LState) int {
 	if s.cur == nil || s.cur.call.Register == nil {
-		L.RaiseError("redis.register_function can only be called on FUNCTION LOAD command")
+		// Outside FUNCTION LOAD Redis has no redis.register_function at
+		// all: calling it is calling a nil field, and says so.
+		L.RaiseError("attempt to call field 'register_function' (a nil value)")
 	}
 	return s.cur.call.Register(L)
 }

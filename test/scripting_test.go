@@ -331,6 +331,9 @@ EVAL "math.randomseed()" 0
 EVAL "return math.random(0)" 0
 EVAL "return math.random(5, 1)" 0
 EVAL "return math.random(1, 2, 3)" 0
+EVAL "redis.register_function('x', function() end)" 0
+FUNCTION LOAD "#!lua name=nested\nredis.register_function('outer', function() redis.register_function('inner', function() return 1 end) end)"
+FCALL outer 0
 # Lua 5.1's stack limit: more values than it allows are an error, not a crash
 EVAL "local t={} for i=0,99999 do t[#t+1]=i end return redis.call('sadd','k',unpack(t))" 0
 EVAL "local t={} for i=1,7995 do t[i]=i end return redis.call('rpush','big',unpack(t))" 0
