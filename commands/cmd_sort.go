@@ -153,9 +153,9 @@ func sortGeneric(c *Ctx, readonly bool) {
 	} else {
 		list = NewList()
 	}
-	// An unsorted set would be stored in an order that depends on its
-	// representation: Redis sorts it (ALPHA) when storing.
-	if dontsort && set != nil && storeKey != nil {
+	// An unsorted set would be stored, or handed to a script, in an order
+	// that depends on its representation: Redis sorts it (ALPHA) then.
+	if dontsort && set != nil && (storeKey != nil || c.Script) {
 		dontsort, alpha, sortBy = false, true, nil
 	}
 	var vlen int

@@ -38,6 +38,9 @@ type Ctx struct {
 	// MaxLazyExpired): the server has the leader delete them through the
 	// log, as Redis deletes a key a command finds expired.
 	Expired []ReadyKey
+	// Script is set while a script's redis.call runs the command: some
+	// commands answer in a fixed order there, as in Redis.
+	Script bool
 
 	dirty      int
 	propagated bool

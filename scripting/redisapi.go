@@ -286,7 +286,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		c := x.call.Ctx
 		c.R = r
 		c.Begin(x.db, args)
+		c.Script = true
 		def.Handler(c)
+		c.Script = false
 		c.Finish()
 		if c.DirtyCount() > 0 {
 			x.run.wrote.Store(true)

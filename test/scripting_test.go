@@ -332,6 +332,10 @@ EVAL "return math.random(0)" 0
 EVAL "return math.random(5, 1)" 0
 EVAL "return math.random(1, 2, 3)" 0
 EVAL "redis.register_function('x', function() end)" 0
+# SORT BY a constant hands a script a set's members sorted, as Redis does
+SADD sortme z a c b aa azz 10 2
+EVAL "return redis.call('sort', KEYS[1], 'by', '_')" 1 sortme
+EVAL "return redis.call('sort', KEYS[1], 'by', 'nosort', 'get', '#', 'get', '_:*')" 1 sortme
 FUNCTION LOAD "#!lua name=nested\nredis.register_function('outer', function() redis.register_function('inner', function() return 1 end) end)"
 FCALL outer 0
 # Lua 5.1's stack limit: more values than it allows are an error, not a crash
