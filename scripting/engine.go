@@ -131,6 +131,9 @@ type Call struct {
 	// ReplicaReadOnly: the node is a read-only replica of a Redis master
 	// (REPLICAOF), so a write command fails as it does for a client.
 	ReplicaReadOnly bool
+	// NoReplicas: fewer replicas than min-replicas-to-write are in good
+	// contact, so a write command fails with NOREPLICAS.
+	NoReplicas bool
 	// ClientProto is the RESP version the caller speaks (HELLO).
 	ClientProto int
 	// Ctx runs the script's commands; its DB is the caller's database.

@@ -19,6 +19,7 @@ const (
 	errNotAllowed      = "ERR This Redis command is not allowed from script"
 	errReadOnly        = "ERR Write commands are not allowed from read-only scripts."
 	errReadOnlyReplica = "READONLY You can't write against a read only replica."
+	errNoReplicas      = "NOREPLICAS Not enough good replicas to write."
 	errNoArgs          = "Please specify at least one argument for this redis lib call"
 	errBadArgs         = "Lua redis lib command arguments must be strings or integers"
 )
@@ -265,6 +266,9 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	}
 	if x.call.ReplicaReadOnly && def.Is(commands.Write) && !x.run.wrote.Load() {
 		return fail(errReadOnlyReplica)
+	}
+	if x.call.NoReplicas && def.Is(commands.Write) {
+		return fail(errNoReplicas)
 	}
 	if x.call.DenyOOM && def.Is(commands.DenyOOM) && !x.run.wrote.Load() {
 		return fail(commands.ErrOOM)

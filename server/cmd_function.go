@@ -75,6 +75,10 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(errReadOnlyReplica)
 		return
 	}
+	if s.replicasShort() {
+		cl.out.Error(errNoReplicas)
+		return
+	}
 	if !f.Flags.AllowOOM && s.outOfMemory() {
 		cl.out.Error(commands.ErrOOM)
 		return

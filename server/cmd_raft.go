@@ -271,6 +271,9 @@ func (s *Server) writeReplicationInfo(b *strings.Builder, kv func(string, any)) 
 		lines := s.replicaLines()
 		lines = append(lines, s.attachedReplicaLines(len(lines))...)
 		kv("connected_slaves", len(lines))
+		if s.minReplicas.Load() > 0 && s.minReplLag.Load() > 0 {
+			kv("min_slaves_good_slaves", s.goodReplicas())
+		}
 		for _, l := range lines {
 			b.WriteString(l + "\r\n")
 		}

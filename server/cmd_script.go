@@ -131,6 +131,12 @@ func evalCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(errReadOnlyReplica)
 		return
 	}
+	if inv.flags.Shebang && s.replicasShort() {
+		// A script that declares it may write needs the replicas up front.
+		s.flushScripts(cl)
+		cl.out.Error(errNoReplicas)
+		return
+	}
 	if inv.flags.Shebang && !inv.flags.AllowOOM && s.outOfMemory() {
 		// A script that declares it may write is deny-oom, as in Redis.
 		s.flushScripts(cl)
@@ -182,9 +188,10 @@ func (s *Server) runWriteScript(cl *Client, inv *scriptInvocation, cache bool) {
 	// Only a script without a shebang is checked command by command (Redis'
 	// compatibility mode); one with flags was judged before it started.
 	denyOOM := !inv.flags.Shebang && s.outOfMemory()
+	noReplicas := !inv.flags.Shebang && s.replicasShort()
 	s.runScriptWrite(cl, lead, func(c *commands.Ctx, r *commands.Reply) bool {
 		call := s.scriptCall(cl, inv.acl, inv.sha, inv.proto, inv.keys, inv.argv, c, false)
-		call.DenyOOM = denyOOM
+		call.DenyOOM, call.NoReplicas = denyOOM, noReplicas
 		return s.scripts.Run(call, r)
 	})
 }

@@ -223,6 +223,10 @@ func paramTable(cfg *Config) []*paramDef {
 			p.check = checkSave
 		case "repl-ping-replica-period":
 			p.apply = func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.replPing.Store(n) }
+		case "min-replicas-to-write":
+			p.apply = func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.minReplicas.Store(n) }
+		case "min-replicas-max-lag":
+			p.apply = func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.minReplLag.Store(n) }
 		case "protected-mode":
 			p.apply = func(s *Server, v string) { s.protected.Store(v == "yes") }
 		case "replica-read-only":

@@ -216,7 +216,7 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 		return nil
 	}
 	if s.refuseWhileLoading(cl, cmd) || s.refuseOOM(cl, cmd, args) || s.refuseOnDiskError(cl, cmd) ||
-		s.refuseReadOnlyReplica(cl, stat, args) || s.refuseWhileSubscribed(cl, cmd, args) || s.refuseStale(cl, stat) {
+		s.refuseReadOnlyReplica(cl, stat, args) || s.refuseNoReplicas(cl, stat) || s.refuseWhileSubscribed(cl, cmd, args) || s.refuseStale(cl, stat) {
 		s.cstats.reject(stat)
 		return nil
 	}

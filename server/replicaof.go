@@ -97,6 +97,14 @@ func (s *Server) refuseReadOnlyReplica(cl *Client, cmd *commands.Command, args [
 	if !s.readOnlyReplica() {
 		return false
 	}
+	return s.refuseWrites(cl, cmd, errReadOnlyReplica)
+}
+
+// refuseWrites answers msg to a write command, aborts an EXEC whose
+// transaction holds one, and flags a transaction a refused write was
+// queued in, as Redis' processCommand does for a replica's writes and for
+// NOREPLICAS. It reports whether it answered.
+func (s *Server) refuseWrites(cl *Client, cmd *commands.Command, msg string) bool {
 	write := cmd.Is(commands.Write)
 	if cmd.Name == "exec" && cl.tx.active {
 		for _, q := range cl.tx.queued {
@@ -109,11 +117,11 @@ func (s *Server) refuseReadOnlyReplica(cl *Client, cmd *commands.Command, args [
 	s.flushWrites(cl)
 	if cmd.Name == "exec" {
 		s.resetTx(cl)
-		cl.out.Error("EXECABORT Transaction discarded because of: " + errReadOnlyReplica)
+		cl.out.Error("EXECABORT Transaction discarded because of: " + msg)
 		return true
 	}
 	cl.txQueueError()
-	cl.out.Error(errReadOnlyReplica)
+	cl.out.Error(msg)
 	return true
 }
 

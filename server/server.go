@@ -163,6 +163,8 @@ type Server struct {
 	link          replLink       // REPLICAOF's link to a Redis master (replicaof_link.go)
 	replicas      replicaSet     // attached with SYNC/PSYNC (replicas.go)
 	replPing      atomic.Int64   // repl-ping-replica-period, seconds (0: the default)
+	minReplicas   atomic.Int64   // min-replicas-to-write (0: off)
+	minReplLag    atomic.Int64   // min-replicas-max-lag, seconds
 }
 
 type stats struct {
@@ -206,6 +208,7 @@ func New(cfg Config) (*Server, error) {
 	s.scripts = scripting.NewEngine()
 	s.cstats = newCmdStats()
 	s.busyThreshold.Store(5000)
+	s.minReplLag.Store(10) // min-replicas-max-lag's default
 	s.params = newParams(&s.cfg)
 	s.startACL = cfg.StartACL
 	if s.startACL == nil {

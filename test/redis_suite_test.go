@@ -57,9 +57,6 @@ var knownSuiteFailures = map[string]string{
 	// Values live in a Go map: INCR stores a new integer rather than
 	// changing the object DEBUG OBJECT points at.
 	"INCR can modify objects in-place": "no in-place integer objects",
-	// min-replicas-to-write is accepted but not enforced: a write waits
-	// for a Raft quorum instead.
-	"exec with write commands and state change": "min-replicas-to-write not enforced",
 	// PUBLISH reaches every node's subscribers through the Raft log, but
 	// is not in the AOF, which is what a SYNC replica's stream follows.
 	"MULTI propagation of PUBLISH": "PUBLISH not in the replication stream",
