@@ -148,6 +148,9 @@ type Call struct {
 	// long it took and whether it answered an error (commandstats, which
 	// count a script's commands as Redis does).
 	Called func(def *commands.Command, d time.Duration, failed bool)
+	// Rejected, when set, is told about every command refused before it
+	// ran (arity, ACL, read-only, OOM...).
+	Rejected func(def *commands.Command)
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction

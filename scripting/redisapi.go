@@ -248,30 +248,38 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	if def == nil {
 		return fail(errUnknownCommand)
 	}
+	// A command refused before it runs counts as a rejected call of it
+	// (INFO commandstats), as Redis' scriptCall counts it.
+	reject := func(msg string) int {
+		if x.call.Rejected != nil {
+			x.call.Rejected(def)
+		}
+		return fail(msg)
+	}
 	if !def.ArityOK(n) {
-		return fail(errWrongArity)
+		return reject(errWrongArity)
 	}
 	if def.Is(commands.NoScript) && !x.call.AllowNoScript {
-		return fail(errNotAllowed)
+		return reject(errNotAllowed)
 	}
 	if x.call.ACL != nil {
 		if msg := x.call.ACL(def, args); msg != "" {
-			return fail(msg)
+			return reject(msg)
 		}
 	}
 	// Like Redis, a read-only script may not call a may-replicate command
 	// (PFCOUNT) either.
 	if def.Logged() && (x.call.ReadOnly || x.call.Ctx.Prop == nil) {
-		return fail(errReadOnly)
+		return reject(errReadOnly)
 	}
 	if x.call.ReplicaReadOnly && def.Is(commands.Write) && !x.run.wrote.Load() {
-		return fail(errReadOnlyReplica)
+		return reject(errReadOnlyReplica)
 	}
 	if x.call.NoReplicas && def.Is(commands.Write) {
-		return fail(errNoReplicas)
+		return reject(errNoReplicas)
 	}
 	if x.call.DenyOOM && def.Is(commands.DenyOOM) && !x.run.wrote.Load() {
-		return fail(commands.ErrOOM)
+		return reject(commands.ErrOOM)
 	}
 	if x.call.Monitor != nil {
 		x.call.Monitor(x.db.ID, args)

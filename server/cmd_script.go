@@ -174,7 +174,7 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
 		ReadOnly: readOnly, ReplicaReadOnly: s.readOnlyReplica(), ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
-		Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load()}
+		Called: s.cstats.record, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load()}
 }
 
 // runWriteScript runs a script speculatively at the head of the log and
@@ -209,6 +209,9 @@ type scriptRun struct {
 	db        int
 	from      origin // named in the entry (NOLOOP)
 	h         cluster.Pending
+	// cmd is the command that ran the script (EVAL, FCALL...): an error
+	// reply counts as its failed call once the reply is known.
+	cmd *commands.Command
 }
 
 func (sr *scriptRun) prepare(sp *fsm.Speculation) []byte {
@@ -238,7 +241,7 @@ func (s *Server) runScriptWrite(cl *Client, lead [][][]byte, run func(c *command
 		cl.out.Error(clusterError(err))
 		return
 	}
-	sr := &scriptRun{lead: lead, run: run, proto: cl.proto, db: cl.db, from: s.originOf(cl)}
+	sr := &scriptRun{lead: lead, run: run, proto: cl.proto, db: cl.db, from: s.originOf(cl), cmd: cl.lastCmd.Load()}
 	sr.h = s.node.SubmitPrepared(sr.prepare)
 	cl.scripts = append(cl.scripts, sr)
 	if len(cl.scripts) >= maxPendingScripts {
@@ -271,6 +274,9 @@ func (s *Server) flushScripts(cl *Client) {
 			cl.out.Raw(reply)
 		default:
 			cl.out.Raw(reply)
+		}
+		if len(reply) > 0 && reply[0] == '-' && sr.cmd != nil {
+			s.cstats.fail(sr.cmd)
 		}
 		cl.scripts[i] = nil
 	}

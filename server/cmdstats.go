@@ -71,6 +71,14 @@ func (c *cmdStats) record(cmd *commands.Command, d time.Duration, failed bool) {
 	}
 }
 
+// fail counts a failed call of cmd whose call was counted before its reply
+// was known (a script's, answered after its entry commits).
+func (c *cmdStats) fail(cmd *commands.Command) {
+	if st := c.by[cmd]; st != nil {
+		st.failed.Add(1)
+	}
+}
+
 func (c *cmdStats) reject(cmd *commands.Command) {
 	if st := c.by[cmd]; st != nil {
 		st.rejected.Add(1)

@@ -136,3 +136,33 @@ func TestScriptBigEntryOutlastsRequestTimeout(t *testing.T) {
 		t.Fatalf("SCARD after: %d, %v", n, err)
 	}
 }
+
+// A command a script calls that is refused before it runs is a rejected
+// call of that command, and a script answered with an error is a failed
+// call of EVAL, as INFO commandstats counts them on Redis.
+func TestScriptCommandStats(t *testing.T) {
+	n := startNode(t)
+	c := n.client()
+	ctx := ctxT(t)
+	c.ConfigResetStat(ctx)
+	if err := c.Eval(ctx, "return redis.call('set', KEYS[1])", []string{"x"}).Err(); err == nil {
+		t.Fatal("SET with one argument from a script succeeded")
+	}
+	if err := c.Eval(ctx, "return redis.call('incr', KEYS[1])", []string{"x"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	stats := c.Info(ctx, "commandstats").Val()
+	for _, want := range []string{"cmdstat_set:calls=0,", "rejected_calls=1,failed_calls=0", "cmdstat_eval:calls=2,"} {
+		if !strings.Contains(stats, want) {
+			t.Fatalf("commandstats lack %q:\n%s", want, stats)
+		}
+	}
+	for _, line := range strings.Split(stats, "\r\n") {
+		if strings.HasPrefix(line, "cmdstat_eval:") && !strings.HasSuffix(line, "rejected_calls=0,failed_calls=1") {
+			t.Fatalf("EVAL answered once with an error: %s", line)
+		}
+		if strings.HasPrefix(line, "cmdstat_set:") && !strings.HasSuffix(line, "rejected_calls=1,failed_calls=0") {
+			t.Fatalf("SET refused once inside a script: %s", line)
+		}
+	}
+}
