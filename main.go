@@ -42,6 +42,7 @@ func openNode(cfg server.Config, srv *server.Server) error {
 		ACL:               cfg.StartACL,
 		OnDropUsers:       hooks.OnDropUsers,
 		OnOrigin:          hooks.OnOrigin,
+		OnBlock:           hooks.OnBlock,
 		OnApplied:         hooks.OnApplied,
 	})
 	if err != nil {

@@ -61,6 +61,12 @@ type Options struct {
 	// then (nil, 0) once the entry is applied: the key changes reported to
 	// Watches in between are that client's own (CLIENT TRACKING NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnBlock is told, on the node whose client waits for the reply, when
+	// a blocking command of the entry OnOrigin named found nothing to
+	// serve: called in log order, before any later entry is applied, so
+	// the client takes its place in line before a write that follows it
+	// in the log can be handed to someone else. Not for retries.
+	OnBlock func(db int, b *commands.BlockRequest)
 	// OnApplied is called after each batch of entries is applied, as Redis
 	// runs beforeSleep after an event loop's commands (CLIENT TRACKING BCAST
 	// sends the batch's invalidations in one message per prefix).
@@ -655,6 +661,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 					writeBlockedInTx(r, def) // blocking commands never block in MULTI
 				} else if replied {
 					res.Block = b
+					if !cmd.Retry && f.opts.OnBlock != nil {
+						f.opts.OnBlock(db.ID, b)
+					}
 				}
 			}
 		}

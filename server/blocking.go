@@ -25,7 +25,14 @@ type waiters struct {
 	// consumer group's entry the first XREADGROUP in line). A write that
 	// arrives during a round starts another round from the head.
 	turns map[commands.ReadyKey]*keyTurn
+	// expecting holds, by client id, the clients whose first blocking
+	// attempt is in the log: parkOrigin puts one in line as its attempt is
+	// applied (see expect).
+	expecting map[int64]*parkSlot
 }
+
+// parkSlot receives the waiter parkOrigin registered for a client.
+type parkSlot struct{ wt *waiter }
 
 type keyTurn struct {
 	holder  *waiter
@@ -41,6 +48,47 @@ type waiter struct {
 func (w *waiters) init() {
 	w.byKey = map[commands.ReadyKey][]*waiter{}
 	w.turns = map[commands.ReadyKey]*keyTurn{}
+	w.expecting = map[int64]*parkSlot{}
+}
+
+// expect announces that client id's blocking command goes through the log
+// now. Clients take their places in line in log order, as Redis serves
+// them in the order they blocked: registering only when the goroutine got
+// its reply would order them by how the scheduler woke them, and a push
+// applied meanwhile could go to a client that blocked after them.
+func (w *waiters) expect(id int64) *parkSlot {
+	slot := &parkSlot{}
+	w.mu.Lock()
+	w.expecting[id] = slot
+	w.mu.Unlock()
+	return slot
+}
+
+// collect ends what expect began and returns the waiter put in line for
+// the client meanwhile, if any.
+func (w *waiters) collect(id int64, slot *parkSlot) *waiter {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.expecting[id] == slot {
+		delete(w.expecting, id)
+	}
+	return slot.wt
+}
+
+// parkOrigin is the FSM's OnBlock hook: the client of this node that the
+// entry came from (setOrigin) blocked; put it in line now.
+func (s *Server) parkOrigin(db int, b *commands.BlockRequest) {
+	id := s.tracking.origin.Load()
+	if id == 0 {
+		return
+	}
+	w := &s.waiters
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if slot := w.expecting[id]; slot != nil && slot.wt == nil {
+		slot.wt = w.addLocked(db, b.Keys)
+		slot.wt.ready = b.Ready
+	}
 }
 
 func (w *waiters) setReady(wt *waiter, ready func(db *commands.DB) bool) {
@@ -57,8 +105,13 @@ func wake(wt *waiter) {
 }
 
 func (w *waiters) add(db int, keys []string) *waiter {
-	wt := &waiter{ch: make(chan struct{}, 1)}
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.addLocked(db, keys)
+}
+
+func (w *waiters) addLocked(db int, keys []string) *waiter {
+	wt := &waiter{ch: make(chan struct{}, 1)}
 	for _, k := range keys {
 		rk := commands.ReadyKey{DB: db, Key: k}
 		if slices.Contains(wt.keys, rk) {
@@ -68,7 +121,6 @@ func (w *waiters) add(db int, keys []string) *waiter {
 		w.byKey[rk] = append(w.byKey[rk], wt)
 	}
 	w.count++
-	w.mu.Unlock()
 	return wt
 }
 
@@ -211,9 +263,26 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			proto |= fsm.ProtoRetry
 		}
 		cl.entry.Add(cl.db, proto, args)
-		data := s.stampOrigin(cl, cl.entry.Bytes())
+		var slot *parkSlot
+		data := cl.entry.Bytes()
+		if wt == nil && cl.relayOrigin.run == "" {
+			// The entry names this client so that it is put in line as the
+			// attempt is applied (parkOrigin).
+			slot = s.waiters.expect(cl.ID)
+			data = fsm.AppendStreamNode(origin{s.runID, cl.ID}.stamp(data), commands.StreamNodeConfig())
+		} else {
+			data = s.stampOrigin(cl, data)
+		}
 		cl.entry.Reset(0)
 		res, err := s.node.Apply(data)
+		if slot != nil {
+			if parked := s.waiters.collect(cl.ID, slot); parked != nil {
+				// In line already; the deferred cleanup takes it out if
+				// this attempt does not end up waiting.
+				wt = parked
+				cl.blocked.Store(true)
+			}
+		}
 		if err != nil {
 			cl.out.Error(clusterError(err))
 			return
@@ -231,16 +300,20 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		if res.Block.Args != nil {
 			args = res.Block.Args // XREAD's "$" stays what it was when we blocked
 		}
-		if wt != nil {
+		first := slot != nil || wt == nil
+		if wt != nil && !first {
 			s.waiters.setReady(wt, res.Block.Ready)
 			st := s.fsm.RLock()
 			s.waiters.passOn(st, cl.db, wt, false)
 			s.fsm.RUnlock()
 		}
-		if wt == nil {
+		if first {
 			// Keep this place in line until the command is served, times out
-			// or the client goes away.
-			wt = s.waiters.add(cl.db, res.Block.Keys)
+			// or the client goes away (a relayed client's place is taken
+			// here; others' as their attempt was applied).
+			if wt == nil {
+				wt = s.waiters.add(cl.db, res.Block.Keys)
+			}
 			s.waiters.setReady(wt, res.Block.Ready)
 			unblock = make(chan bool, 1)
 			cl.unblock.Store(&unblock)

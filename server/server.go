@@ -264,13 +264,16 @@ type Hooks struct {
 	OnDropUsers func(dropped func(user string) bool)
 	// OnOrigin is told which client an applied entry came from (NOLOOP).
 	OnOrigin func(run []byte, client int64)
+	// OnBlock parks the origin's client in line as its blocking command
+	// is applied.
+	OnBlock func(db int, b *commands.BlockRequest)
 	// OnApplied is called after each applied batch (BCAST invalidations).
 	OnApplied func()
 }
 
 // Hooks returns what to give the state machine when opening it.
 func (s *Server) Hooks() Hooks {
-	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin, OnApplied: s.flushBroadcast}
+	return Hooks{OnReady: s.waiters.signal, OnPublish: s.deliverPublications, Watches: &s.watches, Notify: &s.notify, OnDropUsers: s.dropUserClients, OnOrigin: s.setOrigin, OnBlock: s.parkOrigin, OnApplied: s.flushBroadcast}
 }
 
 // Start hands over the loaded dataset and the running cluster node (main

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,5 +84,38 @@ func TestBlockedPopPassesOverOtherTypes(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// Clients blocked on one key are served in the order they blocked, as in
+// Redis, even when their attempts commit in one group and the scheduler
+// wakes their goroutines in another order: each takes its place in line
+// as its attempt is applied. Redis 7.0's "BRPOPLPUSH with multiple blocked
+// clients" depends on it.
+func TestBlockedClientsServedInLogOrder(t *testing.T) {
+	n := startNode(t)
+	ctl := dialRESP(t, n.addr(), 2)
+	admin := n.client()
+	for round := range 10 {
+		key := "q" + strconv.Itoa(round)
+		var conns []*respConn
+		for range 3 {
+			c := dialRESP(t, n.addr(), 2)
+			defer c.c.Close()
+			c.send("BLPOP", key, "0")
+			conns = append(conns, c)
+			time.Sleep(2 * time.Millisecond)
+		}
+		waitBlocked(t, admin, 3)
+		for i := range 3 {
+			ctl.do("RPUSH", key, "e"+strconv.Itoa(i))
+		}
+		for i, c := range conns {
+			got, err := c.read(5 * time.Second)
+			want := "*2\r\n$" + strconv.Itoa(len(key)) + "\r\n" + key + "\r\n$2\r\ne" + strconv.Itoa(i) + "\r\n"
+			if err != nil || got != want {
+				t.Fatalf("round %d: client %d (blocked %d-th) got %q, %v; want %q", round, i, i+1, got, err, want)
+			}
+		}
 	}
 }
