@@ -19,7 +19,7 @@ func DumpValue(v any) []byte {
 	case *mutString:
 		return rdb.DumpString(v.view())
 	case *List:
-		return rdb.DumpList(v.Len(), v.At)
+		return rdb.DumpListFill(v.Len(), v.At, listMaxListpackSize())
 	case *Hash:
 		elems := make([]string, 0, 2*v.Len())
 		v.Each(func(f, val string) bool {
