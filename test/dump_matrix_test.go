@@ -2,6 +2,8 @@ package test
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -294,7 +296,7 @@ func restoreOptions(t *testing.T, rc, gc *redis.Client, key, p string) {
 		{"RESTORE", "freq:" + key, 0, p, "FREQ", 7},
 		{"RESTORE", "freq:" + key, 0, p, "REPLACE", "IDLETIME", 5, "FREQ", 1},
 		{"RESTORE", "bad:" + key, 0, p[:len(p)-1] + "x"},
-		{"RESTORE", "bad:" + key, 0, string(rdb.AppendFooter([]byte(p[:1]+"\xff\xff")))},
+		{"RESTORE", "bad:" + key, 0, string(rdb.AppendFooter([]byte(p[:1] + "\xff\xff")))},
 	}
 	for _, st := range steps {
 		want := fmt.Sprint(rc.Do(ctx, st...).Result())
@@ -319,4 +321,118 @@ func trunc2(s string) string {
 		return s[:600] + "..."
 	}
 	return s
+}
+
+// buildCases creates every case's value on redis-server (each under its
+// own settings) and returns the keys and their payloads.
+func buildCases(t *testing.T, rc *redis.Client) ([]string, map[string]string) {
+	t.Helper()
+	ctx := ctxT(t)
+	var keys []string
+	payloads := map[string]string{}
+	for _, tc := range restoreCases() {
+		key := "k:" + tc.name
+		var undo [][2]string
+		for k, v := range tc.config {
+			undo = append(undo, [2]string{k, rc.ConfigGet(ctx, k).Val()[k]})
+			rc.ConfigSet(ctx, k, v)
+		}
+		for _, cmd := range tc.cmds {
+			if err := rc.Do(ctx, caseArgs(cmd, key)...).Err(); err != nil {
+				t.Fatalf("%s on redis-server: %v", cmd, err)
+			}
+		}
+		for _, u := range undo {
+			rc.ConfigSet(ctx, u[0], u[1])
+		}
+		keys = append(keys, key)
+		payloads[key] = rc.Dump(ctx, key).Val()
+	}
+	return keys, payloads
+}
+
+// TestRestoreMatrixPersistence: the RESTOREs of every case (relative TTLs,
+// ABSTTL, none) reach the AOF so that Geomys restarts to the same values
+// and a stock redis-server loads that AOF to them too; a stream keeps its
+// nodes through a restart and an AOF rewrite.
+func TestRestoreMatrixPersistence(t *testing.T) {
+	ctx := ctxT(t)
+	rc := redis.NewClient(&redis.Options{Addr: startRedis(t), Protocol: 2})
+	defer rc.Close()
+	keys, payloads := buildCases(t, rc)
+	n := startNode(t)
+	gc := n.client2()
+	abs := time.Now().Add(48 * time.Hour).UnixMilli()
+	for i, k := range keys {
+		var err error
+		switch i % 3 {
+		case 0:
+			err = gc.Restore(ctx, k, 0, payloads[k]).Err()
+		case 1:
+			err = gc.Restore(ctx, k, time.Hour, payloads[k]).Err()
+		case 2:
+			err = gc.Do(ctx, "RESTORE", k, abs+int64(i), payloads[k], "ABSTTL", "IDLETIME", 10).Err()
+		}
+		if err != nil {
+			t.Fatalf("RESTORE %s: %v", k, err)
+		}
+	}
+	snapshot := func(c *redis.Client) map[string]string {
+		out := map[string]string{}
+		for _, k := range keys {
+			out[k] = valueOf(t, c, k) + " expires-at=" + fmt.Sprint(c.Do(ctx, "PEXPIRETIME", k).Val())
+		}
+		return out
+	}
+	want := snapshot(gc)
+	n.stop()
+	check := exec.Command("redis-check-aof", filepath.Join(n.dir, "appendonlydir", "appendonly.aof.manifest"))
+	if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), "is valid") {
+		t.Fatalf("redis-check-aof: %v\n%s", err, out)
+	}
+	ra := redis.NewClient(&redis.Options{Addr: startRedisOnDir(t, freePort(t), n.dir), Protocol: 2})
+	defer ra.Close()
+	sameDump(t, "redis-server loading the Geomys AOF", want, snapshot(ra))
+
+	n.restart()
+	gc = n.client2()
+	sameDump(t, "Geomys after a restart", want, snapshot(gc))
+	if err := gc.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitRewrite(t, gc)
+	n.stop()
+	n.restart()
+	gc = n.client2()
+	sameDump(t, "Geomys after an AOF rewrite and a restart", want, snapshot(gc))
+}
+
+// TestRestoreMatrixOnCluster: every case RESTOREd through the leader
+// leaves the three nodes with the same data, and a follower DUMPs the
+// leader's bytes.
+func TestRestoreMatrixOnCluster(t *testing.T) {
+	ctx := ctxT(t)
+	rc := redis.NewClient(&redis.Options{Addr: startRedis(t), Protocol: 2})
+	defer rc.Close()
+	keys, payloads := buildCases(t, rc)
+	c := startCluster(t, 3)
+	lc := c.leader().client()
+	for i, k := range keys {
+		if err := lc.Restore(ctx, k, time.Duration(i)*time.Hour, payloads[k]).Err(); err != nil {
+			t.Fatalf("RESTORE %s: %v", k, err)
+		}
+		// The stream goes on growing from the restored nodes on every node.
+		if strings.HasPrefix(k, "k:stream-") {
+			if err := lc.Do(ctx, "XADD", k, "MAXLEN", "~", 50, "9000000-1", "late", "1").Err(); err != nil {
+				t.Fatalf("XADD %s: %v", k, err)
+			}
+		}
+	}
+	c.waitConverged()
+	f := c.followers()[0].client()
+	for _, k := range keys {
+		if got, want := f.Dump(ctx, k).Val(), lc.Dump(ctx, k).Val(); got != want || want == "" {
+			t.Errorf("DUMP %s on a follower (%d bytes) differs from the leader's (%d bytes)", k, len(got), len(want))
+		}
+	}
 }
