@@ -29,7 +29,7 @@ import (
 // send commands on several connections without waiting and expect them run
 // in the order sent, which Geomys does not promise across connections;
 // stream-cgroups also expects a blocked client to be served before the
-// XADD that woke it is answered, and RESTORE of a stream payload; multi
+// XADD that woke it is answered; multi
 // switches REPLICAOF at runtime, and other's "PIPELINING stresser"
 // (100,000 SET/GET pairs in one pipeline, each GET making the SET before it
 // its own Raft round) overruns the 60 s test timeout.
@@ -49,6 +49,7 @@ var suiteUnits = []string{
 	"unit/slowlog",
 	"unit/type/stream",
 	"unit/expire",
+	"unit/dump",
 }
 
 // knownSuiteFailures maps a test's name to why Geomys answers differently
