@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 
@@ -45,7 +46,8 @@ var wordABSTTL = []byte("ABSTTL")
 // restoreCommand follows Redis 7.0's restoreCommand step by step, so errors
 // come in the same order. A relative TTL is propagated as an absolute one
 // (the TTL argument rewritten and ABSTTL appended, as Redis does), so the
-// AOF replays to the same expiry on Geomys and on a stock redis-server.
+// AOF replays to the same expiry on Geomys and on a stock redis-server; a
+// payload only Redis 7.2 reads is propagated as 7.0's DUMP of the value.
 func restoreCommand(c *Ctx) {
 	replace, absttl := false, false
 	idle, freq := int64(-1), int64(-1)
@@ -140,11 +142,37 @@ func restoreCommand(c *Ctx) {
 	signalIfList(c, c.DB, key, v)
 	c.Dirty(1)
 	c.Notify(NotifyGeneric, "restore", key)
-	if ttl != 0 && !absttl {
+	relative := ttl != 0 && !absttl
+	if newer := onlyNewerRedisLoads(c.Args[3]); relative || newer {
 		args := make([][]byte, 0, len(c.Args)+1)
-		args = append(args, c.Args[0], key, strconv.AppendInt(nil, ttl, 10))
-		args = append(args, c.Args[3:]...)
-		c.Propagate(append(args, wordABSTTL)...)
+		args = append(args, c.Args[0], key, c.Args[2], c.Args[3])
+		if relative {
+			args[2] = strconv.AppendInt(nil, ttl, 10)
+		}
+		if newer {
+			args[3] = DumpValue(v)
+		}
+		args = append(args, c.Args[4:]...)
+		if relative {
+			args = append(args, wordABSTTL)
+		}
+		c.Propagate(args...)
 	}
 	c.R.OK()
+}
+
+// onlyNewerRedisLoads reports whether a payload (already loaded) is one
+// redis-server 7.0 refuses: a newer footer version or a type it lacks
+// (7.2's listpack sets and streams with consumers' active times). Such a
+// RESTORE is propagated with the value as 7.0 dumps it, so the AOF loads
+// on a stock 7.0 too.
+func onlyNewerRedisLoads(payload []byte) bool {
+	if len(payload) < 10 {
+		return false
+	}
+	switch payload[0] {
+	case rdb.TypeSetListpack, rdb.TypeStreamListpacks3:
+		return true
+	}
+	return binary.LittleEndian.Uint16(payload[len(payload)-10:]) > rdb.Version
 }

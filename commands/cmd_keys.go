@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"strings"
+
+	"github.com/geomys/geomys/rdb"
 )
 
 func init() {
@@ -648,26 +650,15 @@ func ObjectEncoding(v any) string {
 // QuicklistInfo is what DEBUG OBJECT shows of a list's quicklist in Redis
 // 7.0: its node count and their listpack bytes, as Redis fills nodes when
 // the list is pushed at one end (_quicklistNodeAllowInsert under
-// list-max-listpack-size: a negative setting is a node size of 4, 8, 16, 32
-// or 64 KB, a positive one a count of elements within the 8 KB safety
-// limit). A listpack takes 6 header bytes and a terminator.
+// list-max-listpack-size, rdb.QuicklistFits). A listpack takes 6 header bytes and a terminator.
 func QuicklistInfo(l *List) (nodes, bytes int, fill int) {
 	fill = listMaxListpackSize()
-	const empty, overhead, safety = 7, 8, 8192
+	const empty = 7
 	node, count := 0, 0
 	for i := 0; i < l.Len(); i++ {
 		e := l.At(i)
-		grow := len(e) + overhead
 		if node > 0 {
-			newSz := node + grow
-			allow := false
-			switch {
-			case fill < 0:
-				allow = newSz <= 4096<<min(-fill-1, 4)
-			default:
-				allow = newSz <= safety && count < fill
-			}
-			if !allow {
+			if !rdb.QuicklistFits(node, count, len(e), fill) {
 				bytes += node
 				node, count = 0, 0
 			}

@@ -8,8 +8,8 @@ import (
 
 // DumpValue serializes v as DUMP does on redis-server 7.0, whose RESTORE
 // (and 7.2's) loads it: the same encodings Redis 7.0 would hold the value in,
-// so for strings, lists, listpack hashes, intsets and sorted sets the bytes
-// are the ones redis-server produces. Large hashes and non-integer sets are
+// so for strings, lists, listpack hashes, intsets, sorted sets and streams
+// (stream_dump.go) the bytes are the ones redis-server produces. Large hashes and non-integer sets are
 // written in the plain encoding, whose member order (Redis' dict order)
 // differs from redis-server's but loads to the same value.
 func DumpValue(v any) []byte {
@@ -19,7 +19,7 @@ func DumpValue(v any) []byte {
 	case *mutString:
 		return rdb.DumpString(v.view())
 	case *List:
-		return rdb.DumpList(v.Len(), v.At)
+		return rdb.DumpListFill(v.Len(), v.At, listMaxListpackSize())
 	case *Hash:
 		elems := make([]string, 0, 2*v.Len())
 		v.Each(func(f, val string) bool {
@@ -37,6 +37,8 @@ func DumpValue(v any) []byte {
 		// Redis 7.0 has no listpack sets: it keeps small sets of strings in
 		// a hashtable and dumps them as a plain set.
 		return rdb.DumpStrings(rdb.TypeSet, v.Len(), v.Members())
+	case *Stream:
+		return dumpStream(v)
 	case *ZSet:
 		n := v.Len()
 		entries := make([]zEntry, 0, n)
@@ -62,6 +64,16 @@ func RestoreValue(payload []byte) (any, error) {
 	body, err := rdb.CheckFooter(payload)
 	if err != nil {
 		return nil, err
+	}
+	if len(body) > 0 {
+		switch typ := body[0]; typ {
+		case rdb.TypeStreamListpacks, rdb.TypeStreamListpacks2, rdb.TypeStreamListpacks3:
+			s, err := restoreStream(typ, body[1:])
+			if err != nil {
+				return nil, errors.Join(rdb.ErrBadData, err)
+			}
+			return s, nil
+		}
 	}
 	dv, err := rdb.Decode(body)
 	if err != nil {

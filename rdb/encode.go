@@ -73,20 +73,33 @@ func DumpString(s string) []byte {
 	return AppendFooter(AppendObjectString([]byte{TypeString}, s))
 }
 
-// quicklistFits is _quicklistNodeAllowInsert with the default
-// list-max-listpack-size -2: an element of sz bytes joins a node of nodeSize
-// bytes while that size plus the element plus an 8-byte estimate of its
-// overhead stays within 8 KB.
-func quicklistFits(nodeSize, sz int) bool { return nodeSize+sz+8 <= 8192 }
+// QuicklistFits is Redis 7.0's _quicklistNodeAllowInsert: whether an
+// element of sz bytes joins a node of nodeSize listpack bytes holding count
+// elements under list-max-listpack-size fill. The node's size plus the
+// element plus an 8-byte estimate of its overhead must stay within 4 KB
+// times 2^(-fill-1) (fill clamped to -5) for a negative fill; a positive
+// fill is a count of elements within the 8 KB safety limit.
+func QuicklistFits(nodeSize, count, sz, fill int) bool {
+	newSz := nodeSize + sz + 8
+	if fill < 0 {
+		return newSz <= 4096<<min(-fill-1, 4)
+	}
+	return newSz <= 8192 && count < fill
+}
 
-// DumpList is DUMP's payload for a list: a quicklist of listpack nodes,
-// split as Redis splits a list built by RPUSH.
-func DumpList(n int, at func(i int) string) []byte {
+// DumpList is DUMP's payload for a list under the default
+// list-max-listpack-size (-2).
+func DumpList(n int, at func(i int) string) []byte { return DumpListFill(n, at, -2) }
+
+// DumpListFill is DUMP's payload for a list: a quicklist of listpack nodes,
+// split as Redis splits a list built by RPUSH under list-max-listpack-size
+// fill.
+func DumpListFill(n int, at func(i int) string, fill int) []byte {
 	var nodes [][]byte
 	var cur *Listpack
 	for i := 0; i < n; i++ {
 		s := at(i)
-		if cur == nil || !quicklistFits(cur.Size(), len(s)) {
+		if cur == nil || !QuicklistFits(cur.Size(), cur.Len(), len(s), fill) {
 			if cur != nil {
 				nodes = append(nodes, cur.Bytes())
 			}

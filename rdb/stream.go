@@ -13,10 +13,22 @@ func (id StreamID) String() string {
 	return strconv.FormatUint(id.Ms, 10) + "-" + strconv.FormatUint(id.Seq, 10)
 }
 
-// StreamEntry is one entry, its fields and values alternating.
+// StreamEntry is one entry, its fields and values alternating. Deleted
+// marks an entry XDEL or an exact trim removed, which Redis keeps in its
+// node until the whole node goes.
 type StreamEntry struct {
-	ID     StreamID
-	Fields []string
+	ID      StreamID
+	Fields  []string
+	Deleted bool
+}
+
+// StreamNode is one listpack of a stream's radix tree: its key (the id of
+// the first entry it was created with), the field names of its master
+// entry, and every entry it holds, deleted ones included.
+type StreamNode struct {
+	Master       StreamID
+	MasterFields []string
+	Entries      []StreamEntry
 }
 
 // StreamPending is an entry of a group's pending list.
@@ -25,6 +37,7 @@ type StreamPending struct {
 	DeliveryTime  int64
 	DeliveryCount uint64
 	Consumer      string
+	owned         bool // a consumer listed it (names may be empty)
 }
 
 // StreamConsumer is a consumer of a group.
@@ -42,9 +55,12 @@ type StreamGroup struct {
 	Consumers   []StreamConsumer
 }
 
-// Stream is a stream value as an RDB file holds it.
+// Stream is a stream value as an RDB file holds it. Entries are the live
+// entries of Nodes, in order; Length is the entry count the payload states.
 type Stream struct {
+	Nodes        []StreamNode
 	Entries      []StreamEntry
+	Length       uint64
 	LastID       StreamID
 	FirstID      StreamID
 	MaxDeletedID StreamID
@@ -58,10 +74,22 @@ const (
 	streamItemSameFields = 2
 )
 
-var errStream = errors.New("rdb: bad stream listpack")
+var (
+	errStream      = errors.New("rdb: bad stream listpack")
+	errStreamNode  = errors.New("rdb: stream node key is not the size of a stream ID")
+	errStreamPEL   = errors.New("rdb: duplicated stream PEL entry")
+	errStreamOwner = errors.New("rdb: consumer entry not found in group global PEL")
+)
 
 // ReadStream reads a stream value of type 15, 19 or 21 (the listpacks of
 // its radix tree, its metadata and consumer groups) and what follows it.
+// Type 15 carries no first id, max deleted id, entries added or entries
+// read: FirstID, MaxDeletedID and EntriesAdded are left zero and
+// EntriesRead -1 for the caller to derive as Redis does. What Redis'
+// loader refuses (a node key of the wrong size, a pending entry listed
+// twice or owned by a consumer but absent from its group's list) is an
+// error, and so is what only its deep sanitization would catch (an entry
+// that does not parse, a pending entry without a consumer).
 func ReadStream(typ byte, p []byte) (*Stream, []byte, error) {
 	s := &Stream{}
 	var err error
@@ -112,7 +140,7 @@ func ReadStream(typ byte, p []byte) (*Stream, []byte, error) {
 			break
 		}
 		if len(key) != 16 {
-			return nil, nil, errStream
+			return nil, nil, errStreamNode
 		}
 		master := StreamID{binary.BigEndian.Uint64([]byte(key)), binary.BigEndian.Uint64([]byte(key[8:]))}
 		elems, lerr := ReadListpack([]byte(lp))
@@ -123,14 +151,12 @@ func ReadStream(typ byte, p []byte) (*Stream, []byte, error) {
 			return nil, nil, err
 		}
 	}
-	num() // length
+	s.Length = num()
 	s.LastID = id()
 	if typ >= TypeStreamListpacks2 {
 		s.FirstID = id()
 		s.MaxDeletedID = id()
 		s.EntriesAdded = num()
-	} else {
-		s.EntriesAdded = uint64(len(s.Entries))
 	}
 	groups := num()
 	for i := uint64(0); i < groups && err == nil; i++ {
@@ -142,6 +168,9 @@ func ReadStream(typ byte, p []byte) (*Stream, []byte, error) {
 		at := map[StreamID]int{}
 		for j := uint64(0); j < pending && err == nil; j++ {
 			pe := StreamPending{ID: raw(), DeliveryTime: ms(), DeliveryCount: num()}
+			if _, dup := at[pe.ID]; dup && err == nil {
+				err = errStreamPEL
+			}
 			at[pe.ID] = len(g.Pending)
 			g.Pending = append(g.Pending, pe)
 		}
@@ -154,11 +183,23 @@ func ReadStream(typ byte, p []byte) (*Stream, []byte, error) {
 			n := num()
 			for k := uint64(0); k < n && err == nil; k++ {
 				pid := raw()
-				if x, ok := at[pid]; ok {
-					g.Pending[x].Consumer = c.Name
+				x, ok := at[pid]
+				switch {
+				case err != nil:
+				case !ok:
+					err = errStreamOwner
+				case g.Pending[x].owned:
+					err = errStreamPEL
+				default:
+					g.Pending[x].Consumer, g.Pending[x].owned = c.Name, true
 				}
 			}
 			g.Consumers = append(g.Consumers, c)
+		}
+		for _, pe := range g.Pending {
+			if !pe.owned && err == nil {
+				err = errStreamOwner
+			}
 		}
 		s.Groups = append(s.Groups, g)
 	}
@@ -194,6 +235,10 @@ func (s *Stream) addNode(master StreamID, e []string) error {
 	}
 	mfields := e[at : at+int(nf)]
 	at += int(nf) + 1 // the master entry's terminating 0
+	if count+deleted <= 0 || at > len(e) {
+		return errStream
+	}
+	node := StreamNode{Master: master, MasterFields: mfields}
 	for i := int64(0); i < count+deleted; i++ {
 		flags, err1 := next()
 		dms, err2 := next()
@@ -220,10 +265,19 @@ func (s *Stream) addNode(master StreamID, e []string) error {
 			at += 2 * int(n)
 		}
 		at++ // lp-count
-		if flags&streamItemDeleted == 0 {
-			s.Entries = append(s.Entries, StreamEntry{
-				ID: StreamID{master.Ms + uint64(dms), master.Seq + uint64(dseq)}, Fields: fields})
+		if len(fields) == 0 || at > len(e) {
+			return errStream
+		}
+		en := StreamEntry{ID: StreamID{master.Ms + uint64(dms), master.Seq + uint64(dseq)}, Fields: fields,
+			Deleted: flags&streamItemDeleted != 0}
+		node.Entries = append(node.Entries, en)
+		if !en.Deleted {
+			s.Entries = append(s.Entries, en)
 		}
 	}
+	if at != len(e) {
+		return errStream
+	}
+	s.Nodes = append(s.Nodes, node)
 	return nil
 }

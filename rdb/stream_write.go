@@ -5,24 +5,30 @@ import (
 	"slices"
 )
 
-// streamNodeEntries is how many entries one listpack node holds, as Redis'
-// stream-node-max-entries default.
-const streamNodeEntries = 100
-
 // DumpStream encodes a stream as RDB type 19 (Redis 7.0's
-// STREAM_LISTPACKS_2), footer included: listpack nodes of up to 100
-// entries, each node's master entry carrying its first entry's field names,
-// then the metadata and consumer groups with their pending entries.
+// STREAM_LISTPACKS_2), footer included: one listpack per node of s.Nodes
+// (its master entry carrying MasterFields, deleted entries kept as
+// deleted), then the metadata and consumer groups with their pending
+// entries. Nodes without entries are left out.
 func DumpStream(s *Stream) []byte {
 	b := []byte{TypeStreamListpacks2}
-	nodes := (len(s.Entries) + streamNodeEntries - 1) / streamNodeEntries
-	b = AppendLen(b, uint64(nodes))
-	for at := 0; at < len(s.Entries); at += streamNodeEntries {
-		node := s.Entries[at:min(at+streamNodeEntries, len(s.Entries))]
-		b = AppendString(b, string(rawID(nil, node[0].ID)))
-		b = AppendObjectString(b, string(streamListpack(node)))
+	nodes, live := 0, 0
+	for _, n := range s.Nodes {
+		if len(n.Entries) > 0 {
+			nodes++
+		}
 	}
-	b = AppendLen(b, uint64(len(s.Entries)))
+	b = AppendLen(b, uint64(nodes))
+	for _, n := range s.Nodes {
+		if len(n.Entries) == 0 {
+			continue
+		}
+		b = AppendString(b, string(rawID(nil, n.Master)))
+		lp, l := streamListpack(n)
+		live += l
+		b = AppendObjectString(b, string(lp))
+	}
+	b = AppendLen(b, uint64(live))
 	b = appendID(b, s.LastID)
 	b = appendID(b, s.FirstID)
 	b = appendID(b, s.MaxDeletedID)
@@ -65,36 +71,44 @@ func rawID(b []byte, id StreamID) []byte {
 	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(b, id.Ms), id.Seq)
 }
 
-// streamListpack is one node: the master entry (count, deleted, the first
-// entry's field names, 0), then per entry its flags, id deltas, values (or
-// field count and pairs when its fields differ) and its element count.
-func streamListpack(entries []StreamEntry) []byte {
+// streamListpack is one node: the master entry (count of live and of
+// deleted entries, the master's field names, 0), then per entry its flags,
+// id deltas from the node's key, values (or field count and pairs when its
+// fields differ from the master's) and its element count; it also returns
+// the live count.
+func streamListpack(n StreamNode) ([]byte, int) {
+	live := 0
+	for _, e := range n.Entries {
+		if !e.Deleted {
+			live++
+		}
+	}
 	lp := NewListpack()
-	master := entries[0].ID
-	var names []string
-	for i := 0; i < len(entries[0].Fields); i += 2 {
-		names = append(names, entries[0].Fields[i])
-	}
-	lp.AppendInt(int64(len(entries)))
-	lp.AppendInt(0)
-	lp.AppendInt(int64(len(names)))
-	for _, n := range names {
-		lp.Append(n)
+	lp.AppendInt(int64(live))
+	lp.AppendInt(int64(len(n.Entries) - live))
+	lp.AppendInt(int64(len(n.MasterFields)))
+	for _, f := range n.MasterFields {
+		lp.Append(f)
 	}
 	lp.AppendInt(0)
-	for _, e := range entries {
-		var own []string
+	var own []string
+	for _, e := range n.Entries {
+		own = own[:0]
 		for i := 0; i < len(e.Fields); i += 2 {
 			own = append(own, e.Fields[i])
 		}
-		same := slices.Equal(own, names)
+		same := slices.Equal(own, n.MasterFields)
 		flags := int64(0)
 		if same {
 			flags = streamItemSameFields
 		}
+		if e.Deleted {
+			flags |= streamItemDeleted
+		}
 		lp.AppendInt(flags)
-		lp.AppendInt(int64(e.ID.Ms - master.Ms))
-		lp.AppendInt(int64(e.ID.Seq - master.Seq))
+		// Unsigned differences stored as int64, as streamAppendItem does.
+		lp.AppendInt(int64(e.ID.Ms - n.Master.Ms))
+		lp.AppendInt(int64(e.ID.Seq - n.Master.Seq))
 		if same {
 			for i := 1; i < len(e.Fields); i += 2 {
 				lp.Append(e.Fields[i])
@@ -108,5 +122,5 @@ func streamListpack(entries []StreamEntry) []byte {
 			lp.AppendInt(int64(2*len(own) + 4))
 		}
 	}
-	return lp.Bytes()
+	return lp.Bytes(), live
 }

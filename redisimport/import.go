@@ -223,7 +223,7 @@ func (p *pipe) command(args [][]byte) error {
 	return p.send(args...)
 }
 
-// record sends one key or library.
+// record sends one key (RESTORE, streams included) or one library.
 func (p *pipe) record(r rdb.Record, st *Stats) error {
 	if r.Function != "" {
 		st.Functions++
@@ -252,20 +252,6 @@ func Commands(r rdb.Record, selectDB func(db int) error, send func(args ...[]byt
 	if err := selectDB(r.DB); err != nil {
 		return err
 	}
-	switch r.Type {
-	case rdb.TypeStreamListpacks, rdb.TypeStreamListpacks2, rdb.TypeStreamListpacks3:
-		s, _, err := rdb.ReadStream(r.Type, r.Body)
-		if err != nil {
-			return fmt.Errorf("stream %q: %w", r.Key, err)
-		}
-		if err := streamCommands(r.Key, s, sendStrings); err != nil {
-			return err
-		}
-		if r.ExpireMs > 0 {
-			return sendStrings("PEXPIREAT", r.Key, strconv.FormatInt(r.ExpireMs, 10))
-		}
-		return nil
-	}
 	payload := rdb.AppendFooter(append([]byte{r.Type}, r.Body...))
 	args := [][]byte{[]byte("RESTORE"), []byte(r.Key), []byte("0"), payload}
 	if r.ExpireMs > 0 {
@@ -273,54 +259,4 @@ func Commands(r rdb.Record, selectDB func(db int) error, send func(args ...[]byt
 		args = append(args, []byte("ABSTTL"))
 	}
 	return send(args...)
-}
-
-// streamCommands sends what Redis' AOF rewrite writes for a stream (and Geomys'
-// commands.Stream.AppendRewrite): its entries, its metadata, its groups
-// with their pending entries and consumers.
-func streamCommands(key string, s *rdb.Stream, sendStrings func(args ...string) error) error {
-	if len(s.Entries) == 0 {
-		if err := sendStrings("XADD", key, "MAXLEN", "0", "0-1", "x", "y"); err != nil {
-			return err
-		}
-	}
-	for _, e := range s.Entries {
-		args := append([]string{"XADD", key, e.ID.String()}, e.Fields...)
-		if err := sendStrings(args...); err != nil {
-			return err
-		}
-	}
-	if err := sendStrings("XSETID", key, s.LastID.String(), "ENTRIESADDED", strconv.FormatUint(s.EntriesAdded, 10),
-		"MAXDELETEDID", s.MaxDeletedID.String()); err != nil {
-		return err
-	}
-	for _, g := range s.Groups {
-		args := []string{"XGROUP", "CREATE", key, g.Name, g.LastID.String()}
-		if g.EntriesRead >= 0 {
-			args = append(args, "ENTRIESREAD", strconv.FormatInt(g.EntriesRead, 10))
-		}
-		if err := sendStrings(args...); err != nil {
-			return err
-		}
-		claimed := map[string]bool{}
-		for _, pe := range g.Pending {
-			if pe.Consumer == "" {
-				continue
-			}
-			claimed[pe.Consumer] = true
-			if err := sendStrings("XCLAIM", key, g.Name, pe.Consumer, "0", pe.ID.String(), "TIME",
-				strconv.FormatInt(pe.DeliveryTime, 10), "RETRYCOUNT", strconv.FormatUint(pe.DeliveryCount, 10),
-				"JUSTID", "FORCE"); err != nil {
-				return err
-			}
-		}
-		for _, c := range g.Consumers {
-			if !claimed[c.Name] {
-				if err := sendStrings("XGROUP", "CREATECONSUMER", key, g.Name, c.Name); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
