@@ -83,16 +83,16 @@ type Node struct {
 	// expiryObserver, when set, is told how long each expiry cycle that
 	// deleted keys took (the latency monitor's expire-cycle event).
 	expiryObserver atomic.Pointer[func(time.Duration)]
-	expiring   sync.Mutex
-	hadState   bool // Raft state existed at start: a restart, never a join
-	readMu     sync.Mutex
-	nextRound  *readRound    // the confirmation round that reads arriving now join
-	readKick   chan struct{} // wakes the verifier: a round has reads
-	checker    *termChecker
-	lease      *readLease
-	stop       chan struct{}
-	closed     chan struct{} // the loops are gone (Close after wg.Wait)
-	wg         sync.WaitGroup
+	expiring       sync.Mutex
+	hadState       bool // Raft state existed at start: a restart, never a join
+	readMu         sync.Mutex
+	nextRound      *readRound    // the confirmation round that reads arriving now join
+	readKick       chan struct{} // wakes the verifier: a round has reads
+	checker        *termChecker
+	lease          *readLease
+	stop           chan struct{}
+	closed         chan struct{} // the loops are gone (Close after wg.Wait)
+	wg             sync.WaitGroup
 
 	// noActiveExpiry stops the expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0).
 	noActiveExpiry atomic.Bool
