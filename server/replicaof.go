@@ -69,25 +69,7 @@ func (s *Server) refuseStale(cl *Client, cmd *commands.Command) bool {
 		return false
 	}
 	// Redis' own flags: Geomys routes a few more commands as stale (PING).
-	stale := func(c *commands.Command) bool { return c.InfoFlags()&commands.Stale != 0 }
-	deny := !stale(cmd)
-	if cmd.Name == "exec" && cl.tx.active {
-		for _, q := range cl.tx.queued {
-			deny = deny || !stale(q.cmd)
-		}
-	}
-	if !deny {
-		return false
-	}
-	s.flushWrites(cl)
-	if cmd.Name == "exec" && cl.tx.active {
-		s.resetTx(cl)
-		cl.out.Error("EXECABORT Transaction discarded because of: " + errMasterDown)
-		return true
-	}
-	cl.txQueueError()
-	cl.out.Error(errMasterDown)
-	return true
+	return s.refuseIf(cl, cmd, errMasterDown, func(c *commands.Command) bool { return c.InfoFlags()&commands.Stale == 0 })
 }
 
 // refuseReadOnlyReplica answers READONLY for a write command on a replica,
@@ -105,17 +87,24 @@ func (s *Server) refuseReadOnlyReplica(cl *Client, cmd *commands.Command, args [
 // queued in, as Redis' processCommand does for a replica's writes and for
 // NOREPLICAS. It reports whether it answered.
 func (s *Server) refuseWrites(cl *Client, cmd *commands.Command, msg string) bool {
-	write := cmd.Is(commands.Write)
+	return s.refuseIf(cl, cmd, msg, func(c *commands.Command) bool { return c.Is(commands.Write) })
+}
+
+// refuseIf answers msg to a command deny says no to, or to an EXEC whose
+// transaction holds one (the transaction is discarded), and flags the
+// transaction a refused command was queued in.
+func (s *Server) refuseIf(cl *Client, cmd *commands.Command, msg string, deny func(*commands.Command) bool) bool {
+	refused := deny(cmd)
 	if cmd.Name == "exec" && cl.tx.active {
 		for _, q := range cl.tx.queued {
-			write = write || q.cmd.Is(commands.Write)
+			refused = refused || deny(q.cmd)
 		}
 	}
-	if !write {
+	if !refused {
 		return false
 	}
 	s.flushWrites(cl)
-	if cmd.Name == "exec" {
+	if cmd.Name == "exec" && cl.tx.active {
 		s.resetTx(cl)
 		cl.out.Error("EXECABORT Transaction discarded because of: " + msg)
 		return true
