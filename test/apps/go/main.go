@@ -2,9 +2,10 @@
 // users run it, against one server: a client enqueues tasks (immediate ones
 // whose handlers write results kept by Retention, a ProcessIn task, unique
 // tasks, a task ID, a task failing every attempt with MaxRetry, one failing
-// with SkipRetry), a Server with a ServeMux processes them, a Scheduler
-// enqueues a task every second, and the Inspector reads back the tasks, the
-// queue's statistics, the archived tasks and the servers. Every queue
+// with SkipRetry, a group of tasks aggregated into one), a Server with a
+// ServeMux processes them, a Scheduler enqueues a task every second, and the
+// Inspector reads back the tasks, the queue's statistics, the archived tasks
+// and the servers, cancels an active task and pauses a queue. Every queue
 // operation of asynq is a Lua script.
 //
 // Usage: asynq_app [HOST:PORT] (or GEOMYS_HOST / GEOMYS_PORT)
@@ -18,7 +19,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +35,8 @@ type recorder struct {
 	stampRan time.Time
 	attempts map[string]int
 	cronRuns atomic.Int32
+	batches  []string
+	blocked  chan struct{} // closed when the cancellable task runs
 }
 
 func (r *recorder) attempt(kind string) int {
@@ -72,16 +77,16 @@ func versions() string {
 }
 
 type app struct {
-	queue, cronQueue string
-	client           *asynq.Client
-	insp             *asynq.Inspector
-	rec              *recorder
-	added            []*asynq.TaskInfo
-	stampSent        time.Time
-	stamp            *asynq.TaskInfo
-	unique           *asynq.TaskInfo
-	failing          *asynq.TaskInfo
-	skipped          *asynq.TaskInfo
+	queue, auxQueue string
+	client          *asynq.Client
+	insp            *asynq.Inspector
+	rec             *recorder
+	added           []*asynq.TaskInfo
+	stampSent       time.Time
+	stamp           *asynq.TaskInfo
+	unique          *asynq.TaskInfo
+	failing         *asynq.TaskInfo
+	skipped         *asynq.TaskInfo
 }
 
 func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }
@@ -142,12 +147,26 @@ func (a *app) enqueue() error {
 	if a.skipped, err = a.client.Enqueue(asynq.NewTask("skip", nil), asynq.Queue(a.queue), asynq.MaxRetry(5)); err != nil {
 		return fmt.Errorf("enqueue skip: %w", err)
 	}
+	for _, item := range []string{"b", "c", "a"} {
+		info, err := a.client.Enqueue(asynq.NewTask("item", []byte(item)), asynq.Queue(a.queue), asynq.Group("letters"))
+		if err != nil {
+			return fmt.Errorf("enqueue grouped task %s: %w", item, err)
+		}
+		if info.State != asynq.TaskStateAggregating || info.Group != "letters" {
+			return fail("a grouped task enqueued in state %v group %q, want aggregating in letters", info.State, info.Group)
+		}
+	}
 	q, err := a.insp.GetQueueInfo(a.queue)
 	if err != nil {
 		return fmt.Errorf("queue info before the server starts: %w", err)
 	}
-	if q.Pending != 14 || q.Scheduled != 1 || q.Size != 15 {
-		return fail("before the server starts: pending %d scheduled %d size %d, want 14, 1, 15", q.Pending, q.Scheduled, q.Size)
+	if q.Pending != 14 || q.Scheduled != 1 || q.Aggregating != 3 || q.Groups != 1 || q.Size != 18 {
+		return fail("before the server starts: pending %d scheduled %d aggregating %d groups %d size %d, want 14, 1, 3, 1, 18",
+			q.Pending, q.Scheduled, q.Aggregating, q.Groups, q.Size)
+	}
+	groups, err := a.insp.Groups(a.queue)
+	if err != nil || len(groups) != 1 || groups[0].Group != "letters" || groups[0].Size != 3 {
+		return fail("groups of the queue: %+v (err %v)", groups, err)
 	}
 	return nil
 }
@@ -181,6 +200,17 @@ func (a *app) mux() *asynq.ServeMux {
 	mux.HandleFunc("skip", func(ctx context.Context, t *asynq.Task) error {
 		a.rec.attempt("skip")
 		return fmt.Errorf("bad input: %w", asynq.SkipRetry)
+	})
+	mux.HandleFunc("batch", func(ctx context.Context, t *asynq.Task) error {
+		a.rec.mu.Lock()
+		defer a.rec.mu.Unlock()
+		a.rec.batches = append(a.rec.batches, string(t.Payload()))
+		return nil
+	})
+	mux.HandleFunc("block", func(ctx context.Context, t *asynq.Task) error {
+		close(a.rec.blocked)
+		<-ctx.Done()
+		return ctx.Err()
 	})
 	mux.HandleFunc("tick", func(ctx context.Context, t *asynq.Task) error {
 		a.rec.cronRuns.Add(1)
@@ -295,16 +325,16 @@ func (a *app) stats() error {
 	if err != nil {
 		return fmt.Errorf("queue info: %w (%+v)", err, q)
 	}
-	// add 11, stamp 1, unique 2, failing 3, skip 2.
-	if q.Completed != 14 || q.Processed != 19 || q.Failed != 5 || q.ProcessedTotal != 19 || q.FailedTotal != 5 {
-		return fail("queue stats: completed %d processed %d failed %d (totals %d, %d); want 14, 19, 5",
+	// add 11, stamp 1, unique 2, failing 3, skip 2, the aggregated batch 1.
+	if q.Completed != 14 || q.Processed != 20 || q.Failed != 5 || q.ProcessedTotal != 20 || q.FailedTotal != 5 {
+		return fail("queue stats: completed %d processed %d failed %d (totals %d, %d); want 14, 20, 5",
 			q.Completed, q.Processed, q.Failed, q.ProcessedTotal, q.FailedTotal)
 	}
-	if q.Size != 16 || q.Retry != 0 || q.Scheduled != 0 || q.Paused || q.MemoryUsage <= 0 {
+	if q.Size != 16 || q.Aggregating != 0 || q.Groups != 0 || q.Retry != 0 || q.Scheduled != 0 || q.Paused || q.MemoryUsage <= 0 {
 		return fail("queue info: size %d retry %d scheduled %d paused %v memory %d", q.Size, q.Retry, q.Scheduled, q.Paused, q.MemoryUsage)
 	}
 	hist, err := a.insp.History(a.queue, 2)
-	if err != nil || len(hist) != 2 || hist[0].Processed != 19 || hist[0].Failed != 5 {
+	if err != nil || len(hist) != 2 || hist[0].Processed != 20 || hist[0].Failed != 5 {
 		return fail("daily history: %v (err %v)", hist, err)
 	}
 	queues, err := a.insp.Queues()
@@ -313,18 +343,81 @@ func (a *app) stats() error {
 	}
 	found := 0
 	for _, name := range queues {
-		if name == a.queue || name == a.cronQueue {
+		if name == a.queue || name == a.auxQueue {
 			found++
 		}
 	}
 	if found != 2 {
-		return fail("queues %v lack %s or %s", queues, a.queue, a.cronQueue)
+		return fail("queues %v lack %s or %s", queues, a.queue, a.auxQueue)
 	}
 	servers, err := a.insp.Servers()
 	if err != nil || len(servers) == 0 {
 		return fail("servers: %d (err %v)", len(servers), err)
 	}
 	return nil
+}
+
+func (a *app) aggregated() error {
+	err := waitFor(10*time.Second, func() (bool, error) {
+		a.rec.mu.Lock()
+		defer a.rec.mu.Unlock()
+		return len(a.rec.batches) == 1, nil
+	})
+	if err != nil {
+		return fail("waiting for the group's aggregated task: %v", err)
+	}
+	if got := a.rec.batches[0]; got != "a,b,c" {
+		return fail("the aggregated task's payload: %q, want \"a,b,c\"", got)
+	}
+	return nil
+}
+
+// cancel runs a task until the Inspector cancels it (published on
+// asynq:cancel to the server's subscription).
+func (a *app) cancel() error {
+	info, err := a.client.Enqueue(asynq.NewTask("block", nil), asynq.Queue(a.auxQueue), asynq.MaxRetry(0))
+	if err != nil {
+		return fmt.Errorf("enqueue block: %w", err)
+	}
+	select {
+	case <-a.rec.blocked:
+	case <-time.After(5 * time.Second):
+		return fail("the cancellable task did not start")
+	}
+	active, err := a.insp.ListActiveTasks(a.auxQueue)
+	if err != nil || len(active) != 1 || active[0].ID != info.ID {
+		return fail("active tasks: %d (err %v)", len(active), err)
+	}
+	if err := a.insp.CancelProcessing(info.ID); err != nil {
+		return fmt.Errorf("cancel processing: %w", err)
+	}
+	return waitFor(5*time.Second, func() (bool, error) {
+		got, err := a.insp.GetTaskInfo(a.auxQueue, info.ID)
+		return err == nil && got.State == asynq.TaskStateArchived && got.LastErr == "context canceled", err
+	})
+}
+
+// pause holds a task pending while its queue is paused.
+func (a *app) pause() error {
+	if err := a.insp.PauseQueue(a.auxQueue); err != nil {
+		return fmt.Errorf("pause: %w", err)
+	}
+	info, err := a.client.Enqueue(asynq.NewTask("add", []byte("20 22")), asynq.Queue(a.auxQueue), asynq.Retention(time.Minute))
+	if err != nil {
+		return fmt.Errorf("enqueue in a paused queue: %w", err)
+	}
+	time.Sleep(400 * time.Millisecond) // four times the server's task check interval
+	q, err := a.insp.GetQueueInfo(a.auxQueue)
+	if err != nil || !q.Paused || q.Pending != 1 {
+		return fail("paused queue: paused %v pending %d (err %v)", q != nil && q.Paused, q.Pending, err)
+	}
+	if err := a.insp.UnpauseQueue(a.auxQueue); err != nil {
+		return fmt.Errorf("unpause: %w", err)
+	}
+	return waitFor(5*time.Second, func() (bool, error) {
+		got, err := a.insp.GetTaskInfo(a.auxQueue, info.ID)
+		return err == nil && got.State == asynq.TaskStateCompleted && string(got.Result) == "42", err
+	})
 }
 
 func (a *app) scheduler() error {
@@ -355,11 +448,11 @@ func run(where string) (int, error) {
 	opt := asynq.RedisClientOpt{Addr: where}
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	a := &app{
-		queue:     "gapp-asynq-" + run,
-		cronQueue: "gapp-asynq-cron-" + run,
-		client:    asynq.NewClient(opt),
-		insp:      asynq.NewInspector(opt),
-		rec:       &recorder{attempts: map[string]int{}},
+		queue:    "gapp-asynq-" + run,
+		auxQueue: "gapp-asynq-cron-" + run,
+		client:   asynq.NewClient(opt),
+		insp:     asynq.NewInspector(opt),
+		rec:      &recorder{attempts: map[string]int{}, blocked: make(chan struct{})},
 	}
 	defer a.client.Close()
 	defer a.insp.Close()
@@ -372,16 +465,26 @@ func run(where string) (int, error) {
 		checks++
 		return nil
 	}
-	if err := step("tasks enqueued: immediate, ProcessIn, unique, task ID, MaxRetry, SkipRetry", a.enqueue); err != nil {
+	if err := step("tasks enqueued: immediate, ProcessIn, unique, task ID, MaxRetry, SkipRetry, a group", a.enqueue); err != nil {
 		return checks, err
 	}
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:              2,
-		Queues:                   map[string]int{a.queue: 2, a.cronQueue: 1},
+		Queues:                   map[string]int{a.queue: 2, a.auxQueue: 1},
 		TaskCheckInterval:        100 * time.Millisecond,
 		DelayedTaskCheckInterval: 200 * time.Millisecond,
 		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 100 * time.Millisecond },
 		LogLevel:                 asynq.ErrorLevel,
+		GroupGracePeriod:         time.Second, // the shortest, and the aggregator's check interval
+		GroupMaxSize:             3,
+		GroupAggregator: asynq.GroupAggregatorFunc(func(group string, tasks []*asynq.Task) *asynq.Task {
+			items := make([]string, len(tasks))
+			for i, t := range tasks {
+				items[i] = string(t.Payload())
+			}
+			sort.Strings(items)
+			return asynq.NewTask("batch", []byte(strings.Join(items, ",")))
+		}),
 	})
 	if err := srv.Start(a.mux()); err != nil {
 		return checks, fmt.Errorf("server start: %w", err)
@@ -392,7 +495,7 @@ func run(where string) (int, error) {
 		// Its entries are written with its heartbeat, every 10 s by default.
 		HeartbeatInterval: 500 * time.Millisecond,
 	})
-	if _, err := sched.Register("@every 1s", asynq.NewTask("tick", nil), asynq.Queue(a.cronQueue)); err != nil {
+	if _, err := sched.Register("@every 1s", asynq.NewTask("tick", nil), asynq.Queue(a.auxQueue)); err != nil {
 		return checks, fmt.Errorf("scheduler register: %w", err)
 	}
 	if err := sched.Start(); err != nil {
@@ -407,8 +510,11 @@ func run(where string) (int, error) {
 		{"a ProcessIn(1s) task ran after its delay", a.processIn},
 		{"a unique task ran once and released its lock", a.uniqueness},
 		{"a MaxRetry(2) task and a SkipRetry task archived; an archived task run again", a.archived},
+		{"a group of 3 tasks aggregated into one", a.aggregated},
 		{"queue statistics, daily history, queues and servers", a.stats},
 		{"the scheduler enqueues every second", a.scheduler},
+		{"the Inspector cancels an active task", a.cancel},
+		{"a paused queue holds its tasks until unpaused", a.pause},
 	} {
 		if err := step(s.name, s.fn); err != nil {
 			return checks, err
@@ -416,7 +522,7 @@ func run(where string) (int, error) {
 	}
 	sched.Shutdown()
 	srv.Shutdown()
-	for _, q := range []string{a.queue, a.cronQueue} {
+	for _, q := range []string{a.queue, a.auxQueue} {
 		if err := a.insp.DeleteQueue(q, true); err != nil {
 			return checks, fmt.Errorf("delete queue %s: %w", q, err)
 		}
