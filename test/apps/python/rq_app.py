@@ -5,7 +5,8 @@ jobs: results kept for a result_ttl (and one not kept), a job that fails
 twice then succeeds under Retry(max=2), one that fails every attempt and ends
 in the failed job registry, one retried after an interval by the scheduler,
 jobs that depend on others (one on a failed job, left deferred, and one that
-allows the failure), and a job scheduled with enqueue_in. rq moves jobs
+allows the failure), a job scheduled with enqueue_in, one killed past its
+job_timeout, jobs enqueued with enqueue_many and a canceled job. rq moves jobs
 between its registries in MULTI/EXEC transactions under WATCH, and stores
 results in a stream (XADD, XREVRANGE).
 
@@ -25,8 +26,8 @@ import redis
 import rq
 from rq import Queue, Retry
 from rq.job import Dependency, Job, JobStatus
-from rq.registry import (DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry,
-                         StartedJobRegistry)
+from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry,
+                         ScheduledJobRegistry, StartedJobRegistry)
 
 # The worker imports the jobs by this module's name (--path is its folder).
 import rq_app as jobs
@@ -82,6 +83,10 @@ def slow_flaky():
     return n
 
 
+def sleeper(seconds):
+    time.sleep(seconds)
+
+
 def stamp():
     return time.time()
 
@@ -134,9 +139,15 @@ class App:
         j["orphan"] = self.q.enqueue(jobs.add, 0, 0, depends_on=j["broken"])
         j["allowed"] = self.q.enqueue(jobs.after_failure,
                                       depends_on=Dependency(jobs=[j["broken"]], allow_failure=True))
+        j["slow"] = self.q.enqueue(jobs.sleeper, 10, job_timeout=1)
+        j["many1"], j["many2"] = self.q.enqueue_many([Queue.prepare_data(jobs.add, (100, 1)),
+                                                      Queue.prepare_data(jobs.add, (200, 2))])
+        j["canceled"] = self.q.enqueue(jobs.add, 7, 7)
+        j["canceled"].cancel()
+        eq(CanceledJobRegistry(queue=self.q).get_job_ids(), [j["canceled"].id], "canceled jobs")
         self.stamp_due = datetime.now(timezone.utc) + timedelta(seconds=2)
         j["stamp"] = self.q.enqueue_in(timedelta(seconds=2), jobs.stamp)
-        eq(self.q.count, 6, "jobs queued before the worker runs")
+        eq(self.q.count, 9, "jobs queued before the worker runs")
         deferred = DeferredJobRegistry(queue=self.q)
         eq(sorted(deferred.get_job_ids()), sorted(j[k].id for k in ("total", "orphan", "allowed")), "deferred jobs")
         eq(ScheduledJobRegistry(queue=self.q).get_job_ids(), [j["stamp"].id], "scheduled jobs")
@@ -150,6 +161,9 @@ class App:
         check(0 < self.r.ttl(j["add"].key) <= 60, f"TTL of a job kept for result_ttl=60: {self.r.ttl(j['add'].key)}")
         check(j["add"].id in FinishedJobRegistry(queue=self.q), "add(2, 3) not in the finished job registry")
         eq(self.r.exists(j["add_untracked"].key), 0, "job key of a result_ttl=0 job after it ran")
+        eq([j[k].return_value(refresh=True) for k in ("many1", "many2")], [101, 202], "jobs enqueued with enqueue_many")
+        canceled = Job.fetch(j["canceled"].id, connection=self.r)
+        eq((canceled.get_status(), canceled.return_value()), (JobStatus.CANCELED, None), "a canceled job after the worker ran")
 
     def retried(self):
         j = self.jobs
@@ -166,7 +180,9 @@ class App:
         eq(broken.get_status(), JobStatus.FAILED, "status of the broken job")
         eq(self.r.hget(COUNTERS + self.name, "broken"), b"3", "times the broken job ran (Retry(max=2))")
         registry = FailedJobRegistry(queue=self.q)
-        eq(registry.get_job_ids(), [broken.id], "failed job registry")
+        eq(sorted(registry.get_job_ids()), sorted([broken.id, j["slow"].id]), "failed job registry")
+        slow = Job.fetch(j["slow"].id, connection=self.r)
+        check("JobTimeoutException" in (slow.exc_info or ""), f"the job past its job_timeout=1 failed with {slow.exc_info!r}")
         check(0 < registry.get_expiration_time(broken).timestamp() - time.time() <= 300,
               "the failed job is kept for failure_ttl=300")
         latest = broken.latest_result()
@@ -207,10 +223,10 @@ class App:
     def drained(self):
         eq(self.q.count, 0, "jobs left in the queue")
         eq(StartedJobRegistry(queue=self.q).get_job_ids(), [], "started jobs")
-        eq(len(FinishedJobRegistry(queue=self.q)), 7, "finished jobs (2 adds, flaky, slow_flaky, total, allowed, stamp)")
+        eq(len(FinishedJobRegistry(queue=self.q)), 9, "finished jobs (4 adds, flaky, slow_flaky, total, allowed, stamp)")
         eq(rq.Worker.all(queue=self.q), [], "workers registered after they stopped")
         counts = {k.decode(): int(v) for k, v in self.r.hgetall(COUNTERS + self.name).items()}
-        eq(counts, {"add": 3, "flaky": 3, "broken": 3, "slow_flaky": 2}, "job attempts")
+        eq(counts, {"add": 5, "flaky": 3, "broken": 3, "slow_flaky": 2}, "job attempts")
 
     def cleanup(self):
         for job in self.jobs.values():
@@ -239,9 +255,9 @@ def main():
     app = App(host, port)
     checks = [
         ("jobs enqueued: deferred on dependencies, one scheduled with enqueue_in", app.enqueue),
-        ("a burst worker runs the jobs; a result kept for result_ttl, one not kept", app.first_burst),
+        ("a burst worker runs the jobs; a result kept for result_ttl, one not kept, a canceled job not run", app.first_burst),
         ("a job failing twice succeeds on its last Retry(max=2)", app.retried),
-        ("a job failing every attempt ends in the failed job registry", app.failed),
+        ("a job failing every attempt and one past its timeout end in the failed job registry", app.failed),
         ("dependents run after their dependencies; one on a failed job stays deferred", app.dependencies),
         ("the worker's scheduler enqueues a retry after its interval and an enqueue_in job", app.second_burst),
         ("queue and registries drained, workers unregistered", app.drained),
