@@ -1,6 +1,6 @@
 # Sidekiq (Debian's ruby-sidekiq, on redis-rb) on one server, run as its
-# users run it: this program pushes jobs (perform_async, perform_in, a job
-# failing with retry: 1) and starts `sidekiq -r sidekiq_app.rb -c 2` as a
+# users run it: this program pushes jobs (perform_async, push_bulk,
+# perform_in, jobs failing with retry: 1 and retry: 0) and starts `sidekiq -r sidekiq_app.rb -c 2` as a
 # process, which requires this same file for its job classes. The jobs write
 # their results to keys of their own; the program reads them back, and reads
 # Sidekiq's own state through its API: the queue, the scheduled set, the
@@ -56,8 +56,20 @@ class StampJob
   include Sidekiq::Worker
   sidekiq_options queue: QUEUE
 
-  def perform(pushed)
-    Sidekiq.redis { |r| r.hset(RESULTS, "stamp", format("%.6f %.6f", pushed, Time.now.to_f)) }
+  def perform(pushed, field = "stamp")
+    Sidekiq.redis { |r| r.hset(RESULTS, field, format("%.6f %.6f", pushed, Time.now.to_f)) }
+  end
+end
+
+# Runs until the program lets it finish, to be seen busy.
+class BlockerJob
+  include Sidekiq::Worker
+  sidekiq_options queue: QUEUE
+
+  def perform
+    deadline = Time.now + 15
+    sleep 0.02 until Sidekiq.redis { |r| r.hexists(RESULTS, "release") } || Time.now > deadline
+    Sidekiq.redis { |r| r.hset(RESULTS, "blocker", "done") }
   end
 end
 
@@ -116,10 +128,15 @@ if $PROGRAM_NAME == __FILE__
       @jids[:add] = (0...10).map { |i| AddJob.perform_async(i, i * 10) }
       @pushed = Time.now.to_f
       @jids[:stamp] = StampJob.perform_in(1, @pushed)
+      @jids[:later] = StampJob.perform_in(3600, @pushed, "later")
       @jids[:broken] = BrokenJob.perform_async("broken")
       @jids[:doomed] = DoomedJob.perform_async("doomed")
+      @jids[:bulk] = Sidekiq::Client.push_bulk("class" => AddJob, "args" => [[100, 1], [200, 2]])
+      @jids[:blocker] = BlockerJob.perform_async
       q = Sidekiq::Queue.new(QUEUE)
-      eq(q.size, 12, "jobs in the queue before the processor starts")
+      eq(q.size, 15, "jobs in the queue before the processor starts")
+      eq(@jids[:bulk].size, 2, "jids of push_bulk")
+      eq(q.find_job(@jids[:bulk][1])&.args, [200, 2], "arguments of a job found in the queue")
       check(q.latency >= 0, "queue latency #{q.latency}")
       scheduled = Sidekiq::ScheduledSet.new.find_job(@jids[:stamp])
       check(scheduled && (scheduled.at.to_f - @pushed - 1).abs < 0.5, "the perform_in(1) job in the scheduled set: #{scheduled&.at.inspect}")
@@ -140,17 +157,23 @@ if $PROGRAM_NAME == __FILE__
     end
 
     def processed
-      wait_for("10 add jobs, the scheduled job, a failure in the retry set and one in the dead set", 15) do
-        redis { |r| r.hlen(RESULTS) } == 12 && Sidekiq::RetrySet.new.size == 1
+      wait_for("12 add jobs, the scheduled job, a failure in the retry set and one in the dead set", 15) do
+        redis { |r| r.hlen(RESULTS) } == 14 && Sidekiq::RetrySet.new.size == 1
       end
       sums = redis { |r| r.hgetall(RESULTS) }
       (0...10).each { |i| eq(sums["add:#{i}"], (11 * i).to_s, "add(#{i}, #{i * 10})") }
+      eq([sums["add:100"], sums["add:200"]], %w[101 202], "jobs pushed with push_bulk")
       eq(Sidekiq::Queue.new(QUEUE).size, 0, "jobs left in the queue")
     end
 
     def scheduled
       pushed, ran = redis { |r| r.hget(RESULTS, "stamp") }.split.map(&:to_f)
       check(ran - pushed >= 1, format("the perform_in(1) job ran %.3f s after it was pushed", ran - pushed))
+      # The job due in an hour, added to its queue by hand, runs at once.
+      later = Sidekiq::ScheduledSet.new.find_job(@jids[:later])
+      check(later && later.at.to_f - pushed > 3500, "the perform_in(3600) job in the scheduled set: #{later&.at.inspect}")
+      later.add_to_queue
+      wait_for("the job added to its queue by hand") { redis { |r| r.hexists(RESULTS, "later") } }
       eq(Sidekiq::ScheduledSet.new.size, 0, "jobs left in the scheduled set")
     end
 
@@ -190,13 +213,13 @@ if $PROGRAM_NAME == __FILE__
     # the stats with its heartbeat, every 5 s, and when it exits.
     def stats
       now = Sidekiq::Stats.new
-      # add 10, stamp 1, broken 2, doomed 1; 3 failures.
-      eq(now.processed - @stats.processed, 14, "Stats#processed since the start")
+      # add 12, stamp 2, broken 2, doomed 1, blocker 1; 3 failures.
+      eq(now.processed - @stats.processed, 18, "Stats#processed since the start")
       eq(now.failed - @stats.failed, 3, "Stats#failed since the start")
       eq([now.retry_size, now.scheduled_size, now.queues[QUEUE] || 0], [0, 0, 0], "retry and scheduled set sizes, queue size")
       check(now.dead_size >= 2, "Stats#dead_size #{now.dead_size}")
       history = Sidekiq::Stats::History.new(1)
-      check(history.processed.values.first.to_i >= 14, "today's processed history: #{history.processed}")
+      check(history.processed.values.first.to_i >= 18, "today's processed history: #{history.processed}")
     end
 
     def processes
@@ -204,6 +227,15 @@ if $PROGRAM_NAME == __FILE__
       eq(procs.size, 1, "sidekiq processes serving #{QUEUE}")
       eq([procs.first["concurrency"], procs.first["pid"]], [2, @pid], "concurrency and pid of the sidekiq process")
       check(Time.now.to_f - procs.first["beat"] < 10, "the last heartbeat of the sidekiq process is #{procs.first["beat"]}")
+      # The job in progress is in the process's heartbeat (every 5 s).
+      busy = nil
+      wait_for("the blocking job among the busy workers", 12) do
+        busy = Sidekiq::Workers.new.find { |_process, _thread, work| work["payload"]["jid"] == @jids[:blocker] }
+      end
+      eq(busy[2]["queue"], QUEUE, "queue of the busy worker")
+      check(Sidekiq::ProcessSet.new.find { |p| p["queues"] == [QUEUE] }["busy"] >= 1, "the process counts no busy thread")
+      redis { |r| r.hset(RESULTS, "release", 1) }
+      wait_for("the blocking job finishing") { redis { |r| r.hexists(RESULTS, "blocker") } }
     end
 
     def stop
@@ -233,13 +265,13 @@ if $PROGRAM_NAME == __FILE__
   started = Time.now
   app = App.new
   checks = [
-    ["jobs pushed: 10 perform_async, a perform_in(1) in the scheduled set, jobs failing with retry: 1 and retry: 0", :push],
+    ["jobs pushed: perform_async, push_bulk, perform_in in the scheduled set, jobs failing with retry: 1 and retry: 0", :push],
     ["the processor ran the jobs; their results read back", :processed],
-    ["the perform_in(1) job ran after its delay", :scheduled],
+    ["the perform_in(1) job ran after its delay; a scheduled job added to its queue by hand", :scheduled],
     ["the failed job waits in the retry set", :retry_set],
     ["retried by hand from the retry set, it fails again and is killed to the dead set", :manual_retry],
     ["a retry: 0 job is dead at once, its sidekiq_retries_exhausted called", :dead],
-    ["the sidekiq process in the process set", :processes],
+    ["the sidekiq process in the process set, its job in progress among the busy workers", :processes],
     ["the sidekiq process stops on TERM and leaves the process set", :stop],
     ["Stats and daily history", :stats],
   ]
