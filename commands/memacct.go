@@ -77,7 +77,7 @@ func (db *DB) accounted(key string, v any) int64 {
 }
 
 func stringAcct(key, v string) int64 {
-	return int64(sdsAlloc(len(key), true)+dictEntrySize) + stringValueAcct(v)
+	return int64(sdsAlloc(len(key))+dictEntrySize) + stringValueAcct(v)
 }
 
 // stringValueAcct is what a string value adds to its key; a mutString is
@@ -89,7 +89,7 @@ func stringValueAcct(v string) int64 {
 	case len(v) <= 44:
 		return int64(jeSize(robjSize + 3 + len(v) + 1))
 	}
-	return int64(robjSize + sdsAlloc(len(v), false))
+	return int64(robjSize + sdsAlloc(len(v)))
 }
 
 // looksInt is a quick, allocation-free test that s may be an integer
@@ -141,7 +141,7 @@ func (db *DB) account(key string, old any, hadOld bool, v any) {
 
 // measure accounts collection v under key at its current size.
 func (db *DB) measure(key string, v any) {
-	n := int64(sdsAlloc(len(key), true)+dictEntrySize) + collectionAcct(v)
+	n := int64(sdsAlloc(len(key))+dictEntrySize) + collectionAcct(v)
 	if sa, ok := v.(selfAccounted); ok {
 		db.used += n - sa.acctBytes()
 		sa.setAcctBytes(n)
@@ -241,7 +241,7 @@ func collectionAcct(v any) int64 {
 		}
 		per := spread(n, func(i int) int {
 			f, val := v.At(i)
-			return dictEntrySize + sdsAlloc(len(f), false) + sdsAlloc(len(val), false)
+			return dictEntrySize + sdsAlloc(len(f)) + sdsAlloc(len(val))
 		})
 		return int64(robjSize+dictSize+8*dictSlots(n)) + int64(per*float64(n))
 	case *Set:
@@ -264,7 +264,7 @@ func collectionAcct(v any) int64 {
 		n := v.Len()
 		total, k := 0, 0
 		v.Each(func(m string) bool {
-			total += dictEntrySize + sdsAlloc(len(m), false)
+			total += dictEntrySize + sdsAlloc(len(m))
 			k++
 			return k < acctSamples
 		})
@@ -276,7 +276,7 @@ func collectionAcct(v any) int64 {
 		}
 		total, k := 0, 0
 		v.Range(0, min(n, acctSamples), false, func(e zEntry) {
-			total += sdsAlloc(len(e.member), false) + dictEntrySize + jeSize(24+16)
+			total += sdsAlloc(len(e.member)) + dictEntrySize + jeSize(24+16)
 			k++
 		})
 		return int64(robjSize+zsetSize+zskiplistSize+dictSize+8*dictSlots(n)+jeSize(24+32*16)) + scaled(total, k, n)

@@ -37,12 +37,15 @@ func jeSize(n int) int {
 	return (n + step - 1) / step * step
 }
 
-// sdsAlloc is the allocation of an sds string of n bytes (header, data, NUL).
-func sdsAlloc(n int, embedded bool) int {
+// sdsAlloc is the allocation of an sds string of n bytes (header, data, NUL)
+// as sdsnewlen makes it: keys, and the fields, values and members of a
+// hashtable hash, set or skiplist sorted set, are all sds type 5 (a 1-byte
+// header) below 32 bytes, but for the empty string (type 8).
+func sdsAlloc(n int) int {
 	hdr := 9
 	switch {
-	case n < 32 && embedded:
-		hdr = 1 // keys are sds type 5 below 32 bytes
+	case n > 0 && n < 32:
+		hdr = 1
 	case n < 256:
 		hdr = 3
 	case n < 65536:
@@ -62,7 +65,7 @@ func dictSlots(n int) int {
 
 // memoryUsage is MEMORY USAGE's number for key holding v.
 func memoryUsage(key string, v any, samples int) int {
-	return sdsAlloc(len(key), true) + dictEntrySize + valueSize(v, samples)
+	return sdsAlloc(len(key)) + dictEntrySize + valueSize(v, samples)
 }
 
 // sampled scales the bytes of the first k elements (each costing size(i))
@@ -91,7 +94,7 @@ func valueSize(v any, samples int) int {
 		if len(v) <= 44 {
 			return jeSize(robjSize + 3 + len(v) + 1) // embstr
 		}
-		return robjSize + sdsAlloc(len(v), false)
+		return robjSize + sdsAlloc(len(v))
 	case *List:
 		// A quicklist of 8 KB listpack nodes, as DUMP lays it out.
 		size := robjSize + quicklistSize
@@ -124,7 +127,7 @@ func valueSize(v any, samples int) int {
 		}
 		return robjSize + dictSize + 8*dictSlots(v.Len()) + sampled(v.Len(), samples, func(i int) int {
 			f, val := v.At(i)
-			return dictEntrySize + sdsAlloc(len(f), false) + sdsAlloc(len(val), false)
+			return dictEntrySize + sdsAlloc(len(f)) + sdsAlloc(len(val))
 		})
 	case *Set:
 		switch v.enc {
@@ -134,7 +137,7 @@ func valueSize(v any, samples int) int {
 		// A hashtable, small or not: Redis 7.0 has no listpack sets.
 		members := v.Members()
 		return robjSize + dictSize + 8*dictSlots(len(members)) + sampled(len(members), samples, func(i int) int {
-			return dictEntrySize + sdsAlloc(len(members[i]), false)
+			return dictEntrySize + sdsAlloc(len(members[i]))
 		})
 	case *ZSet:
 		n := v.Len()
@@ -152,7 +155,7 @@ func valueSize(v any, samples int) int {
 		return robjSize + zsetSize + zskiplistSize + dictSize + 8*dictSlots(n) + header +
 			sampled(n, len(first), func(i int) int {
 				// Node: ele, score, backward and (for most nodes) one level.
-				return sdsAlloc(len(first[i].member), false) + dictEntrySize + jeSize(24+16)
+				return sdsAlloc(len(first[i].member)) + dictEntrySize + jeSize(24+16)
 			})
 	}
 	return 0

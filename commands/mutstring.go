@@ -112,7 +112,7 @@ func (c *Ctx) unshareFound(key []byte, v any) *mutString {
 // SettleMemory, which would need the key as a string), and a touch for
 // WATCH and client tracking.
 func (c *Ctx) changedInPlace(key []byte, m *mutString) {
-	n := int64(sdsAlloc(len(key), true)+dictEntrySize) + stringValueAcct(m.view())
+	n := int64(sdsAlloc(len(key))+dictEntrySize) + stringValueAcct(m.view())
 	c.DB.used += n - m.acct
 	m.acct = n
 	if w := c.DB.store.Watches; w != nil && w.Active() {

@@ -5,6 +5,8 @@
 #  - openssl, with which the TLS tests make their certificates;
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
 #  - python3-celery (with kombu), for test/apps/python/celery_app.py;
+#  - python3-rq, for test/apps/python/rq_app.py;
+#  - ruby-sidekiq (with ruby and ruby-redis), for test/apps/ruby/sidekiq_app.rb;
 #  - the Node.js clients (ioredis, node-redis) pinned in
 #    test/clients/node/package-lock.json and the applications (Bull, BullMQ,
 #    redlock, rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
@@ -77,6 +79,28 @@ if ! /usr/bin/python3 -c 'import celery, kombu' >/dev/null 2>&1; then
     apt_install python3-celery
   else
     echo "missing python3-celery: install Debian's python3-celery and re-run" >&2
+    exit 1
+  fi
+fi
+
+# rq from Debian, for the same python3.
+if ! /usr/bin/python3 -c 'import rq' >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing python3-rq for the application tests" >&2
+    apt_install python3-rq
+  else
+    echo "missing python3-rq: install Debian's python3-rq and re-run" >&2
+    exit 1
+  fi
+fi
+
+# Sidekiq from Debian (it brings ruby, ruby-redis and ruby-connection-pool).
+if ! ruby -e 'require "sidekiq"; require "sidekiq/api"' >/dev/null 2>&1; then
+  if can_apt; then
+    echo "installing ruby-sidekiq for the application tests" >&2
+    apt_install ruby-sidekiq
+  else
+    echo "missing ruby-sidekiq: install Debian's ruby-sidekiq and re-run" >&2
     exit 1
   fi
 fi

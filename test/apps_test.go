@@ -17,15 +17,16 @@ import (
 // let two holders in, a retry that did not happen).
 type appProgram struct {
 	name   string
-	interp string
+	interp string // the interpreter, or the program itself when script is ""
 	script string
 }
 
 // TestApps runs the application programs of test/apps (Bull, BullMQ,
-// redlock, rate-limiter-flexible, Celery, redis-py's Lock; all of them send
-// Lua scripts, and BullMQ reads its events stream with XREAD BLOCK) against a stock redis-server as a control and against one Geomys
-// node: a program that fails on both is broken, one that fails on Geomys only
-// found a Geomys bug.
+// redlock, rate-limiter-flexible, Celery, redis-py's Lock, rq, Sidekiq and
+// asynq; all of them send Lua scripts or MULTI/EXEC transactions, BullMQ
+// reads its events stream with XREAD BLOCK) against a stock redis-server as
+// a control and against one Geomys node: a program that fails on both is
+// broken, one that fails on Geomys only found a Geomys bug.
 func TestApps(t *testing.T) {
 	python := pythonWithCelery(t)
 	nodeBin := nodeWithApps(t)
@@ -38,6 +39,9 @@ func TestApps(t *testing.T) {
 		{"rate-limiter-flexible", nodeBin, filepath.Join(nodeDir, "rate_limiter.mjs")},
 		{"celery", python, filepath.Join(pyDir, "celery_app.py")},
 		{"redis-py-lock", python, filepath.Join(pyDir, "redis_py_lock.py")},
+		rqProgram(t),
+		sidekiqProgram(t),
+		asynqProgram(t),
 	}
 	redisAddr := startRedis(t)
 	n := startNode(t)
@@ -67,8 +71,9 @@ func TestApps(t *testing.T) {
 
 // TestAppsThroughFollower runs the job queues and the locks against a
 // follower of a 3-node cluster, as TestClientsThroughFollower does the
-// clients: the follower relays their writes, scripts and blocking pops
-// (BZPOPMIN, XREAD BLOCK) to the leader, and an application must not notice.
+// clients: the follower relays their writes, scripts, transactions and
+// blocking pops (BZPOPMIN, XREAD BLOCK, BRPOP) to the leader, and an
+// application must not notice.
 func TestAppsThroughFollower(t *testing.T) {
 	nodeBin := nodeWithApps(t)
 	nodeDir := filepath.Join("apps", "node")
@@ -76,6 +81,9 @@ func TestAppsThroughFollower(t *testing.T) {
 		{"bull", nodeBin, filepath.Join(nodeDir, "bull.mjs")},
 		{"bullmq", nodeBin, filepath.Join(nodeDir, "bullmq.mjs")},
 		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
+		rqProgram(t),
+		sidekiqProgram(t),
+		asynqProgram(t),
 	}
 	c := startCluster(t, 3)
 	f := c.followers()[0]
@@ -97,7 +105,11 @@ func TestAppsThroughFollower(t *testing.T) {
 func runApp(p appProgram, addr string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, p.interp, p.script, addr)
+	args := []string{addr}
+	if p.script != "" {
+		args = append([]string{p.script}, args...)
+	}
+	cmd := exec.CommandContext(ctx, p.interp, args...)
 	host, port, _ := strings.Cut(addr, ":")
 	cmd.Env = append(os.Environ(), "GEOMYS_HOST="+host, "GEOMYS_PORT="+port)
 	var out bytes.Buffer
@@ -129,4 +141,48 @@ func nodeWithApps(t *testing.T) string {
 		}
 	}
 	return path
+}
+
+// rqProgram is test/apps/python/rq_app.py, run by a python3 that can import
+// rq (Debian's python3-rq), whose `rq worker` processes it starts itself.
+func rqProgram(t *testing.T) appProgram {
+	python := pythonWith(t, "rq, redis", "python3-rq")
+	return appProgram{"rq", python, filepath.Join("apps", "python", "rq_app.py")}
+}
+
+// sidekiqProgram is test/apps/ruby/sidekiq_app.rb, run by a ruby that can
+// require Sidekiq (Debian's ruby-sidekiq, with ruby-redis); it starts the
+// sidekiq command of the same gem.
+func sidekiqProgram(t *testing.T) appProgram {
+	t.Helper()
+	ruby, err := exec.LookPath("ruby")
+	if err != nil {
+		t.Fatal("ruby not found (the Sidekiq test runs it); run `make test` (scripts/ensure-deps.sh installs ruby-sidekiq) and re-run")
+	}
+	probe := `require "sidekiq"; require "sidekiq/api"; Gem.bin_path("sidekiq", "sidekiq")`
+	if out, err := exec.Command(ruby, "-e", probe).CombinedOutput(); err != nil {
+		t.Fatalf("%s cannot load Sidekiq (%s); the Debian package ruby-sidekiq is missing: run `make test` (scripts/ensure-deps.sh installs it) and re-run",
+			ruby, strings.TrimSpace(clientsLastLine(string(out))))
+	}
+	return appProgram{"sidekiq", ruby, filepath.Join("apps", "ruby", "sidekiq_app.rb")}
+}
+
+// asynqProgram builds test/apps/go, a module of its own so that Geomys does
+// not depend on asynq, with the go command running the tests (the module
+// proxy serves its pinned requirements).
+func asynqProgram(t *testing.T) appProgram {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH to build the asynq program: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "asynq_app")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("apps", "go")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build in test/apps/go: %v\n%s", err, out)
+	}
+	return appProgram{"asynq", bin, ""}
 }

@@ -386,6 +386,16 @@ OBJECT FREQ foo
 	line("SADD bigints", 1000, strconv.Itoa)
 	b.WriteString("MEMORY USAGE biglist\nMEMORY USAGE bighash\nMEMORY USAGE bigints\n")
 	b.WriteString("MEMORY USAGE biglist SAMPLES 0\nMEMORY USAGE bighash SAMPLES 1\n")
+	// The fields, values and members of a hashtable are sds strings with a
+	// 1-byte header below 32 bytes: lengths 5, 6, 13, 14, 29 and 30 fall in a
+	// smaller allocation than with a 3-byte one (asynq's task hashes, whose
+	// message is over hash-max-listpack-value, have a "state" field). Four
+	// elements at most: a bigger dict may be caught mid-rehash in Redis.
+	long := strings.Repeat("m", 70)
+	fmt.Fprintf(&b, "HSET hsds1 state %s abcdef 1234567890abc\nMEMORY USAGE hsds1\n", long)
+	fmt.Fprintf(&b, "HSET hsds2 %s %s %s %s\nMEMORY USAGE hsds2\n",
+		strings.Repeat("f", 14), strings.Repeat("v", 29), strings.Repeat("g", 30), long)
+	b.WriteString("SADD ssds state abcdef 1234567890abcd x\nMEMORY USAGE ssds\n")
 	compareWithRedis(t, n, b.String())
 }
 
