@@ -29,7 +29,7 @@ type Cmd struct {
 	// Read: a read that rode along with its connection's pipelined writes
 	// (ProtoRead).
 	Read bool
-	Args  [][]byte
+	Args [][]byte
 }
 
 // ProtoRetry, or'ed into the proto byte a command is added with, marks a
