@@ -26,7 +26,10 @@ type Cmd struct {
 	Proto int
 	// Retry: the command is run again for a client it blocked (Ctx.Retry).
 	Retry bool
-	Args  [][]byte
+	// Read: a read that rode along with its connection's pipelined writes
+	// (ProtoRead).
+	Read bool
+	Args [][]byte
 }
 
 // ProtoRetry, or'ed into the proto byte a command is added with, marks a
@@ -35,6 +38,15 @@ type Cmd struct {
 // and the handlers that look at it change nothing in the dataset when it
 // makes a difference.
 const ProtoRetry = 0x80
+
+// ProtoRead, or'ed into the proto byte, marks a read the leader put in the
+// entry between its connection's pipelined writes, so that its reply shows
+// exactly the writes before it (W1 R1 W2 R2 ...) without a Raft round of
+// its own. It changes nothing anywhere: only the node whose client waits
+// for the entry runs it, as a read (applyRead); every other node, and any
+// replay, skips it. A version that does not know the flag answers an error
+// for it (a read is no logged command), also changing nothing.
+const ProtoRead = 0x40
 
 // EntryWriter builds an entry incrementally without intermediate allocations.
 type EntryWriter struct {
@@ -276,7 +288,8 @@ func decodeEntry(data []byte, cmds []Cmd, slab [][]byte) (timeMs int64, out []Cm
 		if len(p) < 2 {
 			return 0, nil, args, nil, errBadEntry
 		}
-		c := Cmd{DB: int(p[0]), Proto: int(p[1] &^ ProtoRetry), Retry: p[1]&ProtoRetry != 0}
+		c := Cmd{DB: int(p[0]), Proto: int(p[1] &^ (ProtoRetry | ProtoRead)),
+			Retry: p[1]&ProtoRetry != 0, Read: p[1]&ProtoRead != 0}
 		p = p[2:]
 		argc, n := binary.Uvarint(p)
 		if n <= 0 || argc > uint64(len(p)) {

@@ -78,7 +78,12 @@ type Options struct {
 type Result struct {
 	Reply []byte
 	Block *commands.BlockRequest
-	w     commands.Reply // renders Reply; kept with the Result for reuse
+	// Hits, Misses and Expired are what the entry's reads (ProtoRead) met:
+	// keyspace hits and misses, and keys found past their TTL, for the
+	// server to count and have deleted as it does for its own reads.
+	Hits, Misses int64
+	Expired      []commands.ReadyKey
+	w            commands.Reply // renders Reply; kept with the Result for reuse
 }
 
 // maxPooledReply caps the reply buffer a released Result keeps.
@@ -104,6 +109,9 @@ func (res *Result) Release() {
 		res.w = commands.Reply{}
 	}
 	res.Reply, res.Block = nil, nil
+	res.Hits, res.Misses = 0, 0
+	clear(res.Expired)
+	res.Expired = res.Expired[:0]
 	results.Put(res)
 }
 
@@ -117,6 +125,7 @@ type FSM struct {
 	aof      *aof.AOF
 	prop     *commands.Propagation
 	ctx      commands.Ctx
+	rctx     commands.Ctx // runs the reads that ride in entries (read.go)
 	cmds     []Cmd
 	args     [][]byte // the argument slab cmds' Args point into
 	pcg      rand.PCG
@@ -625,6 +634,12 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 			continue
 		}
 		db := f.store.DBs[cmd.DB]
+		if cmd.Read && inTx == 0 {
+			if replied {
+				f.applyRead(res, db, cmd.Args, index)
+			}
+			continue
+		}
 		name := cmd.Args[0]
 		switch {
 		case string(name) == MultiCommand:

@@ -287,6 +287,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			return nil // timed with its entry (flushWrites)
 		}
 	case s.cfg.ReadConsistency == "stale":
+		if s.rideEntry(cl, cmd, args) {
+			return nil // timed with its entry (flushWrites)
+		}
 		s.flushWrites(cl)
 		s.readLocal(cl, cmd, args)
 	default:
@@ -297,6 +300,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 			s.flushWrites(cl)
 			s.redirect(cl)
 		default:
+			if s.rideEntry(cl, cmd, args) {
+				return nil // timed with its entry (flushWrites)
+			}
 			s.flushWrites(cl)
 			s.read(cl, cmd, args)
 		}
@@ -420,6 +426,14 @@ func (s *Server) flushWrites(cl *Client) {
 		return
 	}
 	cl.out.Raw(res.Reply)
+	// The entry committed in this node's term after the pipeline arrived:
+	// that confirms the leadership its later reads need, as a
+	// LinearizableRead would (a read rejected by rideEntry when the entry
+	// was full then costs no round of its own).
+	cl.readOK = true
+	if res.Hits|res.Misses != 0 || len(res.Expired) > 0 {
+		cl.readsMet(res)
+	}
 	if cl.track.on && !cl.replyOff && !cl.replySkip {
 		// (With replies off, execute drains them after dropping its reply.)
 		s.drainSelfInvalidations(cl)
