@@ -195,7 +195,7 @@ func testDebug(t *testing.T, n *node) {
 	if err != nil || !strings.HasPrefix(line, "Value at:0x") || !strings.Contains(line, " refcount:1 encoding:embstr serializedlength:6 lru:") {
 		t.Errorf("DEBUG OBJECT s = %q, %v", line, err)
 	}
-	if line, _ := c.Do(ctx, "debug", "object", "l").Text(); !strings.Contains(line, "encoding:listpack") {
+	if line, _ := c.Do(ctx, "debug", "object", "l").Text(); !strings.Contains(line, "encoding:quicklist") {
 		t.Errorf("DEBUG OBJECT l = %q", line)
 	}
 	wantErr(t, "DEBUG OBJECT missing", c.Do(ctx, "debug", "object", "nosuch").Err(), "ERR no such key")
