@@ -15,7 +15,7 @@ run: build
 
 ## test: the whole suite — what CI runs. Installs redis-tools/redis-server when missing.
 test: deps build vet
-	$(GO) test -count=1 -timeout 14m ./...
+	$(GO) test -count=1 -timeout 25m ./...
 
 ## unit: only the packages' unit tests, with the race detector
 unit:
