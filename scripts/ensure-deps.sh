@@ -33,6 +33,19 @@ apt_install() {
   fi
   $sudo apt-get install -y -qq "$@" >/dev/null
 }
+# need_deb WHY PKG...: installs the Debian packages PKG (for WHY), or stops
+# naming them where apt cannot be used.
+need_deb() {
+  local why=$1
+  shift
+  if can_apt; then
+    echo "installing $* for $why" >&2
+    apt_install "$@"
+  else
+    echo "missing $*: install Debian's $* and re-run" >&2
+    exit 1
+  fi
+}
 
 # redis-tools and redis-server.
 need=()
@@ -52,57 +65,27 @@ fi
 
 # openssl, for the certificates of test/tls_*_test.go.
 if ! command -v openssl >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing openssl for the TLS tests" >&2
-    apt_install openssl
-  else
-    echo "missing openssl: install Debian's openssl and re-run" >&2
-    exit 1
-  fi
+  need_deb "the TLS tests" openssl
 fi
 
 # redis-py from Debian, for Debian's python3 (/usr/bin/python3).
 if ! /usr/bin/python3 -c 'import redis' >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing python3-redis (redis-py) for the client smoke tests" >&2
-    apt_install python3 python3-redis
-  else
-    echo "missing python3-redis: install Debian's python3-redis and re-run" >&2
-    exit 1
-  fi
+  need_deb "the client smoke tests" python3 python3-redis
 fi
 
 # Celery and kombu from Debian, for the same python3.
 if ! /usr/bin/python3 -c 'import celery, kombu' >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing python3-celery (Celery, kombu) for the application tests" >&2
-    apt_install python3-celery
-  else
-    echo "missing python3-celery: install Debian's python3-celery and re-run" >&2
-    exit 1
-  fi
+  need_deb "the application tests" python3-celery
 fi
 
 # rq from Debian, for the same python3.
 if ! /usr/bin/python3 -c 'import rq' >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing python3-rq for the application tests" >&2
-    apt_install python3-rq
-  else
-    echo "missing python3-rq: install Debian's python3-rq and re-run" >&2
-    exit 1
-  fi
+  need_deb "the application tests" python3-rq
 fi
 
 # Sidekiq from Debian (it brings ruby, ruby-redis and ruby-connection-pool).
 if ! ruby -e 'require "sidekiq"; require "sidekiq/api"' >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing ruby-sidekiq for the application tests" >&2
-    apt_install ruby-sidekiq
-  else
-    echo "missing ruby-sidekiq: install Debian's ruby-sidekiq and re-run" >&2
-    exit 1
-  fi
+  need_deb "the application tests" ruby-sidekiq
 fi
 
 # npm ci in $1 (relative to the repository) when its node_modules is missing
@@ -135,13 +118,7 @@ redis_src_version=7.0.15
 redis_src_sha256=4b1dc4ee6d622a09fff9c6777191209750fb5e5a725ef78ea012d6eef4c22982
 redis_src_dir="$root/test/.redis-src"
 if ! command -v tclsh >/dev/null 2>&1; then
-  if can_apt; then
-    echo "installing tcl for Redis's own test suite" >&2
-    apt_install tcl
-  else
-    echo "missing tclsh: install Debian's tcl and re-run" >&2
-    exit 1
-  fi
+  need_deb "Redis's own test suite" tcl
 fi
 if [ ! -f "$redis_src_dir/redis-$redis_src_version/tests/test_helper.tcl" ]; then
   echo "fetching Redis $redis_src_version's test suite (Debian source tarball)" >&2
