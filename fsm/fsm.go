@@ -83,7 +83,12 @@ type Result struct {
 	// server to count and have deleted as it does for its own reads.
 	Hits, Misses int64
 	Expired      []commands.ReadyKey
-	w            commands.Reply // renders Reply; kept with the Result for reuse
+	// Exec is how long each command of the entry took to execute, in
+	// order, while SetTiming is on: what SLOWLOG and the latency monitor
+	// report, as Redis' execution time excludes waiting for I/O (here the
+	// log's commit).
+	Exec []time.Duration
+	w    commands.Reply // renders Reply; kept with the Result for reuse
 }
 
 // maxPooledReply caps the reply buffer a released Result keeps.
@@ -112,6 +117,7 @@ func (res *Result) Release() {
 	res.Hits, res.Misses = 0, 0
 	clear(res.Expired)
 	res.Expired = res.Expired[:0]
+	res.Exec = res.Exec[:0]
 	results.Put(res)
 }
 
@@ -126,6 +132,7 @@ type FSM struct {
 	prop     *commands.Propagation
 	ctx      commands.Ctx
 	rctx     commands.Ctx // runs the reads that ride in entries (read.go)
+	timing   atomic.Bool  // time each replied command (Result.Exec)
 	cmds     []Cmd
 	args     [][]byte // the argument slab cmds' Args point into
 	pcg      rand.PCG
@@ -609,11 +616,20 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	r := &res.w
 	c.R = r
 	pubs := c.Publications()
+	timed := replied && f.timing.Load()
+	var last time.Time
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
 	cmdMark := 0  // how many commands were propagated before it
-	for _, cmd := range cmds {
+	for i, cmd := range cmds {
+		if timed {
+			now := time.Now()
+			if i > 0 {
+				res.Exec = append(res.Exec, now.Sub(last))
+			}
+			last = now
+		}
 		r.Proto = cmd.Proto
 		if cmd.DB < 0 || cmd.DB >= commands.NumDBs || len(cmd.Args) == 0 {
 			r.Error("ERR malformed command in log entry")
@@ -694,12 +710,18 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		}
 		return nil
 	}
+	if timed && len(cmds) > 0 {
+		res.Exec = append(res.Exec, time.Since(last))
+	}
 	res.Reply = r.Bytes()
 	if n := c.Publications() - pubs; n > 0 {
 		f.pubReplies = append(f.pubReplies, pubReply{res, r, n})
 	}
 	return res
 }
+
+// SetTiming turns the timing of replied commands (Result.Exec) on or off.
+func (f *FSM) SetTiming(on bool) { f.timing.Store(on) }
 
 // run executes a handler, turning a panic into an error reply: the same entry
 // panics the same way on every node and on every replay, so crashing would

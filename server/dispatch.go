@@ -439,10 +439,10 @@ func (s *Server) flushWrites(cl *Client) {
 		s.drainSelfInvalidations(cl)
 	}
 	s.cstats.recordEntry(cmds, res.Reply, d)
-	res.Release()
 	if s.timing.Load() {
-		s.observeEntry(cl, data, d)
+		s.observeEntry(cl, data, res.Exec)
 	}
+	res.Release()
 }
 
 // clusterError maps a write/read failure to a reply a client can act on:

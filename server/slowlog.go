@@ -193,20 +193,26 @@ func (s *Server) observe(cl *Client, cmd *commands.Command, args [][]byte, d tim
 	s.latency.addCommand(cmd, d)
 }
 
-// observeEntry records the commands of a log entry that took d to commit
-// and apply.
-func (s *Server) observeEntry(cl *Client, data []byte, d time.Duration) {
+// observeEntry records the commands of a log entry by how long each took
+// to execute (exec, from the FSM): not by how long the entry took to
+// commit, which under load would put every write in the slowlog, as no
+// Redis execution time does.
+func (s *Server) observeEntry(cl *Client, data []byte, exec []time.Duration) {
+	slowest := time.Duration(0)
+	for _, d := range exec {
+		slowest = max(slowest, d)
+	}
 	slow := s.slow.threshold.Load()
-	if (slow < 0 || d.Microseconds() < slow) && (s.latency.threshold.Load() <= 0 || d.Milliseconds() < s.latency.threshold.Load()) {
+	if (slow < 0 || slowest.Microseconds() < slow) && (s.latency.threshold.Load() <= 0 || slowest.Milliseconds() < s.latency.threshold.Load()) {
 		return
 	}
 	cmds, err := fsm.DecodeEntry(data)
-	if err != nil {
+	if err != nil || len(cmds) != len(exec) {
 		return
 	}
-	for _, c := range cmds {
+	for i, c := range cmds {
 		if def := commands.Lookup(c.Args[0]); def != nil {
-			s.observe(cl, def, c.Args, d)
+			s.observe(cl, def, c.Args, exec[i])
 		}
 	}
 }
@@ -214,5 +220,9 @@ func (s *Server) observeEntry(cl *Client, data []byte, d time.Duration) {
 // updateTiming turns command timing on when the slowlog or the latency
 // monitor wants it.
 func (s *Server) updateTiming() {
-	s.timing.Store(s.slow.threshold.Load() >= 0 || s.latency.threshold.Load() > 0)
+	on := s.slow.threshold.Load() >= 0 || s.latency.threshold.Load() > 0
+	s.timing.Store(on)
+	if s.opened.Load() {
+		s.fsm.SetTiming(on)
+	}
 }

@@ -331,13 +331,18 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	start := time.Now()
 	res, err := s.node.ApplyChecked(s.stampOrigin(cl, w.Bytes()), check)
 	// SLOWLOG and the latency monitor see the transaction's commands, not
-	// EXEC: each write took what the entry took.
+	// EXEC, each with its execution time (the entry's commands are the
+	// transaction's header and then the queued ones, in order).
 	if err == nil && s.timing.Load() {
 		d := time.Since(start)
-		for _, q := range queued {
-			if !q.cmd.Is(commands.Server) {
-				s.observe(cl, q.cmd, q.args, d)
+		for i, q := range queued {
+			if q.cmd.Is(commands.Server) {
+				continue
 			}
+			if res != nil && len(res.Exec) == len(queued)+1 {
+				d = res.Exec[i+1]
+			}
+			s.observe(cl, q.cmd, q.args, d)
 		}
 	}
 	switch {

@@ -1,6 +1,8 @@
 package test
 
 import (
+	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -259,4 +261,68 @@ func TestLatencyExpireCycleEvent(t *testing.T) {
 		}
 	}
 	t.Fatalf("no expire-cycle event after 20,000 keys expired: LATENCY LATEST %v", latest)
+}
+
+// TestSlowlogExecutionTime: SLOWLOG reports how long a write took to
+// execute, as Redis does, not how long its log entry took to commit: with
+// the followers stopped a SET waits for its commit, and is not slow; a SORT
+// that sorts half a million strings is.
+func TestSlowlogExecutionTime(t *testing.T) {
+	c := startCluster(t, 3)
+	l := c.leader()
+	ctx := context.Background()
+	rc := l.client()
+	defer rc.Close()
+	for _, cmd := range [][]any{
+		{"CONFIG", "SET", "slowlog-log-slower-than", "100000"},
+		{"SLOWLOG", "RESET"},
+	} {
+		if err := rc.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	fs := c.followers()
+	for _, f := range fs {
+		f.pause()
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- rc.Set(ctx, "waited", "v", 0).Err() }()
+	time.Sleep(400 * time.Millisecond)
+	for _, f := range fs {
+		f.cont()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("SET while the followers were stopped: %v", err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Fatalf("SET committed in %v with both followers stopped", waited)
+	}
+	batch := make([]any, 0, 10002)
+	for i := 0; i < 50; i++ {
+		batch = append(batch[:0], "RPUSH", "big")
+		for j := 0; j < 10000; j++ {
+			batch = append(batch, strconv.Itoa((i*7919+j*104729)%1000003))
+		}
+		if err := rc.Do(ctx, batch...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rc.Do(ctx, "SORT", "big", "ALPHA", "STORE", "sorted").Err(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := rc.SlowLogGet(ctx, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.ToLower(e.Args[0]))
+	}
+	if slices.Contains(names, "set") {
+		t.Errorf("SLOWLOG has the SET that only waited for its commit: %v", entries)
+	}
+	if !slices.Contains(names, "sort") {
+		t.Errorf("SLOWLOG misses a SORT of 500,000 strings (threshold 100 ms): %v", entries)
+	}
 }
