@@ -23,6 +23,9 @@ type Client struct {
 	Addr    string
 	LAddr   string
 	Created time.Time
+	// now is when the command being run started (execute): one clock
+	// reading per command for its idle time, its checks and its timing.
+	now time.Time
 
 	conn redcon.Conn
 	// mu guards the fields other connections read (CLIENT LIST); the owner

@@ -101,6 +101,7 @@ func (s *Server) recoverConn(cl *Client) {
 func (s *Server) execute(cl *Client, args [][]byte) {
 	if !cl.special() {
 		start := time.Now()
+		cl.now = start
 		cl.flushSpent, cl.flushErrs = 0, 0
 		errs := cl.out.Errors()
 		if cmd := s.dispatch(cl, args); cmd != nil {
@@ -122,6 +123,7 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		mark = cl.out.Len()
 	}
 	start := time.Now()
+	cl.now = start
 	cl.flushSpent, cl.flushErrs = 0, 0
 	errs := cl.out.Errors()
 	tx := cl.trackedTx()
@@ -165,7 +167,7 @@ func (cl *Client) special() bool {
 // to time: nil when it did not run or is timed with its log entry.
 func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	s.stats.commands.Add(1)
-	cl.active.Store(time.Now().UnixMilli())
+	cl.active.Store(cl.now.UnixMilli())
 	cmd := commands.Lookup(args[0])
 	if cl.pin != nil {
 		if cmd != nil && cmd.ArityOK(len(args)) && s.refuseByACL(cl, cmd, args) {

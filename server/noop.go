@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"github.com/geomys/geomys/commands"
 )
 
@@ -40,7 +38,7 @@ func (s *Server) noop(cl *Client, cmd *commands.Command, args [][]byte) bool {
 func (s *Server) noopCheck(cl *Client, cmd *commands.Command, args [][]byte, keep bool) bool {
 	c := &cl.readCtx
 	c.R, c.Session = &cl.out, cl
-	c.Now = time.Now().UnixMilli()
+	c.Now = cl.now.UnixMilli()
 	c.Store = s.fsm.RLock()
 	c.Begin(c.Store.DBs[cl.db], args)
 	mark := cl.out.Len()
