@@ -330,3 +330,18 @@ func valuePointer(v any) unsafe.Pointer {
 	type iface struct{ typ, data unsafe.Pointer }
 	return (*iface)(unsafe.Pointer(&v)).data
 }
+
+// debugOnLeader tells the DEBUG subcommands a follower relays to the
+// leader: those that look at the dataset, which must show what the
+// client's own writes (committed on the leader, perhaps not yet applied
+// here) did, and SET-ACTIVE-EXPIRE, as keys are expired by the leader.
+func debugOnLeader(args [][]byte) bool {
+	if len(args) < 2 {
+		return false
+	}
+	switch strings.ToLower(string(args[1])) {
+	case "object", "digest", "digest-value", "set-active-expire":
+		return true
+	}
+	return false
+}

@@ -252,6 +252,16 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 				return stat
 			}
 		}
+		if cmd.Name == "debug" && debugOnLeader(args) {
+			switch s.leaderRoute(cl) {
+			case routeForward:
+				s.queueForward(cl, args, false)
+				return stat
+			case routeRedirect:
+				s.redirect(cl)
+				return stat
+			}
+		}
 		if cmd.Name == "watch" || cmd.Name == "multi" {
 			switch s.leaderRoute(cl) {
 			case routeForward:

@@ -51,6 +51,25 @@ func TestClusterAnyNodeServes(t *testing.T) {
 		}
 	}
 
+	// DEBUG's views of the dataset show the client's own writes, which
+	// the leader committed but this follower may not have applied yet.
+	for i := 0; i < 30; i++ {
+		key := fmt.Sprint("dbg", i)
+		pipe := f1.client2().Pipeline()
+		pipe.RPush(ctx, key, "a", "b")
+		digest := pipe.Do(ctx, "DEBUG", "DIGEST-VALUE", key)
+		object := pipe.Do(ctx, "DEBUG", "OBJECT", key)
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("RPUSH, DEBUG DIGEST-VALUE, DEBUG OBJECT on a follower: %v", err)
+		}
+		if d := fmt.Sprint(digest.Val()); strings.Contains(d, "0000000000000000000000000000000000000000") {
+			t.Fatalf("DEBUG DIGEST-VALUE right after RPUSH on a follower = %s: the write is missing", d)
+		}
+		if o := fmt.Sprint(object.Val()); !strings.Contains(o, "encoding:quicklist") {
+			t.Fatalf("DEBUG OBJECT right after RPUSH on a follower = %q", o)
+		}
+	}
+
 	// SELECT is honoured on the relayed connection.
 	c5 := redis.NewClient(&redis.Options{Addr: f2.addr(), DB: 5})
 	defer c5.Close()
