@@ -84,9 +84,9 @@ type Result struct {
 	Hits, Misses int64
 	Expired      []commands.ReadyKey
 	// Exec is how long each command of the entry took to execute, in
-	// order, while SetTiming is on: what SLOWLOG and the latency monitor
-	// report, as Redis' execution time excludes waiting for I/O (here the
-	// log's commit).
+	// order: what SLOWLOG, the latency monitor and commandstats report, as
+	// Redis' execution time excludes waiting for I/O (here the log's
+	// commit).
 	Exec []time.Duration
 	w    commands.Reply // renders Reply; kept with the Result for reuse
 }
@@ -132,7 +132,6 @@ type FSM struct {
 	prop     *commands.Propagation
 	ctx      commands.Ctx
 	rctx     commands.Ctx // runs the reads that ride in entries (read.go)
-	timing   atomic.Bool  // time each replied command (Result.Exec)
 	cmds     []Cmd
 	args     [][]byte // the argument slab cmds' Args point into
 	pcg      rand.PCG
@@ -616,7 +615,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	r := &res.w
 	c.R = r
 	pubs := c.Publications()
-	timed := replied && f.timing.Load()
+	timed := replied
 	var last time.Time
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
@@ -719,9 +718,6 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	}
 	return res
 }
-
-// SetTiming turns the timing of replied commands (Result.Exec) on or off.
-func (f *FSM) SetTiming(on bool) { f.timing.Store(on) }
 
 // run executes a handler, turning a panic into an error reply: the same entry
 // panics the same way on every node and on every replay, so crashing would

@@ -86,12 +86,17 @@ func (c *cmdStats) reject(cmd *commands.Command) {
 }
 
 // recordEntry counts the commands of one log entry (queued in order as
-// cmds) that took d to commit and apply; reply holds their replies in
-// order, or is nil when the whole entry failed.
-func (c *cmdStats) recordEntry(cmds []*commands.Command, reply []byte, d time.Duration) {
+// cmds); reply holds their replies in order, or is nil when the whole entry
+// failed. exec has each command's execution time (fsm.Result.Exec); without
+// it (a failed entry) each command is charged its share of d, the time the
+// entry took to commit and apply.
+func (c *cmdStats) recordEntry(cmds []*commands.Command, reply []byte, d time.Duration, exec []time.Duration) {
 	n := len(cmds)
 	if n == 0 {
 		return
+	}
+	if len(exec) != n {
+		exec = nil
 	}
 	share := d / time.Duration(n)
 	// An error reply starts with '-': most entries have none at all.
@@ -109,8 +114,17 @@ func (c *cmdStats) recordEntry(cmds []*commands.Command, reply []byte, d time.Du
 		}
 		k := j - i
 		st.calls.Add(int64(k))
-		st.ns.Add(int64(share) * int64(k))
-		st.lat.ObserveN(d, k)
+		if exec == nil {
+			st.ns.Add(int64(share) * int64(k))
+			st.lat.ObserveN(share, k)
+		} else {
+			var sum time.Duration
+			for _, e := range exec[i:j] {
+				sum += e
+				st.lat.Observe(e)
+			}
+			st.ns.Add(int64(sum))
+		}
 		if scan {
 			failed := reply == nil
 			if !failed {

@@ -100,8 +100,6 @@ type Dataset interface {
 	ScriptCount() int // INFO number_of_cached_scripts
 	LibraryVersion() uint64
 	Stats() fsm.Stats
-	// SetTiming asks for each replied command's execution time (Result.Exec).
-	SetTiming(on bool)
 	// AOFWriteError is the AOF's write error while it fails; nil otherwise.
 	AOFWriteError() error
 	SetMemoryLimit(l fsm.MemoryLimit)

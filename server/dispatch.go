@@ -434,7 +434,7 @@ func (s *Server) flushWrites(cl *Client) {
 			cl.out.Error(msg)
 		}
 		cl.flushErrs += n
-		s.cstats.recordEntry(cmds, nil, d)
+		s.cstats.recordEntry(cmds, nil, d, nil)
 		return
 	}
 	cl.out.Raw(res.Reply)
@@ -450,7 +450,7 @@ func (s *Server) flushWrites(cl *Client) {
 		// (With replies off, execute drains them after dropping its reply.)
 		s.drainSelfInvalidations(cl)
 	}
-	s.cstats.recordEntry(cmds, res.Reply, d)
+	s.cstats.recordEntry(cmds, res.Reply, d, res.Exec)
 	if s.timing.Load() {
 		s.observeEntry(cl, data, res.Exec)
 	}

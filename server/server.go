@@ -285,7 +285,6 @@ func (s *Server) Start(d Dataset, c Cluster) {
 	c.SetExpiryGate(s.pause.writesPaused)
 	c.SetExpiryObserver(s.latency.expireCycle)
 	s.opened.Store(true) // publishes fsm and node to the connections' goroutines
-	d.SetTiming(s.timing.Load())
 	s.params.mu.Lock()
 	s.applyPersistenceLocked() // a CONFIG SET answered while loading
 	s.params.mu.Unlock()

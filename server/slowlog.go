@@ -220,9 +220,5 @@ func (s *Server) observeEntry(cl *Client, data []byte, exec []time.Duration) {
 // updateTiming turns command timing on when the slowlog or the latency
 // monitor wants it.
 func (s *Server) updateTiming() {
-	on := s.slow.threshold.Load() >= 0 || s.latency.threshold.Load() > 0
-	s.timing.Store(on)
-	if s.opened.Load() {
-		s.fsm.SetTiming(on)
-	}
+	s.timing.Store(s.slow.threshold.Load() >= 0 || s.latency.threshold.Load() > 0)
 }

@@ -352,13 +352,14 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(clusterError(err))
 	default:
 		cl.out.Raw(res.Reply)
-		s.recordTx(queued, res.Reply, time.Since(start))
+		s.recordTx(queued, res.Reply, res.Exec, time.Since(start))
 	}
 }
 
 // recordTx counts a transaction's commands in commandstats, as Redis counts
-// each command EXEC runs; reply is EXEC's array of their replies.
-func (s *Server) recordTx(queued []queuedCmd, reply []byte, d time.Duration) {
+// each command EXEC runs; reply is EXEC's array of their replies, exec the
+// execution times of its log entry's commands when known.
+func (s *Server) recordTx(queued []queuedCmd, reply []byte, exec []time.Duration, d time.Duration) {
 	i := bytes.Index(reply, []byte("\r\n"))
 	if i < 0 || len(reply) == 0 || reply[0] != '*' {
 		return
@@ -367,7 +368,10 @@ func (s *Server) recordTx(queued []queuedCmd, reply []byte, d time.Duration) {
 	for j, q := range queued {
 		cmds[j] = q.cmd
 	}
-	s.cstats.recordEntry(cmds, reply[i+2:], d)
+	if len(exec) == len(queued)+1 {
+		exec = exec[1:] // after the transaction's header
+	}
+	s.cstats.recordEntry(cmds, reply[i+2:], d, exec)
 }
 
 // watchBroken reports whether a watched key changed, or expired, since WATCH.

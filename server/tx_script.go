@@ -132,7 +132,11 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 		}
 	}
 	cl.out.Raw(reply)
-	s.recordTx(queued, reply, time.Since(start))
+	var exec []time.Duration
+	if res != nil {
+		exec = res.Exec
+	}
+	s.recordTx(queued, reply, exec, time.Since(start))
 }
 
 // prepareTxScript resolves a script or function call queued in MULTI into

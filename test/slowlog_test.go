@@ -263,8 +263,8 @@ func TestLatencyExpireCycleEvent(t *testing.T) {
 	t.Fatalf("no expire-cycle event after 20,000 keys expired: LATENCY LATEST %v", latest)
 }
 
-// TestSlowlogExecutionTime: SLOWLOG reports how long a write took to
-// execute, as Redis does, not how long its log entry took to commit: with
+// TestSlowlogExecutionTime: SLOWLOG and commandstats report how long a
+// write took to execute, as Redis does, not how long its log entry took to commit: with
 // the followers stopped a SET waits for its commit, and is not slow; a SORT
 // that sorts half a million strings is.
 func TestSlowlogExecutionTime(t *testing.T) {
@@ -297,6 +297,18 @@ func TestSlowlogExecutionTime(t *testing.T) {
 	}
 	if waited := time.Since(start); waited < 300*time.Millisecond {
 		t.Fatalf("SET committed in %v with both followers stopped", waited)
+	}
+	// commandstats and latencystats count execution time too, as Redis.
+	info, err := rc.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stat, _ := strings.Cut(info, "cmdstat_set:")
+	stat, _, _ = strings.Cut(stat, "\r\n")
+	_, usec, _ := strings.Cut(stat, ",usec=")
+	usec, _, _ = strings.Cut(usec, ",")
+	if n, err := strconv.Atoi(usec); err != nil || n >= 100000 {
+		t.Errorf("commandstats charge the SET that waited 400 ms for its commit with its wait: %q", stat)
 	}
 	batch := make([]any, 0, 10002)
 	for i := 0; i < 50; i++ {
