@@ -281,6 +281,19 @@ func TestSlowlogExecutionTime(t *testing.T) {
 			t.Fatalf("%v: %v", cmd, err)
 		}
 	}
+	batch := make([]any, 0, 10002)
+	for i := 0; i < 50; i++ {
+		batch = append(batch[:0], "RPUSH", "big")
+		for j := 0; j < 10000; j++ {
+			batch = append(batch, strconv.Itoa((i*7919+j*104729)%1000003))
+		}
+		if err := rc.Do(ctx, batch...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rc.Do(ctx, "SORT", "big", "ALPHA", "STORE", "sorted").Err(); err != nil {
+		t.Fatal(err)
+	}
 	fs := c.followers()
 	for _, f := range fs {
 		f.pause()
@@ -309,19 +322,6 @@ func TestSlowlogExecutionTime(t *testing.T) {
 	usec, _, _ = strings.Cut(usec, ",")
 	if n, err := strconv.Atoi(usec); err != nil || n >= 100000 {
 		t.Errorf("commandstats charge the SET that waited 400 ms for its commit with its wait: %q", stat)
-	}
-	batch := make([]any, 0, 10002)
-	for i := 0; i < 50; i++ {
-		batch = append(batch[:0], "RPUSH", "big")
-		for j := 0; j < 10000; j++ {
-			batch = append(batch, strconv.Itoa((i*7919+j*104729)%1000003))
-		}
-		if err := rc.Do(ctx, batch...).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := rc.Do(ctx, "SORT", "big", "ALPHA", "STORE", "sorted").Err(); err != nil {
-		t.Fatal(err)
 	}
 	entries, err := rc.SlowLogGet(ctx, -1).Result()
 	if err != nil {
