@@ -170,7 +170,14 @@ type Stream struct {
 	entriesAdded int64
 	groups       []*streamCG   // sorted by name
 	relayout     []streamEntry // entries awaiting their block while an AOF loads
+	acct         int64         // accounted bytes (memacct.go)
 }
+
+// acctBytes and setAcctBytes keep the bytes the stream's key counts in used
+// memory in the stream itself (selfAccounted): every XADD re-measures its
+// stream, and a map entry per key was one more cache miss per write.
+func (s *Stream) acctBytes() int64     { return s.acct }
+func (s *Stream) setAcctBytes(n int64) { s.acct = n }
 
 func NewStream() *Stream { return &Stream{} }
 
