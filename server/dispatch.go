@@ -252,20 +252,14 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 				return stat
 			}
 		}
-		if cmd.Name == "debug" && debugOnLeader(args) {
+		if cmd.Name == "watch" || cmd.Name == "multi" || cmd.Name == "debug" && debugOnLeader(args) {
 			switch s.leaderRoute(cl) {
 			case routeForward:
-				s.queueForward(cl, args, false)
-				return stat
-			case routeRedirect:
-				s.redirect(cl)
-				return stat
-			}
-		}
-		if cmd.Name == "watch" || cmd.Name == "multi" {
-			switch s.leaderRoute(cl) {
-			case routeForward:
-				s.startPin(cl, cmd, args)
+				if cmd.Name == "debug" {
+					s.queueForward(cl, args, false)
+				} else {
+					s.startPin(cl, cmd, args)
+				}
 				return stat
 			case routeRedirect:
 				s.redirect(cl)
