@@ -64,7 +64,7 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 	cmd := copyArgs(args)
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, Failed: s.cstats.countErrorLine, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
 		}
 	}
 	if f.Flags.NoWrites {

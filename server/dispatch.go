@@ -75,7 +75,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		if cl.track.on {
 			flushPushes(cl)
 		}
-		s.sending(cl.out.Bytes())
+		s.sending(cl)
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
 		if cap(cl.out.Bytes()) > maxIdleReplyBuffer {
