@@ -227,7 +227,7 @@ func functionLoad(s *Server, cl *Client, args [][]byte) {
 		replace = true
 	}
 	code := string(args[len(args)-1])
-	lib, errMsg := s.scripts.LoadLibrary(code)
+	lib, errMsg := s.scripts.LoadLibrary(code, scripting.LoadTimeout)
 	if errMsg != "" {
 		cl.out.Error(errMsg)
 		return
@@ -376,7 +376,7 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 			return
 		}
 		body = rest
-		lib, errMsg := s.scripts.LoadLibrary(code)
+		lib, errMsg := s.scripts.LoadLibrary(code, scripting.LoadTimeout)
 		if errMsg != "" {
 			cl.out.Error(errMsg)
 			return
