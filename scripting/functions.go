@@ -75,13 +75,11 @@ func (e *Engine) LoadLibrary(code string, timeout time.Duration) (*Library, stri
 	loadEnv := L.NewTable()
 	api := L.NewTable()
 	api.RawSetString("register_function", L.NewFunction(func(L *lua.LState) int { return lib.register(L) }))
-	full := lib.st.globals.RawGetString("redis").(*lua.LTable)
-	if mt, ok := L.GetMetatable(full).(*lua.LTable); ok {
-		if real, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
-				api.RawSetString(k, real.RawGetString(k))
-			}
-		}
+	// The full table is read-only: its metatable hides behind
+	// __metatable, so its fields are read through it.
+	full := lib.st.globals.RawGetString("redis")
+	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		api.RawSetString(k, L.GetField(full, k))
 	}
 	L.SetMetatable(api, missingGlobals(L))
 	loadEnv.RawSetString("redis", readOnly(L, api))

@@ -232,7 +232,7 @@ func functionLoad(s *Server, cl *Client, args [][]byte) {
 		cl.out.Error(errMsg)
 		return
 	}
-	if err := checkLibraryFits(s.scripts, lib, replace); err != "" {
+	if err := checkLibraryFits(s.scripts, lib, replace, false); err != "" {
 		cl.out.Error(err)
 		return
 	}
@@ -244,8 +244,12 @@ func functionLoad(s *Server, cl *Client, args [][]byte) {
 }
 
 // checkLibraryFits refuses a library whose name or functions are taken.
-func checkLibraryFits(e *scripting.Engine, lib *scripting.Library, replace bool) string {
+// Redis words a taken name without quotes for FUNCTION RESTORE.
+func checkLibraryFits(e *scripting.Engine, lib *scripting.Library, replace, restore bool) string {
 	if old := e.Library(lib.Name); old != nil && !replace {
+		if restore {
+			return "ERR Library " + lib.Name + " already exists"
+		}
 		return "ERR Library '" + lib.Name + "' already exists"
 	}
 	for _, f := range lib.Funcs {
@@ -388,7 +392,7 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 		cmds = append(cmds, [][]byte{[]byte(fsm.FunctionCommand), []byte("flush")})
 	} else {
 		for _, lib := range libs {
-			if msg := checkLibraryFits(s.scripts, lib, policy == "replace"); msg != "" {
+			if msg := checkLibraryFits(s.scripts, lib, policy == "replace", true); msg != "" {
 				cl.out.Error(msg)
 				return
 			}
