@@ -1,6 +1,10 @@
 package commands
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/geomys/geomys/conffile"
+)
 
 // LibraryHeader reads a function library's first line, "#!<engine> name=<lib>",
 // as FUNCTION LOAD does. errMsg is Redis' error text ("" when valid).
@@ -8,24 +12,33 @@ func LibraryHeader(code string) (engine, name, errMsg string) {
 	if !strings.HasPrefix(code, "#!") {
 		return "", "", "ERR Missing library metadata"
 	}
-	line, _, _ := strings.Cut(code, "\n")
-	fields := strings.Fields(strings.TrimSuffix(line[2:], "\r"))
-	if len(fields) == 0 {
-		return "", "", "ERR Engine '' not found"
+	// As Redis' functionExtractLibMetaData: the line is split as
+	// redis.conf lines are (quotes allowed), and its errors come before
+	// the engine's and the name's.
+	line, _, found := strings.Cut(code, "\n")
+	if !found {
+		return "", "", "ERR Invalid library metadata"
 	}
-	engine = fields[0]
+	fields, ok := conffile.SplitArgs(line)
+	if !ok || len(fields) == 0 {
+		return "", "", "ERR Invalid library metadata"
+	}
+	engine = fields[0][2:]
+	named := false
 	for _, f := range fields[1:] {
-		v, ok := strings.CutPrefix(f, "name=")
-		if !ok {
+		if len(f) < 5 || !strings.EqualFold(f[:5], "name=") {
 			return "", "", "ERR Invalid metadata value given: " + f
 		}
-		name = v
+		if named {
+			return "", "", "ERR Invalid metadata value, name argument was given multiple times"
+		}
+		name, named = f[5:], true
+	}
+	if !named {
+		return "", "", "ERR Library name was not given"
 	}
 	if !strings.EqualFold(engine, "lua") {
 		return "", "", "ERR Engine '" + engine + "' not found"
-	}
-	if name == "" {
-		return "", "", "ERR Library name was not given"
 	}
 	if !ValidFunctionName(name) {
 		return "", "", "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"

@@ -130,8 +130,10 @@ var posInf = func() float64 { f, _ := strconv.ParseFloat("inf", 64); return f }(
 // 1 (a RESP3 boolean once the script called redis.setresp(3)), tables with
 // err/ok are error/status replies, {double=}, {map=}, {set=}, {big_number=}
 // and {verbatim_string=} the RESP3 types, and other tables arrays cut at the
-// first nil.
-func writeLua(v lua.LValue, r *commands.Reply, scriptResp int, depth int) {
+// first nil. An error table of cmdErrs (a command's error, counted when
+// the script ends unless replied) it writes is taken out of cmdErrs: the
+// reply's sending counts it, as Redis counts such an error once.
+func writeLua(v lua.LValue, r *commands.Reply, scriptResp int, depth int, cmdErrs map[*lua.LTable]string) {
 	if depth > maxDepth {
 		r.Error("ERR reached lua stack limit")
 		return
@@ -151,14 +153,15 @@ func writeLua(v lua.LValue, r *commands.Reply, scriptResp int, depth int) {
 			r.Null()
 		}
 	case *lua.LTable:
-		writeTable(v, r, scriptResp, depth)
+		writeTable(v, r, scriptResp, depth, cmdErrs)
 	default:
 		r.Null()
 	}
 }
 
-func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
+func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int, cmdErrs map[*lua.LTable]string) {
 	if e, ok := t.RawGetString("err").(lua.LString); ok {
+		delete(cmdErrs, t)
 		r.Error(string(e))
 		return
 	}
@@ -180,8 +183,8 @@ func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 		m.ForEach(func(_, _ lua.LValue) { n++ })
 		r.Map(n)
 		m.ForEach(func(k, v lua.LValue) {
-			writeLua(k, r, scriptResp, depth+1)
-			writeLua(v, r, scriptResp, depth+1)
+			writeLua(k, r, scriptResp, depth+1, cmdErrs)
+			writeLua(v, r, scriptResp, depth+1, cmdErrs)
 		})
 		return
 	}
@@ -189,7 +192,7 @@ func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 		n := 0
 		s.ForEach(func(_, _ lua.LValue) { n++ })
 		r.Set(n)
-		s.ForEach(func(k, _ lua.LValue) { writeLua(k, r, scriptResp, depth+1) })
+		s.ForEach(func(k, _ lua.LValue) { writeLua(k, r, scriptResp, depth+1, cmdErrs) })
 		return
 	}
 	if vs, ok := t.RawGetString("verbatim_string").(*lua.LTable); ok {
@@ -204,6 +207,6 @@ func writeTable(t *lua.LTable, r *commands.Reply, scriptResp int, depth int) {
 	}
 	r.Array(n)
 	for i := 1; i <= n; i++ {
-		writeLua(t.RawGetInt(i), r, scriptResp, depth+1)
+		writeLua(t.RawGetInt(i), r, scriptResp, depth+1, cmdErrs)
 	}
 }

@@ -151,6 +151,12 @@ type Call struct {
 	// Rejected, when set, is told about every command refused before it
 	// ran (arity, ACL, read-only, OOM...).
 	Rejected func(def *commands.Command)
+	// Failed, when set, is told at the script's end the error line
+	// ("CODE text") of each command the script called that failed, or was
+	// refused, and whose error is not in the script's reply (errorstats,
+	// which count such an error once; the reply's are counted as it is
+	// sent).
+	Failed func(line string)
 	// Register, set while FUNCTION LOAD runs a library, is
 	// redis.register_function.
 	Register lua.LGFunction
@@ -344,12 +350,33 @@ func (e *Engine) runOn(st *state, fn *lua.LFunction, args []lua.LValue, name, ch
 	err := protectedCall(st, len(args), handler)
 	if err != nil {
 		L.SetTop(0)
+		var ae *lua.ApiError
+		if errors.As(err, &ae) && !rn.killed.Load() {
+			if t, ok := ae.Object.(*lua.LTable); ok {
+				delete(x.cmdErrs, t) // the script's error reply carries it
+			}
+		}
 		r.Error(errorText(name, chunk, err, line, rn))
+		x.countCmdErrs()
 		return !rn.killed.Load()
 	}
-	writeLua(L.Get(-1), r, x.resp, 0)
+	writeLua(L.Get(-1), r, x.resp, 0, x.cmdErrs)
 	L.SetTop(0)
+	x.countCmdErrs()
 	return true
+}
+
+// countCmdErrs tells the caller about the errors of commands the script
+// called that its reply does not carry (a caught redis.pcall's, a
+// redis.call's the script caught with pcall): Redis counts every one in
+// errorstats once, when the command fails.
+func (x *exec) countCmdErrs() {
+	if x.call.Failed == nil {
+		return
+	}
+	for _, line := range x.cmdErrs {
+		x.call.Failed(line)
+	}
 }
 
 // errorText words a script's failure as Redis 7.0 does: an error table's

@@ -1,11 +1,13 @@
 package scripting
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/geomys/geomys/commands"
 	lua "github.com/yuin/gopher-lua"
@@ -42,9 +44,14 @@ type Function struct {
 // functionFlagOrder is the order FUNCTION LIST reports flags in.
 var functionFlagOrder = []string{"no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"}
 
+// LoadTimeout is how long a library's top level may run when FUNCTION
+// LOAD or FUNCTION RESTORE checks it, as Redis' LOAD_TIMEOUT_MS.
+const LoadTimeout = 500 * time.Millisecond
+
 // LoadLibrary compiles code and runs its top level, which must register at
-// least one function. errMsg is Redis' error text.
-func (e *Engine) LoadLibrary(code string) (*Library, string) {
+// least one function, for at most timeout (0: no limit). errMsg is Redis'
+// error text.
+func (e *Engine) LoadLibrary(code string, timeout time.Duration) (*Library, string) {
 	_, name, errMsg := commands.LibraryHeader(code)
 	if errMsg != "" {
 		return nil, errMsg
@@ -68,13 +75,11 @@ func (e *Engine) LoadLibrary(code string) (*Library, string) {
 	loadEnv := L.NewTable()
 	api := L.NewTable()
 	api.RawSetString("register_function", L.NewFunction(func(L *lua.LState) int { return lib.register(L) }))
-	full := lib.st.globals.RawGetString("redis").(*lua.LTable)
-	if mt, ok := L.GetMetatable(full).(*lua.LTable); ok {
-		if real, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
-				api.RawSetString(k, real.RawGetString(k))
-			}
-		}
+	// The full table is read-only: its metatable hides behind
+	// __metatable, so its fields are read through it.
+	full := lib.st.globals.RawGetString("redis")
+	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		api.RawSetString(k, L.GetField(full, k))
 	}
 	L.SetMetatable(api, missingGlobals(L))
 	loadEnv.RawSetString("redis", readOnly(L, api))
@@ -83,7 +88,18 @@ func (e *Engine) LoadLibrary(code string) (*Library, string) {
 	env := readOnly(L, loadEnv)
 	fn.Env = env
 	L.Push(fn)
+	var ctx context.Context
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		L.SetContext(ctx)
+		defer L.RemoveContext()
+	}
 	if err := L.PCall(0, 0, nil); err != nil {
+		if ctx != nil && ctx.Err() != nil {
+			return nil, "ERR Error registering functions: ERR FUNCTION LOAD timeout"
+		}
 		return nil, "ERR Error registering functions: " + luaErrorMessage(err)
 	}
 	if len(lib.Funcs) == 0 {
@@ -267,7 +283,9 @@ func (e *Engine) Sync(version uint64, codes func() map[string]string) {
 		lib := fs.libs[name]
 		if lib == nil || lib.Code != code {
 			var errMsg string
-			if lib, errMsg = e.LoadLibrary(code); errMsg != "" {
+			// No time limit: the leader's FUNCTION LOAD ran it within
+			// one, and this node must end up with the same libraries.
+			if lib, errMsg = e.LoadLibrary(code, 0); errMsg != "" {
 				continue
 			}
 		}

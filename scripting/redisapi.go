@@ -31,6 +31,11 @@ type exec struct {
 	resp  int // redis.setresp
 	db    *commands.DB
 	reply commands.Reply // scratch for each command's reply
+	// cmdErrs are the error tables redis.call and redis.pcall made of
+	// commands' errors (refusals included), with their lines: Redis counts
+	// those in errorstats when the command fails, and not again when the
+	// script replies with one (runOn).
+	cmdErrs map[*lua.LTable]string
 }
 
 // Redis' redis.log levels and redis.set_repl flags.
@@ -236,6 +241,19 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		L.Push(t)
 		return 1
 	}
+	// cmdFail fails the call with a command's error (or its refusal).
+	cmdFail := func(msg string) int {
+		t := errorTable(L, "-"+msg)
+		if x.cmdErrs == nil {
+			x.cmdErrs = map[*lua.LTable]string{}
+		}
+		x.cmdErrs[t] = string(t.RawGetString("err").(lua.LString))
+		if raising {
+			L.Error(t, 1)
+		}
+		L.Push(t)
+		return 1
+	}
 	args, msg := callArgs(L)
 	if msg != "" {
 		return fail("ERR " + msg)
@@ -246,7 +264,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	}
 	def := commands.Lookup(args[0])
 	if def == nil {
-		return fail(errUnknownCommand)
+		return cmdFail(errUnknownCommand)
 	}
 	// A command refused before it runs counts as a rejected call of it
 	// (INFO commandstats), as Redis' scriptCall counts it.
@@ -254,7 +272,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 		if x.call.Rejected != nil {
 			x.call.Rejected(def)
 		}
-		return fail(msg)
+		return cmdFail(msg)
 	}
 	if !def.ArityOK(n) {
 		return reject(errWrongArity)
@@ -315,7 +333,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 			}
 		}
 	case !s.serverCommand(x, def.Name, args, r):
-		return fail(errNotAllowed)
+		return cmdFail(errNotAllowed)
 	}
 	if x.call.Called != nil {
 		b := r.Bytes()
@@ -323,7 +341,7 @@ func (s *state) redisCall(L *lua.LState, raising bool) int {
 	}
 	v, errMsg := replyToLua(L, r.Bytes())
 	if errMsg != "" {
-		return fail(errMsg)
+		return cmdFail(errMsg)
 	}
 	L.Push(v)
 	return 1

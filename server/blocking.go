@@ -377,7 +377,7 @@ func (s *Server) flushOut(cl *Client) {
 	if cl.out.Len() == 0 {
 		return
 	}
-	s.sending(cl.out.Bytes())
+	s.sending(cl)
 	cl.conn.WriteRaw(cl.out.Bytes())
 	cl.out.Reset()
 	redcon.BaseWriter(cl.conn).Flush()

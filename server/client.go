@@ -114,6 +114,11 @@ type Client struct {
 
 	scripts []*scriptRun   // write scripts submitted, replies not written yet
 	out     commands.Reply // replies of the pipeline being served
+	// errMark is how much of out has had its error replies counted
+	// (errorstats): counting waits until replies are sent, but a later
+	// command of the pipeline that reads or resets the counts settles
+	// them first, as Redis counts an error when it is replied.
+	errMark int
 	entry   fsm.EntryWriter
 	readCtx commands.Ctx
 	scan    commands.ScanCache

@@ -64,7 +64,7 @@ func fcallCommand(s *Server, cl *Client, args [][]byte) {
 	cmd := copyArgs(args)
 	run := func(readOnly bool) func(c *commands.Ctx, r *commands.Reply) bool {
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: readOnly, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, Failed: s.cstats.countErrorLine, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
 		}
 	}
 	if f.Flags.NoWrites {
@@ -227,12 +227,12 @@ func functionLoad(s *Server, cl *Client, args [][]byte) {
 		replace = true
 	}
 	code := string(args[len(args)-1])
-	lib, errMsg := s.scripts.LoadLibrary(code)
+	lib, errMsg := s.scripts.LoadLibrary(code, scripting.LoadTimeout)
 	if errMsg != "" {
 		cl.out.Error(errMsg)
 		return
 	}
-	if err := checkLibraryFits(s.scripts, lib, replace); err != "" {
+	if err := checkLibraryFits(s.scripts, lib, replace, false); err != "" {
 		cl.out.Error(err)
 		return
 	}
@@ -244,8 +244,12 @@ func functionLoad(s *Server, cl *Client, args [][]byte) {
 }
 
 // checkLibraryFits refuses a library whose name or functions are taken.
-func checkLibraryFits(e *scripting.Engine, lib *scripting.Library, replace bool) string {
+// Redis words a taken name without quotes for FUNCTION RESTORE.
+func checkLibraryFits(e *scripting.Engine, lib *scripting.Library, replace, restore bool) string {
 	if old := e.Library(lib.Name); old != nil && !replace {
+		if restore {
+			return "ERR Library " + lib.Name + " already exists"
+		}
 		return "ERR Library '" + lib.Name + "' already exists"
 	}
 	for _, f := range lib.Funcs {
@@ -376,7 +380,7 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 			return
 		}
 		body = rest
-		lib, errMsg := s.scripts.LoadLibrary(code)
+		lib, errMsg := s.scripts.LoadLibrary(code, scripting.LoadTimeout)
 		if errMsg != "" {
 			cl.out.Error(errMsg)
 			return
@@ -388,7 +392,7 @@ func functionDumpRestore(s *Server, cl *Client, sub string, args [][]byte) {
 		cmds = append(cmds, [][]byte{[]byte(fsm.FunctionCommand), []byte("flush")})
 	} else {
 		for _, lib := range libs {
-			if msg := checkLibraryFits(s.scripts, lib, policy == "replace"); msg != "" {
+			if msg := checkLibraryFits(s.scripts, lib, policy == "replace", true); msg != "" {
 				cl.out.Error(msg)
 				return
 			}

@@ -174,7 +174,7 @@ func (s *Server) runScriptRead(cl *Client, run func(c *commands.Ctx, r *commands
 func (s *Server) scriptCall(cl *Client, check func(*commands.Command, [][]byte) string, sha string, proto *lua.FunctionProto, keys, argv [][]byte, c *commands.Ctx, readOnly bool) *scripting.Call {
 	return &scripting.Call{SHA: sha, Proto: proto, Keys: keys, Argv: argv,
 		ReadOnly: readOnly, ReplicaReadOnly: s.readOnlyReplica(), ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check,
-		Called: s.cstats.record, Rejected: s.cstats.reject, AllowNoScript: s.denyScriptsOff.Load()}
+		Called: s.cstats.record, Rejected: s.cstats.reject, Failed: s.cstats.countErrorLine, AllowNoScript: s.denyScriptsOff.Load()}
 }
 
 // runWriteScript runs a script speculatively at the head of the log and

@@ -197,6 +197,10 @@ func (c *cmdStats) countErrors(out []byte) {
 	}
 }
 
+// countErrorLine counts an error that is not a reply of its own (a
+// command's a script called and did not reply with).
+func (c *cmdStats) countErrorLine(line string) { c.countError([]byte(line)) }
+
 func (c *cmdStats) countError(line []byte) {
 	c.errSeen.Add(1)
 	prefix := line

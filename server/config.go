@@ -83,6 +83,7 @@ func configCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		configSet(s, cl, args[2:])
 	case "resetstat":
+		s.countErrorsSoFar(cl) // errors replied before the reset are not counted after it
 		s.stats.commands.Store(0)
 		s.stats.connections.Store(0)
 		s.stats.rejected.Store(0)

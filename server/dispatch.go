@@ -75,7 +75,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		if cl.track.on {
 			flushPushes(cl)
 		}
-		s.sending(cl.out.Bytes())
+		s.sending(cl)
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
 		if cap(cl.out.Bytes()) > maxIdleReplyBuffer {
@@ -239,10 +239,21 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 	}
 	switch {
 	case cmd.Is(commands.Server):
+		if isScripting(cmd.Name) && s.scriptRoute(cl, cmd) == routeForward {
+			// Relayed with the commands queued for the leader before it,
+			// in one round trip: a pipeline of scripts sent to a follower
+			// costs one relay, not one per script.
+			if len(cl.scripts) > 0 {
+				s.flushScripts(cl)
+			}
+			s.queueForward(cl, s.relayAs(cl, cmd, args), !cmd.Is(commands.ReadOnly))
+			return stat
+		}
 		if len(cl.scripts) == 0 || !isPipelinedScript(cmd.Name) || cl.entry.Len() > 0 || len(cl.fwd) > 0 {
 			s.flushWrites(cl)
 		}
 		if isScripting(cmd.Name) {
+			// Leadership may have moved while the writes were flushed.
 			switch s.scriptRoute(cl, cmd) {
 			case routeForward:
 				s.queueForward(cl, s.relayAs(cl, cmd, args), !cmd.Is(commands.ReadOnly))

@@ -12,6 +12,7 @@ import (
 )
 
 func infoCommand(s *Server, cl *Client, args [][]byte) {
+	s.countErrorsSoFar(cl) // the errors of the pipeline's earlier commands
 	var b strings.Builder
 	for _, sec := range infoSelect(args) {
 		if b.Len() > 0 {

@@ -147,7 +147,9 @@ func (s *Server) checkOutputLimit(cl *Client) bool {
 	}
 	s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits; raise client-output-buffer-limit normal if it is legitimate",
 		"client", cl.ID, "addr", cl.Addr, "omem", cl.out.Len())
+	s.countErrorsSoFar(cl) // replied, though never sent
 	cl.out.Reset()
+	cl.errMark = 0
 	cl.closing = true
 	return true
 }

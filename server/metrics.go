@@ -14,12 +14,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// sending accounts for replies about to be written to a client: bytes sent
-// and error replies by prefix (INFO stats and errorstats).
-func (s *Server) sending(out []byte) {
+// sending accounts for cl's replies about to be written to it: bytes sent
+// and error replies by prefix (INFO stats and errorstats). The caller
+// resets cl.out once they are written.
+func (s *Server) sending(cl *Client) {
 	s.stats.writes.Add(1)
-	s.stats.netOut.Add(int64(len(out)))
-	s.cstats.countErrors(out)
+	s.stats.netOut.Add(int64(cl.out.Len()))
+	s.countErrorsSoFar(cl)
+	cl.errMark = 0 // cl.out is about to be reset
+}
+
+// countErrorsSoFar counts the error replies cl.out gained since it was
+// last counted, so that INFO errorstats and CONFIG RESETSTAT pipelined
+// after a failed command see its error counted.
+func (s *Server) countErrorsSoFar(cl *Client) {
+	out := cl.out.Bytes()
+	cl.errMark = min(cl.errMark, len(out)) // replies taken back (CLIENT REPLY OFF)
+	s.cstats.countErrors(out[cl.errMark:])
+	cl.errMark = len(out)
 }
 
 // resetMetricStats is CONFIG RESETSTAT's share of the statistics here.

@@ -356,8 +356,10 @@ func confirm(cl *Client, kind string, name []byte, null bool) {
 // sendNow writes cl.out (the replies so far, ending with confirmations) after
 // the subscriber's queued messages, and clears it.
 func (s *Server) sendNow(sb *subscriber, cl *Client) {
+	s.countErrorsSoFar(cl)
 	sb.writeLocked(cl.out.Bytes())
 	cl.out.Reset()
+	cl.errMark = 0
 }
 
 func subscribeCommand(s *Server, cl *Client, args [][]byte) {

@@ -87,8 +87,10 @@ func syncCommand(s *Server, cl *Client, args [][]byte) {
 	sb.wmu.Lock()
 	defer sb.wmu.Unlock()
 	nc := sb.nc
+	s.countErrorsSoFar(cl)
 	head := append([]byte(nil), cl.out.Bytes()...) // replies of the pipeline so far
 	cl.out.Reset()
+	cl.errMark = 0
 	if psync {
 		head = append(head, "+FULLRESYNC "+s.runID+" "+strconv.FormatUint(s.fsm.AppliedIndex(), 10)+"\r\n"...)
 	}

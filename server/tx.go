@@ -301,7 +301,10 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 			s.link.kick()
 		}
 	}()
-	saved := cl.out
+	// Server commands answer into a buffer of their own each: errors
+	// replied so far are counted first, for an INFO or RESETSTAT among them.
+	s.countErrorsSoFar(cl)
+	saved, savedMark := cl.out, cl.errMark
 	for _, q := range queued {
 		if !q.cmd.Is(commands.Server) {
 			w.Add(cl.db, cl.proto, q.args)
@@ -315,7 +318,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 				continue
 			}
 		}
-		cl.out = commands.Reply{Proto: cl.proto}
+		cl.out, cl.errMark = commands.Reply{Proto: cl.proto}, 0
 		start := time.Now()
 		s.serverCommand(cl, q.cmd, q.args)
 		if s.timing.Load() {
@@ -323,7 +326,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 		}
 		w.Add(cl.db, cl.proto, [][]byte{[]byte(fsm.ReplyCommand), cl.out.Bytes()})
 	}
-	cl.out = saved
+	cl.out, cl.errMark = saved, savedMark
 	var check func() bool
 	if watched {
 		check = func() bool { return !s.watchBroken(cl) }

@@ -40,7 +40,9 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 	}
 	steps := make([]txStep, len(queued))
 	var lead [][][]byte
-	saved := cl.out
+	// Server commands answer into a buffer of their own each (see tx.go).
+	s.countErrorsSoFar(cl)
+	saved, savedMark := cl.out, cl.errMark
 	for i, q := range queued {
 		st := txStep{cmd: q.cmd, args: q.args, db: cl.db}
 		switch {
@@ -56,13 +58,13 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 				lead = append(lead, load)
 			}
 		case q.cmd.Is(commands.Server):
-			cl.out = commands.Reply{Proto: cl.proto}
+			cl.out, cl.errMark = commands.Reply{Proto: cl.proto}, 0
 			s.serverCommand(cl, q.cmd, q.args)
 			st.reply = cl.out.Bytes()
 		}
 		steps[i] = st
 	}
-	cl.out = saved
+	cl.out, cl.errMark = saved, savedMark
 
 	var (
 		mu        sync.Mutex
@@ -150,7 +152,7 @@ func (s *Server) prepareTxScript(cl *Client, name string, args [][]byte) (run fu
 		check := s.scriptACL(cl)
 		cmd := copyArgs(args)
 		return func(c *commands.Ctx, r *commands.Reply) bool {
-			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
+			return s.scripts.RunFunction(f, &scripting.Call{Keys: keys, Argv: argv, ReadOnly: f.Flags.NoWrites, ClientProto: cl.proto, Ctx: c, Monitor: s.scriptMonitor(), ACL: check, Called: s.cstats.record, Failed: s.cstats.countErrorLine, AllowNoScript: s.denyScriptsOff.Load(), Command: cmd}, r)
 		}, nil, ""
 	}
 	inv, errMsg := s.parseScriptCall(cl, name, args)
