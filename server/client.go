@@ -90,6 +90,10 @@ type Client struct {
 
 	// Follower proxy state (forward.go, pin.go).
 	proxyLink bool // this connection is another node's proxy link
+	// seen is the leader's applied index after this client's last relayed
+	// writes: commands this follower runs on its own dataset wait until it
+	// applied that far, so the client sees its own writes (catchUp).
+	seen uint64
 	// relayOrigin is the client a proxy link relays for (RAFT.ORIGIN).
 	relayOrigin origin
 	fwd         []fwdCmd // commands waiting to be relayed to the leader

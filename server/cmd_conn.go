@@ -33,7 +33,7 @@ func init() {
 		"slowlog": slowlogCommand, "latency": latencyCommand, "monitor": monitorCommand, "debug": debugCommand,
 		"ssubscribe": ssubscribeCommand, "sunsubscribe": sunsubscribeCommand,
 		"acl": aclCommand, "raft.auth": raftAuthCommand, "raft.as": raftAsCommand,
-		"raft.origin": raftOriginCommand,
+		"raft.origin": raftOriginCommand, "raft.applied": raftAppliedCommand,
 	}
 	maps.Copy(serverHandlers, compatHandlers)
 	for _, c := range commands.All() {

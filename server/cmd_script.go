@@ -421,7 +421,7 @@ func (s *Server) refuseWhileBusy(cl *Client, cmd *commands.Command, args [][]byt
 		cmd.Name == "function" && len(args) == 2 && commands.EqualFold(args[1], "stats"),
 		cmd.Name == "shutdown", cmd.Name == "auth", cmd.Name == "hello", cmd.Name == "quit", cmd.Name == "reset",
 		cmd.Name == "multi", cmd.Name == "discard", cmd.Name == "watch", cmd.Name == "unwatch",
-		cmd.Name == "raft.info", cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin":
+		cmd.Name == "raft.info", cmd.Name == "raft.proxy", cmd.Name == "raft.termcheck", cmd.Name == "raft.origin", cmd.Name == "raft.applied":
 		return false
 	}
 	s.flushWrites(cl)

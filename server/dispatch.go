@@ -277,6 +277,9 @@ func (s *Server) dispatch(cl *Client, args [][]byte) *commands.Command {
 				return stat
 			}
 		}
+		if readsReplicatedState(cmd.Name) {
+			s.catchUp(cl)
+		}
 		s.serverCommand(cl, cmd, args)
 	case cmd.Is(commands.Blocking) && commands.MayBlock(cmd, args):
 		s.flushWrites(cl)
@@ -499,6 +502,7 @@ func (s *Server) read(cl *Client, cmd *commands.Command, args [][]byte) {
 
 // readLocal runs a read against this node's dataset as it is.
 func (s *Server) readLocal(cl *Client, cmd *commands.Command, args [][]byte) {
+	s.catchUp(cl)
 	c := &cl.readCtx
 	c.R, c.Session = &cl.out, cl
 	c.Now = time.Now().UnixMilli()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/geomys/geomys/commands"
@@ -133,11 +134,24 @@ func (s *Server) flushForward(cl *Client) {
 		fail(0, false)
 		return
 	}
-	cmds := make([][][]byte, len(batch))
+	cmds := make([][][]byte, len(batch), len(batch)+1)
+	writes := false
 	for i, f := range batch {
 		cmds[i] = f.args
+		writes = writes || f.write
+	}
+	if writes {
+		// Where the leader stands after these writes (catchUp); its reply
+		// is ours, not the client's.
+		cmds = append(cmds, appliedArgs)
 	}
 	answered, sent, err := u.Relay(cmds, time.Now().Add(s.cfg.RequestTimeout+time.Second), cl.fwdBuf, func(i int, reply []byte) {
+		if i == len(batch) {
+			if n, ok := parseIntReply(reply); ok {
+				cl.seen = max(cl.seen, n)
+			}
+			return
+		}
 		cl.fwdBuf = reply
 		if batch[i].publish && len(reply) > 0 && reply[0] == ':' {
 			cl.out.Int(s.pubsub.receivers(batch[i].args[1]))
@@ -150,10 +164,60 @@ func (s *Server) flushForward(cl *Client) {
 	}
 	if err != nil {
 		u.Close()
-		fail(answered, sent)
+		if answered < len(batch) {
+			fail(answered, sent)
+		}
 		return
 	}
 	s.upstreams.Put(u)
+}
+
+var appliedArgs = [][]byte{[]byte("RAFT.APPLIED")}
+
+// parseIntReply reads a RESP integer reply (":<n>\r\n").
+func parseIntReply(reply []byte) (uint64, bool) {
+	if len(reply) < 4 || reply[0] != ':' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(reply[1:len(reply)-2]), 10, 64)
+	return n, err == nil
+}
+
+// catchUp makes a follower's own dataset show the client's relayed writes
+// before a command runs on it here (DEBUG, AUTH after ACL SETUSER, a stale
+// read): it waits, at most the request timeout, until this node applied
+// what the leader had when it answered them. The wait is usually the next
+// heartbeat's worth.
+func (s *Server) catchUp(cl *Client) {
+	if cl.seen == 0 || s.fsm.AppliedIndex() >= cl.seen {
+		return
+	}
+	deadline := time.Now().Add(s.cfg.RequestTimeout)
+	for s.fsm.AppliedIndex() < cl.seen && time.Now().Before(deadline) {
+		select {
+		case <-time.After(200 * time.Microsecond):
+		case <-s.done:
+			return
+		}
+	}
+	cl.seen = 0
+}
+
+// readsReplicatedState tells the server commands that answer from this
+// node's copy of replicated state (the dataset, users, libraries, scripts),
+// which catchUp brings up to the client's own writes first.
+func readsReplicatedState(name string) bool {
+	switch name {
+	case "acl", "auth", "hello", "info", "function", "script", "migrate", "sync", "psync",
+		"save", "bgsave", "bgrewriteaof", "debug":
+		return true
+	}
+	return false
+}
+
+// raftAppliedCommand is RAFT.APPLIED: the index of the last entry applied here.
+func raftAppliedCommand(s *Server, cl *Client, args [][]byte) {
+	cl.out.Int(int64(s.fsm.AppliedIndex()))
 }
 
 var okReply = []byte("+OK\r\n")

@@ -397,3 +397,45 @@ func TestClusterBlockedClientLeavesFollower(t *testing.T) {
 		t.Errorf("a client is still blocked on the leader:\n%s", n)
 	}
 }
+
+// TestClusterFollowerSeesOwnWrites: commands a follower answers from its own
+// copy of the replicated state (AUTH and ACL, FUNCTION LIST, SCRIPT EXISTS,
+// INFO keyspace) show what the same client just wrote through it, though
+// the leader committed those writes and this follower learns of them a
+// heartbeat later.
+func TestClusterFollowerSeesOwnWrites(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := ctxT(t)
+	f := c.followers()[0]
+	for i := 0; i < 5; i++ {
+		rc := redis.NewClient(&redis.Options{Addr: f.addr(), DB: 3, MaxRetries: -1})
+		user, pass := fmt.Sprint("user", i), fmt.Sprint("pass", i)
+		lib := fmt.Sprintf("#!lua name=lib%d\nredis.register_function('f%d', function() return %d end)", i, i, i)
+		pipe := rc.Pipeline()
+		pipe.Do(ctx, "ACL", "SETUSER", user, "on", ">"+pass, "+@all", "~*")
+		auth := pipe.Do(ctx, "AUTH", user, pass)
+		who := pipe.Do(ctx, "ACL", "WHOAMI")
+		pipe.Do(ctx, "FUNCTION", "LOAD", lib)
+		list := pipe.Do(ctx, "FUNCTION", "LIST", "LIBRARYNAME", fmt.Sprint("lib", i))
+		sha := pipe.ScriptLoad(ctx, fmt.Sprintf("return %d", i))
+		pipe.Set(ctx, fmt.Sprint("key", i), "v", 0)
+		info := pipe.Info(ctx, "keyspace")
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("round %d on follower %s: %v", i, f.addr(), err)
+		}
+		if auth.Err() != nil || fmt.Sprint(who.Val()) != user {
+			t.Fatalf("AUTH right after ACL SETUSER on a follower: %v, WHOAMI %v", auth.Err(), who.Val())
+		}
+		if l, _ := list.Slice(); len(l) != 1 {
+			t.Fatalf("FUNCTION LIST right after FUNCTION LOAD on a follower = %v", list.Val())
+		}
+		exists, err := rc.ScriptExists(ctx, sha.Val()).Result()
+		if err != nil || len(exists) != 1 || !exists[0] {
+			t.Fatalf("SCRIPT EXISTS right after SCRIPT LOAD on a follower = %v, %v", exists, err)
+		}
+		if want := fmt.Sprintf("db3:keys=%d,", i+1); !strings.Contains(info.Val(), want) {
+			t.Fatalf("INFO keyspace right after the SET on a follower lacks %q:\n%s", want, info.Val())
+		}
+		rc.Close()
+	}
+}
