@@ -83,7 +83,11 @@ type Result struct {
 	// server to count and have deleted as it does for its own reads.
 	Hits, Misses int64
 	Expired      []commands.ReadyKey
-	w            commands.Reply // renders Reply; kept with the Result for reuse
+	// Ready holds the keys the entry signalled (pushes, XADDs): the server
+	// holds the writer's reply until the clients blocked on them, woken by
+	// this entry, were served, as Redis serves them before replying.
+	Ready []commands.ReadyKey
+	w     commands.Reply // renders Reply; kept with the Result for reuse
 }
 
 // maxPooledReply caps the reply buffer a released Result keeps.
@@ -112,6 +116,8 @@ func (res *Result) Release() {
 	res.Hits, res.Misses = 0, 0
 	clear(res.Expired)
 	res.Expired = res.Expired[:0]
+	clear(res.Ready)
+	res.Ready = res.Ready[:0]
 	results.Put(res)
 }
 
@@ -609,6 +615,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	r := &res.w
 	c.R = r
 	pubs := c.Publications()
+	readyMark := c.ReadyLen()
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
@@ -695,6 +702,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		return nil
 	}
 	res.Reply = r.Bytes()
+	if c.ReadyLen() > readyMark {
+		res.Ready = append(res.Ready[:0], c.ReadySince(readyMark)...)
+	}
 	if n := c.Publications() - pubs; n > 0 {
 		f.pubReplies = append(f.pubReplies, pubReply{res, r, n})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/geomys/geomys/commands"
@@ -18,6 +19,7 @@ type waiters struct {
 	mu    sync.Mutex
 	byKey map[commands.ReadyKey][]*waiter
 	count int
+	n     atomic.Int64 // count, for writers' lock-free check
 	// turns tracks, per key, the waiter whose turn it is to retry: a write
 	// to the key hands the turn to the longest waiting client, and each
 	// client passes it on to the one behind it after its retry, whether it
@@ -37,6 +39,118 @@ type parkSlot struct{ wt *waiter }
 type keyTurn struct {
 	holder  *waiter
 	pending bool // a write arrived during this round
+	// cur holds the writers waiting for this pass over the line to end,
+	// next those whose write arrived during it (pending): the pass after
+	// serves them. See awaitServed.
+	cur, next []*wakeGroup
+}
+
+// wakeGroup is one writer waiting for the passes its write started (and
+// those the served clients' own writes started in turn) to end.
+type wakeGroup struct {
+	n    int           // passes still under way
+	done chan struct{} // closed when n drops to 0
+}
+
+// maxWakeWait bounds how long a writer's reply waits for the clients its
+// write woke: a reply is late rather than never sent.
+const maxWakeWait = 5 * time.Second
+
+// join makes g wait for the pass over rk's line that serves a write just
+// applied: the pass under way, or the next one if the write arrived
+// during it. No turn means the line was served already.
+func (w *waiters) joinLocked(g *wakeGroup, rk commands.ReadyKey) {
+	if rk.AllKeys {
+		for k := range w.turns {
+			if k.DB == rk.DB {
+				w.joinLocked(g, k)
+			}
+		}
+		return
+	}
+	t := w.turns[rk]
+	if t == nil {
+		return
+	}
+	if t.pending {
+		if !slices.Contains(t.next, g) {
+			t.next = append(t.next, g)
+			g.n++
+		}
+	} else if !slices.Contains(t.cur, g) {
+		t.cur = append(t.cur, g)
+		g.n++
+	}
+}
+
+// endPass releases the writers waiting for t's current pass.
+func endPass(gs []*wakeGroup) {
+	for _, g := range gs {
+		if g.n--; g.n == 0 {
+			close(g.done)
+		}
+	}
+}
+
+// awaitServed holds a writer whose entry signalled keys until the clients
+// it woke have been served (or found nothing), like Redis, which serves
+// them right after the command and before its client can send another:
+// the writer's next command, on any connection it tells, sees the effect.
+// The served clients' own writes count too (BLMOVE chains). Without
+// blocked clients it is one atomic load.
+func (w *waiters) awaitServed(keys []commands.ReadyKey) {
+	if len(keys) == 0 || w.n.Load() == 0 {
+		return
+	}
+	g := &wakeGroup{done: make(chan struct{})}
+	w.mu.Lock()
+	for _, rk := range keys {
+		w.joinLocked(g, rk)
+	}
+	n := g.n
+	w.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	t := time.NewTimer(maxWakeWait)
+	defer t.Stop()
+	select {
+	case <-g.done:
+	case <-t.C:
+	}
+}
+
+// chain is awaitServed for a blocked client's retry that was served and
+// signalled keys itself (BLMOVE into a list others wait on): the writers
+// waiting for the passes wt takes part in wait for the passes its write
+// started too. A client holding no turn (served on its first attempt)
+// waits as any writer.
+func (w *waiters) chain(wt *waiter, keys []commands.ReadyKey) {
+	if len(keys) == 0 || w.n.Load() == 0 {
+		return
+	}
+	if wt != nil {
+		w.mu.Lock()
+		var gs []*wakeGroup
+		held := false
+		for _, rk := range wt.keys {
+			if t := w.turns[rk]; t != nil && t.holder == wt {
+				held = true
+				gs = append(gs, t.cur...)
+			}
+		}
+		if held {
+			for _, g := range gs {
+				for _, rk := range keys {
+					w.joinLocked(g, rk)
+				}
+			}
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+	}
+	w.awaitServed(keys)
 }
 
 type waiter struct {
@@ -121,6 +235,7 @@ func (w *waiters) addLocked(db int, keys []string) *waiter {
 		w.byKey[rk] = append(w.byKey[rk], wt)
 	}
 	w.count++
+	w.n.Store(int64(w.count))
 	return wt
 }
 
@@ -136,6 +251,7 @@ func (w *waiters) remove(wt *waiter) {
 		}
 	}
 	w.count--
+	w.n.Store(int64(w.count))
 	w.mu.Unlock()
 }
 
@@ -206,6 +322,10 @@ func (w *waiters) passOn(st *commands.Store, db int, wt *waiter, leaving bool) {
 		}
 		if next == nil && t.pending {
 			t.pending = false
+			// A new pass from the head: it serves the writers that
+			// arrived during the last one.
+			endPass(t.cur)
+			t.cur, t.next = t.next, nil
 			for _, x := range q {
 				if (x != wt || !leaving) && serves(x, rk) {
 					next = x
@@ -214,6 +334,8 @@ func (w *waiters) passOn(st *commands.Store, db int, wt *waiter, leaving bool) {
 			}
 		}
 		if next == nil {
+			endPass(t.cur)
+			endPass(t.next)
 			delete(w.turns, rk)
 			continue
 		}
@@ -288,6 +410,12 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			return
 		}
 		if res.Block == nil {
+			if len(res.Ready) > 0 {
+				// Served, and it pushed to keys others wait on: they are
+				// served before this reply, as the writers waiting for
+				// this client's pass wait for them too.
+				s.waiters.chain(wt, res.Ready)
+			}
 			if r := res.Reply; len(r) > 2 && r[0] == '-' {
 				// Through Error, so the command counts as failed (commandstats).
 				cl.out.Error(string(r[1 : len(r)-2]))

@@ -439,6 +439,7 @@ func (s *Server) flushWrites(cl *Client) {
 		s.drainSelfInvalidations(cl)
 	}
 	s.cstats.recordEntry(cmds, res.Reply, d)
+	s.waiters.awaitServed(res.Ready)
 	res.Release()
 	if s.timing.Load() {
 		s.observeEntry(cl, data, d)

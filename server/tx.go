@@ -348,6 +348,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	default:
 		cl.out.Raw(res.Reply)
 		s.recordTx(queued, res.Reply, time.Since(start))
+		s.waiters.awaitServed(res.Ready)
 	}
 }
 

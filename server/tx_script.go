@@ -133,6 +133,9 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 	}
 	cl.out.Raw(reply)
 	s.recordTx(queued, reply, time.Since(start))
+	if res != nil {
+		s.waiters.awaitServed(res.Ready)
+	}
 }
 
 // prepareTxScript resolves a script or function call queued in MULTI into
