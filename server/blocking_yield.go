@@ -15,6 +15,10 @@ import (
 // instead: it takes its place in line (by arrival) and tries when its turn
 // comes, or when the earlier attempt was applied, as Redis, which reads
 // one socket after the other, would have had it block behind the other.
+//
+// What it cannot see is a command that reached the machine but that its
+// connection's goroutine has not read yet: a push applied before that
+// goroutine proposed its attempt can still go to a later arrival.
 
 // lineKeys are the keys of a blocking command (args) in db, for yielding;
 // nil when they cannot be told. A first attempt with keys is proposed with
