@@ -15,8 +15,8 @@ import (
 )
 
 // waiters tracks clients parked by blocking commands, per key in the order
-// they blocked, so a key that receives elements serves the longest waiting
-// client first, as Redis does.
+// their commands reached the machine (see expect), so a key that receives
+// elements serves the longest waiting client first, as Redis does.
 type waiters struct {
 	mu    sync.Mutex
 	byKey map[commands.ReadyKey][]*waiter
