@@ -118,6 +118,13 @@ func (c *Ctx) Signal(key string) { c.ready = append(c.ready, ReadyKey{DB: c.DB.I
 // SignalAllIn tells every client blocked on a key of db to look again.
 func (c *Ctx) SignalAllIn(db *DB) { c.ready = append(c.ready, ReadyKey{DB: db.ID, AllKeys: true}) }
 
+// ReadyLen is how many keys were signalled since the last TakeReady.
+func (c *Ctx) ReadyLen() int { return len(c.ready) }
+
+// ReadySince returns the keys signalled after the first i (see ReadyLen);
+// the slice is the context's: copy what must outlive TakeReady.
+func (c *Ctx) ReadySince(i int) []ReadyKey { return c.ready[i:] }
+
 // TakeReady returns and clears the signalled keys, with the keys whose
 // stream went away.
 func (c *Ctx) TakeReady() []ReadyKey {

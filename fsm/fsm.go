@@ -88,7 +88,11 @@ type Result struct {
 	// Redis' execution time excludes waiting for I/O (here the log's
 	// commit).
 	Exec []time.Duration
-	w    commands.Reply // renders Reply; kept with the Result for reuse
+	// Ready holds the keys the entry signalled (pushes, XADDs): the server
+	// holds the writer's reply until the clients blocked on them, woken by
+	// this entry, were served, as Redis serves them before replying.
+	Ready []commands.ReadyKey
+	w     commands.Reply // renders Reply; kept with the Result for reuse
 }
 
 // maxPooledReply caps the reply buffer a released Result keeps.
@@ -118,6 +122,8 @@ func (res *Result) Release() {
 	clear(res.Expired)
 	res.Expired = res.Expired[:0]
 	res.Exec = res.Exec[:0]
+	clear(res.Ready)
+	res.Ready = res.Ready[:0]
 	results.Put(res)
 }
 
@@ -617,6 +623,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	pubs := c.Publications()
 	timed := replied
 	var last time.Time
+	readyMark := c.ReadyLen()
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
@@ -713,6 +720,9 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		res.Exec = append(res.Exec, time.Since(last))
 	}
 	res.Reply = r.Bytes()
+	if c.ReadyLen() > readyMark {
+		res.Ready = append(res.Ready[:0], c.ReadySince(readyMark)...)
+	}
 	if n := c.Publications() - pubs; n > 0 {
 		f.pubReplies = append(f.pubReplies, pubReply{res, r, n})
 	}

@@ -193,7 +193,7 @@ func NewGuardConn(c net.Conn, limits GuardLimits) *GuardConn {
 }
 
 func newGuardConn(c net.Conn, lim GuardLimits) *GuardConn {
-	g := &GuardConn{nc: c, lim: lim, closed: make(chan struct{})}
+	g := &GuardConn{nc: c, lim: lim, closed: make(chan struct{}), st: newStamper(c)}
 	g.v.init(&g.lim)
 	return g
 }
@@ -209,6 +209,10 @@ func newGuardConn(c net.Conn, lim GuardLimits) *GuardConn {
 type GuardConn struct {
 	nc  net.Conn // the wrapped connection
 	lim GuardLimits
+	st  *stamper // reads nc with receive timestamps; nil: nc.Read
+	// arrived is when the bytes of the latest read reached the machine
+	// (Unix nanoseconds): see Arrived.
+	arrived atomic.Int64
 
 	// Owned by the reader (readMu).
 	readMu    sync.Mutex
@@ -429,8 +433,30 @@ func (g *GuardConn) readRaw(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return g.nc.Read(p)
+	return g.recv(p)
 }
+
+// recv reads from the connection, noting when the bytes arrived.
+func (g *GuardConn) recv(p []byte) (int, error) {
+	if g.st == nil {
+		n, err := g.nc.Read(p)
+		if n > 0 {
+			g.arrived.Store(time.Now().UnixNano())
+		}
+		return n, err
+	}
+	n, at, err := g.st.read(p)
+	if n > 0 {
+		g.arrived.Store(at)
+	}
+	return n, err
+}
+
+// Arrived tells when the bytes of the latest read from the connection
+// reached this machine (the kernel's receive time, Unix nanoseconds; 0
+// before any). A command being served arrived then or earlier: redcon
+// serves what one read returned before it reads again.
+func (g *GuardConn) Arrived() int64 { return g.arrived.Load() }
 
 // reportFail sends the error reply once and returns the violation.
 func (g *GuardConn) reportFail() error {
@@ -650,7 +676,7 @@ func (g *GuardConn) watchLoop(w *guardWatch, unhook func() bool) {
 			}
 			return
 		}
-		n, err := g.nc.Read(buf[:min(room, len(buf))])
+		n, err := g.recv(buf[:min(room, len(buf))])
 		g.mu.Lock()
 		g.ahead = append(g.ahead, buf[:n]...)
 		stopped := w.stopped

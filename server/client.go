@@ -162,6 +162,17 @@ func (c *Client) setDB(db int) {
 }
 
 // guard returns the guarded connection, if the listener produced one.
+// arrived is when cl's command being served reached the machine (see
+// resp.GuardConn.Arrived); now for a connection without a guard.
+func (c *Client) arrived() int64 {
+	if g := c.guard(); g != nil {
+		if at := g.Arrived(); at != 0 {
+			return at
+		}
+	}
+	return time.Now().UnixNano()
+}
+
 func (c *Client) guard() *resp.GuardConn {
 	if nc, ok := c.conn.NetConn().(*resp.GuardConn); ok {
 		return nc

@@ -275,6 +275,9 @@ func (s *Server) flushScripts(cl *Client) {
 		default:
 			cl.out.Raw(reply)
 		}
+		if res != nil {
+			s.waiters.awaitServed(res.Ready)
+		}
 		if len(reply) > 0 && reply[0] == '-' && sr.cmd != nil {
 			s.cstats.fail(sr.cmd)
 		}

@@ -459,6 +459,7 @@ func (s *Server) flushWrites(cl *Client) {
 		s.drainSelfInvalidations(cl)
 	}
 	s.cstats.recordEntry(cmds, res.Reply, d, res.Exec)
+	s.waiters.awaitServed(res.Ready)
 	if s.timing.Load() {
 		s.observeEntry(cl, data, res.Exec)
 	}

@@ -356,6 +356,7 @@ func execCommand(s *Server, cl *Client, args [][]byte) {
 	default:
 		cl.out.Raw(res.Reply)
 		s.recordTx(queued, res.Reply, res.Exec, time.Since(start))
+		s.waiters.awaitServed(res.Ready)
 	}
 }
 

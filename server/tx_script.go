@@ -139,6 +139,9 @@ func (s *Server) execWithScripts(cl *Client, queued []queuedCmd, watched bool) {
 		exec = res.Exec
 	}
 	s.recordTx(queued, reply, exec, time.Since(start))
+	if res != nil {
+		s.waiters.awaitServed(res.Ready)
+	}
 }
 
 // prepareTxScript resolves a script or function call queued in MULTI into
