@@ -24,6 +24,10 @@ const REDIS3 = JSON.parse(readFileSync(new URL('./node_modules/bee-queue/node_mo
 
 if (process.argv[2] === '--hang') {
   // A worker process that takes one job and then hangs inside it until killed.
+  // It goes when its parent does (its stdin closes), or after 30 s at most.
+  process.stdin.on('close', () => process.exit(1));
+  process.stdin.resume();
+  setTimeout(() => process.exit(1), 30000);
   const [host, port] = process.argv[3].split(':');
   const q = new Queue(process.argv[4], { redis: { host, port: Number(port) }, prefix: 'gapp:bq', stallInterval: 1000 });
   q.on('error', (err) => console.log(`hanging worker error: ${err.message}`));
@@ -166,7 +170,7 @@ async function main() {
     const name = `stall-${RUN}`;
     const producer = queue('stall', { isWorker: false });
     await producer.ready();
-    const hanging = spawn(process.execPath, [fileURLToPath(import.meta.url), '--hang', `${HOST}:${PORT}`, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const hanging = spawn(process.execPath, [fileURLToPath(import.meta.url), '--hang', `${HOST}:${PORT}`, name], { stdio: ['pipe', 'pipe', 'inherit'] });
     const taken = new Promise((resolve, reject) => {
       hanging.stdout.on('data', (d) => String(d).includes('taken') && resolve());
       hanging.on('exit', (code) => reject(new Error(`hanging worker exited (${code}) before taking the job`)));
