@@ -6,10 +6,15 @@
 #  - python3-redis (redis-py), for test/clients/redis_py_smoke.py;
 #  - python3-celery (with kombu), for test/apps/python/celery_app.py;
 #  - python3-rq, for test/apps/python/rq_app.py;
+#  - python3-channels-redis (with Django Channels), for
+#    test/apps/python/channels_app.py;
 #  - ruby-sidekiq (with ruby and ruby-redis), for test/apps/ruby/sidekiq_app.rb;
+#  - ruby-rack-attack (with ruby-rack), for test/apps/ruby/rack_attack_app.rb;
 #  - the Node.js clients (ioredis, node-redis) pinned in
 #    test/clients/node/package-lock.json and the applications (Bull, BullMQ,
-#    redlock, rate-limiter-flexible) pinned in test/apps/node/package-lock.json,
+#    bee-queue, redlock, rate-limiter-flexible, express-session with
+#    connect-redis, express-rate-limit with rate-limit-redis) pinned in
+#    test/apps/node/package-lock.json,
 #    installed with `npm ci` when a node_modules is missing or older than its
 #    lock file;
 #  - Redis 7.0.15's own Tcl test suite (Debian's source tarball, checked
@@ -83,9 +88,19 @@ if ! /usr/bin/python3 -c 'import rq' >/dev/null 2>&1; then
   need_deb "the application tests" python3-rq
 fi
 
+# Django Channels' Redis layer from Debian, for the same python3.
+if ! /usr/bin/python3 -c 'import channels_redis, channels' >/dev/null 2>&1; then
+  need_deb "the application tests" python3-channels-redis
+fi
+
 # Sidekiq from Debian (it brings ruby, ruby-redis and ruby-connection-pool).
 if ! ruby -e 'require "sidekiq"; require "sidekiq/api"' >/dev/null 2>&1; then
   need_deb "the application tests" ruby-sidekiq
+fi
+
+# Rack::Attack from Debian (it brings ruby-rack; ruby-redis came with Sidekiq).
+if ! ruby -e 'require "rack"; require "rack/attack"; require "redis"' >/dev/null 2>&1; then
+  need_deb "the application tests" ruby-rack-attack ruby-redis
 fi
 
 # npm ci in $1 (relative to the repository) when its node_modules is missing
@@ -109,7 +124,8 @@ npm_ci() {
     exit 1
   }
 }
-# ioredis and node-redis; Bull, BullMQ, redlock and rate-limiter-flexible.
+# ioredis and node-redis; Bull, BullMQ, bee-queue, redlock,
+# rate-limiter-flexible, express-session, express-rate-limit and their stores.
 npm_ci test/clients/node
 npm_ci test/apps/node
 

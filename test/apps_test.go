@@ -22,11 +22,15 @@ type appProgram struct {
 }
 
 // TestApps runs the application programs of test/apps (Bull, BullMQ,
-// redlock, rate-limiter-flexible, Celery, redis-py's Lock, rq, Sidekiq and
-// asynq; all of them send Lua scripts or MULTI/EXEC transactions, BullMQ
-// reads its events stream with XREAD BLOCK) against a stock redis-server as
-// a control and against one Geomys node: a program that fails on both is
-// broken, one that fails on Geomys only found a Geomys bug.
+// bee-queue, redlock, rate-limiter-flexible, express-session with
+// connect-redis, express-rate-limit with rate-limit-redis, Celery, redis-py's
+// Lock, rq, Django Channels' layers, Sidekiq, Rack::Attack and asynq; most
+// send Lua scripts or MULTI/EXEC transactions, BullMQ reads its events
+// stream with XREAD BLOCK, bee-queue and Channels block in BRPOPLPUSH and
+// BZPOPMIN) against a stock redis-server as a control and against one Geomys
+// node: a program that fails on both is broken, one that fails on Geomys
+// only found a Geomys bug. A program's two runs go side by side: they share
+// nothing but the machine, and most of their time is spent waiting.
 func TestApps(t *testing.T) {
 	python := pythonWithCelery(t)
 	nodeBin := nodeWithApps(t)
@@ -35,24 +39,39 @@ func TestApps(t *testing.T) {
 	programs := []appProgram{
 		{"bull", nodeBin, filepath.Join(nodeDir, "bull.mjs")},
 		{"bullmq", nodeBin, filepath.Join(nodeDir, "bullmq.mjs")},
+		{"bee-queue", nodeBin, filepath.Join(nodeDir, "bee_queue.mjs")},
 		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
 		{"rate-limiter-flexible", nodeBin, filepath.Join(nodeDir, "rate_limiter.mjs")},
+		{"express-session", nodeBin, filepath.Join(nodeDir, "express_session.mjs")},
+		{"rate-limit-redis", nodeBin, filepath.Join(nodeDir, "rate_limit_redis.mjs")},
 		{"celery", python, filepath.Join(pyDir, "celery_app.py")},
 		{"redis-py-lock", python, filepath.Join(pyDir, "redis_py_lock.py")},
 		rqProgram(t),
+		channelsProgram(t),
 		sidekiqProgram(t),
+		rackAttackProgram(t),
 		asynqProgram(t),
 	}
 	redisAddr := startRedis(t)
 	n := startNode(t)
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
-			controlOut, controlErr := runApp(p, redisAddr)
+			type result struct {
+				out string
+				err error
+			}
+			control := make(chan result, 1)
+			go func() {
+				out, err := runApp(p, redisAddr)
+				control <- result{out, err}
+			}()
+			out, err := runApp(p, n.addr())
+			c := <-control
+			controlOut, controlErr := c.out, c.err
 			if controlErr != nil {
 				t.Errorf("control run on redis-server %s failed (%v): the program or its environment is broken; output:\n%s",
 					redisAddr, controlErr, controlOut)
 			}
-			out, err := runApp(p, n.addr())
 			if err != nil {
 				verdict := "it passed on redis-server, so Geomys differs from Redis"
 				if controlErr != nil {
@@ -69,19 +88,22 @@ func TestApps(t *testing.T) {
 	}
 }
 
-// TestAppsThroughFollower runs the job queues and the locks against a
-// follower of a 3-node cluster, as TestClientsThroughFollower does the
-// clients: the follower relays their writes, scripts, transactions and
-// blocking pops (BZPOPMIN, XREAD BLOCK, BRPOP) to the leader, and an
-// application must not notice.
+// TestAppsThroughFollower runs the job queues, the locks, the session
+// store and the channel layer against a follower of a 3-node cluster, as
+// TestClientsThroughFollower does the clients: the follower relays their
+// writes, scripts, transactions and blocking pops (BZPOPMIN, XREAD BLOCK,
+// BRPOP, BRPOPLPUSH) to the leader, and an application must not notice.
 func TestAppsThroughFollower(t *testing.T) {
 	nodeBin := nodeWithApps(t)
 	nodeDir := filepath.Join("apps", "node")
 	programs := []appProgram{
 		{"bull", nodeBin, filepath.Join(nodeDir, "bull.mjs")},
 		{"bullmq", nodeBin, filepath.Join(nodeDir, "bullmq.mjs")},
+		{"bee-queue", nodeBin, filepath.Join(nodeDir, "bee_queue.mjs")},
 		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
+		{"express-session", nodeBin, filepath.Join(nodeDir, "express_session.mjs")},
 		rqProgram(t),
+		channelsProgram(t),
 		sidekiqProgram(t),
 		asynqProgram(t),
 	}
@@ -132,9 +154,10 @@ func nodeWithApps(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node not found (Node.js 20+ runs the Bull, BullMQ, redlock and rate-limiter-flexible tests); install nodejs and npm, then run `make test`")
+		t.Fatal("node not found (Node.js 20+ runs the Bull, BullMQ, bee-queue, redlock, rate-limiter-flexible, express-session and express-rate-limit tests); install nodejs and npm, then run `make test`")
 	}
-	for _, pkg := range []string{"bull", "bullmq", "ioredis", "redlock", "rate-limiter-flexible"} {
+	for _, pkg := range []string{"bull", "bullmq", "bee-queue", "ioredis", "redis", "redlock", "rate-limiter-flexible",
+		"express", "express-session", "connect-redis", "express-rate-limit", "rate-limit-redis"} {
 		pj := filepath.Join("apps", "node", "node_modules", pkg, "package.json")
 		if _, err := os.Stat(pj); err != nil {
 			t.Fatalf("%s is not installed in test/apps/node/node_modules; run `make test` (scripts/ensure-deps.sh runs `npm ci` there) and re-run", pkg)
@@ -148,6 +171,31 @@ func nodeWithApps(t *testing.T) string {
 func rqProgram(t *testing.T) appProgram {
 	python := pythonWith(t, "rq, redis", "python3-rq")
 	return appProgram{"rq", python, filepath.Join("apps", "python", "rq_app.py")}
+}
+
+// channelsProgram is test/apps/python/channels_app.py, run by a python3
+// that can import channels_redis (Debian's python3-channels-redis, with
+// Django Channels and redis-py).
+func channelsProgram(t *testing.T) appProgram {
+	python := pythonWith(t, "channels_redis, channels, redis", "python3-channels-redis")
+	return appProgram{"channels-redis", python, filepath.Join("apps", "python", "channels_app.py")}
+}
+
+// rackAttackProgram is test/apps/ruby/rack_attack_app.rb, run by a ruby that
+// can require Rack::Attack (Debian's ruby-rack-attack, with ruby-rack) and
+// redis-rb.
+func rackAttackProgram(t *testing.T) appProgram {
+	t.Helper()
+	ruby, err := exec.LookPath("ruby")
+	if err != nil {
+		t.Fatal("ruby not found (the Rack::Attack test runs it); run `make test` (scripts/ensure-deps.sh installs ruby-rack-attack) and re-run")
+	}
+	probe := `require "rack"; require "rack/attack"; require "redis"`
+	if out, err := exec.Command(ruby, "-e", probe).CombinedOutput(); err != nil {
+		t.Fatalf("%s cannot load Rack::Attack and redis-rb (%s); the Debian packages ruby-rack-attack and ruby-redis are missing: run `make test` (scripts/ensure-deps.sh installs them) and re-run",
+			ruby, strings.TrimSpace(clientsLastLine(string(out))))
+	}
+	return appProgram{"rack-attack", ruby, filepath.Join("apps", "ruby", "rack_attack_app.rb")}
 }
 
 // sidekiqProgram is test/apps/ruby/sidekiq_app.rb, run by a ruby that can
