@@ -244,6 +244,7 @@ func xreadGeneric(c *Ctx, xreadgroup bool) {
 			names[i] = string(k)
 		}
 		c.BlockWith(names, o.timeout, rerun, streamsReady(names, ids, o.group)) // the server replies on timeout
+		c.block.Observes = o.group == nil
 		return
 	}
 	c.R.NullArray()

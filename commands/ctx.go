@@ -70,6 +70,9 @@ type BlockRequest struct {
 	// server calls it under the store's read lock); without it a key that
 	// exists is taken to have something.
 	Ready func(db *DB) bool
+	// Observes is set when serving the client changes nothing in the
+	// dataset (XREAD without a group): a writer need not wait for it.
+	Observes bool
 }
 
 // Writable reports whether the handler runs inside the FSM.

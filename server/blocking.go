@@ -80,7 +80,7 @@ func (w *waiters) joinLocked(g *wakeGroup, rk commands.ReadyKey) {
 		return
 	}
 	t := w.turns[rk]
-	if t == nil {
+	if t == nil || !slices.ContainsFunc(w.byKey[rk], func(x *waiter) bool { return !x.observes }) {
 		return
 	}
 	if t.pending {
@@ -170,6 +170,9 @@ type waiter struct {
 	keys  []commands.ReadyKey
 	ch    chan struct{}              // signalled (non-blocking) when it is this waiter's turn
 	ready func(db *commands.DB) bool // from its BlockRequest; nil: the key exists
+	// observes: serving it changes nothing a writer's next command could
+	// see (XREAD), so writers do not wait for it (awaitServed).
+	observes bool
 }
 
 func (w *waiters) init() {
@@ -233,13 +236,14 @@ func (s *Server) parkOrigin(db int, b *commands.BlockRequest) {
 			slot.wt = w.addLocked(db, b.Keys, slot.at)
 			slot.wt.id = id
 		}
-		slot.wt.ready = b.Ready
+		slot.wt.ready, slot.wt.observes = b.Ready, b.Observes
 	}
 }
 
-func (w *waiters) setReady(wt *waiter, ready func(db *commands.DB) bool) {
+// setReady records how wt's blocked command decides it would be served.
+func (w *waiters) setReady(wt *waiter, b *commands.BlockRequest) {
 	w.mu.Lock()
-	wt.ready = ready
+	wt.ready, wt.observes = b.Ready, b.Observes
 	w.mu.Unlock()
 }
 
@@ -557,7 +561,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 		if wt != nil && (!first || yielded != nil) {
 			// A retry, or a first attempt of a client in line since it
 			// yielded: pass on the turns it may hold.
-			s.waiters.setReady(wt, res.Block.Ready)
+			s.waiters.setReady(wt, res.Block)
 			st := s.fsm.RLock()
 			s.waiters.passOn(st, cl.db, wt, false)
 			s.fsm.RUnlock()
@@ -570,7 +574,7 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 				wt = s.waiters.add(cl.db, res.Block.Keys)
 				wt.id = cl.ID
 			}
-			s.waiters.setReady(wt, res.Block.Ready)
+			s.waiters.setReady(wt, res.Block)
 			s.parkClient(cl, &waiting, &unblock, &closed, &stopWatch)
 			cl.blocked.Store(true)
 			if s.readyNow(cl.db, res.Block) {

@@ -61,6 +61,53 @@ func TestAwaitServedWaitsForItsPass(t *testing.T) {
 	}
 }
 
+// TestAwaitServedSkipsObservers: a writer does not wait for XREAD clients,
+// whose service changes nothing it could see, but does for a consumer
+// group's reader on the same stream.
+func TestAwaitServedSkipsObservers(t *testing.T) {
+	var w waiters
+	w.init()
+	k := commands.ReadyKey{Key: "stream"}
+	readers := make([]*waiter, 3)
+	for i := range readers {
+		readers[i] = w.add(0, []string{"stream"})
+		w.setReady(readers[i], &commands.BlockRequest{Observes: true})
+	}
+	w.signal([]commands.ReadyKey{k})
+	done := make(chan struct{})
+	go func() {
+		w.awaitServed([]commands.ReadyKey{k})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("the writer waits for XREAD clients")
+	}
+	group := w.add(0, []string{"stream"})
+	w.setReady(group, &commands.BlockRequest{})
+	done = make(chan struct{})
+	go func() {
+		w.awaitServed([]commands.ReadyKey{k})
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("the writer went on before the consumer group's reader was served")
+	case <-time.After(20 * time.Millisecond):
+	}
+	st := commands.NewStore()
+	for _, r := range append(readers, group) {
+		w.passOn(st, 0, r, true)
+		w.remove(r)
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("the writer still waits after every pass ended")
+	}
+}
+
 // BenchmarkAwaitServedNoWaiters is what a write that signals keys pays
 // when nobody is blocked: one atomic load.
 func BenchmarkAwaitServedNoWaiters(b *testing.B) {
