@@ -126,10 +126,13 @@ type Client struct {
 	entry   fsm.EntryWriter
 	readCtx commands.Ctx
 	scan    commands.ScanCache
+	// bufs follows the buffers Redis would have for this connection,
+	// which CLIENT LIST shows (iobufs.go).
+	bufs ioBufs
 }
 
 func newClient(id int64, rc redcon.Conn) *Client {
-	c := &Client{ID: id, Addr: rc.RemoteAddr(), Created: time.Now(), conn: rc, proto: 2}
+	c := &Client{ID: id, Addr: rc.RemoteAddr(), Created: time.Now(), conn: rc, proto: 2, bufs: newIOBufs()}
 	if nc := rc.NetConn(); nc != nil {
 		c.LAddr = nc.LocalAddr().String()
 	}
@@ -211,9 +214,11 @@ func (c *Client) info(req [][]byte) string {
 			argvMem += len(a)
 		}
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=%d qbuf-free=0 argv-mem=%d multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	qfree := max(c.bufs.query()-int64(qbuf), 0)
+	rbs, rbp := c.bufs.reply()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.ID, c.Addr, c.LAddr, c.name, int(now.Sub(c.Created).Seconds()), (now.UnixMilli()-c.active.Load())/1000,
-		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), qbuf, argvMem, omem, cmd, c.user, c.proto, c.libName, c.libVer)
+		flags, c.db, c.sub.nChannels.Load(), c.sub.nPatterns.Load(), c.sub.nShards.Load(), qbuf, qfree, argvMem, rbs, rbp, omem, cmd, c.user, c.proto, c.libName, c.libVer)
 }
 
 var _ net.Conn = (*resp.GuardConn)(nil)

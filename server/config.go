@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net"
 	"os"
 	"slices"
 	"sort"
@@ -61,6 +62,25 @@ func (p *params) isCurrent(d *paramDef, v string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return msg == "" && nv == p.values[d]
+}
+
+// fixedRefusal is why CONFIG SET refuses to change a parameter Geomys fixes
+// at start. A value Redis would reject says so as Redis does, and so does a
+// port something else listens on: Redis fails to listen there, and a
+// client checking for that (as Redis's own tests do) reads the same text.
+func (s *Server) fixedRefusal(d *paramDef, v string) string {
+	nv, msg := d.normalize(v)
+	if msg != "" {
+		return msg
+	}
+	if d.names[0] == "port" && nv != "0" {
+		ln, err := net.Listen("tcp", net.JoinHostPort(s.cfg.Bind, nv))
+		if err != nil {
+			return "Unable to listen on this port. Check server logs."
+		}
+		ln.Close()
+	}
+	return "can't set this parameter at runtime in Geomys"
 }
 
 func configSetErr(arg []byte, msg string) string {
@@ -166,7 +186,7 @@ func configSet(s *Server, cl *Client, args [][]byte) {
 			return
 		case d.fixed && !s.params.isCurrent(d, string(args[i+1])):
 			// Setting it to what it is changes nothing, so that is allowed.
-			cl.out.Error(configSetErr(args[i], "can't set this parameter at runtime in Geomys"))
+			cl.out.Error(configSetErr(args[i], s.fixedRefusal(d, string(args[i+1]))))
 			return
 		}
 		name := strings.ToLower(string(args[i]))

@@ -178,7 +178,7 @@ func debugCommand(s *Server, cl *Client, args [][]byte) {
 	case sub == "change-repl-id" && n == 2:
 		cl.out.OK()
 	case sub == "replybuffer" && n == 4:
-		debugReplyBuffer(cl, args)
+		debugReplyBuffer(s, cl, args)
 	case sub == "error" && n == 3:
 		cl.out.Error(string(args[2]))
 	case sub == "stringmatch-test" && n == 2:
@@ -243,17 +243,26 @@ func debugPopulate(s *Server, cl *Client, args [][]byte) {
 		prefix, []byte(strconv.FormatInt(size, 10))})
 }
 
-func debugReplyBuffer(cl *Client, args [][]byte) {
+// debugReplyBuffer sets how the reply buffers Geomys follows for CLIENT
+// LIST are resized (iobufs.go).
+func debugReplyBuffer(s *Server, cl *Client, args [][]byte) {
 	switch strings.ToLower(string(args[2])) {
 	case "peak-reset-time":
-		v := strings.ToLower(string(args[3]))
-		if v != "never" && v != "reset" {
-			if _, ok := commands.ParseInt(args[3]); !ok {
+		switch v := strings.ToLower(string(args[3])); v {
+		case "never":
+			s.replyBufs.peakReset.Store(-1)
+		case "reset":
+			s.replyBufs.peakReset.Store(defaultReplyPeakReset)
+		default:
+			ms, ok := commands.ParseInt(args[3])
+			if !ok {
 				cl.out.Error(commands.ErrNotInt)
 				return
 			}
+			s.replyBufs.peakReset.Store(ms)
 		}
 	case "resizing":
+		s.replyBufs.resizing.Store(atoi(args[3]) != 0) // atoi, as Redis reads it
 	default:
 		subcommandError(cl, "DEBUG", args)
 		return

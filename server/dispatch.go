@@ -46,6 +46,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 	}
 	s.stats.netIn.Add(in)
 	s.stats.reads.Add(1)
+	cl.bufs.read(in, bigArg(in, first, rest))
 	cl.readOK, cl.leaderWait = false, time.Time{}
 	if cl.killed.Load() {
 		rc.Close()
@@ -76,6 +77,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 			flushPushes(cl)
 		}
 		s.sending(cl)
+		cl.bufs.wrote(int64(cl.out.Len()))
 		rc.WriteRaw(cl.out.Bytes())
 		cl.out.Reset()
 		if cap(cl.out.Bytes()) > maxIdleReplyBuffer {

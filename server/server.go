@@ -148,6 +148,7 @@ type Server struct {
 	metricsLn     net.Listener
 	slow          slowlog
 	latency       latencyMonitor
+	replyBufs     replyBufCfg // DEBUG REPLYBUFFER (iobufs.go)
 	timing        atomic.Bool // slowlog or latency monitor on: time commands
 	closed        atomic.Bool
 	done          chan struct{}   // closed on shutdown: wakes blocked clients and stops bg
@@ -203,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 	s.runID = newRunID()
 	s.waiters.init()
 	s.pubsub.init()
+	s.replyBufs.init()
 	s.watches.tracking, s.watches.invalidate = &s.tracking.n, s.invalidate
 	s.tracking.maxKeys.Store(1000000) // tracking-table-max-keys' default
 	s.scripts = scripting.NewEngine()
@@ -288,9 +290,10 @@ func (s *Server) Start(d Dataset, c Cluster) {
 	s.params.mu.Lock()
 	s.applyPersistenceLocked() // a CONFIG SET answered while loading
 	s.params.mu.Unlock()
-	s.bg.Add(5)
+	s.bg.Add(6)
 	go s.linkManager()
 	go s.clientsCron()
+	go s.bufsCron()
 	go s.memoryTrimmer(5 * time.Second)
 	go s.opsSampler()
 	go s.becomeReady()

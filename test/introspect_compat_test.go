@@ -160,7 +160,8 @@ func TestClientReplySkipThenOn(t *testing.T) {
 }
 
 // TestConfigSetFixedToCurrent: the parameters Geomys fixes accept their
-// current value, as CONFIG SET of every CONFIG GET * pair does on Redis.
+// current value, as CONFIG SET of every CONFIG GET * pair does on Redis,
+// and refuse others.
 func TestConfigSetFixedToCurrent(t *testing.T) {
 	n := startNode(t)
 	c := dialRESP(t, n.addr(), 2)
@@ -168,8 +169,22 @@ func TestConfigSetFixedToCurrent(t *testing.T) {
 		t.Errorf("CONFIG SET to the current values = %q", got)
 	}
 	want := "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set this parameter at runtime in Geomys\r\n"
-	if got := c.do("CONFIG", "SET", "port", strconv.Itoa(n.port+1)); got != want {
+	if got := c.do("CONFIG", "SET", "port", strconv.Itoa(freePort(t))); got != want {
 		t.Errorf("CONFIG SET port to another = %q", got)
+	}
+	// Refusals Redis gives too, in its words: a value that is no port,
+	// and a port taken (here by the node's own Raft listener), whatever
+	// else the same CONFIG SET carries.
+	want = "-ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer\r\n"
+	if got := c.do("CONFIG", "SET", "port", "abc"); got != want {
+		t.Errorf("CONFIG SET port abc = %q", got)
+	}
+	want = "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n"
+	if got := c.do("CONFIG", "SET", "maxmemory", "10000001", "port", strconv.Itoa(n.raftPort)); got != want {
+		t.Errorf("CONFIG SET port to one in use = %q", got)
+	}
+	if got := c.do("CONFIG", "GET", "maxmemory"); got != "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n" {
+		t.Errorf("maxmemory after the refused CONFIG SET = %q", got)
 	}
 	if got := c.do("CONFIG", "GET", "*"); strings.Contains(got, "key-load-delay") {
 		t.Errorf("CONFIG GET * lists a hidden parameter")

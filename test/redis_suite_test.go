@@ -22,9 +22,13 @@ import (
 
 // suiteUnits are the units run in `make test`: every one Geomys passes
 // but for knownSuiteFailures, chosen to keep the run within about four
-// minutes. scan, sort and type/list-2 pass but take over a minute each
-// (list-3 too, and its encoding stress test can overrun the 60 s timeout on
-// a loaded machine). Others run by hand (README) still fail in places:
+// minutes. scan, sort and type/list-2 pass but take about a minute each
+// (list-3, zset, geo and hyperloglog too, up to two and a half: their
+// thousands of writes one at a time each wait for a commit), and list-3's
+// encoding stress test can overrun the 60 s timeout on a loaded machine.
+// latency-monitor takes 20 s and fails where it expects expiring a set of
+// a million members to take over 20 ms: Geomys drops it at once and Go's
+// garbage collector frees it later. Others run by hand (README) still fail in places:
 // type/list's "BRPOPLPUSH with multiple blocked clients" and stream-cgroups
 // send commands on several connections without waiting and expect them run
 // in the order sent, which Geomys does not promise across connections;
@@ -49,6 +53,12 @@ var suiteUnits = []string{
 	"unit/multi",
 	"unit/dump",
 	"unit/other",
+	"unit/introspection",
+	"unit/tracking",
+	"unit/pause",
+	"unit/lazyfree",
+	"unit/querybuf",
+	"unit/replybufsize",
 }
 
 // knownSuiteFailures maps a test's name to why Geomys answers differently
