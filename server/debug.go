@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -308,8 +309,12 @@ func debugObject(s *Server, cl *Client, key []byte) {
 		// serializedlength is the RDB payload without its type byte,
 		// RDB version and checksum (DUMP's footer).
 		ser := max(len(commands.DumpValue(v))-11, 0)
-		line = fmt.Sprintf("Value at:%p refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:0",
-			valuePointer(v), enc, ser, time.Now().Unix()&(1<<24-1))
+		at := valuePointer(v)
+		if enc == "int" {
+			at = intObjectAddress(cl.db, key)
+		}
+		line = fmt.Sprintf("Value at:%#x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:0",
+			at, enc, ser, time.Now().Unix()&(1<<24-1))
 		if l, isList := v.(*commands.List); isList {
 			line += quicklistDebug(s, l)
 		}
@@ -335,9 +340,20 @@ func quicklistDebug(s *Server, l *commands.List) string {
 }
 
 // valuePointer is an address for DEBUG OBJECT's "Value at:".
-func valuePointer(v any) unsafe.Pointer {
+func valuePointer(v any) uintptr {
 	type iface struct{ typ, data unsafe.Pointer }
-	return (*iface)(unsafe.Pointer(&v)).data
+	return uintptr((*iface)(unsafe.Pointer(&v)).data)
+}
+
+// intObjectAddress is "Value at:" for an integer: Redis changes an
+// unshared integer object in place (INCR and friends keep its address),
+// and here it is the key's integer whatever INCR stored, so the address
+// names the key, in a range no Go heap pointer of this process uses.
+func intObjectAddress(db int, key []byte) uintptr {
+	h := fnv.New64a()
+	h.Write([]byte{byte(db)})
+	h.Write(key)
+	return uintptr(0x7f0000000000 | h.Sum64()&0xffffffff0)
 }
 
 // debugOnLeader tells the DEBUG subcommands a follower relays to the

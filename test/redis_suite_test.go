@@ -64,9 +64,6 @@ var suiteUnits = []string{
 // knownSuiteFailures maps a test's name to why Geomys answers differently
 // from Redis 7.0 there, on purpose.
 var knownSuiteFailures = map[string]string{
-	// Values live in a Go map: INCR stores a new integer rather than
-	// changing the object DEBUG OBJECT points at.
-	"INCR can modify objects in-place": "no in-place integer objects",
 	// PUBLISH reaches every node's subscribers through the Raft log, but
 	// is not in the AOF, which is what a SYNC replica's stream follows.
 	"MULTI propagation of PUBLISH": "PUBLISH not in the replication stream",
