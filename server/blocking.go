@@ -514,23 +514,8 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 			if !s.waiters.mustYield(cl.ID, at, keys) {
 				continue
 			}
-			select {
-			case <-yielded.ch:
+			if s.awaitWake(cl, yielded.ch, resolved, deadline, unblock, closed) {
 				continue
-			case <-resolved:
-				continue
-			case <-deadline:
-				cl.out.NullArray()
-			case asError := <-unblock:
-				if asError {
-					cl.out.Error(commands.ErrUnblocked)
-				} else {
-					cl.out.NullArray()
-				}
-			case <-closed:
-				cl.closing = true
-			case <-s.done:
-				cl.out.Error("UNBLOCKED server is shutting down")
 			}
 			return
 		}
@@ -584,24 +569,37 @@ func (s *Server) blockingCommand(cl *Client, cmd *commands.Command, args [][]byt
 				continue
 			}
 		}
-		select {
-		case <-wt.ch:
+		if s.awaitWake(cl, wt.ch, nil, deadline, unblock, closed) {
 			continue
-		case <-deadline:
-			cl.out.NullArray()
-		case asError := <-unblock:
-			if asError {
-				cl.out.Error(commands.ErrUnblocked)
-			} else {
-				cl.out.NullArray()
-			}
-		case <-closed:
-			cl.closing = true
-		case <-s.done:
-			cl.out.Error("UNBLOCKED server is shutting down")
 		}
 		return
 	}
+}
+
+// awaitWake parks a blocked client until a wake-up (wake or also, true:
+// try again) or the end of its wait (false), which it answers as Redis
+// does: the timeout, CLIENT UNBLOCK, the client leaving, the server
+// stopping.
+func (s *Server) awaitWake(cl *Client, wake <-chan struct{}, also <-chan struct{}, deadline <-chan time.Time, unblock chan bool, closed <-chan struct{}) bool {
+	select {
+	case <-wake:
+		return true
+	case <-also:
+		return true
+	case <-deadline:
+		cl.out.NullArray()
+	case asError := <-unblock:
+		if asError {
+			cl.out.Error(commands.ErrUnblocked)
+		} else {
+			cl.out.NullArray()
+		}
+	case <-closed:
+		cl.closing = true
+	case <-s.done:
+		cl.out.Error("UNBLOCKED server is shutting down")
+	}
+	return false
 }
 
 // parkClient sets up a blocked client's wait once (*waiting): CLIENT
