@@ -22,21 +22,11 @@ import kombu
 import redis
 from celery import Celery, chord, group
 from celery.contrib.testing.worker import start_worker
+from apputil import check, eq, where
 
 
 CRASH_FLAG = "--take-and-crash"
-
-
-def where():
-    args = [a for a in sys.argv[1:] if a != CRASH_FLAG]
-    if len(args) == 1 and ":" in args[0]:
-        args = args[0].rsplit(":", 1)
-    host = args[0] if args else os.environ.get("GEOMYS_HOST", "127.0.0.1")
-    port = int(args[1] if len(args) > 1 else os.environ.get("GEOMYS_PORT", "6379"))
-    return host, port
-
-
-HOST, PORT = where()
+HOST, PORT = where(skip=(CRASH_FLAG,))
 # The crashing consumer is a child process that must use the parent's queue.
 RUN = os.environ.get("GAPP_CELERY_RUN") or uuid.uuid4().hex[:8]
 QUEUE = f"gapp-celery-{RUN}"
@@ -86,16 +76,6 @@ def broken(self):
 @app.task
 def stamp():
     return time.time()
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
 results = []

@@ -31,15 +31,7 @@ import redis
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
-
-
-def where():
-    args = sys.argv[1:]
-    if len(args) == 1 and ":" in args[0]:
-        args = args[0].rsplit(":", 1)
-    host = args[0] if args else os.environ.get("GEOMYS_HOST", "127.0.0.1")
-    port = int(args[1] if len(args) > 1 else os.environ.get("GEOMYS_PORT", "6379"))
-    return host, port
+from apputil import check, eq, where
 
 
 HOST, PORT = where()
@@ -55,16 +47,6 @@ def layer(cls=RedisChannelLayer, **kw):
     lay = cls(hosts=[{"address": f"redis://{HOST}:{PORT}"}], prefix=kw.pop("prefix", PREFIX), **kw)
     layers.append(lay)
     return lay
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
 async def nothing(lay, channel, seconds, what):

@@ -6,7 +6,6 @@ taken and its old owner can neither release nor extend it.
 Usage: python3 redis_py_lock.py [HOST PORT | HOST:PORT] (or GEOMYS_HOST / GEOMYS_PORT)
 Prints "ok: <check>" lines and exits 1 at the first failed check.
 """
-import os
 import sys
 import threading
 import time
@@ -15,15 +14,7 @@ import uuid
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
-
-
-def where():
-    args = sys.argv[1:]
-    if len(args) == 1 and ":" in args[0]:
-        args = args[0].rsplit(":", 1)
-    host = args[0] if args else os.environ.get("GEOMYS_HOST", "127.0.0.1")
-    port = int(args[1] if len(args) > 1 else os.environ.get("GEOMYS_PORT", "6379"))
-    return host, port
+from apputil import check, eq, where
 
 
 HOST, PORT = where()
@@ -39,16 +30,6 @@ def client():
 
 
 admin = client()
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
 def mutual_exclusion():

@@ -31,15 +31,7 @@ from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegi
 
 # The worker imports the jobs by this module's name (--path is its folder).
 import rq_app as jobs
-
-
-def where():
-    args = sys.argv[1:]
-    if len(args) == 1 and ":" in args[0]:
-        args = args[0].rsplit(":", 1)
-    host = args[0] if args else os.environ.get("GEOMYS_HOST", "127.0.0.1")
-    port = int(args[1] if len(args) > 1 else os.environ.get("GEOMYS_PORT", "6379"))
-    return host, port
+from apputil import check, eq, where
 
 
 # Jobs find their counters through the queue name they run in.
@@ -93,16 +85,6 @@ def stamp():
 
 def after_failure():
     return "ran although its dependency failed"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
 class App:
