@@ -74,3 +74,14 @@ export function logErrors(emitter, what) {
   emitter.on('error', (err) => console.log(`${what} error event: ${err && err.message ? err.message : err}`));
   return emitter;
 }
+
+// closeWebApp ends an Express program: its HTTP server, the keys it left
+// under prefix, and its node-redis client.
+export async function closeWebApp(server, client, prefix) {
+  server.close();
+  server.closeAllConnections();
+  const keys = [];
+  for await (const batch of client.scanIterator({ MATCH: prefix + '*', COUNT: 500 })) keys.push(...batch);
+  if (keys.length) await client.del(keys);
+  await client.quit().catch(() => client.disconnect());
+}

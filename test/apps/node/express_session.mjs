@@ -14,7 +14,7 @@ import express from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import { HOST, PORT, RUN, eq, ok, sleep, run, logErrors } from './common.mjs';
+import { HOST, PORT, RUN, eq, ok, sleep, run, logErrors, closeWebApp } from './common.mjs';
 
 const version = (pkg) => JSON.parse(readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url))).version;
 const VERSIONS = `express-session ${version('express-session')}, connect-redis ${version('connect-redis')}, redis ${version('redis')}, express ${version('express')}`;
@@ -166,11 +166,4 @@ await run(VERSIONS, [
   ['logout destroys the session', logoutDestroys],
   ['login regenerates: old key gone, new one stored', regenerate],
   ['length, ids, all and clear over 250 sessions (SCAN MATCH, MGET)', listAndClear],
-], async () => {
-  server.close();
-  server.closeAllConnections();
-  const keys = [];
-  for await (const batch of client.scanIterator({ MATCH: PREFIX + '*', COUNT: 500 })) keys.push(...batch);
-  if (keys.length) await client.del(keys);
-  await client.quit().catch(() => client.disconnect());
-});
+], () => closeWebApp(server, client, PREFIX));

@@ -15,7 +15,7 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
-import { HOST, PORT, RUN, eq, ok, sleep, run, logErrors } from './common.mjs';
+import { HOST, PORT, RUN, eq, ok, sleep, run, logErrors, closeWebApp } from './common.mjs';
 
 const version = (pkg) => JSON.parse(readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url))).version;
 const VERSIONS = `express-rate-limit ${version('express-rate-limit')}, rate-limit-redis ${version('rate-limit-redis')}, redis ${version('redis')}`;
@@ -137,11 +137,4 @@ await run(VERSIONS, [
   ['after SCRIPT FLUSH the store reloads its scripts', scriptFlush],
   ['skipFailedRequests takes failed logins back', skipFailed],
   ['getKey and resetKey', getAndReset],
-], async () => {
-  server.close();
-  server.closeAllConnections();
-  const keys = [];
-  for await (const batch of client.scanIterator({ MATCH: PREFIX + '*', COUNT: 500 })) keys.push(...batch);
-  if (keys.length) await client.del(keys);
-  await client.quit().catch(() => client.disconnect());
-});
+], () => closeWebApp(server, client, PREFIX));
