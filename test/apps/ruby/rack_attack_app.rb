@@ -27,15 +27,7 @@ RUN = SecureRandom.hex(4)
 PREFIX = "gapp:rack-attack:#{RUN}"
 VERSIONS = "rack-attack #{Rack::Attack::VERSION}, rack #{Rack.release}, redis-rb #{Redis::VERSION}"
 
-class CheckFailed < StandardError; end
-
-def eq(got, want, what)
-  raise CheckFailed, "#{what}: got #{got.inspect}, want #{want.inspect}" unless got == want
-end
-
-def check(cond, what)
-  raise CheckFailed, what unless cond
-end
+require_relative "apputil"
 
 THROTTLE_PERIOD = 2
 LIMIT = 5

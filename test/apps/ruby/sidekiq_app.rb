@@ -94,15 +94,7 @@ end
 
 # The rest is the program; the sidekiq process only needs the job classes.
 if $PROGRAM_NAME == __FILE__
-  class CheckFailed < StandardError; end
-
-  def eq(got, want, what)
-    raise CheckFailed, "#{what}: got #{got.inspect}, want #{want.inspect}" unless got == want
-  end
-
-  def check(cond, what)
-    raise CheckFailed, what unless cond
-  end
+  require_relative "apputil"
 
   def wait_for(what, seconds = 10)
     deadline = Time.now + seconds
