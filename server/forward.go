@@ -266,7 +266,9 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		cl.out.Error(errLeaderLost)
 		return
 	}
+	s.relayBlocked.Add(1)
 	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) { return u.ReadReply(cl.fwdBuf[:0]) })
+	s.relayBlocked.Add(-1)
 	if gone {
 		return
 	}

@@ -61,7 +61,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, sec string) {
 	case "clients":
 		kv("connected_clients", len(s.clientsSnapshot()))
 		kv("maxclients", 10000)
-		kv("blocked_clients", s.waiters.blocked()+int(s.pause.waiting.Load()))
+		kv("blocked_clients", s.blockedClients())
 		s.infoClientsMore(kv)
 	case "memory":
 		var ms runtime.MemStats
@@ -207,4 +207,11 @@ func totalMemory() int64 {
 		}
 	}
 	return 0
+}
+
+// blockedClients is INFO's blocked_clients: clients parked here, those
+// whose blocking command the leader holds for them, and those a CLIENT
+// PAUSE holds.
+func (s *Server) blockedClients() int {
+	return s.waiters.blocked() + int(s.relayBlocked.Load()) + int(s.pause.waiting.Load())
 }

@@ -155,7 +155,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(mProcessed, float64(s.stats.commands.Load()))
 	counter(mConnsReceived, float64(s.stats.connections.Load()))
 	gauge(mClients, float64(len(s.clientsSnapshot())))
-	gauge(mBlocked, float64(s.waiters.blocked()))
+	gauge(mBlocked, float64(s.waiters.blocked()+int(s.relayBlocked.Load())))
 	counter(mNetIn, float64(s.stats.netIn.Load()))
 	counter(mNetOut, float64(s.stats.netOut.Load()))
 	counter(mHits, float64(s.stats.hits.Load()))

@@ -137,12 +137,15 @@ type Server struct {
 	aclLog        aclLog
 	// relayRefusedLog is when (unix s) a refused relay was last logged.
 	relayRefusedLog atomic.Int64
-	params          *params
-	limits          clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
-	notify          commands.NotifySetting // notify-keyspace-events (commands/notify.go)
-	memLimit        atomic.Pointer[fsm.MemoryLimit]
-	stats           stats
-	cstats          *cmdStats // per command and per error (cmdstats.go)
+	// relayBlocked counts this node's clients whose blocking command the
+	// leader holds (forwardBlocking): blocked here as much as there.
+	relayBlocked atomic.Int64
+	params       *params
+	limits       clientLimits           // maxclients, timeout, output/query buffer limits (limits.go)
+	notify       commands.NotifySetting // notify-keyspace-events (commands/notify.go)
+	memLimit     atomic.Pointer[fsm.MemoryLimit]
+	stats        stats
+	cstats       *cmdStats // per command and per error (cmdstats.go)
 	// lazyfreedBase is lazyfreed_objects at CONFIG RESETSTAT (lazyfree.go).
 	lazyfreedBase atomic.Int64
 	metricsLn     net.Listener

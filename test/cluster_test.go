@@ -439,3 +439,42 @@ func TestClusterFollowerSeesOwnWrites(t *testing.T) {
 		rc.Close()
 	}
 }
+
+// TestClusterFollowerCountsRelayedBlocked: a client of a follower whose
+// BLPOP the leader holds is a blocked client of the follower too (INFO
+// blocked_clients), as tools waiting for a client to block expect.
+func TestClusterFollowerCountsRelayedBlocked(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := ctxT(t)
+	f := c.followers()[0]
+	fc := f.client()
+	defer fc.Close()
+	blocked := func() string {
+		info, _ := fc.Info(ctx, "clients").Result()
+		_, v, _ := strings.Cut(info, "blocked_clients:")
+		v, _, _ = strings.Cut(v, "\r\n")
+		return v
+	}
+	if b := blocked(); b != "0" {
+		t.Fatalf("blocked_clients before any BLPOP = %q", b)
+	}
+	waiter := f.client2()
+	defer waiter.Close()
+	done := make(chan error, 1)
+	go func() { done <- waiter.BLPop(ctx, 0, "relayed").Err() }()
+	for deadline := time.Now().Add(5 * time.Second); blocked() != "1"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("blocked_clients on the follower = %q while its client waits in BLPOP", blocked())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := fc.RPush(ctx, "relayed", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("BLPOP through the follower: %v", err)
+	}
+	if b := blocked(); b != "0" {
+		t.Fatalf("blocked_clients after the BLPOP was served = %q", b)
+	}
+}
