@@ -37,7 +37,13 @@ type Conn struct {
 	// (SetOrigin); acks counts those declarations' replies not read yet.
 	origin string
 	acks   int
+	// id is the far side's client id for this link (CLIENT ID in the
+	// handshake): what CLIENT UNBLOCK names there for a client parked on it.
+	id int64
 }
+
+// RemoteID is the leader's client id for this link.
+func (u *Conn) RemoteID() int64 { return u.id }
 
 // Handshake is the command that marks a connection as a proxy link, so the
 // far side answers TRYAGAIN rather than forwarding again when it is no
@@ -74,6 +80,9 @@ func DialTLS(addr string, proto int, timeout time.Duration, secret string, cfg *
 		handshakes++
 	}
 	u.buf = resp.AppendCommand(u.buf, Handshake...)
+	idReply := handshakes // the reply to CLIENT ID, counted from 0
+	u.buf = resp.AppendCommand(u.buf, "CLIENT", "ID")
+	handshakes++
 	if proto == 3 {
 		u.buf = resp.AppendCommand(u.buf, "HELLO", "3")
 		handshakes++
@@ -88,6 +97,13 @@ func DialTLS(addr string, proto int, timeout time.Duration, secret string, cfg *
 		if err != nil {
 			conn.Close()
 			return nil, err
+		}
+		if i == idReply {
+			// Only CLIENT UNBLOCK of a client parked on this link needs it.
+			if reply[0] == ':' {
+				u.id, _ = strconv.ParseInt(string(reply[1:len(reply)-2]), 10, 64)
+			}
+			continue
 		}
 		if reply[0] == '-' {
 			conn.Close()

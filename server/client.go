@@ -11,6 +11,7 @@ import (
 	"github.com/geomys/geomys/acl"
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/fsm"
+	"github.com/geomys/geomys/proxy"
 	"github.com/geomys/geomys/resp"
 
 	"github.com/tidwall/redcon"
@@ -90,6 +91,9 @@ type Client struct {
 
 	// Follower proxy state (forward.go, pin.go).
 	proxyLink bool // this connection is another node's proxy link
+	// relayParked is the link to the leader holding this client's relayed
+	// blocking command, while it waits (CLIENT UNBLOCK goes there).
+	relayParked atomic.Pointer[proxy.Conn]
 	// seen is the leader's applied index after this client's last relayed
 	// writes: commands this follower runs on its own dataset wait until it
 	// applied that far, so the client sees its own writes (catchUp).

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geomys/geomys/commands"
 )
@@ -354,5 +356,43 @@ func clientUnblock(s *Server, cl *Client, args [][]byte) {
 		default: // already being unblocked
 		}
 	}
+	if target.relayParked.Load() != nil {
+		cl.out.Int(s.unblockRelayed(cl, target, args[3:]))
+		return
+	}
 	cl.out.Int(0)
+}
+
+// unblockRelayed is CLIENT UNBLOCK of a client whose blocking command the
+// leader holds: it unblocks it there, on the link it is parked on, so the
+// leader answers it through that link as Redis would, and never after an
+// element was taken for it. The command may not have reached the leader
+// yet (the client shows as blocked here as soon as it is relayed): it tries
+// again for a moment while the client still waits.
+func (s *Server) unblockRelayed(cl *Client, target *Client, mode [][]byte) int64 {
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for {
+		parked := target.relayParked.Load()
+		if parked == nil || parked.RemoteID() == 0 {
+			return 0
+		}
+		u, ok := s.leaderConn(cl)
+		if !ok {
+			return 0
+		}
+		unblock := append([][]byte{[]byte("CLIENT"), []byte("UNBLOCK"), []byte(strconv.FormatInt(parked.RemoteID(), 10))}, mode...)
+		var n uint64
+		_, _, err := u.Relay([][][]byte{unblock}, time.Now().Add(s.cfg.RequestTimeout), nil, func(_ int, reply []byte) {
+			n, _ = parseIntReply(reply)
+		})
+		if err != nil {
+			u.Close()
+			return 0
+		}
+		s.upstreams.Put(u)
+		if n == 1 || time.Now().After(deadline) {
+			return int64(n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -267,7 +267,9 @@ func (s *Server) forwardBlocking(cl *Client, cmd *commands.Command, args [][]byt
 		return
 	}
 	s.relayBlocked.Add(1)
+	cl.relayParked.Store(u)
 	reply, gone, err := s.parkedRead(cl, u, func() ([]byte, error) { return u.ReadReply(cl.fwdBuf[:0]) })
+	cl.relayParked.Store(nil)
 	s.relayBlocked.Add(-1)
 	if gone {
 		return

@@ -478,3 +478,49 @@ func TestClusterFollowerCountsRelayedBlocked(t *testing.T) {
 		t.Fatalf("blocked_clients after the BLPOP was served = %q", b)
 	}
 }
+
+// TestClusterFollowerClientUnblock: CLIENT UNBLOCK on a follower reaches a
+// client of it whose BLPOP the leader holds, with TIMEOUT's and ERROR's
+// answers, as on Redis.
+func TestClusterFollowerClientUnblock(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := ctxT(t)
+	f := c.followers()[0]
+	admin := f.client()
+	defer admin.Close()
+	for _, mode := range []string{"TIMEOUT", "ERROR"} {
+		waiter := f.client2()
+		id, err := waiter.ClientID(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- waiter.BLPop(ctx, 0, "never-"+mode).Err() }()
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			list, _ := admin.Do(ctx, "CLIENT", "LIST", "ID", id).Text()
+			if strings.Contains(list, "flags=b") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the client never showed as blocked: %q", list)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		n, err := admin.Do(ctx, "CLIENT", "UNBLOCK", id, mode).Int()
+		if err != nil || n != 1 {
+			t.Fatalf("CLIENT UNBLOCK %d %s on the follower = %d, %v; want 1", id, mode, n, err)
+		}
+		select {
+		case err := <-done:
+			switch {
+			case mode == "TIMEOUT" && err != redis.Nil:
+				t.Fatalf("BLPOP unblocked with TIMEOUT answered %v; want a null reply", err)
+			case mode == "ERROR" && (err == nil || !strings.HasPrefix(err.Error(), "UNBLOCKED")):
+				t.Fatalf("BLPOP unblocked with ERROR answered %v; want -UNBLOCKED", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("BLPOP still blocked after CLIENT UNBLOCK %s", mode)
+		}
+		waiter.Close()
+	}
+}
