@@ -100,9 +100,7 @@ func DialTLS(addr string, proto int, timeout time.Duration, secret string, cfg *
 		}
 		if i == idReply {
 			// Only CLIENT UNBLOCK of a client parked on this link needs it.
-			if reply[0] == ':' {
-				u.id, _ = strconv.ParseInt(string(reply[1:len(reply)-2]), 10, 64)
-			}
+			u.id, _ = resp.Integer(reply)
 			continue
 		}
 		if reply[0] == '-' {

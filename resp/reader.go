@@ -75,6 +75,15 @@ func readReply(r *bufio.Reader, dst []byte, depth int) ([]byte, error) {
 	return dst, fmt.Errorf("%w: unknown type %q", ErrMalformed, kind)
 }
 
+// Integer reads a whole reply that is a RESP integer (":<n>\r\n").
+func Integer(reply []byte) (int64, bool) {
+	if len(reply) < 4 || reply[0] != ':' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(reply[1:len(reply)-2]), 10, 64)
+	return n, err == nil
+}
+
 // Item is one value at the start of a buffer of replies, as Next finds it.
 type Item struct {
 	Kind byte   // '+', '-', ':', '$', '*', '%', '~', '>', '_', ',', '#', '(', '=', '!', '|'

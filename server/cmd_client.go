@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/geomys/geomys/commands"
+	"github.com/geomys/geomys/resp"
 )
 
 func clientCommand(s *Server, cl *Client, args [][]byte) {
@@ -381,9 +382,9 @@ func (s *Server) unblockRelayed(cl *Client, target *Client, mode [][]byte) int64
 			return 0
 		}
 		unblock := append([][]byte{[]byte("CLIENT"), []byte("UNBLOCK"), []byte(strconv.FormatInt(parked.RemoteID(), 10))}, mode...)
-		var n uint64
+		var n int64
 		_, _, err := u.Relay([][][]byte{unblock}, time.Now().Add(s.cfg.RequestTimeout), nil, func(_ int, reply []byte) {
-			n, _ = parseIntReply(reply)
+			n, _ = resp.Integer(reply)
 		})
 		if err != nil {
 			u.Close()
@@ -391,7 +392,7 @@ func (s *Server) unblockRelayed(cl *Client, target *Client, mode [][]byte) int64
 		}
 		s.upstreams.Put(u)
 		if n == 1 || time.Now().After(deadline) {
-			return int64(n)
+			return n
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

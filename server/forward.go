@@ -2,11 +2,11 @@ package server
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/geomys/geomys/commands"
 	"github.com/geomys/geomys/proxy"
+	"github.com/geomys/geomys/resp"
 )
 
 // The follower proxy. A node that does not lead relays what needs the
@@ -147,8 +147,8 @@ func (s *Server) flushForward(cl *Client) {
 	}
 	answered, sent, err := u.Relay(cmds, time.Now().Add(s.cfg.RequestTimeout+time.Second), cl.fwdBuf, func(i int, reply []byte) {
 		if i == len(batch) {
-			if n, ok := parseIntReply(reply); ok {
-				cl.seen = max(cl.seen, n)
+			if n, ok := resp.Integer(reply); ok && n > 0 {
+				cl.seen = max(cl.seen, uint64(n))
 			}
 			return
 		}
@@ -173,15 +173,6 @@ func (s *Server) flushForward(cl *Client) {
 }
 
 var appliedArgs = [][]byte{[]byte("RAFT.APPLIED")}
-
-// parseIntReply reads a RESP integer reply (":<n>\r\n").
-func parseIntReply(reply []byte) (uint64, bool) {
-	if len(reply) < 4 || reply[0] != ':' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(reply[1:len(reply)-2]), 10, 64)
-	return n, err == nil
-}
 
 // catchUp makes a follower's own dataset show the client's relayed writes
 // before a command runs on it here (DEBUG, AUTH after ACL SETUSER, a stale
