@@ -621,15 +621,14 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 	r := &res.w
 	c.R = r
 	pubs := c.Publications()
-	timed := replied
-	var last time.Time
+	var last time.Time // the previous command's start, timing Exec
 	readyMark := c.ReadyLen()
 	inTx := 0     // commands of the current transaction still to run
 	skipTx := 0   // commands of an aborted transaction still to skip
 	propMark := 0 // where the transaction's propagation starts
 	cmdMark := 0  // how many commands were propagated before it
 	for i, cmd := range cmds {
-		if timed {
+		if replied {
 			now := time.Now()
 			if i > 0 {
 				res.Exec = append(res.Exec, now.Sub(last))
@@ -716,7 +715,7 @@ func (f *FSM) applyEntry(data []byte, index, term, sub uint64, replied bool) *Re
 		}
 		return nil
 	}
-	if timed && len(cmds) > 0 {
+	if len(cmds) > 0 {
 		res.Exec = append(res.Exec, time.Since(last))
 	}
 	res.Reply = r.Bytes()
