@@ -225,7 +225,11 @@ if $PROGRAM_NAME == __FILE__
         busy = Sidekiq::Workers.new.find { |_process, _thread, work| work["payload"]["jid"] == @jids[:blocker] }
       end
       eq(busy[2]["queue"], QUEUE, "queue of the busy worker")
-      check(Sidekiq::ProcessSet.new.find { |p| p["queues"] == [QUEUE] }["busy"] >= 1, "the process counts no busy thread")
+      # The heartbeat writes the workers and then, in a MULTI of its own,
+      # the process's busy count: a reader can come in between.
+      wait_for("the process to count its busy thread", 12) do
+        Sidekiq::ProcessSet.new.find { |p| p["queues"] == [QUEUE] }["busy"] >= 1
+      end
       redis { |r| r.hset(RESULTS, "release", 1) }
       wait_for("the blocking job finishing") { redis { |r| r.hexists(RESULTS, "blocker") } }
     end
