@@ -24,9 +24,16 @@ type Client struct {
 	Addr    string
 	LAddr   string
 	Created time.Time
-	// now is when the command being run started (execute): one clock
-	// reading per command for its idle time, its checks and its timing.
-	now time.Time
+	// now is when the command being run started (execute), for its idle
+	// time and its checks; tick is the same moment on the monotonic clock
+	// (monoNow), for its timing. One command's end is the next one's start,
+	// so a pipeline costs one clock reading per command.
+	now  time.Time
+	tick time.Duration
+	// batchWall and batchTick are one reading of both clocks when the
+	// pipeline arrived: now is derived from tick within the pipeline.
+	batchWall time.Time
+	batchTick time.Duration
 
 	conn redcon.Conn
 	// mu guards the fields other connections read (CLIENT LIST); the owner

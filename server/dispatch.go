@@ -52,6 +52,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		rc.Close()
 		return
 	}
+	cl.startBatch(time.Now())
 	s.execute(cl, first.Args)
 	s.checkOutputLimit(cl)
 	for i := 0; i < len(rest) && !cl.closing && !cl.killed.Load() && !cl.userGone.Load(); i++ {
@@ -102,12 +103,13 @@ func (s *Server) recoverConn(cl *Client) {
 
 func (s *Server) execute(cl *Client, args [][]byte) {
 	if !cl.special() {
-		start := time.Now()
-		cl.now = start
+		start := cl.startCommand()
 		cl.flushSpent, cl.flushErrs = 0, 0
 		errs := cl.out.Errors()
-		if cmd := s.dispatch(cl, args); cmd != nil {
-			d := time.Since(start) - cl.flushSpent
+		cmd := s.dispatch(cl, args)
+		took := cl.endCommand(start)
+		if cmd != nil {
+			d := took - cl.flushSpent
 			s.cstats.record(cmd, d, cl.out.Errors()-errs > cl.flushErrs)
 			if s.timing.Load() {
 				s.observe(cl, cmd, args, d)
@@ -124,15 +126,15 @@ func (s *Server) execute(cl *Client, args [][]byte) {
 		s.flushWrites(cl) // earlier commands keep their replies
 		mark = cl.out.Len()
 	}
-	start := time.Now()
-	cl.now = start
+	start := cl.startCommand()
 	cl.flushSpent, cl.flushErrs = 0, 0
 	errs := cl.out.Errors()
 	tx := cl.trackedTx()
 	cmd := s.dispatch(cl, args)
+	took := cl.endCommand(start)
 	if cmd != nil {
 		// Writes flushed meanwhile were timed (and logged) by flushWrites.
-		d := time.Since(start) - cl.flushSpent
+		d := took - cl.flushSpent
 		s.cstats.record(cmd, d, cl.out.Errors()-errs > cl.flushErrs)
 		if s.timing.Load() {
 			s.observe(cl, cmd, args, d)
