@@ -63,14 +63,17 @@ export async function startPair(adapters, serverOpts = {}) {
     });
     return c;
   }
+  async function closeServer(s) {
+    if (s.closed) return;
+    s.closed = true;
+    await s.io.close();
+    s.http.closeAllConnections();
+  }
   async function close() {
     for (const c of clients) c.disconnect();
-    for (const s of servers) {
-      await s.io.close();
-      s.http.closeAllConnections?.();
-    }
+    for (const s of servers) await closeServer(s);
   }
-  return { servers, clients, connect, close };
+  return { servers, clients, connect, closeServer, close };
 }
 
 export const received = (c, event) => c.got.filter(([e]) => e === event).map(([, arg]) => arg);
