@@ -93,7 +93,8 @@ func TestApps(t *testing.T) {
 }
 
 // TestAppsThroughFollower runs the job queues, the locks, the session
-// store and the channel layer against a follower of a 3-node cluster, as
+// store, socket.io's adapters and the channel layer against a follower of a
+// 3-node cluster, as
 // TestClientsThroughFollower does the clients: the follower relays their
 // writes, scripts, transactions and blocking pops (BZPOPMIN, XREAD BLOCK,
 // BRPOP, BRPOPLPUSH) to the leader, and an application must not notice.
