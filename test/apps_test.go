@@ -29,10 +29,11 @@ type appProgram struct {
 // asynq; most send Lua scripts or MULTI/EXEC transactions, BullMQ and
 // socket.io's streams adapter read a stream with XREAD BLOCK, socket.io's
 // adapters count servers with PUBSUB NUMSUB and SHARDNUMSUB, bee-queue and
-// Channels block in BRPOPLPUSH and BZPOPMIN) against a stock redis-server as a control and against one Geomys
-// node: a program that fails on both is broken, one that fails on Geomys
-// only found a Geomys bug. A program's two runs go side by side: they share
-// nothing but the machine, and most of their time is spent waiting.
+// Channels block in BRPOPLPUSH and BZPOPMIN) against a stock redis-server as
+// a control and against one Geomys node: a program that fails on both is
+// broken, one that fails on Geomys only found a Geomys bug. A program's two
+// runs go side by side: they share nothing but the machine, and most of
+// their time is spent waiting.
 func TestApps(t *testing.T) {
 	python := pythonWithCelery(t)
 	nodeBin := nodeWithApps(t)
@@ -94,10 +95,10 @@ func TestApps(t *testing.T) {
 
 // TestAppsThroughFollower runs the job queues, the locks, the session
 // store, socket.io's adapters and the channel layer against a follower of a
-// 3-node cluster, as
-// TestClientsThroughFollower does the clients: the follower relays their
-// writes, scripts, transactions and blocking pops (BZPOPMIN, XREAD BLOCK,
-// BRPOP, BRPOPLPUSH) to the leader, and an application must not notice.
+// 3-node cluster, as TestClientsThroughFollower does the clients: the
+// follower relays their writes, scripts, transactions and blocking pops
+// (BZPOPMIN, XREAD BLOCK, BRPOP, BRPOPLPUSH) to the leader, and an
+// application must not notice.
 func TestAppsThroughFollower(t *testing.T) {
 	nodeBin := nodeWithApps(t)
 	nodeDir := filepath.Join("apps", "node")
