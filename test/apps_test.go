@@ -23,14 +23,17 @@ type appProgram struct {
 
 // TestApps runs the application programs of test/apps (Bull, BullMQ,
 // bee-queue, redlock, rate-limiter-flexible, express-session with
-// connect-redis, express-rate-limit with rate-limit-redis, Celery, redis-py's
-// Lock, rq, Django Channels' layers, Sidekiq, Rack::Attack and asynq; most
-// send Lua scripts or MULTI/EXEC transactions, BullMQ reads its events
-// stream with XREAD BLOCK, bee-queue and Channels block in BRPOPLPUSH and
-// BZPOPMIN) against a stock redis-server as a control and against one Geomys
-// node: a program that fails on both is broken, one that fails on Geomys
-// only found a Geomys bug. A program's two runs go side by side: they share
-// nothing but the machine, and most of their time is spent waiting.
+// connect-redis, express-rate-limit with rate-limit-redis, socket.io with
+// its Redis streams adapter and its (sharded) pub/sub adapter, Celery,
+// redis-py's Lock, rq, Django Channels' layers, Sidekiq, Rack::Attack and
+// asynq; most send Lua scripts or MULTI/EXEC transactions, BullMQ and
+// socket.io's streams adapter read a stream with XREAD BLOCK, socket.io's
+// adapters count servers with PUBSUB NUMSUB and SHARDNUMSUB, bee-queue and
+// Channels block in BRPOPLPUSH and BZPOPMIN) against a stock redis-server as
+// a control and against one Geomys node: a program that fails on both is
+// broken, one that fails on Geomys only found a Geomys bug. A program's two
+// runs go side by side: they share nothing but the machine, and most of
+// their time is spent waiting.
 func TestApps(t *testing.T) {
 	python := pythonWithCelery(t)
 	nodeBin := nodeWithApps(t)
@@ -44,6 +47,8 @@ func TestApps(t *testing.T) {
 		{"rate-limiter-flexible", nodeBin, filepath.Join(nodeDir, "rate_limiter.mjs")},
 		{"express-session", nodeBin, filepath.Join(nodeDir, "express_session.mjs")},
 		{"rate-limit-redis", nodeBin, filepath.Join(nodeDir, "rate_limit_redis.mjs")},
+		{"socket.io-redis-streams-adapter", nodeBin, filepath.Join(nodeDir, "socketio_streams.mjs")},
+		{"socket.io-redis-adapter", nodeBin, filepath.Join(nodeDir, "socketio_redis.mjs")},
 		{"celery", python, filepath.Join(pyDir, "celery_app.py")},
 		{"redis-py-lock", python, filepath.Join(pyDir, "redis_py_lock.py")},
 		rqProgram(t),
@@ -89,10 +94,11 @@ func TestApps(t *testing.T) {
 }
 
 // TestAppsThroughFollower runs the job queues, the locks, the session
-// store and the channel layer against a follower of a 3-node cluster, as
-// TestClientsThroughFollower does the clients: the follower relays their
-// writes, scripts, transactions and blocking pops (BZPOPMIN, XREAD BLOCK,
-// BRPOP, BRPOPLPUSH) to the leader, and an application must not notice.
+// store, socket.io's adapters and the channel layer against a follower of a
+// 3-node cluster, as TestClientsThroughFollower does the clients: the
+// follower relays their writes, scripts, transactions and blocking pops
+// (BZPOPMIN, XREAD BLOCK, BRPOP, BRPOPLPUSH) to the leader, and an
+// application must not notice.
 func TestAppsThroughFollower(t *testing.T) {
 	nodeBin := nodeWithApps(t)
 	nodeDir := filepath.Join("apps", "node")
@@ -102,6 +108,8 @@ func TestAppsThroughFollower(t *testing.T) {
 		{"bee-queue", nodeBin, filepath.Join(nodeDir, "bee_queue.mjs")},
 		{"redlock", nodeBin, filepath.Join(nodeDir, "redlock.mjs")},
 		{"express-session", nodeBin, filepath.Join(nodeDir, "express_session.mjs")},
+		{"socket.io-redis-streams-adapter", nodeBin, filepath.Join(nodeDir, "socketio_streams.mjs")},
+		{"socket.io-redis-adapter", nodeBin, filepath.Join(nodeDir, "socketio_redis.mjs")},
 		rqProgram(t),
 		channelsProgram(t),
 		sidekiqProgram(t),
@@ -154,10 +162,11 @@ func nodeWithApps(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node not found (Node.js 20+ runs the Bull, BullMQ, bee-queue, redlock, rate-limiter-flexible, express-session and express-rate-limit tests); install nodejs and npm, then run `make test`")
+		t.Fatal("node not found (Node.js 20+ runs the Bull, BullMQ, bee-queue, redlock, rate-limiter-flexible, express-session, express-rate-limit and socket.io tests); install nodejs and npm, then run `make test`")
 	}
 	for _, pkg := range []string{"bull", "bullmq", "bee-queue", "ioredis", "redis", "redlock", "rate-limiter-flexible",
-		"express", "express-session", "connect-redis", "express-rate-limit", "rate-limit-redis"} {
+		"express", "express-session", "connect-redis", "express-rate-limit", "rate-limit-redis",
+		"socket.io", "socket.io-client", "@socket.io/redis-streams-adapter", "@socket.io/redis-adapter"} {
 		pj := filepath.Join("apps", "node", "node_modules", pkg, "package.json")
 		if _, err := os.Stat(pj); err != nil {
 			t.Fatalf("%s is not installed in test/apps/node/node_modules; run `make test` (scripts/ensure-deps.sh runs `npm ci` there) and re-run", pkg)
