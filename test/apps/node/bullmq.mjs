@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Queue, Worker, QueueEvents, FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
-import { HOST, PORT, RUN, eq, ok, sleep, run, logErrors } from './common.mjs';
+import { HOST, PORT, RUN, eq, ok, sleep, until, run, logErrors } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const VERSION = require('bullmq/package.json').version;
@@ -74,14 +74,6 @@ const N = 20;
 const sums = []; // {job, opts, i}
 let flaky;
 let broken;
-
-async function waitFor(cond, what, ms = 8000) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 async function jobsWithOptions() {
   await events.waitUntilReady();
@@ -149,7 +141,7 @@ async function permanentFailure() {
 async function queueEvents() {
   const want = new Map(sums.map(({ job, i }) => [job.id, [{ sum: 11 * i, i }]]));
   want.set(flaky.id, ['ok on attempt 3']);
-  await waitFor(() => completedEvents.size >= want.size && failedEvents.has(broken.id), "QueueEvents 'completed' and 'failed' events");
+  await until(() => completedEvents.size >= want.size && failedEvents.has(broken.id), "QueueEvents 'completed' and 'failed' events", 8000);
   await sleep(200); // a duplicate would come right behind
   eq(completedEvents, want, "QueueEvents 'completed' events (job id -> return values)");
   eq(failedEvents, new Map([[broken.id, ['always broken']]]), "QueueEvents 'failed' events (only the final failure)");
@@ -172,7 +164,7 @@ async function priorityOrder() {
     order.push(job.data.k);
     return job.data.k;
   }, { connection, prefix: PREFIX, concurrency: 1 }));
-  await waitFor(() => order.length === prios.length, 'all prioritized jobs');
+  await until(() => order.length === prios.length, 'all prioritized jobs', 8000);
   await w.close();
   const want = [...prios.keys()].sort((x, y) => prios[x] - prios[y] || x - y);
   eq(order, want, 'processing order by priority, then insertion');

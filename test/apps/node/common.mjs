@@ -43,6 +43,17 @@ export function within(ms, p, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+// Resolves once check() (which may be async) is true, polling; rejects
+// with what after ms.
+export async function until(check, what, ms = 5000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(10);
+  }
+}
+
 // Runs the checks in order, each bounded in time, then the cleanup, and exits:
 // 0 when every check passed, 1 at the first failure (printing why). The
 // explicit exit keeps a stuck socket or timer of a library from hanging the run.

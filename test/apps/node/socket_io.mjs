@@ -7,21 +7,11 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
 import { io as ioc } from 'socket.io-client';
-import { eq, ok, sleep } from './common.mjs';
+import { eq, ok, until } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 export const SOCKET_IO_VERSION = require('socket.io/package.json').version;
 export const CLIENT_VERSION = require('socket.io-client/package.json').version;
-
-// Resolves once check() is true, polling; rejects with what after ms.
-export async function until(check, what, ms = 5000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(10);
-  }
-}
 
 // Two servers, A and B, each with its own adapter (adapters[i] is what
 // new Server takes as its adapter option). Every socket answers 'join' with

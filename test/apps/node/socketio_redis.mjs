@@ -17,8 +17,8 @@
 import { createRequire } from 'node:module';
 import { createClient } from 'redis';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import { HOST, PORT, RUN, eq, run, logErrors } from './common.mjs';
-import { SOCKET_IO_VERSION, CLIENT_VERSION, startPair, crossServerChecks, until } from './socket_io.mjs';
+import { HOST, PORT, RUN, eq, run, logErrors, until } from './common.mjs';
+import { SOCKET_IO_VERSION, CLIENT_VERSION, startPair, crossServerChecks } from './socket_io.mjs';
 
 const require = createRequire(import.meta.url);
 const VERSION = require('@socket.io/redis-adapter/package.json').version;

@@ -17,8 +17,8 @@
 import { createRequire } from 'node:module';
 import { createClient } from 'redis';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { HOST, PORT, RUN, eq, ok, run, logErrors } from './common.mjs';
-import { SOCKET_IO_VERSION, CLIENT_VERSION, startPair, crossServerChecks, until, received, receives } from './socket_io.mjs';
+import { HOST, PORT, RUN, eq, ok, run, logErrors, until } from './common.mjs';
+import { SOCKET_IO_VERSION, CLIENT_VERSION, startPair, crossServerChecks, received, receives } from './socket_io.mjs';
 
 const require = createRequire(import.meta.url);
 const VERSION = require('@socket.io/redis-streams-adapter/package.json').version;
